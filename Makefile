@@ -1,0 +1,41 @@
+# `make demo` and `make test` work on a fresh machine: they install what is missing first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup system-deps demo test test-all lint repro clean
+
+# Debian packages the built-in data needs (Fashion-MNIST ships in a Debian package).
+system-deps:
+	@if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	# CPU build of torch where no GPU is present (a plain `pip install torch` pulls CUDA).
+	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.3"; \
+	else $(PIP) install -q torch==2.13.0 || $(PIP) install -q torch --index-url https://download.pytorch.org/whl/cpu; fi
+	$(PIP) install -q -e ".[dev]"
+	touch $(STAMP)
+
+setup: system-deps $(STAMP)
+
+demo: setup
+	$(VENV)/bin/omnijepa train ijepa train.steps=300 data.train_size=5000 --out runs/demo --overwrite
+
+test: setup
+	$(PY) -m pytest -q
+
+test-all: setup
+	$(PY) -m pytest -q -m ""
+
+lint: setup
+	$(VENV)/bin/ruff check omnijepa tests
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

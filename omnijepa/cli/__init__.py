@@ -1,0 +1,1 @@
+"""Command-line interface: ``omnijepa list | train | eval | repro | masks | bench``."""

@@ -1,0 +1,163 @@
+"""Argument parsing and dispatch; user errors become one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from omnijepa.errors import OmniJepaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="omnijepa", description="The JEPA family in one library.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="recipes and what each reproduces")
+
+    t = sub.add_parser("train", help="pre-train a recipe, evaluate it, write a run directory")
+    t.add_argument("recipe", nargs="?", help="recipe name (see `omnijepa list`)")
+    t.add_argument("overrides", nargs="*", help="config overrides key=value")
+    t.add_argument("--out", type=Path, help="run directory to create")
+    t.add_argument("--config", help="YAML config applied before the overrides")
+    t.add_argument("--resume", type=Path, metavar="DIR", help="continue an unfinished run")
+    t.add_argument("--overwrite", action="store_true", help="replace a finished run in --out")
+
+    e = sub.add_parser("eval", help="evaluate a run directory; writes DIR/eval.json")
+    e.add_argument("run_dir", type=Path)
+    e.add_argument("overrides", nargs="*")
+
+    r = sub.add_parser("repro", help="reproduce a paper's small-scale claim")
+    r.add_argument("name")
+    r.add_argument("overrides", nargs="*")
+    r.add_argument("--out", type=Path)
+    r.add_argument("--seeds", type=int, default=3)
+    r.add_argument("--quick", action="store_true", help="smoke-sized run (for tests)")
+
+    m = sub.add_parser("masks", help="draw sampled context/target masks as a PNG")
+    m.add_argument("recipe")
+    m.add_argument("overrides", nargs="*")
+    m.add_argument("--out", type=Path, required=True)
+    m.add_argument("--n", type=int, default=4, help="number of images")
+
+    b = sub.add_parser("bench", help="throughput, memory, FLOPs and MFU as DIR/bench.json")
+    b.add_argument("recipe")
+    b.add_argument("overrides", nargs="*")
+    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--steps", type=int, default=10)
+    return p
+
+
+def _cmd_list(args: argparse.Namespace) -> None:
+    from omnijepa.recipes import RECIPES
+
+    for name in RECIPES:
+        recipe = RECIPES.get(name)
+        print(f"{name:<10} {recipe.summary}\n{'':<10} repro: {recipe.claim}")
+
+
+def _print_metrics(metrics: dict) -> None:
+    from omnijepa.recipes.summary import fmt
+
+    for section in ("linear_probe", "knn"):
+        if section in metrics:
+            row = ", ".join(f"{k} {fmt(v).split(' ±')[0]}" for k, v in metrics[section].items())
+            print(f"{section}: {row}")
+    if "collapse" in metrics:
+        c = metrics["collapse"]
+        print(
+            f"collapse: feature_std {c['feature_std']['mean']:.3f}, "
+            f"rankme {c['rankme']['mean']:.1f} ({c['rankme_ratio']['mean']:.0%} of width)"
+        )
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import train_run
+
+    if args.resume is not None:
+        if args.recipe is not None and "=" in args.recipe:
+            args.overrides.insert(0, args.recipe)
+        res = train_run(None, args.overrides, args.resume, resume=True)  # type: ignore[arg-type]
+        out = args.resume
+    else:
+        if args.recipe is None:
+            raise OmniJepaError("train needs a recipe name (see `omnijepa list`) or --resume DIR")
+        if args.out is None:
+            raise OmniJepaError("train needs --out DIR (the run directory to write)")
+        recipe = RECIPES.get(args.recipe)
+        res = train_run(recipe, args.overrides, args.out, args.config, overwrite=args.overwrite)
+        out = args.out
+    if "metrics" in res:
+        _print_metrics(res["metrics"])
+        print(f"wrote {out}/results.json")
+
+
+def _cmd_eval(args: argparse.Namespace) -> None:
+    from omnijepa.recipes.run import eval_run
+
+    res = eval_run(args.run_dir, args.overrides)
+    _print_metrics(res["metrics"])
+    print(f"wrote {args.run_dir}/eval.json")
+
+
+def _cmd_repro(args: argparse.Namespace) -> None:
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.repro_report import format_table
+
+    recipe = RECIPES.get(args.name)
+    if args.seeds < 1:
+        raise OmniJepaError("--seeds must be >= 1")
+    out = args.out or Path("runs") / f"repro_{recipe.name}"
+    res = recipe.repro(out, args.seeds, args.quick, args.overrides)
+    print(format_table(res))
+    print(f"wrote {out}/results.json")
+
+
+def _cmd_masks(args: argparse.Namespace) -> None:
+    from omnijepa.config import load_config
+    from omnijepa.recipes import RECIPES
+
+    recipe = RECIPES.get(args.recipe)
+    cfg = load_config(recipe.default_config(), None, args.overrides)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    recipe.draw_masks(cfg, args.out, args.n)
+    print(f"wrote {args.out}")
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.bench import run_bench
+
+    res = run_bench(RECIPES.get(args.recipe), args.overrides, args.out, args.steps)
+    print(
+        f"{res['recipe']} on {res['device']}: {res['train_samples_per_s']:.1f} samples/s, "
+        f"{res['masks_per_s']:.0f} masks/s, {res['flops_per_sample'] / 1e9:.3f} GFLOP/sample, "
+        f"matmul {res['matmul_flops_per_s'] / 1e9:.1f} GFLOP/s, MFU {res['mfu']:.1%}, "
+        f"peak memory {res['peak_memory_mb']:.0f} MB"
+    )
+    print(f"wrote {args.out}/bench.json")
+
+
+COMMANDS = {
+    "list": _cmd_list,
+    "train": _cmd_train,
+    "eval": _cmd_eval,
+    "repro": _cmd_repro,
+    "masks": _cmd_masks,
+    "bench": _cmd_bench,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``omnijepa`` command."""
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except OmniJepaError as exc:
+        print(f"omnijepa: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("omnijepa: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,189 @@
+"""Configs are nested dataclasses, loaded from YAML and overridden by ``key=value`` strings.
+
+An unknown key is an error that lists the valid keys, and values are checked against the
+field types so that ``train.steps=abc`` fails at start-up rather than deep inside training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from omnijepa.errors import ConfigError
+
+C = TypeVar("C")
+
+
+def flat_keys(cfg_or_cls: Any, prefix: str = "") -> list[str]:
+    """All dotted leaf keys of a config dataclass (instance or class)."""
+    keys: list[str] = []
+    for f in dataclasses.fields(cfg_or_cls):
+        tp = _field_types(cfg_or_cls)[f.name]
+        if dataclasses.is_dataclass(tp):
+            keys.extend(flat_keys(tp, f"{prefix}{f.name}."))
+        else:
+            keys.append(prefix + f.name)
+    return keys
+
+
+def _field_types(cls_or_obj: Any) -> dict[str, Any]:
+    cls = cls_or_obj if isinstance(cls_or_obj, type) else type(cls_or_obj)
+    return typing.get_type_hints(cls)
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check/convert ``value`` to the annotated type ``tp``; raise ConfigError naming ``key``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(errors[0] if errors else f"{key}: bad value {value!r}")
+    if origin is typing.Literal:
+        if value not in args:
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(map(repr, args))}")
+        return value
+    if origin in (tuple, list):
+        if isinstance(value, str):
+            value = yaml.safe_load(value) if value.strip().startswith("[") else value.split(",")
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise ConfigError(f"{key}: expected {len(args)} values, got {list(value)!r}")
+            return tuple(_coerce(v, a, key) for v, a in zip(value, args))
+        inner = args[0] if args else Any
+        out = [_coerce(v, inner, key) for v in value]
+        return tuple(out) if origin is tuple else out
+    if tp is Any:
+        return value
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ConfigError(f"{key}: expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(float(value)) if float(value).is_integer() else int(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{key}: expected an integer, got {value!r}")
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise ConfigError(f"{key}: expected a number, got {value!r}")
+    if tp is str:
+        if isinstance(value, (dict, list)):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return str(value)
+    return value
+
+
+def _parse_scalar(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_dict(cfg: C, values: dict[str, Any], prefix: str = "") -> C:
+    """Return a copy of ``cfg`` with nested ``values`` applied (unknown keys are errors)."""
+    types_ = _field_types(cfg)
+    changes: dict[str, Any] = {}
+    for name, value in values.items():
+        key = prefix + str(name)
+        if name not in types_:
+            valid = ", ".join(flat_keys(cfg, prefix))
+            raise ConfigError(f"unknown config key {key!r}; valid keys: {valid}")
+        tp = types_[name]
+        current = getattr(cfg, name)
+        if dataclasses.is_dataclass(tp):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{key}: expected a mapping of sub-keys, got {value!r}")
+            changes[name] = apply_dict(current, value, key + ".")
+        else:
+            changes[name] = _coerce(value, tp, key)
+    try:
+        return dataclasses.replace(cfg, **changes)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {exc}") from None
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["train.steps=10", "seed=1"]`` into a nested dict."""
+    nested: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"override {pair!r} is not of the form key=value")
+        key, text = pair.split("=", 1)
+        parts = key.strip().split(".")
+        if not all(parts):
+            raise ConfigError(f"override {pair!r} has an empty key")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {pair!r} conflicts with an earlier one")
+        node[parts[-1]] = _parse_scalar(text)
+    return nested
+
+
+def load_config(base: C, yaml_path: str | Path | None = None, overrides: list[str] = ()) -> C:
+    """Apply a YAML file (optional) and then ``key=value`` overrides to ``base``."""
+    cfg = base
+    if yaml_path is not None:
+        path = Path(yaml_path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"config file {path} must hold a mapping at the top level")
+        cfg = apply_dict(cfg, data)
+    return apply_dict(cfg, parse_overrides(list(overrides)))
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """Config as plain nested dicts/lists (tuples become lists) for YAML/JSON."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, tuple):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return plain(dataclasses.asdict(cfg))
+
+
+def dump_yaml(cfg: Any) -> str:
+    """YAML text of a config, in field order."""
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)

@@ -1,0 +1,150 @@
+"""User image folders: one sub-folder per class, or a flat folder of unlabeled images.
+
+Every image is rotated per its EXIF tag, converted to ``channels`` (L or RGB), centre-cropped
+to a square (the largest one, so nothing is squashed) and resized (antialiased bilinear) to
+``image_size``. Images are decoded in a thread pool (Pillow releases the GIL) and JPEGs are
+decoded at reduced scale when they are much larger than needed, so big folders load quickly;
+a progress bar shows on a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from tqdm import tqdm
+
+from omnijepa.data.image_data import (
+    ImageData,
+    ImageDataConfig,
+    ImageSplit,
+    derived_rng,
+    split_indices,
+    subsample,
+)
+from omnijepa.errors import DataError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+_PROGRESS_MIN = 500  # show a progress bar from this many images (and only on a terminal)
+
+
+def _is_image(path: Path) -> bool:
+    return (
+        path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".") and path.is_file()
+    )
+
+
+def scan_image_folder(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
+    """List image files with labels: sub-folders (searched recursively) are classes, sorted
+    by name; with no class sub-folders, the folder's own images are unlabeled (label -1)."""
+    if not root.exists():
+        raise DataError(f"image folder not found: {root}")
+    if not root.is_dir():
+        raise DataError(f"image folder path is not a directory: {root}")
+    files: list[Path] = []
+    labels: list[int] = []
+    classes: list[str] = []
+    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    for d in subdirs:
+        found = sorted(p for p in d.rglob("*") if _is_image(p))
+        if found:
+            files += found
+            labels += [len(classes)] * len(found)
+            classes.append(d.name)
+    loose = sorted(p for p in root.iterdir() if _is_image(p))
+    if classes:
+        if loose:
+            warnings.warn(
+                f"{root}: ignoring {len(loose)} images outside the class sub-folders", stacklevel=2
+            )
+        return files, np.asarray(labels, dtype=np.int64), classes
+    if not loose:
+        exts = ", ".join(IMAGE_EXTENSIONS)
+        raise DataError(
+            f"no images found in {root}: looked for {exts} files (any case) in it, "
+            f"or in one sub-folder per class"
+        )
+    return loose, np.full(len(loose), -1, dtype=np.int64), []
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """Bring 16-bit / 32-bit / float / palette images to a mode that converts cleanly."""
+    if img.mode.startswith("I;16"):
+        return Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).round().astype(np.uint8))
+    if img.mode in ("I", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        a = (a - a.min()) * (255.0 / max(float(a.max() - a.min()), 1e-12))
+        return Image.fromarray(a.round().astype(np.uint8))
+    if img.mode in ("P", "PA"):
+        return img.convert("RGBA")
+    return img
+
+
+def read_image(path: Path, size: int, channels: int) -> np.ndarray:
+    """One image as uint8 (channels, size, size): converted, centre-cropped, resized."""
+    mode = "RGB" if channels == 3 else "L"
+    try:
+        with Image.open(path) as img:
+            img.draft(mode, (size, size))  # JPEG only: cheap downscale while decoding
+            img = _to_8bit(ImageOps.exif_transpose(img)).convert(mode)  # camera rotation
+            w, h = img.size
+            s = min(w, h)
+            box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
+            img = img.resize((size, size), Image.Resampling.BILINEAR, box=box)
+            arr = np.asarray(img, dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DataError(f"cannot read image {path}: {exc}") from None
+    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+
+
+def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
+    """Decode many images in a thread pool into uint8 (N, channels, size, size)."""
+    out = np.empty((len(files), channels, size, size), dtype=np.uint8)
+    workers = min(8, os.cpu_count() or 1)
+    bar = tqdm(
+        total=len(files),
+        desc="loading images",
+        unit="img",
+        disable=None if len(files) >= _PROGRESS_MIN else True,
+    )
+    with bar, ThreadPoolExecutor(workers) as pool:
+        for i, arr in enumerate(pool.map(lambda p: read_image(p, size, channels), files)):
+            out[i] = arr
+            bar.update()
+    return out
+
+
+def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
+    """Load ``cfg.path``, split by ``test_fraction`` (stratified when labeled) and subsample."""
+    root = Path(cfg.path or "").expanduser()
+    files, labels, classes = scan_image_folder(root)
+    if len(files) < 2:
+        raise DataError(
+            f"{root}: found only {len(files)} image; need at least 2 to make a "
+            f"train and a test split"
+        )
+    train, test = split_indices(labels, cfg.test_fraction, derived_rng(seed, "split"))
+    train = train[subsample(len(train), cfg.train_size, derived_rng(seed, "train-subsample"))]
+    test = test[subsample(len(test), cfg.test_size, derived_rng(seed, "test-subsample"))]
+    images = read_images(
+        [files[i] for i in np.concatenate([train, test])], cfg.image_size, cfg.channels
+    )
+    x, y = torch.from_numpy(images), torch.from_numpy(labels)
+    n = len(train)
+    kind = f"{len(classes)} classes" if classes else "unlabeled"
+    color = "RGB" if cfg.channels == 3 else "grayscale"
+    source = (
+        f"image folder {root} ({len(files)} images, {kind}), centre-cropped and resized "
+        f"to {cfg.image_size}x{cfg.image_size} {color}"
+    )
+    return ImageData(
+        train=ImageSplit(x[:n], y[train]),
+        test=ImageSplit(x[n:], y[test]),
+        classes=classes,
+        source=source,
+    )

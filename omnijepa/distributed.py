@@ -1,0 +1,108 @@
+"""Small, device-agnostic helpers around ``torch.distributed``.
+
+Every helper is a no-op (identity / single-process answer) when no process group is
+initialised, so library code can call them unconditionally. They work with any backend
+(gloo on CPU, nccl on GPU): tensors for collectives are put on the device the backend expects.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+__all__ = [
+    "all_reduce_max_int",
+    "all_reduce_mean_with_grad",
+    "all_reduce_sum_int",
+    "all_reduce_sum_with_grad",
+    "is_distributed",
+    "rank",
+    "world_size",
+]
+
+
+def is_distributed() -> bool:
+    """True when ``torch.distributed`` is available and a default process group is initialised."""
+    return dist.is_available() and dist.is_initialized()
+
+
+def world_size() -> int:
+    """Number of ranks in the default group (1 when not distributed)."""
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def rank() -> int:
+    """This process's rank in the default group (0 when not distributed)."""
+    return dist.get_rank() if is_distributed() else 0
+
+
+class _AllReduceSum(torch.autograd.Function):
+    """Differentiable all-reduce (SUM).
+
+    Forward: ``y = Σ_r x_r`` on every rank. Backward: the gradient w.r.t. ``x_r`` is
+    ``Σ_r' ∂L_r'/∂y``, i.e. the upstream gradients of all ranks are summed too. This is the
+    same rule as ``torch.distributed.nn.functional.all_reduce`` (deprecated in recent torch,
+    and warns on every call), re-stated here so the library does not emit FutureWarnings.
+    """
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, tensor: Tensor) -> Tensor:  # type: ignore[override]
+        out = tensor.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(out, op=dist.ReduceOp.SUM)
+        return out
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        grad = grad.clone(memory_format=torch.contiguous_format)
+        dist.all_reduce(grad, op=dist.ReduceOp.SUM)
+        return grad
+
+
+def all_reduce_sum_with_grad(t: Tensor) -> Tensor:
+    """Differentiable sum of ``t`` over ranks; identity when not distributed.
+
+    Gradient convention: the backward pass all-reduces (sums) the incoming gradient. If every
+    rank computes the same loss ``L`` from the reduced value, the gradient each rank receives
+    for its local ``t`` is ``world_size · ∂L/∂t_local``; DDP's gradient *averaging* then turns
+    the parameter gradients back into exactly ``∂L/∂θ``.
+    """
+    if not is_distributed() or world_size() == 1:
+        return t
+    return _AllReduceSum.apply(t)
+
+
+def all_reduce_mean_with_grad(t: Tensor) -> Tensor:
+    """Differentiable average of ``t`` over ranks (SUM all-reduce / world size).
+
+    Identity when not distributed. Same gradient convention as :func:`all_reduce_sum_with_grad`.
+    """
+    ws = world_size()
+    if ws == 1:
+        return t
+    return all_reduce_sum_with_grad(t) / ws
+
+
+def _collective_device() -> torch.device:
+    """Device for small bookkeeping tensors: CUDA for nccl, CPU otherwise."""
+    if is_distributed() and dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def _all_reduce_int(x: int, op: dist.ReduceOp.RedOpType) -> int:
+    if not is_distributed() or world_size() == 1:
+        return int(x)
+    buf = torch.tensor([int(x)], dtype=torch.int64, device=_collective_device())
+    dist.all_reduce(buf, op=op)
+    return int(buf.item())
+
+
+def all_reduce_max_int(x: int) -> int:
+    """Maximum of an integer over ranks (``x`` itself when not distributed)."""
+    return _all_reduce_int(x, dist.ReduceOp.MAX)
+
+
+def all_reduce_sum_int(x: int) -> int:
+    """Sum of an integer over ranks (``x`` itself when not distributed)."""
+    return _all_reduce_int(x, dist.ReduceOp.SUM)

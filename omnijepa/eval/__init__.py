@@ -1,0 +1,1 @@
+"""Evaluation: frozen-feature probes, kNN, collapse diagnostics, plots."""

@@ -1,0 +1,58 @@
+"""PNG plots of a run: loss curve and collapse diagnostics over training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+DIAGNOSTIC_KEYS = (
+    "target_std",
+    "pred_std",
+    "embed_std",
+    "proj_std",
+    "online_probe_acc",
+    "sigreg",
+    "invariance",
+    "ema_momentum",
+)
+
+
+def plot_training(records: list[dict[str, Any]], out_dir: Path, title: str) -> list[Path]:
+    """Write loss.png and diagnostics.png from metrics records; returns the paths."""
+    written: list[Path] = []
+    if not records:
+        return written
+    steps = [r["step"] for r in records]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, [r["loss"] for r in records], color="tab:blue")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.set_title(f"{title}: loss")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = out_dir / "loss.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+
+    keys = [k for k in DIAGNOSTIC_KEYS if any(k in r for r in records)]
+    if keys:
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.2), squeeze=False)
+        for ax, key in zip(axes[0], keys):
+            pts = [(r["step"], r[key]) for r in records if key in r]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="." if len(pts) < 30 else None)
+            ax.set_title(key)
+            ax.set_xlabel("step")
+            ax.grid(alpha=0.3)
+        fig.suptitle(f"{title}: collapse diagnostics")
+        fig.tight_layout()
+        path = out_dir / "diagnostics.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written

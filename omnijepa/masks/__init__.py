@@ -1,0 +1,55 @@
+"""Mask samplers (which tokens are context, which are targets) and the collator that uses them.
+
+``MASK_SAMPLERS`` maps a name to ``(config class, sampler class)``; the sampler is built as
+``sampler_cls(grid, config_cls(**options))``. ``get`` on an unknown name raises
+:class:`omnijepa.errors.ConfigError` (a ``ValueError``) that lists the valid names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from omnijepa.errors import ConfigError
+from omnijepa.masks.collator import MaskCollator, batch_generator
+from omnijepa.masks.multiblock import (
+    MaskBatch,
+    MaskSampler,
+    MultiBlockConfig,
+    MultiBlockMaskSampler,
+)
+from omnijepa.registry import Registry
+
+__all__ = [
+    "MASK_SAMPLERS",
+    "MaskBatch",
+    "MaskCollator",
+    "MaskSampler",
+    "MultiBlockConfig",
+    "MultiBlockMaskSampler",
+    "batch_generator",
+    "build_mask_sampler",
+    "get_mask_sampler",
+]
+
+MASK_SAMPLERS: Registry[tuple[type, type]] = Registry("mask sampler")
+MASK_SAMPLERS.add("multiblock", (MultiBlockConfig, MultiBlockMaskSampler))
+
+
+def get_mask_sampler(name: str) -> tuple[type, type]:
+    """``(config class, sampler class)`` registered as ``name``; ConfigError if unknown."""
+    return MASK_SAMPLERS.get(name)
+
+
+def build_mask_sampler(name: str, grid: tuple[int, ...], **options: Any) -> MaskSampler:
+    """Build the sampler ``name`` on ``grid`` from config ``options`` (validated)."""
+    cfg_cls, sampler_cls = get_mask_sampler(name)
+    if dataclasses.is_dataclass(cfg_cls):
+        valid = {f.name for f in dataclasses.fields(cfg_cls)}
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise ConfigError(
+                f"unknown option(s) {unknown} for mask sampler {name!r}; "
+                f"valid: {', '.join(sorted(valid))}"
+            )
+    return sampler_cls(grid, cfg_cls(**options))

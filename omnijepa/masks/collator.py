@@ -1,0 +1,103 @@
+"""DataLoader ``collate_fn`` that stacks (input, label) samples and draws masks for the batch.
+
+Masks of the k-th batch are a pure function of ``(seed, k)``: each call seeds a fresh
+``torch.Generator`` from a hash of the pair, so training resumes reproduce the same masks and
+the global RNG is never touched.
+
+**Batch index.** Pass ``batch_index`` explicitly when you know it. Otherwise the collator counts
+its own calls, starting from ``next_batch``:
+
+* ``num_workers=0``: call c is global batch ``next_batch + c``; ``state_dict()`` tracks it.
+* ``num_workers=W > 0``: each worker holds a *copy* of the collator, and PyTorch hands
+  map-style batches to workers round-robin, so call c in worker w is taken to be global batch
+  ``next_batch + c * W + w``. Indices are unique and deterministic per (seed, worker, call);
+  they equal the true global batch index when workers are re-created each epoch (the default,
+  ``persistent_workers=False``) or the epoch length is a multiple of W. The main-process copy
+  does not see the workers' calls, so before each ``iter(loader)`` set
+  ``collator.next_batch = global_step`` (or ``load_state_dict``), otherwise every epoch
+  would reuse the first epoch's masks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import get_worker_info
+
+from omnijepa.errors import DataError
+from omnijepa.masks.multiblock import MaskSampler
+
+__all__ = ["MaskCollator", "batch_generator"]
+
+_U64 = 2**64
+
+
+def batch_generator(seed: int, batch_index: int) -> torch.Generator:
+    """A CPU generator seeded from a well-mixed hash of ``(seed, batch_index)``."""
+    state = np.random.SeedSequence([seed % _U64, batch_index % _U64]).generate_state(
+        1, dtype=np.uint64
+    )
+    return torch.Generator().manual_seed(int(state[0]))
+
+
+class MaskCollator:
+    """Collate ``[(x, y), ...]`` into ``{"x", "y", "context", "targets"}`` with seeded masks."""
+
+    def __init__(self, sampler: MaskSampler, seed: int) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"seed must be an int, got {seed!r}")
+        self.sampler = sampler
+        self.seed = int(seed)
+        self._start = 0  # global index of this copy's first counted batch
+        self._calls = 0  # batches this copy has made without an explicit index
+
+    @property
+    def next_batch(self) -> int:
+        """Global index the next counted call uses (exact in the process that calls it)."""
+        return self._start + self._calls
+
+    @next_batch.setter
+    def next_batch(self, index: int) -> None:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+            raise ValueError(f"next_batch must be an int >= 0, got {index!r}")
+        self._start, self._calls = int(index), 0
+
+    def _counted_index(self) -> int:
+        info = get_worker_info()
+        if info is None:
+            index = self._start + self._calls
+        else:
+            index = self._start + self._calls * info.num_workers + info.id
+        self._calls += 1
+        return index
+
+    def __call__(
+        self, samples: Sequence[tuple[Any, Any]], batch_index: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Stack the samples and draw masks for batch ``batch_index`` (counted if ``None``)."""
+        if len(samples) == 0:
+            raise DataError("MaskCollator got an empty batch")
+        try:
+            xs, ys = zip(*samples)
+        except (TypeError, ValueError):
+            raise DataError("MaskCollator expects samples of the form (input, label)") from None
+        x = torch.stack([torch.as_tensor(v) for v in xs])
+        y = torch.as_tensor([int(v) for v in ys], dtype=torch.long)
+        index = self._counted_index() if batch_index is None else int(batch_index)
+        masks = self.sampler.sample(len(samples), batch_generator(self.seed, index))
+        return {"x": x, "y": y, "context": masks.context, "targets": masks.targets}
+
+    def state_dict(self) -> dict[str, int]:
+        """``{"seed", "next_batch"}``: enough to reproduce the following batches' masks."""
+        return {"seed": self.seed, "next_batch": self.next_batch}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        """Restore ``seed`` and ``next_batch`` saved by :meth:`state_dict`."""
+        missing = {"seed", "next_batch"} - set(state)
+        if missing:
+            raise ValueError(f"MaskCollator state is missing {sorted(missing)}")
+        self.seed = int(state["seed"])
+        self.next_batch = int(state["next_batch"])

@@ -1,0 +1,1 @@
+"""Tokenizers: a raw sample becomes tokens with coordinates."""

@@ -1,0 +1,87 @@
+"""Multi-crop views of images (LeJEPA / DINO style), made in DataLoader workers.
+
+A view is a random resized crop (area fraction ``scale``, aspect ratio ``ratio``) with a
+random horizontal flip, resampled to ``size`` with one batched ``grid_sample`` call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from omnijepa.seeding import step_generator
+
+
+@dataclass
+class ViewConfig:
+    """Global views (large crops at full size) and local views (small crops, smaller size)."""
+
+    num_global: int = 2
+    num_local: int = 4
+    global_scale: tuple[float, float] = (0.3, 1.0)
+    local_scale: tuple[float, float] = (0.05, 0.3)
+    local_size: int = 24  # side of local views; must be divisible by the patch size
+    ratio: tuple[float, float] = (0.75, 1.333)
+    flip: bool = True
+    noise: float = 0.0  # std of additive Gaussian noise on each view
+
+    def __post_init__(self) -> None:
+        if self.num_global < 1 or self.num_local < 0:
+            raise ValueError("views.num_global must be >= 1 and views.num_local >= 0")
+        for name in ("global_scale", "local_scale", "ratio"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi:
+                raise ValueError(f"views.{name} must satisfy 0 < low <= high, got {(lo, hi)}")
+
+
+def random_resized_crops(
+    x: torch.Tensor,
+    size: int,
+    scale: tuple[float, float],
+    ratio: tuple[float, float],
+    flip: bool,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """One random crop per image of ``x`` (B, C, H, W), resized to (B, C, size, size)."""
+    b = x.shape[0]
+    u = torch.rand(b, 5, generator=generator)
+    area = scale[0] + (scale[1] - scale[0]) * u[:, 0]
+    log_r = math.log(ratio[0]) + (math.log(ratio[1]) - math.log(ratio[0])) * u[:, 1]
+    r = torch.exp(log_r)
+    w = torch.sqrt(area * r).clamp(max=1.0)  # fraction of the width
+    h = torch.sqrt(area / r).clamp(max=1.0)
+    cx = (2 * u[:, 2] - 1) * (1 - w)  # centre in [-1, 1] keeping the crop inside
+    cy = (2 * u[:, 3] - 1) * (1 - h)
+    sign = torch.where((u[:, 4] < 0.5) & flip, -1.0, 1.0)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = w * sign
+    theta[:, 0, 2] = cx
+    theta[:, 1, 1] = h
+    theta[:, 1, 2] = cy
+    grid = F.affine_grid(theta, [b, x.shape[1], size, size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+class MultiViewCollate:
+    """Collate ``(image, label)`` samples into ``{"x", "y", "views"}`` seeded by the step."""
+
+    def __init__(self, cfg: ViewConfig, image_size: int, seed: int) -> None:
+        self.cfg, self.image_size, self.seed = cfg, image_size, seed
+
+    def __call__(self, samples: list[tuple[torch.Tensor, int]], step: int) -> dict:
+        x = torch.stack([s[0] for s in samples])
+        y = torch.tensor([s[1] for s in samples])
+        g = step_generator(self.seed, step, salt=3)
+        c = self.cfg
+        specs = [(self.image_size, c.global_scale)] * c.num_global
+        specs += [(c.local_size, c.local_scale)] * c.num_local
+        views = []
+        for size, scale in specs:
+            v = random_resized_crops(x, size, scale, c.ratio, c.flip, g)
+            if c.noise > 0:
+                v = v + c.noise * torch.randn(v.shape, generator=g)
+            views.append(v)
+        return {"x": x, "y": y, "views": views}

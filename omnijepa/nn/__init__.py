@@ -1,0 +1,1 @@
+"""Modality-blind building blocks: transformer blocks, positional encodings, predictors."""

@@ -1,0 +1,39 @@
+"""Token encoder: tokenizer -> + positional encoding of coordinates -> (keep subset) -> blocks."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from omnijepa.nn.positional import build_positional, gather_tokens
+from omnijepa.nn.transformer import TransformerStack
+
+
+class TokenEncoder(nn.Module):
+    """Encodes any modality whose tokenizer yields ``(B, N, D)`` tokens and ``(N, A)`` coords.
+
+    ``keep`` (B, K) selects the visible tokens (the context); positions are added before the
+    selection so each kept token still knows where it sits.
+    """
+
+    def __init__(
+        self,
+        tokenizer: nn.Module,
+        depth: int,
+        heads: int,
+        mlp_ratio: float = 4.0,
+        pos: str = "sincos",
+    ) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.dim = tokenizer.dim
+        self.pos = build_positional(pos, self.dim, tuple(getattr(tokenizer, "axis_sizes", ())))
+        self.stack = TransformerStack(self.dim, depth, heads, mlp_ratio)
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        tokens = self.tokenizer(x)
+        coords = self.tokenizer.coords(x.shape[1:]).to(tokens.device)
+        tokens = tokens + self.pos(coords).to(tokens.dtype)
+        if keep is not None:
+            tokens = gather_tokens(tokens, keep)
+        return self.stack(tokens)

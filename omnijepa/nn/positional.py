@@ -1,0 +1,102 @@
+"""Positional encodings computed from token coordinates (any number of axes).
+
+Coordinates are ``(N, A)`` (shared by the batch) or ``(B, N, A)``; an encoding maps them to
+``(…, N, D)``. Fixed N-d sin-cos (I-JEPA's 2-D sincos generalised) or learned per-axis tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from omnijepa.registry import Registry
+
+POSITIONAL_ENCODINGS: Registry[type[nn.Module]] = Registry("positional encoding")
+
+
+def sincos_embedding(coords: torch.Tensor, dim: int, temperature: float = 10000.0) -> torch.Tensor:
+    """Concatenate a 1-D sin-cos embedding per coordinate axis; pad with zeros to ``dim``.
+
+    Each axis gets an equal, even share of the channels (half sin, half cos) with frequencies
+    ``1 / temperature^(k / share)`` as in the ViT/MAE/I-JEPA 2-D tables.
+    """
+    axes = coords.shape[-1]
+    share = (dim // (2 * axes)) * 2
+    if share == 0:
+        raise ValueError(f"embedding dim {dim} too small for {axes} coordinate axes")
+    half = share // 2
+    omega = 1.0 / temperature ** (torch.arange(half, dtype=torch.float64) / half)
+    parts = []
+    for a in range(axes):
+        angles = coords[..., a].to(torch.float64)[..., None] * omega.to(coords.device)
+        parts.extend([torch.sin(angles), torch.cos(angles)])
+    emb = torch.cat(parts, dim=-1)
+    pad = dim - emb.shape[-1]
+    if pad:
+        emb = torch.nn.functional.pad(emb, (0, pad))
+    return emb.to(torch.float32)
+
+
+@POSITIONAL_ENCODINGS.register("sincos")
+class SinCosPositional(nn.Module):
+    """Fixed sin-cos encoding of (float) coordinates; no parameters."""
+
+    def __init__(self, dim: int, axis_sizes: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        return sincos_embedding(coords, self.dim)
+
+
+@POSITIONAL_ENCODINGS.register("learned")
+class LearnedAxisPositional(nn.Module):
+    """Learned table per axis, summed; coordinates must be integers in ``[0, axis_size)``."""
+
+    def __init__(self, dim: int, axis_sizes: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        if not axis_sizes:
+            raise ValueError("learned positional encoding needs the size of each coordinate axis")
+        self.tables = nn.ParameterList(
+            [nn.Parameter(torch.zeros(size, dim)) for size in axis_sizes]
+        )
+        for table in self.tables:
+            nn.init.trunc_normal_(table, std=0.02)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        idx = coords.round().long()
+        out = 0
+        for a, table in enumerate(self.tables):
+            out = out + table[idx[..., a].clamp(0, table.shape[0] - 1)]
+        return out
+
+
+def build_positional(name: str, dim: int, axis_sizes: tuple[int, ...]) -> nn.Module:
+    """Create a registered positional encoding by name."""
+    return POSITIONAL_ENCODINGS.get(name)(dim, axis_sizes)
+
+
+def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Pick tokens ``idx`` (B, K) from ``x`` (B, N, D) -> (B, K, D)."""
+    return torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+
+
+def init_weights(module: nn.Module) -> None:
+    """ViT-style init: truncated normal(0.02) for Linear, unit/zero LayerNorm."""
+    if isinstance(module, nn.Linear):
+        nn.init.trunc_normal_(module.weight, std=0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm) and module.elementwise_affine:
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def rescale_residual_projections(blocks: nn.ModuleList) -> None:
+    """Divide each block's residual output projections by sqrt(2 * layer_id) (I-JEPA init)."""
+    for layer_id, block in enumerate(blocks, start=1):
+        scale = math.sqrt(2.0 * layer_id)
+        block.attn.proj.weight.data.div_(scale)
+        block.mlp.fc2.weight.data.div_(scale)

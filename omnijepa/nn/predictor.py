@@ -1,0 +1,58 @@
+"""Narrow predictor: from context embeddings, predict embeddings at target coordinates."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from omnijepa.nn.positional import build_positional, gather_tokens
+from omnijepa.nn.transformer import TransformerStack
+
+
+class MaskTokenPredictor(nn.Module):
+    """I-JEPA predictor: project context to a narrow width, append one learned mask token
+    (plus the target's positional encoding) per target position, run blocks, and read the
+    predictions at the mask tokens back out at encoder width.
+
+    Each of the M target blocks is predicted in its own sequence (batch B*M), as in I-JEPA.
+    """
+
+    def __init__(
+        self,
+        enc_dim: int,
+        dim: int,
+        depth: int,
+        heads: int,
+        mlp_ratio: float = 4.0,
+        pos: str = "sincos",
+        axis_sizes: tuple[int, ...] = (),
+    ) -> None:
+        super().__init__()
+        self.in_proj = nn.Linear(enc_dim, dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
+        nn.init.trunc_normal_(self.mask_token, std=0.02)
+        self.pos = build_positional(pos, dim, axis_sizes)
+        self.stack = TransformerStack(dim, depth, heads, mlp_ratio)
+        self.out_proj = nn.Linear(dim, enc_dim)
+        nn.init.trunc_normal_(self.in_proj.weight, std=0.02)
+        nn.init.trunc_normal_(self.out_proj.weight, std=0.02)
+        nn.init.zeros_(self.in_proj.bias)
+        nn.init.zeros_(self.out_proj.bias)
+
+    def forward(
+        self,
+        z_ctx: torch.Tensor,
+        coords: torch.Tensor,
+        context: torch.Tensor,
+        targets: torch.Tensor,
+    ) -> torch.Tensor:
+        """z_ctx (B, Nc, E), coords (N, A), context (B, Nc), targets (B, M, Nt) -> (B, M, Nt, E)."""
+        b, m, nt = targets.shape
+        pos = self.pos(coords.to(z_ctx.device)).to(z_ctx.dtype)  # (N, dim)
+        pos = pos.unsqueeze(0).expand(b, -1, -1)
+        ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
+        tgt = self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))
+        ctx = ctx.repeat_interleave(m, dim=0)  # (B*M, Nc, dim)
+        tgt = tgt.view(b, m, nt, -1).reshape(b * m, nt, -1)
+        out = self.stack(torch.cat([ctx, tgt], dim=1))[:, -nt:]
+        return self.out_proj(out).view(b, m, nt, -1)

@@ -1,0 +1,1 @@
+"""Training objectives: latent prediction losses and anti-collapse regularisers."""

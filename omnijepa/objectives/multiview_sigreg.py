@@ -1,0 +1,76 @@
+"""Multi-view invariance + SIGReg (the LeJEPA objective): no EMA, no stop-gradient.
+
+Every view is encoded and projected; all projections are pulled to the mean of the global
+views' projections, and SIGReg pushes each view's projections towards an isotropic Gaussian,
+which is what prevents collapse. loss = lam * SIGReg + (1 - lam) * invariance.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from omnijepa.objectives.latent_prediction import per_dim_std
+from omnijepa.objectives.sigreg import SIGReg
+
+
+class Projector(nn.Module):
+    """MLP with BatchNorm (LeJEPA's projector): dim -> hidden -> hidden -> out."""
+
+    def __init__(self, dim: int, hidden: int, out: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(dim, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.GELU(),
+            nn.Linear(hidden, hidden),
+            nn.BatchNorm1d(hidden),
+            nn.GELU(),
+            nn.Linear(hidden, out),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class MultiViewSIGReg(nn.Module):
+    """LeJEPA objective over a batch holding ``views``: global views first, then local ones."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        projector: nn.Module,
+        sigreg: SIGReg,
+        lam: float = 0.05,
+        num_global: int = 2,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.projector = projector
+        self.sigreg = sigreg
+        self.lam = lam
+        self.num_global = num_global
+
+    def forward(self, batch: dict, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        views: list[torch.Tensor] = batch["views"]
+        pooled = [self.encoder(v).mean(dim=1) for v in views]
+        proj = torch.stack([self.projector(p) for p in pooled]).float()  # (V, B, K)
+        centre = proj[: self.num_global].mean(dim=0)
+        invariance = (proj - centre).square().mean()
+        sig = torch.stack([self.sigreg(p, step) for p in proj]).mean()
+        loss = self.lam * sig + (1.0 - self.lam) * invariance
+        stats = {
+            "sigreg": sig.detach(),
+            "invariance": invariance.detach(),
+            "embed_std": per_dim_std(torch.stack(pooled).detach()),
+            "proj_std": per_dim_std(proj.detach()),
+        }
+        return loss, stats
+
+    def after_optimizer_step(self, step: int, total: int) -> dict[str, float]:
+        """No target network to update."""
+        return {}
+
+    def eval_encoder(self) -> nn.Module:
+        """The backbone (not the projector) is evaluated, as in LeJEPA."""
+        return self.encoder

@@ -1,0 +1,52 @@
+"""What a recipe is: one seed system's defaults, how to build it, and its small-scale claim."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from omnijepa.train.trainer import TrainParts
+
+
+@dataclass
+class Built:
+    """A recipe instantiated for one config: trainer inputs plus its evaluation."""
+
+    parts: TrainParts
+    evaluate: Callable[[nn.Module], dict]  # objective -> results (probes, collapse)
+    description: str  # one line about the data
+
+
+class Recipe(ABC):
+    """Subclasses set the class attributes and implement ``default_config`` and ``build``."""
+
+    name: str = ""
+    summary: str = ""  # one line for `omnijepa list`
+    claim: str = ""  # what `omnijepa repro NAME` checks
+    reference: dict[str, Any] = {}  # the paper's numbers, for the side-by-side table
+
+    @abstractmethod
+    def default_config(self) -> Any:
+        """The recipe's config dataclass with its defaults."""
+
+    @abstractmethod
+    def build(self, cfg: Any, device: torch.device) -> Built:
+        """Load data and build the objective, collate and evaluation for ``cfg``."""
+
+    def quick_overrides(self) -> list[str]:
+        """Overrides that shrink a run to smoke size (``--quick``)."""
+        return []
+
+    def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
+        """Run the small-scale claim; returns metrics and the verdict (see recipes.run)."""
+        raise NotImplementedError(f"recipe {self.name!r} has no reproduction")
+
+    def draw_masks(self, cfg: Any, path: Path, n: int) -> None:
+        """Write a PNG picture of what the model sees as context and targets."""
+        raise NotImplementedError(f"recipe {self.name!r} has no mask picture")

@@ -1,0 +1,111 @@
+"""`omnijepa bench`: train-step throughput, collator throughput, memory, FLOPs and MFU."""
+
+from __future__ import annotations
+
+import platform
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from omnijepa.config import load_config, to_dict
+from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.run import write_json
+from omnijepa.train.optim import build_adamw
+from omnijepa.train.trainer import _to_device, resolve_device
+
+
+def matmul_flops_per_s(device: torch.device, size: int | None = None, repeats: int = 10) -> float:
+    """Measured dense float32 matmul throughput of this machine (the MFU denominator)."""
+    size = size or (8192 if device.type == "cuda" else 1024)
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(2):
+        a @ b
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    _sync(device)
+    return 2 * size**3 * repeats / (time.perf_counter() - t0)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) -> dict[str, Any]:
+    """Time ``steps`` optimisation steps of ``recipe`` and its collator; write bench.json."""
+    cfg = load_config(recipe.default_config(), None, overrides)
+    device = resolve_device(cfg.device)
+    built = recipe.build(cfg, device)
+    objective = built.parts.objective.to(device)
+    bsz = cfg.train.batch_size
+    samples = [built.parts.dataset[i] for i in range(bsz)]
+    collate = built.parts.collate
+
+    t0 = time.perf_counter()
+    n_collate = 20
+    for k in range(n_collate):
+        collate(samples, k)
+    collate_s = (time.perf_counter() - t0) / n_collate
+
+    batches = [_to_device(collate(samples, k), device) for k in range(steps + 2)]
+    opt = build_adamw(objective, cfg.train.lr, cfg.train.weight_decay[0])
+
+    def step(k: int) -> None:
+        loss, _ = objective(batches[k], k)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        objective.after_optimizer_step(k + 1, cfg.train.steps)
+
+    with FlopCounterMode(display=False) as counter:
+        step(0)
+    flops_per_sample = counter.get_total_flops() / bsz
+    step(1)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    _sync(device)
+    t0 = time.perf_counter()
+    for k in range(2, steps + 2):
+        step(k)
+    _sync(device)
+    step_s = (time.perf_counter() - t0) / steps
+    peak = matmul_flops_per_s(device)
+    achieved = flops_per_sample * bsz / step_s
+    result = {
+        "recipe": recipe.name,
+        "device": str(device),
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "torch_threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+        },
+        "batch_size": bsz,
+        "params": sum(p.numel() for p in objective.parameters()),
+        "train_step_s": step_s,
+        "train_samples_per_s": bsz / step_s,
+        "collate_batch_s": collate_s,
+        "masks_per_s": bsz / collate_s,
+        "peak_memory_mb": _peak_memory_mb(device),
+        "flops_per_sample": flops_per_sample,
+        "achieved_flops_per_s": achieved,
+        "matmul_flops_per_s": peak,
+        "mfu": achieved / peak,
+        "config": to_dict(cfg),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "bench.json", result)
+    return result

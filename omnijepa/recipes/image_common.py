@@ -1,0 +1,128 @@
+"""Pieces shared by the image recipes: ViT config, encoder builder, evaluation protocol.
+
+Evaluation follows I-JEPA: average-pool the evaluated encoder's tokens, then a frozen linear
+probe and a kNN; a random-init encoder of the same architecture and the raw pixels are always
+reported beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from omnijepa.data.image_data import ImageData, ImageDataConfig, ImageTensorDataset
+from omnijepa.eval.collapse import collapse_report
+from omnijepa.eval.features import pooled_features, raw_features
+from omnijepa.eval.probes import has_labels, knn_probe, linear_probe
+from omnijepa.modalities.image import PatchTokenizer
+from omnijepa.nn.encoder import TokenEncoder
+
+
+@dataclass
+class ViTConfig:
+    """A small ViT over patch tokens (I-JEPA: fixed sin-cos positions, no CLS token)."""
+
+    patch: int = 4
+    dim: int = 128
+    depth: int = 4
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    pos: str = "sincos"
+
+    def __post_init__(self) -> None:
+        if self.dim % self.heads:
+            raise ValueError(f"model.dim={self.dim} is not divisible by model.heads={self.heads}")
+        if min(self.patch, self.depth, self.heads) < 1:
+            raise ValueError("model.patch, model.depth and model.heads must be >= 1")
+
+
+@dataclass
+class EvalConfig:
+    """Frozen-feature evaluation settings."""
+
+    knn_k: int = 20
+    probe_max_iter: int = 300
+    online_probe_train: int = 2000  # samples used by the online probe during training
+    online_probe_test: int = 1000
+    batch_size: int = 256
+
+
+def build_vit(model: ViTConfig, data: ImageDataConfig) -> TokenEncoder:
+    """Patch tokenizer + transformer encoder for ``data.image_size`` images."""
+    tok = PatchTokenizer(data.channels, model.patch, model.dim, data.image_size)
+    return TokenEncoder(tok, model.depth, model.heads, model.mlp_ratio, model.pos)
+
+
+def _subset(ds: ImageTensorDataset, n: int) -> torch.utils.data.Dataset:
+    return torch.utils.data.Subset(ds, range(min(n, len(ds))))
+
+
+def probe_scores(
+    train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], cfg: EvalConfig
+) -> dict[str, float]:
+    """Linear-probe and kNN accuracy for one feature set."""
+    return {
+        "linear_probe": linear_probe(*train, *test, max_iter=cfg.probe_max_iter),
+        "knn": knn_probe(*train, *test, k=cfg.knn_k),
+    }
+
+
+def evaluate_encoders(
+    encoder: nn.Module,
+    random_encoder: nn.Module,
+    train_ds: ImageTensorDataset,
+    test_ds: ImageTensorDataset,
+    cfg: EvalConfig,
+    device: torch.device,
+) -> dict:
+    """Probe the trained encoder, a random-init twin, and raw pixels; report collapse stats."""
+    tr = pooled_features(encoder, train_ds, device, cfg.batch_size)
+    te = pooled_features(encoder, test_ds, device, cfg.batch_size)
+    result: dict = {"collapse": collapse_report(te[0])}
+    if not has_labels(tr[1], te[1]):
+        return result
+    rtr = pooled_features(random_encoder, train_ds, device, cfg.batch_size)
+    rte = pooled_features(random_encoder, test_ds, device, cfg.batch_size)
+    scores = {
+        "jepa": probe_scores(tr, te, cfg),
+        "random_init": probe_scores(rtr, rte, cfg),
+        "raw": probe_scores(raw_features(train_ds), raw_features(test_ds), cfg),
+    }
+    for metric in ("linear_probe", "knn"):
+        result[metric] = {name: s[metric] for name, s in scores.items()}
+    labels = te[1][te[1] >= 0]
+    result["linear_probe"]["chance"] = float(np.bincount(labels).max() / len(labels))
+    return result
+
+
+def make_online_probe(
+    train_ds: ImageTensorDataset,
+    test_ds: ImageTensorDataset,
+    cfg: EvalConfig,
+    device: torch.device,
+):
+    """A callback for the trainer: quick linear probe on small subsets of the data."""
+    tr_sub, te_sub = (
+        _subset(train_ds, cfg.online_probe_train),
+        _subset(test_ds, cfg.online_probe_test),
+    )
+
+    def probe(encoder: nn.Module) -> dict[str, float]:
+        tr = pooled_features(encoder, tr_sub, device, cfg.batch_size)
+        te = pooled_features(encoder, te_sub, device, cfg.batch_size)
+        if not has_labels(tr[1], te[1]):
+            return {}
+        return {"online_probe_acc": linear_probe(*tr, *te, max_iter=100)}
+
+    return probe
+
+
+def describe(data: ImageData) -> str:
+    """One line about the loaded data."""
+    return (
+        f"{data.source}: {len(data.train)} train / {len(data.test)} test, "
+        f"{len(data.classes)} classes"
+    )

@@ -1,0 +1,158 @@
+"""Run-directory workflows shared by the CLI: train, eval, and seeded repro runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict
+from omnijepa.errors import ConfigError, RunDirError
+from omnijepa.eval.plots import plot_training
+from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.summary import aggregate
+from omnijepa.train.checkpoint import STATE_FILE, atomic_write_text, load_model_weights, read_state
+from omnijepa.train.metrics_log import read_metrics
+from omnijepa.train.trainer import resolve_device, train
+
+RESULTS_FILE = "results.json"
+CONFIG_FILE = "config.yaml"
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Pretty JSON, written atomically."""
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def _check_run_dir(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise RunDirError(f"--out {out} exists and is not a directory")
+    if overwrite or not out.exists():
+        return
+    if (out / RESULTS_FILE).exists():
+        raise RunDirError(f"{out} already holds a finished run; pass --overwrite to replace it")
+    if (out / STATE_FILE).exists():
+        raise RunDirError(
+            f"{out} holds an unfinished run; continue it with --resume {out} or pass --overwrite"
+        )
+
+
+def saved_config(run_dir: Path) -> tuple[Recipe, Any]:
+    """Recipe and config of an existing run directory."""
+    from omnijepa.recipes import RECIPES
+
+    path = run_dir / CONFIG_FILE
+    if not run_dir.is_dir():
+        raise RunDirError(f"run directory not found: {run_dir}")
+    if not path.is_file():
+        raise RunDirError(f"{run_dir} is not a run directory: {CONFIG_FILE} is missing")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or "recipe" not in data:
+        raise ConfigError(f"{path} does not name its recipe")
+    recipe = RECIPES.get(str(data.pop("recipe")))
+    return recipe, apply_dict(recipe.default_config(), data)
+
+
+def train_run(
+    recipe: Recipe,
+    overrides: list[str],
+    out: Path,
+    config_file: str | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Train (or resume) a run in ``out``, evaluate it, write results.json and plots."""
+    if resume:
+        recipe, cfg = saved_config(out)
+        if overrides:
+            raise ConfigError("--resume continues a run with its saved config; drop the overrides")
+        state = read_state(out)
+        if state.get("finished"):
+            raise RunDirError(
+                f"{out} is already finished (step {state['step']}); nothing to resume"
+            )
+    else:
+        cfg = load_config(recipe.default_config(), config_file, overrides)
+        _check_run_dir(out, overwrite)
+        if overwrite and out.is_dir():
+            for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
+                (out / name).unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
+        atomic_write_text(out / CONFIG_FILE, text)
+    device = resolve_device(cfg.device)
+    t0 = time.perf_counter()
+    built = recipe.build(cfg, device)
+    print(f"[{recipe.name}] {built.description}; device {device}", flush=True)
+    last = train(
+        built.parts,
+        cfg.train,
+        cfg.seed,
+        device,
+        out,
+        resume=resume,
+        extra_state={"recipe": recipe.name},
+    )
+    train_seconds = time.perf_counter() - t0
+    records = read_metrics(out / "metrics.jsonl")
+    plot_training(records, out, recipe.name)
+    if cfg.train.stop_at and cfg.train.stop_at < cfg.train.steps:
+        print(f"[{recipe.name}] stopped at step {cfg.train.stop_at}; continue with --resume {out}")
+        return {"stopped_at": cfg.train.stop_at}
+    metrics = built.evaluate(built.parts.objective)
+    results = {
+        "recipe": recipe.name,
+        "data": built.description,
+        "metrics": aggregate([metrics]),
+        "train": last,
+        "train_seconds": train_seconds,
+        "seconds": time.perf_counter() - t0,
+    }
+    write_json(out / RESULTS_FILE, results)
+    return results
+
+
+def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    """Re-evaluate a trained run directory (optionally with overrides); writes eval.json."""
+    recipe, cfg = saved_config(run_dir)
+    cfg = apply_dict(cfg, parse_overrides(overrides))
+    device = resolve_device(cfg.device)
+    built = recipe.build(cfg, device)
+    objective = built.parts.objective.to(device)
+    state = load_model_weights(run_dir, objective)
+    t0 = time.perf_counter()
+    metrics = built.evaluate(objective)
+    results = {
+        "recipe": recipe.name,
+        "data": built.description,
+        "checkpoint_step": state["step"],
+        "metrics": aggregate([metrics]),
+        "seconds": time.perf_counter() - t0,
+    }
+    write_json(run_dir / "eval.json", results)
+    return results
+
+
+def seed_runs(
+    recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str = "seed"
+) -> list[dict[str, Any]]:
+    """Train+evaluate ``seeds`` runs (seed=0..n-1) under ``out/<tag>_<k>``; per-seed metrics."""
+    runs = []
+    for seed in range(seeds):
+        run_dir = out / f"{tag}_{seed}"
+        if run_dir.exists():
+            shutil.rmtree(run_dir)
+        res = train_run(recipe, [*overrides, f"seed={seed}"], run_dir, overwrite=True)
+        runs.append({k: v["mean"] if "mean" in v else _means(v) for k, v in res["metrics"].items()})
+    return runs
+
+
+def _means(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v["mean"] if "mean" in v else _means(v) for k, v in summary.items()}

@@ -1,0 +1,34 @@
+"""Figures in results.json: every metric is ``{"mean", "std", "n"}`` over seeds."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+
+def summarize(values: list[float]) -> dict[str, float | int]:
+    """Mean, (population) std and count of a list of numbers."""
+    arr = np.asarray(values, dtype=np.float64)
+    return {"mean": float(arr.mean()), "std": float(arr.std()), "n": int(arr.size)}
+
+
+def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Turn per-seed nested dicts of numbers into one nested dict of summaries."""
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        vals = [r[key] for r in runs if key in r]
+        if isinstance(vals[0], dict):
+            out[key] = aggregate(vals)
+        elif isinstance(vals[0], (int, float)) and not isinstance(vals[0], bool):
+            out[key] = summarize([float(v) for v in vals])
+    return out
+
+
+def fmt(summary: dict[str, Any]) -> str:
+    """``0.812 ± 0.004 (n=3)`` for a summary dict."""
+    mean, std = summary["mean"], summary["std"]
+    if not math.isfinite(mean):
+        return str(mean)
+    return f"{mean:.3f} ± {std:.3f} (n={summary['n']})"

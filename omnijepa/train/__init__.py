@@ -1,0 +1,1 @@
+"""Training: loop, schedules, EMA hand-off, checkpoint/resume, logging, torchrun DDP."""

@@ -1,0 +1,40 @@
+"""Trainer settings shared by every recipe (``train.*`` keys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation and bookkeeping; schedules follow I-JEPA's configs by default."""
+
+    steps: int = 1000
+    batch_size: int = 128
+    lr: float = 1e-3
+    start_lr: float = 2e-4
+    final_lr: float = 1e-6
+    warmup: float = 0.1  # fraction of steps with linear LR warmup
+    weight_decay: tuple[float, float] = (0.04, 0.4)  # cosine ramp start -> end
+    clip_grad: float = 0.0  # max grad norm; 0 disables clipping
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    num_workers: int = 0
+    log_every: int = 10
+    probe_every: int = 0  # online probe every N steps; 0 = off
+    checkpoint_every: int = 0  # 0 = only at the end
+    stop_at: int = 0  # stop (resumably) after this step; 0 = run all steps
+    tensorboard: bool = False
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"train.steps must be >= 1, got {self.steps}")
+        if self.batch_size < 2:
+            raise ValueError(f"train.batch_size must be >= 2, got {self.batch_size}")
+        if not 0.0 <= self.warmup < 1.0:
+            raise ValueError(f"train.warmup is a fraction in [0, 1), got {self.warmup}")
+        if self.lr <= 0:
+            raise ValueError(f"train.lr must be > 0, got {self.lr}")
+        if self.num_workers < 0 or self.log_every < 1:
+            raise ValueError("train.num_workers must be >= 0 and train.log_every >= 1")

@@ -1,0 +1,224 @@
+"""The training loop, top to bottom: data -> objective -> AdamW step -> EMA -> log/checkpoint.
+
+Works on CPU and CUDA, and under ``torchrun`` (DDP; the global batch is split over ranks).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from omnijepa.errors import OmniJepaError
+from omnijepa.schedules import cosine_ramp, warmup_cosine
+from omnijepa.train.checkpoint import (
+    load_model_weights,
+    load_optimizer,
+    read_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from omnijepa.train.config import TrainConfig
+from omnijepa.train.data_order import StepBatchSampler, StepCollate, StepIndexedDataset
+from omnijepa.train.metrics_log import MetricsLog
+from omnijepa.train.optim import build_adamw
+
+PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class TrainingDiverged(OmniJepaError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainParts:
+    """What a recipe hands the trainer."""
+
+    objective: (
+        nn.Module
+    )  # forward(batch, step) -> (loss, stats); after_optimizer_step; eval_encoder
+    dataset: Dataset  # yields (x, y)
+    collate: Callable[[list[Any], int], dict]  # (samples, step) -> batch dict
+    online_probe: Callable[[nn.Module], dict[str, float]] | None = None
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when present, else CPU; a clear error for an unavailable device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise OmniJepaError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise OmniJepaError(f"device {name!r} requested but CUDA is not available")
+    return device
+
+
+def _ddp_setup(device: torch.device) -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _to_device(batch: dict, device: torch.device) -> dict:
+    out = {}
+    for k, v in batch.items():
+        if torch.is_tensor(v):
+            out[k] = v.to(device, non_blocking=True)
+        elif isinstance(v, list) and v and torch.is_tensor(v[0]):
+            out[k] = [t.to(device, non_blocking=True) for t in v]
+        else:
+            out[k] = v
+    return out
+
+
+def _set_schedules(opt: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> tuple[float, float]:
+    warm = int(cfg.warmup * cfg.steps)
+    lr = warmup_cosine(step, cfg.steps, warm, cfg.start_lr, cfg.lr, cfg.final_lr)
+    wd = cosine_ramp(step, cfg.steps, *cfg.weight_decay)
+    for group in opt.param_groups:
+        group["lr"] = lr
+        if group.get("decays"):
+            group["weight_decay"] = wd
+    return lr, wd
+
+
+def train(
+    parts: TrainParts,
+    cfg: TrainConfig,
+    seed: int,
+    device: torch.device,
+    run_dir: Path,
+    resume: bool = False,
+    extra_state: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Train ``parts.objective``; returns the last logged record. Writes into ``run_dir``."""
+    rank, world = _ddp_setup(device)
+    torch.manual_seed(seed)
+    objective = parts.objective.to(device)
+    optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0])
+    start = 0
+    if resume:
+        state = load_model_weights(run_dir, objective)
+        load_optimizer(run_dir, optimizer, state)
+        set_rng_state(state["rng"])
+        start = int(state["step"])
+    model: nn.Module = objective
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(
+            objective, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
+    sampler = StepBatchSampler(
+        len(parts.dataset),
+        cfg.batch_size,
+        seed,
+        start,
+        end,
+        rank,
+        world,  # type: ignore[arg-type]
+    )
+    loader = DataLoader(
+        StepIndexedDataset(parts.dataset),
+        batch_sampler=sampler,
+        collate_fn=StepCollate(parts.collate),
+        num_workers=cfg.num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    dtype = PRECISIONS[cfg.precision]
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
+    is_main = rank == 0
+    log = MetricsLog(run_dir, start if resume else None, cfg.tensorboard) if is_main else None
+    state_base = dict(extra_state or {})
+    bar = tqdm(
+        total=end,
+        initial=start,
+        disable=not (cfg.progress and is_main and sys.stderr.isatty()),
+        desc="train",
+        dynamic_ncols=True,
+    )
+    plain_every = max(1, (end - start) // 10)
+    last: dict[str, Any] = {}
+    t0, seen = time.perf_counter(), 0
+    objective.train()
+    for batch in loader:
+        step = batch["step"]
+        lr, wd = _set_schedules(optimizer, cfg, step)
+        batch = _to_device(batch, device)
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            loss, stats = model(batch, step)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if cfg.clip_grad > 0:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(objective.parameters(), cfg.clip_grad)
+        scaler.step(optimizer)
+        scaler.update()
+        ema = objective.after_optimizer_step(step + 1, cfg.steps)
+        seen += cfg.batch_size
+        done = step + 1
+        if done % cfg.log_every == 0 or done == end:
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise TrainingDiverged(
+                    f"loss is {value} at step {done}; lower train.lr or enable train.clip_grad"
+                )
+            now = time.perf_counter()
+            last = {
+                "step": done,
+                "loss": value,
+                "lr": lr,
+                "wd": wd,
+                **{k: float(v) for k, v in stats.items()},
+                **ema,
+                "samples_per_s": seen / max(now - t0, 1e-9),
+            }
+            t0, seen = now, 0
+            if (
+                cfg.probe_every
+                and (done % cfg.probe_every == 0 or done == end)
+                and parts.online_probe
+            ):
+                last.update(parts.online_probe(objective.eval_encoder()))
+                objective.train()
+            if log is not None:
+                log.log(last)
+            bar.set_postfix(loss=f"{value:.4f}")
+            plain = bar.disable and is_main and cfg.progress
+            if plain and (done % plain_every == 0 or done == end):
+                print(f"step {done}/{end} loss {value:.4f}", flush=True)
+        bar.update(1)
+        if is_main and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < end:
+            save_checkpoint(
+                run_dir, objective, optimizer, {**state_base, "step": done, "finished": False}
+            )
+    bar.close()
+    if is_main:
+        finished = end == cfg.steps
+        save_checkpoint(
+            run_dir, objective, optimizer, {**state_base, "step": end, "finished": finished}
+        )
+        if log is not None:
+            log.close()
+    return last
+
+
+def checkpoint_step(run_dir: Path) -> int:
+    """Step stored in a run directory's checkpoint."""
+    return int(read_state(run_dir)["step"])
