@@ -44,7 +44,7 @@ class EvalConfig:
     """Frozen-feature evaluation settings."""
 
     knn_k: int = 20
-    probe_max_iter: int = 300
+    probe_max_iter: int = 100
     online_probe_train: int = 2000  # samples used by the online probe during training
     online_probe_test: int = 1000
     batch_size: int = 256

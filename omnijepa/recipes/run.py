@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -71,6 +72,7 @@ def train_run(
     """Train (or resume) a run in ``out``, evaluate it, write results.json and plots."""
     if resume:
         recipe, cfg = saved_config(out)
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, stop_at=0))
         if overrides:
             raise ConfigError("--resume continues a run with its saved config; drop the overrides")
         state = read_state(out)
@@ -84,12 +86,13 @@ def train_run(
         if overwrite and out.is_dir():
             for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
                 (out / name).unlink(missing_ok=True)
-        out.mkdir(parents=True, exist_ok=True)
-        text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
-        atomic_write_text(out / CONFIG_FILE, text)
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
     built = recipe.build(cfg, device)
+    if not resume:
+        out.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
+        atomic_write_text(out / CONFIG_FILE, text)
     print(f"[{recipe.name}] {built.description}; device {device}", flush=True)
     last = train(
         built.parts,

@@ -110,6 +110,7 @@ def train(
 ) -> dict[str, Any]:
     """Train ``parts.objective``; returns the last logged record. Writes into ``run_dir``."""
     rank, world = _ddp_setup(device)
+    run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     objective = parts.objective.to(device)
     optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0])

@@ -1,0 +1,87 @@
+"""Shared fixtures: smoke-sized config overrides and one finished tiny run per session.
+
+Everything here runs on the CPU in seconds: 16x16 canvas digits (scikit-learn, always
+available), 4x4 patches (16 tokens), a 1-block width-32 ViT and a width-16 predictor.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One intra-op thread: these models are tiny, and on a busy 2-core machine two OpenMP
+    # threads contend so badly that a 4-step run goes from ~0.1 s to several seconds.
+    # Results are the same either way (checked for the golden losses in test_training).
+    torch.set_num_threads(1)
+
+
+# Data + backbone + trainer settings valid for every image recipe.
+COMMON_TINY = [
+    "device=cpu",
+    "data.name=canvas_digits",
+    "data.image_size=16",
+    "data.train_size=64",
+    "data.test_size=32",
+    "model.patch=4",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "train.batch_size=16",
+    "train.steps=4",
+    "train.progress=false",
+    "eval.probe_max_iter=50",
+    "eval.knn_k=5",
+]
+
+# Recipe-specific knobs that shrink the rest of the model.
+RECIPE_TINY = {
+    "ijepa": ["predictor.dim=16", "predictor.depth=1", "predictor.heads=2"],
+    "lejepa": [
+        "objective.proj_hidden=32",
+        "objective.proj_dim=8",
+        "objective.num_slices=16",
+        "views.num_local=2",
+        "views.local_size=8",
+    ],
+}
+
+
+def tiny(recipe: str, *extra: str) -> list[str]:
+    """Smoke-sized overrides for ``recipe`` followed by ``extra`` (later keys win)."""
+    return [*COMMON_TINY, *RECIPE_TINY.get(recipe, []), *extra]
+
+
+@pytest.fixture(scope="session")
+def tiny_overrides() -> Callable[..., list[str]]:
+    """``tiny_overrides("ijepa", "train.steps=2")`` -> a fresh list of key=value overrides."""
+    return tiny
+
+
+@pytest.fixture(scope="session")
+def common_tiny() -> list[str]:
+    """The recipe-independent part of the smoke overrides (filter by the recipe's keys)."""
+    return list(COMMON_TINY)
+
+
+@pytest.fixture(scope="session")
+def _finished_ijepa_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import train_run
+
+    out = tmp_path_factory.mktemp("finished") / "ijepa_run"
+    train_run(RECIPES.get("ijepa"), tiny("ijepa"), out)
+    return out
+
+
+@pytest.fixture
+def finished_run(_finished_ijepa_run: Path, tmp_path: Path) -> Path:
+    """A private copy of a finished tiny ijepa run directory (tests may damage it)."""
+    dst = tmp_path / "run"
+    shutil.copytree(_finished_ijepa_run, dst)
+    return dst

@@ -1,0 +1,174 @@
+"""Config loading: unknown keys, type checks, tuple parsing, YAML files, validation errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from omnijepa.config import flat_keys, load_config
+from omnijepa.errors import ConfigError
+from omnijepa.recipes import RECIPES
+
+STABLE_KEYS = ("data.path", "train.steps", "train.batch_size", "seed", "device")
+
+
+def ijepa_cfg(*overrides: str, config_file: str | Path | None = None):
+    return load_config(RECIPES.get("ijepa").default_config(), config_file, list(overrides))
+
+
+def test_unknown_top_level_key_lists_valid_keys() -> None:
+    with pytest.raises(ConfigError) as err:
+        ijepa_cfg("foo=1")
+    msg = str(err.value)
+    assert "'foo'" in msg
+    assert "valid keys" in msg
+    for key in ("seed", "device", "train.steps", "model.dim", "mask.target_scale"):
+        assert key in msg
+
+
+def test_unknown_nested_key_lists_that_sections_keys() -> None:
+    with pytest.raises(ConfigError) as err:
+        ijepa_cfg("train.foo=1")
+    msg = str(err.value)
+    assert "'train.foo'" in msg
+    for key in ("train.steps", "train.batch_size", "train.lr", "train.weight_decay"):
+        assert key in msg
+    assert "model.dim" not in msg  # only the keys of the section that was mistyped
+
+
+def test_unknown_section_below_a_leaf_is_rejected() -> None:
+    with pytest.raises(ConfigError):
+        ijepa_cfg("seed.x=1")
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("train.steps=abc", "train.steps"),
+        ("train.lr=fast", "train.lr"),
+        ("train.tensorboard=maybe", "train.tensorboard"),
+        ("train.precision=fp8", "train.precision"),
+        ("train.steps=1.5", "train.steps"),
+        ("mask.target_scale=[0.1,0.2,0.3]", "mask.target_scale"),
+        ("train.weight_decay=a,b", "train.weight_decay"),
+    ],
+)
+def test_type_errors_name_the_key(override: str, key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        ijepa_cfg(override)
+    assert key in str(err.value)
+
+
+def test_scalar_overrides_are_coerced() -> None:
+    cfg = ijepa_cfg("train.steps=12", "train.lr=3e-4", "train.tensorboard=true", "seed=7")
+    assert cfg.train.steps == 12 and isinstance(cfg.train.steps, int)
+    assert cfg.train.lr == pytest.approx(3e-4) and isinstance(cfg.train.lr, float)
+    assert cfg.train.tensorboard is True
+    assert cfg.seed == 7
+
+
+def test_tuple_overrides_parse() -> None:
+    cfg = ijepa_cfg("mask.target_scale=[0.1,0.2]", "train.weight_decay=0.01,0.02", "ema=[0.99, 1]")
+    assert cfg.mask.target_scale == (0.1, 0.2)
+    assert cfg.train.weight_decay == (0.01, 0.02)
+    assert isinstance(cfg.train.weight_decay, tuple)
+    assert cfg.ema == (0.99, 1.0) and all(isinstance(v, float) for v in cfg.ema)
+
+
+def test_optional_path_accepts_string_and_null() -> None:
+    assert ijepa_cfg("data.path=/some/folder").data.path == "/some/folder"
+    assert ijepa_cfg("data.path=/x", "data.path=null").data.path is None
+
+
+def test_override_without_equals_sign_is_an_error() -> None:
+    with pytest.raises(ConfigError, match="key=value"):
+        ijepa_cfg("train.steps")
+
+
+def test_defaults_are_not_mutated_by_overrides() -> None:
+    recipe = RECIPES.get("ijepa")
+    base = recipe.default_config()
+    changed = load_config(base, None, ["train.steps=3", "model.dim=16"])
+    assert changed.train.steps == 3 and changed.model.dim == 16
+    assert base.train.steps != 3 and base.model.dim != 16
+
+
+def test_yaml_file_then_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(
+        "seed: 3\ntrain:\n  steps: 7\n  weight_decay: [0.1, 0.2]\nmodel:\n  dim: 48\n  heads: 3\n"
+    )
+    cfg = ijepa_cfg("seed=5", "model.dim=24", config_file=path)
+    assert cfg.seed == 5  # the override wins over the file
+    assert cfg.model.dim == 24
+    assert cfg.model.heads == 3  # from the file
+    assert cfg.train.steps == 7
+    assert cfg.train.weight_decay == (0.1, 0.2)
+
+
+def test_yaml_unknown_key_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text("train:\n  stepz: 7\n")
+    with pytest.raises(ConfigError, match="train.stepz"):
+        ijepa_cfg(config_file=path)
+
+
+def test_missing_yaml_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError) as err:
+        ijepa_cfg(config_file=missing)
+    assert str(missing) in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["train: [1, 2\n", "- just\n- a list\n"])
+def test_bad_yaml_content(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        ijepa_cfg(config_file=path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (["train.steps=0"], "train.steps"),
+        (["train.batch_size=1"], "train.batch_size"),
+        (["train.warmup=1.5"], "train.warmup"),
+        (["model.dim=30", "model.heads=4"], "model.dim"),
+        (["mask.target_scale=[0.3,0.1]"], "target_scale"),
+    ],
+)
+def test_post_init_validation_surfaces_as_config_error(overrides: list[str], fragment: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        ijepa_cfg(*overrides)
+    assert fragment in str(err.value)
+
+
+def test_lejepa_post_init_validation() -> None:
+    base = RECIPES.get("lejepa").default_config()
+    with pytest.raises(ConfigError, match="objective.lam"):
+        load_config(base, None, ["objective.lam=2"])
+    with pytest.raises(ConfigError, match="views"):
+        load_config(base, None, ["views.num_global=0"])
+
+
+@pytest.mark.parametrize("name", RECIPES.names())
+def test_stable_public_keys_exist_in_every_recipe(name: str, tmp_path: Path) -> None:
+    base = RECIPES.get(name).default_config()
+    keys = flat_keys(base)
+    for key in STABLE_KEYS:
+        assert key in keys, f"recipe {name!r} lacks the stable key {key}"
+    cfg = load_config(
+        base,
+        None,
+        [f"data.path={tmp_path}", "train.steps=9", "train.batch_size=4", "seed=11", "device=cpu"],
+    )
+    assert (cfg.data.path, cfg.train.steps, cfg.train.batch_size, cfg.seed, cfg.device) == (
+        str(tmp_path),
+        9,
+        4,
+        11,
+        "cpu",
+    )
