@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	# CPU build of torch where no GPU is present (a plain `pip install torch` pulls CUDA).
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.3"; \
-	else $(PIP) install -q torch==2.13.0 || $(PIP) install -q torch --index-url https://download.pytorch.org/whl/cpu; fi
+	else $(PIP) install -q torch==2.13.0; fi
 	$(PIP) install -q -e ".[dev]"
 	touch $(STAMP)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from omnijepa.data.image_data import ImageDataConfig, load_image_data, make_datasets
+from omnijepa.data.image_data import ImageDataConfig, load_image_data
 from omnijepa.eval.mask_figure import draw_image_masks
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
@@ -26,16 +26,14 @@ from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.image_common import (
     EvalConfig,
     ViTConfig,
+    build_image_run,
     build_vit,
-    describe,
-    evaluate_encoders,
-    make_online_probe,
+    probe_checks,
 )
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.run import seed_runs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
-from omnijepa.train.trainer import TrainParts
 
 
 @dataclass
@@ -125,31 +123,14 @@ class IJEPARecipe(Recipe):
         return MultiBlockMaskSampler((side, side), cfg.mask)
 
     def build(self, cfg: IJEPAConfig, device: torch.device) -> Built:
-        data = load_image_data(cfg.data, cfg.seed)
-        train_ds, test_ds = make_datasets(data)
-        objective = build_objective(cfg)
         collate = MaskCollator(self.sampler(cfg), cfg.seed)
-        probe = make_online_probe(train_ds, test_ds, cfg.eval, device)
-
-        def evaluate(trained: LatentPrediction) -> dict:
-            random_init = build_objective(cfg).eval_encoder().to(device)
-            return evaluate_encoders(
-                trained.eval_encoder(), random_init, train_ds, test_ds, cfg.eval, device
-            )
-
-        parts = TrainParts(objective, train_ds, collate, probe)
-        return Built(parts, evaluate, describe(data))
+        return build_image_run(cfg, device, lambda: build_objective(cfg), collate)
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
         metrics = aggregate(seed_runs(self, ov, seeds, out))
-        lp = metrics["linear_probe"]
-        checks = {
-            "jepa beats random init by >= 0.10": lp["jepa"]["mean"] - lp["random_init"]["mean"]
-            >= 0.10,
-            "jepa beats raw pixels": lp["jepa"]["mean"] > lp["raw"]["mean"],
-        }
+        checks = probe_checks(metrics["linear_probe"])
         return write_repro(self, out, metrics, checks, t0)
 
     def draw_masks(self, cfg: IJEPAConfig, path: Path, n: int) -> None:

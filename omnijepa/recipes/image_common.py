@@ -7,18 +7,28 @@ reported beside it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from omnijepa.data.image_data import ImageData, ImageDataConfig, ImageTensorDataset
+from omnijepa.data.image_data import (
+    ImageData,
+    ImageDataConfig,
+    ImageTensorDataset,
+    load_image_data,
+    make_datasets,
+)
 from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.features import pooled_features, raw_features
 from omnijepa.eval.probes import has_labels, knn_probe, linear_probe
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.nn.encoder import TokenEncoder
+from omnijepa.recipes.base import Built
+from omnijepa.train.trainer import TrainParts
 
 
 @dataclass
@@ -126,3 +136,38 @@ def describe(data: ImageData) -> str:
         f"{data.source}: {len(data.train)} train / {len(data.test)} test, "
         f"{len(data.classes)} classes"
     )
+
+
+def build_image_run(
+    cfg: Any,
+    device: torch.device,
+    make_objective: Callable[[], nn.Module],
+    collate: Callable[[list[Any], int], dict],
+) -> Built:
+    """Load ``cfg.data``, build the objective, and evaluate against a random-init twin.
+
+    ``make_objective`` must be deterministic given ``cfg.seed``: called again at evaluation,
+    it yields the untrained encoder the trained one started from.
+    """
+    data = load_image_data(cfg.data, cfg.seed)
+    train_ds, test_ds = make_datasets(data)
+    probe = make_online_probe(train_ds, test_ds, cfg.eval, device)
+
+    def evaluate(trained: nn.Module) -> dict:
+        random_init = make_objective().eval_encoder().to(device)
+        return evaluate_encoders(
+            trained.eval_encoder(), random_init, train_ds, test_ds, cfg.eval, device
+        )
+
+    parts = TrainParts(make_objective(), train_ds, collate, probe)
+    return Built(parts, evaluate, describe(data))
+
+
+def probe_checks(linear_probe: dict[str, Any], margin: float = 0.10) -> dict[str, bool]:
+    """The image recipes' shared claim: JEPA >= random init + margin, and > raw pixels."""
+    jepa = linear_probe["jepa"]["mean"]
+    return {
+        f"jepa beats random init by >= {margin:.2f}": jepa - linear_probe["random_init"]["mean"]
+        >= margin,
+        "jepa beats raw pixels": jepa > linear_probe["raw"]["mean"],
+    }

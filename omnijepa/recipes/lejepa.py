@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from omnijepa.data.image_data import ImageDataConfig, load_image_data, make_datasets
+from omnijepa.errors import ConfigError
 from omnijepa.modalities.image_views import MultiViewCollate, ViewConfig
 from omnijepa.objectives.multiview_sigreg import MultiViewSIGReg, Projector
 from omnijepa.objectives.sigreg import SIGReg
@@ -24,16 +25,14 @@ from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.image_common import (
     EvalConfig,
     ViTConfig,
+    build_image_run,
     build_vit,
-    describe,
-    evaluate_encoders,
-    make_online_probe,
+    probe_checks,
 )
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.run import seed_runs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
-from omnijepa.train.trainer import TrainParts
 
 
 @dataclass
@@ -119,23 +118,12 @@ class LeJEPARecipe(Recipe):
 
     def build(self, cfg: LeJEPAConfig, device: torch.device) -> Built:
         if cfg.views.local_size % cfg.model.patch:
-            raise ValueError(
+            raise ConfigError(
                 f"views.local_size={cfg.views.local_size} is not divisible by "
                 f"model.patch={cfg.model.patch}"
             )
-        data = load_image_data(cfg.data, cfg.seed)
-        train_ds, test_ds = make_datasets(data)
-        objective = build_objective(cfg)
         collate = MultiViewCollate(cfg.views, cfg.data.image_size, cfg.seed)
-        probe = make_online_probe(train_ds, test_ds, cfg.eval, device)
-
-        def evaluate(trained: MultiViewSIGReg) -> dict:
-            random_init = build_objective(cfg).eval_encoder().to(device)
-            return evaluate_encoders(
-                trained.eval_encoder(), random_init, train_ds, test_ds, cfg.eval, device
-            )
-
-        return Built(TrainParts(objective, train_ds, collate, probe), evaluate, describe(data))
+        return build_image_run(cfg, device, lambda: build_objective(cfg), collate)
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -148,9 +136,7 @@ class LeJEPARecipe(Recipe):
         std_default = metrics["collapse"]["feature_std"]["mean"]
         std_lam0 = ablation["collapse"]["feature_std"]["mean"]
         checks = {
-            "jepa beats random init by >= 0.10": lp["jepa"]["mean"] - lp["random_init"]["mean"]
-            >= 0.10,
-            "jepa beats raw pixels": lp["jepa"]["mean"] > lp["raw"]["mean"],
+            **probe_checks(lp),
             "lam=0 collapses: feature std < 0.05 x default's": std_lam0 < 0.05 * std_default,
             "lam=0 collapses: probe within 0.10 of chance": ablation["linear_probe"]["jepa"]["mean"]
             < chance + 0.10,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -104,6 +105,8 @@ def train_run(
         extra_state={"recipe": recipe.name},
     )
     train_seconds = time.perf_counter() - t0
+    if int(os.environ.get("RANK", "0")) != 0:
+        return last  # under torchrun only rank 0 evaluates and writes results
     records = read_metrics(out / "metrics.jsonl")
     plot_training(records, out, recipe.name)
     if cfg.train.stop_at and cfg.train.stop_at < cfg.train.steps:
