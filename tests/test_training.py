@@ -195,7 +195,7 @@ def test_resume_drops_metrics_logged_after_the_checkpoint(tmp_path: Path, config
 # (the test prints the measured values) and paste them here.
 GOLDEN_LOSSES = {
     "ijepa": [0.431368, 0.425346, 0.422159],
-    "lejepa": [0.328751, 0.303291, 0.320643],
+    "lejepa": [0.328751, 0.303549, 0.315887],
 }
 
 

@@ -52,13 +52,15 @@ class IJEPAConfig:
 
     seed: int = 0
     device: str = "auto"
-    data: ImageDataConfig = field(default_factory=ImageDataConfig)
+    data: ImageDataConfig = field(default_factory=lambda: ImageDataConfig(train_size=5000))
     model: ViTConfig = field(default_factory=ViTConfig)
     predictor: PredictorConfig = field(default_factory=PredictorConfig)
     mask: MultiBlockConfig = field(default_factory=MultiBlockConfig)
     loss: str = "smooth_l1"
     ema: tuple[float, float] = (0.996, 1.0)
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(steps=600, batch_size=128))
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(steps=250, batch_size=128, probe_every=50)
+    )
     eval: EvalConfig = field(default_factory=EvalConfig)
 
 

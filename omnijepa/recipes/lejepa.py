@@ -1,6 +1,7 @@
 """LeJEPA (Balestriero & LeCun 2025): multi-view invariance + SIGReg, no EMA, no stop-grad.
 
-Views are random resized crops (2 global at full size, 4 local at 24 px by default); the
+Views are random resized crops (2 global at full size and 2 local at 24 px by default; the
+paper uses 2 + 6, fewer here to fit a CPU budget); the
 backbone's pooled output goes through a BatchNorm MLP projector; every view's projection is
 pulled to the mean of the global views, and SIGReg (sliced Epps-Pulley, directions redrawn
 each step) keeps the projections close to an isotropic Gaussian so they cannot collapse.
@@ -57,18 +58,19 @@ class LeJEPAConfig:
 
     seed: int = 0
     device: str = "auto"
-    data: ImageDataConfig = field(default_factory=ImageDataConfig)
-    model: ViTConfig = field(default_factory=ViTConfig)
-    views: ViewConfig = field(default_factory=ViewConfig)
+    data: ImageDataConfig = field(default_factory=lambda: ImageDataConfig(train_size=5000))
+    model: ViTConfig = field(default_factory=lambda: ViTConfig(dim=96))
+    views: ViewConfig = field(default_factory=lambda: ViewConfig(num_local=2))
     objective: SIGRegConfig = field(default_factory=SIGRegConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=300,
-            batch_size=128,
-            lr=5e-4,
+            steps=200,
+            batch_size=64,
+            lr=2e-3,
             start_lr=1e-5,
-            final_lr=5e-7,
+            final_lr=2e-6,
             weight_decay=(0.05, 0.05),
+            probe_every=50,
         )
     )
     eval: EvalConfig = field(default_factory=EvalConfig)
