@@ -158,6 +158,17 @@ def test_trainer_resume_is_bit_identical(name: str, tmp_path: Path, config) -> N
 
 
 @pytest.mark.parametrize("name", RESUME_RECIPES)
+def test_dataloader_workers_do_not_change_the_run(name: str, tmp_path: Path, config) -> None:
+    """Masks and views are seeded by the step, so worker processes give the same weights."""
+    cfg = config(name, "train.steps=3")
+    recipe = RECIPES.get(name)
+    with_workers = dataclasses.replace(cfg.train, num_workers=2)
+    train(recipe.build(cfg, CPU).parts, cfg.train, cfg.seed, CPU, tmp_path / "a")
+    train(recipe.build(cfg, CPU).parts, with_workers, cfg.seed, CPU, tmp_path / "b")
+    assert_same_tensors(tmp_path / "a" / "model.safetensors", tmp_path / "b" / "model.safetensors")
+
+
+@pytest.mark.parametrize("name", RESUME_RECIPES)
 def test_train_run_stop_and_resume_matches_straight_run(
     name: str, tmp_path: Path, tiny_overrides
 ) -> None:

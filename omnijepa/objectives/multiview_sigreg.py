@@ -33,6 +33,18 @@ class Projector(nn.Module):
         return self.net(x)
 
 
+class PooledProjection(nn.Module):
+    """Backbone -> mean over tokens -> projector, as one (B, 1, K) "token": the embedding
+    SIGReg regularises, evaluated alongside the backbone to see where collapse happens."""
+
+    def __init__(self, encoder: nn.Module, projector: nn.Module) -> None:
+        super().__init__()
+        self.encoder, self.projector = encoder, projector
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projector(self.encoder(x).mean(dim=1)).unsqueeze(1)
+
+
 class MultiViewSIGReg(nn.Module):
     """LeJEPA objective over a batch holding ``views``: global views first, then local ones."""
 
@@ -74,3 +86,7 @@ class MultiViewSIGReg(nn.Module):
     def eval_encoder(self) -> nn.Module:
         """The backbone (not the projector) is evaluated, as in LeJEPA."""
         return self.encoder
+
+    def embedding_head(self) -> nn.Module:
+        """The projector's output for a whole input (what SIGReg and invariance act on)."""
+        return PooledProjection(self.encoder, self.projector)

@@ -108,6 +108,22 @@ def evaluate_encoders(
     return result
 
 
+def evaluate_head(
+    head: nn.Module,
+    train_ds: ImageTensorDataset,
+    test_ds: ImageTensorDataset,
+    cfg: EvalConfig,
+    device: torch.device,
+) -> dict:
+    """Collapse statistics and linear probe of an objective's output embedding."""
+    tr = pooled_features(head, train_ds, device, cfg.batch_size)
+    te = pooled_features(head, test_ds, device, cfg.batch_size)
+    result: dict = {"collapse": collapse_report(te[0])}
+    if has_labels(tr[1], te[1]):
+        result["linear_probe"] = linear_probe(*tr, *te, max_iter=cfg.probe_max_iter)
+    return result
+
+
 def make_online_probe(
     train_ds: ImageTensorDataset,
     test_ds: ImageTensorDataset,
@@ -155,9 +171,14 @@ def build_image_run(
 
     def evaluate(trained: nn.Module) -> dict:
         random_init = make_objective().eval_encoder().to(device)
-        return evaluate_encoders(
+        result = evaluate_encoders(
             trained.eval_encoder(), random_init, train_ds, test_ds, cfg.eval, device
         )
+        if hasattr(trained, "embedding_head"):
+            result["projection"] = evaluate_head(
+                trained.embedding_head(), train_ds, test_ds, cfg.eval, device
+            )
+        return result
 
     parts = TrainParts(make_objective(), train_ds, collate, probe)
     return Built(parts, evaluate, describe(data))

@@ -58,6 +58,8 @@ def format_table(results: dict[str, Any]) -> str:
         lines += [f"  {k:<{width}}  {v}" for k, v in ref]
     lines += ["", "CHECKS"]
     lines += [f"  [{'x' if ok else ' '}] {name}" for name, ok in results["checks"].items()]
+    if results.get("notes"):
+        lines += ["", f"notes: {results['notes']}"]
     lines += ["", f"verdict: {results['verdict']}  ({results['seconds']:.0f} s)"]
     return "\n".join(lines)
 

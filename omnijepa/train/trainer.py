@@ -174,7 +174,10 @@ def train(
         ema = objective.after_optimizer_step(step + 1, cfg.steps)
         seen += cfg.batch_size
         done = step + 1
-        if done % cfg.log_every == 0 or done == end:
+        probe_now = bool(
+            cfg.probe_every and parts.online_probe and (done % cfg.probe_every == 0 or done == end)
+        )
+        if done % cfg.log_every == 0 or done == end or probe_now:
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise TrainingDiverged(
@@ -190,14 +193,10 @@ def train(
                 **ema,
                 "samples_per_s": seen / max(now - t0, 1e-9),
             }
-            t0, seen = now, 0
-            if (
-                cfg.probe_every
-                and (done % cfg.probe_every == 0 or done == end)
-                and parts.online_probe
-            ):
-                last.update(parts.online_probe(objective.eval_encoder()))
+            if probe_now:
+                last.update(parts.online_probe(objective.eval_encoder()))  # type: ignore[misc]
                 objective.train()
+            t0, seen = time.perf_counter(), 0
             if log is not None:
                 log.log(last)
             bar.set_postfix(loss=f"{value:.4f}")
