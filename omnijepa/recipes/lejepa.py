@@ -152,11 +152,16 @@ class LeJEPARecipe(Recipe):
         }
         notes = (
             "Collapse is judged on the projector output, the embedding SIGReg and the invariance "
-            "term act on. With lam=0 the backbone's pooled features keep "
+            "term act on. With lam=0 its std falls to "
+            f"{proj0['collapse']['feature_std']['mean']:.4f} "
+            f"(default {std_default:.3f}), yet a standardised linear probe on it still reaches "
+            f"{proj0['linear_probe']['mean']:.3f}: standardisation rescales the shrunken "
+            "dimensions, so std -> 0 is not the same as information -> 0 until it reaches "
+            "numerical zero. The backbone's pooled features keep "
             f"{ablation['collapse']['feature_std']['mean']:.3f} std and probe at "
             f"{ablation['linear_probe']['jepa']['mean']:.3f} (random init "
             f"{ablation['linear_probe']['random_init']['mean']:.3f}): once the projector output "
-            "is constant no gradient reaches the backbone, which stays near its initialisation."
+            "is nearly constant, little gradient reaches the backbone, which stays near its init."
         )
         return write_repro(self, out, metrics, checks, t0, notes)
 
