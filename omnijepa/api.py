@@ -41,6 +41,6 @@ def repro(
     name: str, out: str | Path, seeds: int = 3, quick: bool = False, overrides: list[str] = ()
 ) -> dict[str, Any]:
     """Run a recipe's small-scale reproduction; returns what results.json holds."""
-    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes import REPRODUCTIONS
 
-    return RECIPES.get(name).repro(Path(out), seeds, quick, list(overrides))
+    return REPRODUCTIONS.get(name)(Path(out), seeds, quick, list(overrides))

@@ -49,11 +49,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_list(args: argparse.Namespace) -> None:
-    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes import RECIPES, REPRODUCTIONS
 
     for name in RECIPES:
         recipe = RECIPES.get(name)
-        print(f"{name:<10} {recipe.summary}\n{'':<10} repro: {recipe.claim}")
+        print(f"{name:<12} {recipe.summary}\n{'':<12} repro: {recipe.claim}")
+    others = [n for n in REPRODUCTIONS if n not in RECIPES]
+    if others:
+        print(f"analyses (omnijepa repro NAME): {', '.join(others)}")
 
 
 def _print_metrics(metrics: dict) -> None:
@@ -102,14 +105,14 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
 
 def _cmd_repro(args: argparse.Namespace) -> None:
-    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes import REPRODUCTIONS
     from omnijepa.recipes.repro_report import format_table
 
-    recipe = RECIPES.get(args.name)
+    repro = REPRODUCTIONS.get(args.name)
     if args.seeds < 1:
         raise OmniJepaError("--seeds must be >= 1")
-    out = args.out or Path("runs") / f"repro_{recipe.name}"
-    res = recipe.repro(out, args.seeds, args.quick, args.overrides)
+    out = args.out or Path("runs") / f"repro_{args.name}"
+    res = repro(out, args.seeds, args.quick, args.overrides)
     print(format_table(res))
     print(f"wrote {out}/results.json")
 

@@ -1,9 +1,21 @@
-"""Recipes: one file per seed system; the only place that names a paper."""
+"""Recipes: one file per seed system; the only place that names a paper.
+
+``RECIPES`` holds trainable recipes; ``REPRODUCTIONS`` maps every name that
+``omnijepa repro NAME`` accepts to a function ``(out, seeds, quick, overrides) -> results``:
+each recipe's claim, plus analyses that are not pre-training runs.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from omnijepa.recipes.base import Recipe
 from omnijepa.registry import Registry
 
+ReproFn = Callable[[Path, int, bool, list[str]], dict[str, Any]]
+
 RECIPES: Registry[Recipe] = Registry("recipe")
+REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 
 
 def _register_builtin() -> None:
@@ -12,6 +24,7 @@ def _register_builtin() -> None:
 
     for recipe in (IJEPARecipe(), LeJEPARecipe()):
         RECIPES.add(recipe.name, recipe)
+        REPRODUCTIONS.add(recipe.name, recipe.repro)
 
 
 _register_builtin()

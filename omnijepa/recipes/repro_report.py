@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,17 @@ from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.summary import fmt
 
 
+@dataclass
+class ReproSpec:
+    """Name, claim and reference numbers of a reproduction that is not a training recipe."""
+
+    name: str
+    claim: str
+    reference: dict[str, Any] = field(default_factory=dict)
+
+
 def write_repro(
-    recipe: Recipe,
+    source: Recipe | ReproSpec,
     out: Path,
     metrics: dict[str, Any],
     checks: dict[str, bool],
@@ -22,9 +32,9 @@ def write_repro(
     from omnijepa.recipes.run import RESULTS_FILE, write_json
 
     results = {
-        "name": recipe.name,
-        "claim": recipe.claim,
-        "reference": recipe.reference,
+        "name": source.name,
+        "claim": source.claim,
+        "reference": source.reference,
         "metrics": metrics,
         "checks": checks,
         "verdict": "reproduced" if checks and all(checks.values()) else "not reproduced",
