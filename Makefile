@@ -26,13 +26,17 @@ $(STAMP): pyproject.toml
 setup: system-deps $(STAMP)
 
 demo: setup
-	$(VENV)/bin/omnijepa train ijepa train.steps=300 data.train_size=5000 --out runs/demo --overwrite
+	$(VENV)/bin/omnijepa train lejepa --out runs/demo --overwrite
 
 test: setup
 	$(PY) -m pytest -q
 
 test-all: setup
 	$(PY) -m pytest -q -m ""
+
+repro: setup
+	$(VENV)/bin/omnijepa repro ijepa --out runs/repro_ijepa
+	$(VENV)/bin/omnijepa repro lejepa --out runs/repro_lejepa
 
 lint: setup
 	$(VENV)/bin/ruff check omnijepa tests
