@@ -56,3 +56,24 @@ def plot_training(records: list[dict[str, Any]], out_dir: Path, title: str) -> l
         plt.close(fig)
         written.append(path)
     return written
+
+
+def plot_probe_bars(linear_probe: dict[str, Any], path: Path, title: str) -> Path:
+    """Bar chart of linear-probe accuracy (mean ± std over seeds) per feature set."""
+    names = [k for k in ("jepa", "random_init", "raw", "chance") if k in linear_probe]
+    means = [linear_probe[k]["mean"] for k in names]
+    stds = [linear_probe[k]["std"] for k in names]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    colours = ["tab:blue", "tab:gray", "tab:orange", "lightgray"][: len(names)]
+    ax.bar(names, means, yerr=stds, capsize=4, color=colours)
+    for i, m in enumerate(means):
+        ax.text(i, m + 0.01, f"{m:.3f}", ha="center", va="bottom", fontsize=9)
+    n = linear_probe[names[0]]["n"]
+    ax.set_ylabel("linear-probe accuracy (test)")
+    ax.set_title(f"{title} (n={n} seeds)")
+    ax.set_ylim(0, min(1.0, max(means) + 0.15))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

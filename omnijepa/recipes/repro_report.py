@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from omnijepa.eval.plots import plot_probe_bars
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.summary import fmt
 
@@ -42,6 +43,8 @@ def write_repro(
         "seconds": time.perf_counter() - started,
     }
     out.mkdir(parents=True, exist_ok=True)
+    if "linear_probe" in metrics:
+        plot_probe_bars(metrics["linear_probe"], out / "probe.png", f"{source.name} linear probe")
     write_json(out / RESULTS_FILE, results)
     return results
 
