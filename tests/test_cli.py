@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from omnijepa.cli.main import main
-from omnijepa.recipes import RECIPES
+from omnijepa.recipes import RECIPES, REPRODUCTIONS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REPO = Path(__file__).resolve().parents[1]
@@ -65,8 +65,12 @@ def write_png(path: Path, seed: int) -> None:
 def test_module_list_prints_every_recipe(tmp_path: Path) -> None:
     proc = run_module("list", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    names = [line.split()[0] for line in proc.stdout.splitlines() if line and line[0] != " "]
+    lines = proc.stdout.splitlines()
+    names = [ln.split()[0] for ln in lines if ln and ln[0] != " " and not ln.startswith("analyses")]
     assert names == RECIPES.names()
+    analyses = [n for n in REPRODUCTIONS.names() if n not in RECIPES]
+    if analyses:
+        assert any(ln.startswith("analyses") and all(a in ln for a in analyses) for ln in lines)
     assert {"ijepa", "lejepa"} <= set(names)
     assert "repro:" in proc.stdout
 

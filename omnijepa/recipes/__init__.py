@@ -26,5 +26,9 @@ def _register_builtin() -> None:
         RECIPES.add(recipe.name, recipe)
         REPRODUCTIONS.add(recipe.name, recipe.repro)
 
+    from omnijepa.recipes.linear_jepa import repro_linear_jepa
+
+    REPRODUCTIONS.add("linear-jepa", repro_linear_jepa)
+
 
 _register_builtin()
