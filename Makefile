@@ -7,11 +7,15 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup system-deps demo test test-all lint repro clean
 
-# Debian packages the built-in data needs (Fashion-MNIST ships in a Debian package).
+# Debian packages the built-in data needs: Fashion-MNIST (dataset-fashion-mnist) and UCI Letter
+# Recognition (opencv-doc). Installed only when missing.
+DEB_FILES := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
+             /usr/share/doc/opencv-doc/examples/data/letter-recognition.data
 system-deps:
-	@if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then \
+	@missing=0; for f in $(DEB_FILES); do [ -f $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist opencv-doc; \
 	fi
 
 $(STAMP): pyproject.toml

@@ -12,6 +12,7 @@ from typing import Any
 
 from omnijepa.errors import ConfigError
 from omnijepa.masks.collator import MaskCollator, batch_generator
+from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
 from omnijepa.masks.multiblock import (
     MaskBatch,
     MaskSampler,
@@ -22,6 +23,8 @@ from omnijepa.registry import Registry
 
 __all__ = [
     "MASK_SAMPLERS",
+    "FeatureSubsetConfig",
+    "FeatureSubsetMaskSampler",
     "MaskBatch",
     "MaskCollator",
     "MaskSampler",
@@ -34,6 +37,7 @@ __all__ = [
 
 MASK_SAMPLERS: Registry[tuple[type, type]] = Registry("mask sampler")
 MASK_SAMPLERS.add("multiblock", (MultiBlockConfig, MultiBlockMaskSampler))
+MASK_SAMPLERS.add("feature_subsets", (FeatureSubsetConfig, FeatureSubsetMaskSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

@@ -1,0 +1,61 @@
+"""Read a user CSV (header row, comma-separated) into a ``RawTable`` with typed columns.
+
+Every cell is read as text, stripped, and the missing markers (empty, NA, N/A, NaN, null,
+None, ?, case-insensitive) become NaN. Then each column gets a dtype from its text, so that
+the typing rules in ``tabular_data`` see the same thing for every file:
+
+- all values integer literals (``-3``, ``12``)  -> nullable ``Int64`` (NaN allowed);
+- all values numbers, some with a point/exponent -> ``float64`` (always numerical);
+- anything else (words, ``True``/``False``, mixtures) -> strings (categorical).
+
+Reading the text ourselves (rather than trusting pandas' guess) keeps an integer column
+integer when it has missing values, and turns numbers padded with spaces into numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omnijepa.data.tabular_data import RawTable
+from omnijepa.errors import DataError
+
+MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a"})
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+
+
+def read_csv_table(path: str | Path) -> RawTable:
+    """Read ``path`` into a RawTable (no default target); DataError naming the file if bad."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"CSV file not found: {path}")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise DataError(f"CSV file {path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"cannot parse {path} as CSV: {first}") from None
+    if frame.shape[0] == 0:
+        raise DataError(f"CSV file {path} has a header but no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    typed = pd.DataFrame({name: type_column(frame[name]) for name in frame.columns})
+    return RawTable(typed, None, str(path))
+
+
+def type_column(text: pd.Series) -> pd.Series:
+    """Text cells -> Int64 / float64 / string Series with NaN for missing (see module doc)."""
+    stripped = text.astype(str).str.strip()
+    missing = stripped.str.lower().isin(MISSING_MARKERS)
+    values = stripped.mask(missing)
+    present = values[~missing]
+    if len(present) and present.str.fullmatch(_INTEGER).all():
+        return pd.to_numeric(values).astype("Int64")
+    numbers = pd.to_numeric(values, errors="coerce")
+    if len(present) and not numbers[~missing].isna().any():
+        return numbers.astype(np.float64)
+    return values.astype(object).where(~missing, None)
