@@ -52,9 +52,27 @@ RECIPE_TINY = {
 }
 
 
+# Tabular recipes: a 120-row slice of breast_cancer, a 1-block width-16 encoder.
+TABULAR_TINY = [
+    "device=cpu",
+    "data.name=breast_cancer",
+    "data.max_rows=120",
+    "model.dim=16",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=8",
+    "predictor.depth=1",
+    "train.batch_size=16",
+    "train.steps=4",
+    "train.progress=false",
+    "eval.mlp=false",
+]
+MODALITY_TINY = {"tjepa": TABULAR_TINY}
+
+
 def tiny(recipe: str, *extra: str) -> list[str]:
     """Smoke-sized overrides for ``recipe`` followed by ``extra`` (later keys win)."""
-    return [*COMMON_TINY, *RECIPE_TINY.get(recipe, []), *extra]
+    return [*MODALITY_TINY.get(recipe, COMMON_TINY), *RECIPE_TINY.get(recipe, []), *extra]
 
 
 @pytest.fixture(scope="session")

@@ -244,10 +244,14 @@ def summary_leaves(tree: dict, path: str = "") -> list[tuple[str, dict]]:
 
 
 @pytest.mark.parametrize("name", RECIPES.names())
-def test_every_recipe_trains_end_to_end(name: str, tmp_path: Path, common_tiny) -> None:
+def test_every_recipe_trains_end_to_end(name: str, tmp_path: Path, tiny_overrides) -> None:
     recipe = RECIPES.get(name)
     keys = set(flat_keys(recipe.default_config()))
-    smoke = [o for o in common_tiny if o.split("=")[0] in keys and o.split("=")[0] != "train.steps"]
+    smoke = [
+        o
+        for o in tiny_overrides(name)
+        if o.split("=")[0] in keys and o.split("=")[0] != "train.steps"
+    ]
     out = tmp_path / "run"
     results = train_run(recipe, [*recipe.quick_overrides(), *smoke], out)
     for fname in RUN_FILES:

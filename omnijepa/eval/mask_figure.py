@@ -60,3 +60,24 @@ def draw_image_masks(
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def draw_feature_masks(
+    context: torch.Tensor, targets: torch.Tensor, num_features: int, path: Path, title: str
+) -> None:
+    """Rows = samples, columns = features: grey hidden, black context, colours per target."""
+    n = context.shape[0]
+    grid = np.full((n, num_features, 3), 0.85)
+    for i in range(n):
+        grid[i, context[i].numpy()] = 0.1
+        for j in range(targets.shape[1]):
+            colour = matplotlib.colors.to_rgb(TARGET_COLOURS[j % len(TARGET_COLOURS)])
+            grid[i, targets[i, j].numpy()] = colour
+    fig, ax = plt.subplots(figsize=(max(4, 0.25 * num_features + 1), 0.4 * n + 1.2))
+    ax.imshow(grid, aspect="auto", interpolation="nearest")
+    ax.set_xlabel("feature (column index)")
+    ax.set_ylabel("sample")
+    ax.set_title(f"{title}\ncontext black, targets coloured, grey unused", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

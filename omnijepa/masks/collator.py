@@ -85,7 +85,7 @@ class MaskCollator:
         except (TypeError, ValueError):
             raise DataError("MaskCollator expects samples of the form (input, label)") from None
         x = torch.stack([torch.as_tensor(v) for v in xs])
-        y = torch.as_tensor([int(v) for v in ys], dtype=torch.long)
+        y = torch.as_tensor([v.item() if torch.is_tensor(v) else v for v in ys])  # long or float
         index = self._counted_index() if batch_index is None else int(batch_index)
         masks = self.sampler.sample(len(samples), batch_generator(self.seed, index))
         return {"x": x, "y": y, "context": masks.context, "targets": masks.targets}

@@ -13,7 +13,10 @@ class TokenEncoder(nn.Module):
     """Encodes any modality whose tokenizer yields ``(B, N, D)`` tokens and ``(N, A)`` coords.
 
     ``keep`` (B, K) selects the visible tokens (the context); positions are added before the
-    selection so each kept token still knows where it sits.
+    selection so each kept token still knows where it sits. An optional ``prefix`` module
+    (with ``prepend``/``strip``, e.g. T-JEPA's regularization tokens) adds tokens after the
+    selection, so they are never masked; they attend with the others and are stripped from
+    the output, which therefore always lines up with the kept tokens.
     """
 
     def __init__(
@@ -23,9 +26,11 @@ class TokenEncoder(nn.Module):
         heads: int,
         mlp_ratio: float = 4.0,
         pos: str = "sincos",
+        prefix: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.tokenizer = tokenizer
+        self.prefix = prefix
         self.dim = tokenizer.dim
         self.pos = build_positional(pos, self.dim, tuple(getattr(tokenizer, "axis_sizes", ())))
         self.stack = TransformerStack(self.dim, depth, heads, mlp_ratio)
@@ -36,4 +41,6 @@ class TokenEncoder(nn.Module):
         tokens = tokens + self.pos(coords).to(tokens.dtype)
         if keep is not None:
             tokens = gather_tokens(tokens, keep)
-        return self.stack(tokens)
+        if self.prefix is None:
+            return self.stack(tokens)
+        return self.prefix.strip(self.stack(self.prefix.prepend(tokens)))

@@ -21,10 +21,12 @@ REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 def _register_builtin() -> None:
     from omnijepa.recipes.ijepa import IJEPARecipe
     from omnijepa.recipes.lejepa import LeJEPARecipe
+    from omnijepa.recipes.tjepa import TJEPARecipe
 
     for recipe in (IJEPARecipe(), LeJEPARecipe()):
         RECIPES.add(recipe.name, recipe)
         REPRODUCTIONS.add(recipe.name, recipe.repro)
+    RECIPES.add("tjepa", TJEPARecipe())  # no repro yet
 
     from omnijepa.recipes.linear_jepa import repro_linear_jepa
 
