@@ -77,3 +77,31 @@ def plot_probe_bars(linear_probe: dict[str, Any], path: Path, title: str) -> Pat
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_embedding_2d(
+    features: Any, labels: Any, path: Path, title: str, classes: list[str] | None = None
+) -> Path:
+    """PCA of a representation to 2-D, coloured by class (or by value for regression)."""
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    x = np.nan_to_num(np.asarray(features, dtype=np.float64))
+    xy = PCA(n_components=2).fit_transform(x) if x.shape[1] >= 2 else np.c_[x, np.zeros(len(x))]
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    if classes:
+        for k, name in enumerate(classes):
+            sel = labels == k
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=8, alpha=0.7, label=str(name))
+        if len(classes) <= 12:
+            ax.legend(fontsize=7, markerscale=2, loc="best")
+    else:
+        points = ax.scatter(xy[:, 0], xy[:, 1], c=labels, s=8, alpha=0.7, cmap="viridis")
+        fig.colorbar(points, ax=ax, label="target")
+    ax.set_xlabel("PC 1")
+    ax.set_ylabel("PC 2")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -23,10 +23,9 @@ def _register_builtin() -> None:
     from omnijepa.recipes.lejepa import LeJEPARecipe
     from omnijepa.recipes.tjepa import TJEPARecipe
 
-    for recipe in (IJEPARecipe(), LeJEPARecipe()):
+    for recipe in (IJEPARecipe(), LeJEPARecipe(), TJEPARecipe()):
         RECIPES.add(recipe.name, recipe)
         REPRODUCTIONS.add(recipe.name, recipe.repro)
-    RECIPES.add("tjepa", TJEPARecipe())  # no repro yet
 
     from omnijepa.recipes.linear_jepa import repro_linear_jepa
 

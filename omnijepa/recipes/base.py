@@ -21,6 +21,7 @@ class Built:
     parts: TrainParts
     evaluate: Callable[[nn.Module], dict]  # objective -> results (probes, collapse)
     description: str  # one line about the data
+    figures: Callable[[nn.Module, Path], None] | None = None  # (objective, run_dir): extra PNGs
 
 
 class Recipe(ABC):

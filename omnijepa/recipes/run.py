@@ -113,6 +113,8 @@ def train_run(
         print(f"[{recipe.name}] stopped at step {cfg.train.stop_at}; continue with --resume {out}")
         return {"stopped_at": cfg.train.stop_at}
     metrics = built.evaluate(built.parts.objective)
+    if built.figures is not None:
+        built.figures(built.parts.objective, out)
     results = {
         "recipe": recipe.name,
         "data": built.description,
@@ -135,6 +137,8 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     state = load_model_weights(run_dir, objective)
     t0 = time.perf_counter()
     metrics = built.evaluate(objective)
+    if built.figures is not None:
+        built.figures(objective, run_dir)
     results = {
         "recipe": recipe.name,
         "data": built.description,

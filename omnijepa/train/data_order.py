@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from omnijepa.errors import ConfigError
 from omnijepa.seeding import step_generator
 
 
@@ -33,7 +34,10 @@ class StepBatchSampler(Sampler[list[tuple[int, int]]]):
         world: int = 1,
     ) -> None:
         if n < batch_size:
-            raise ValueError(f"dataset has {n} samples, fewer than train.batch_size={batch_size}")
+            raise ConfigError(
+                f"the training set has {n} samples, fewer than train.batch_size={batch_size}; "
+                "lower train.batch_size"
+            )
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.start, self.total, self.rank, self.world = start, total, rank, world
         self.per_epoch = n // batch_size
