@@ -136,7 +136,7 @@ def _is_integer_column(col: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
-def _is_categorical(col: pd.Series, max_categories: int) -> bool:
+def is_categorical_column(col: pd.Series, max_categories: int) -> bool:
     if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
         return True
     return _is_integer_column(col) and col.nunique(dropna=True) <= max_categories
@@ -177,7 +177,7 @@ def _infer_task(col: pd.Series, cfg: TabularDataConfig, origin: str) -> str:
     return task
 
 
-def _numeric_values(col: pd.Series, origin: str) -> np.ndarray:
+def numeric_values(col: pd.Series, origin: str) -> np.ndarray:
     try:
         return pd.to_numeric(col, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     except (ValueError, TypeError):
@@ -186,7 +186,7 @@ def _numeric_values(col: pd.Series, origin: str) -> np.ndarray:
         ) from None
 
 
-def _labels(col: pd.Series) -> tuple[np.ndarray, list[str]]:
+def column_labels(col: pd.Series) -> tuple[np.ndarray, list[str]]:
     """String labels per row (None where missing) and their sorted distinct values."""
     values = col.to_numpy(dtype=object, na_value=None)
     if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
@@ -236,7 +236,7 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
         c
         for c in features
         if c in cfg.categorical
-        or (c not in cfg.numerical and _is_categorical(frame[c], cfg.max_categories))
+        or (c not in cfg.numerical and is_categorical_column(frame[c], cfg.max_categories))
     ]
     x = np.empty((len(frame), len(features)), dtype=np.float64)
     cardinalities = []
@@ -245,7 +245,7 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
             x[:, j], card = _encode_categorical(frame[name], train)
             cardinalities.append(card)
         else:
-            x[:, j] = _standardise(_numeric_values(frame[name], origin), train)
+            x[:, j] = _standardise(numeric_values(frame[name], origin), train)
 
     scale = (0.0, 1.0)
     if task == "regression":
@@ -287,7 +287,7 @@ def _class_indices(
         y = col.to_numpy(dtype=np.int64)
         classes = list(class_names)
     else:
-        labels, classes = _labels(col)
+        labels, classes = column_labels(col)
         index = {c: i for i, c in enumerate(classes)}
         y = np.array([index[v] for v in labels], dtype=np.int64)
     counts = np.bincount(y, minlength=len(classes))
@@ -325,7 +325,7 @@ def _standardise(values: np.ndarray, train: np.ndarray) -> np.ndarray:
 
 def _encode_categorical(col: pd.Series, train: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes 0..card-1 of the train categories (sorted); missing and unseen values -> NaN."""
-    labels, order = _labels(col)
+    labels, order = column_labels(col)
     seen = {v for v in labels[train] if v is not None}
     categories = [c for c in order if c in seen]
     index = {c: float(i) for i, c in enumerate(categories)}
