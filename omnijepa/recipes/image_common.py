@@ -80,6 +80,20 @@ def probe_scores(
     }
 
 
+def split_features(
+    encoder: nn.Module,
+    train_ds: torch.utils.data.Dataset,
+    test_ds: torch.utils.data.Dataset,
+    cfg: EvalConfig,
+    device: torch.device,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Pooled (features, labels) of the train and the test split."""
+    return (
+        pooled_features(encoder, train_ds, device, cfg.batch_size),
+        pooled_features(encoder, test_ds, device, cfg.batch_size),
+    )
+
+
 def evaluate_encoders(
     encoder: nn.Module,
     random_encoder: nn.Module,
@@ -89,13 +103,11 @@ def evaluate_encoders(
     device: torch.device,
 ) -> dict:
     """Probe the trained encoder, a random-init twin, and raw pixels; report collapse stats."""
-    tr = pooled_features(encoder, train_ds, device, cfg.batch_size)
-    te = pooled_features(encoder, test_ds, device, cfg.batch_size)
+    tr, te = split_features(encoder, train_ds, test_ds, cfg, device)
     result: dict = {"collapse": collapse_report(te[0])}
     if not has_labels(tr[1], te[1]):
         return result
-    rtr = pooled_features(random_encoder, train_ds, device, cfg.batch_size)
-    rte = pooled_features(random_encoder, test_ds, device, cfg.batch_size)
+    rtr, rte = split_features(random_encoder, train_ds, test_ds, cfg, device)
     scores = {
         "jepa": probe_scores(tr, te, cfg),
         "random_init": probe_scores(rtr, rte, cfg),
@@ -116,8 +128,7 @@ def evaluate_head(
     device: torch.device,
 ) -> dict:
     """Collapse statistics and linear probe of an objective's output embedding."""
-    tr = pooled_features(head, train_ds, device, cfg.batch_size)
-    te = pooled_features(head, test_ds, device, cfg.batch_size)
+    tr, te = split_features(head, train_ds, test_ds, cfg, device)
     result: dict = {"collapse": collapse_report(te[0])}
     if has_labels(tr[1], te[1]):
         result["linear_probe"] = linear_probe(*tr, *te, max_iter=cfg.probe_max_iter)
@@ -129,7 +140,7 @@ def make_online_probe(
     test_ds: ImageTensorDataset,
     cfg: EvalConfig,
     device: torch.device,
-):
+) -> Callable[[nn.Module], dict[str, float]]:
     """A callback for the trainer: quick linear probe on small subsets of the data."""
     tr_sub, te_sub = (
         _subset(train_ds, cfg.online_probe_train),
@@ -137,8 +148,7 @@ def make_online_probe(
     )
 
     def probe(encoder: nn.Module) -> dict[str, float]:
-        tr = pooled_features(encoder, tr_sub, device, cfg.batch_size)
-        te = pooled_features(encoder, te_sub, device, cfg.batch_size)
+        tr, te = split_features(encoder, tr_sub, te_sub, cfg, device)
         if not has_labels(tr[1], te[1]):
             return {}
         return {"online_probe_acc": linear_probe(*tr, *te, max_iter=100)}
