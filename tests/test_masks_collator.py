@@ -1,0 +1,85 @@
+"""The mask collator: stacking, masks as a function of (seed, batch index), DataLoader workers."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from omnijepa.masks import MaskCollator, MultiBlockConfig, MultiBlockMaskSampler
+from omnijepa.masks import collator as collator_mod
+
+
+# --- collator ---------------------------------------------------------------------------------
+def make_samples(n: int, offset: int = 0) -> list[tuple[torch.Tensor, int]]:
+    return [(torch.full((3, 8, 8), float(i + offset)), i + offset) for i in range(n)]
+
+
+def same_masks(a: dict, b: dict) -> bool:
+    return torch.equal(a["context"], b["context"]) and torch.equal(a["targets"], b["targets"])
+
+
+def test_collator_shapes_and_types():
+    coll = MaskCollator(MultiBlockMaskSampler((8, 8), MultiBlockConfig()), seed=0)
+    out = coll(make_samples(5))
+    assert set(out) == {"x", "y", "context", "targets"}
+    assert out["x"].shape == (5, 3, 8, 8) and out["y"].dtype == torch.long
+    assert out["y"].tolist() == [0, 1, 2, 3, 4]
+    assert out["context"].shape[0] == 5 and out["targets"].shape[:2] == (5, 4)
+
+
+def test_collator_is_a_function_of_seed_and_batch_index():
+    sampler = MultiBlockMaskSampler((14, 14), MultiBlockConfig())
+    coll = MaskCollator(sampler, seed=7)
+    counted = [coll(make_samples(4)) for _ in range(5)]
+    fresh = MaskCollator(sampler, seed=7)
+    for k in (3, 0, 4):
+        assert same_masks(counted[k], fresh(make_samples(4), batch_index=k))
+    assert not same_masks(counted[0], counted[1])
+    assert not same_masks(counted[0], MaskCollator(sampler, seed=8)(make_samples(4), 0))
+    # Resume: restore the counter, get the same following masks.
+    state = coll.state_dict()
+    assert state == {"seed": 7, "next_batch": 5}
+    nxt = coll(make_samples(4))
+    resumed = MaskCollator(sampler, seed=0)
+    resumed.load_state_dict(state)
+    assert same_masks(nxt, resumed(make_samples(4)))
+    assert same_masks(nxt, fresh(make_samples(4), batch_index=5))
+
+
+def test_collator_worker_round_robin(monkeypatch):
+    sampler = MultiBlockMaskSampler((8, 8), MultiBlockConfig())
+    ref = MaskCollator(sampler, seed=3)
+    workers = [MaskCollator(sampler, seed=3) for _ in range(3)]
+    for k in range(7):  # batch k goes to worker k % 3, as its (k // 3)-th call
+        w = k % 3
+        info = type("Info", (), {"id": w, "num_workers": 3})()
+        monkeypatch.setattr(collator_mod, "get_worker_info", lambda info=info: info)
+        got = workers[w](make_samples(2))
+        assert same_masks(got, ref(make_samples(2), batch_index=k)), k
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork workers"
+)
+def test_collator_with_real_dataloader_workers():
+    sampler = MultiBlockMaskSampler((8, 8), MultiBlockConfig())
+    data = make_samples(10)
+    ref = MaskCollator(sampler, seed=11)
+    expected = [ref(data[i : i + 2], batch_index=k) for k, i in enumerate(range(0, 10, 2))]
+    for workers in (0, 2):
+        coll = MaskCollator(sampler, seed=11)
+        loader = DataLoader(
+            data,
+            batch_size=2,
+            collate_fn=coll,
+            num_workers=workers,
+            multiprocessing_context="fork" if workers else None,
+        )
+        batches = list(loader)
+        assert len(batches) == 5
+        for k, (got, exp) in enumerate(zip(batches, expected)):
+            assert same_masks(got, exp), (workers, k)
+            assert torch.equal(got["x"], exp["x"])
