@@ -105,3 +105,30 @@ def test_cli_quick(tmp_path) -> None:
         assert key in res
     assert list(tmp_path.glob("*.png"))
     assert (tmp_path / "analysis.json").exists()
+
+
+@pytest.mark.parametrize("method", ["jepa", "mae"])
+def test_shared_rotation_leaves_critical_times_unchanged(method: str) -> None:
+    """Rotating both covariances by one Q is a change of basis: GD on the rotated problem,
+    measured along the eigen-directions, must match the diagonal theory (fails if the
+    projection or the rotated moments are wrong)."""
+    from omnijepa.analysis.deep_linear.nondiagonal import run_rotated
+
+    lams, rhos, depth, eps = np.array([1.0, 1.0]), np.array([0.5, 1.0]), 2, 0.01
+    t_diag = critical_times(method, lams, rhos, depth, eps, 0.5)
+    run = run_rotated(
+        method,
+        lams,
+        rhos,
+        depth,
+        eps,
+        2.0 * t_diag.max(),
+        50.0,
+        20000,
+        0.005,
+        0.5,
+        seed=3,
+        variant="shared",
+    )
+    assert np.allclose(run["t_star"], t_diag, rtol=0.03), (run["t_star"], t_diag)
+    assert list(run["order"]) == list(np.argsort(t_diag))

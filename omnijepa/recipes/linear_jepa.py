@@ -20,7 +20,13 @@ from omnijepa.analysis.deep_linear.experiment import (
     spread,
     sweep_critical_times,
 )
-from omnijepa.analysis.deep_linear.figures import plot_ode_vs_gd, plot_sweeps, plot_trajectories
+from omnijepa.analysis.deep_linear.figures import (
+    plot_nondiagonal,
+    plot_ode_vs_gd,
+    plot_sweeps,
+    plot_trajectories,
+)
+from omnijepa.analysis.deep_linear.nondiagonal import run_nondiagonal
 from omnijepa.config import load_config, to_dict
 from omnijepa.recipes.repro_report import ReproSpec, write_repro
 from omnijepa.recipes.summary import summarize
@@ -39,7 +45,14 @@ SPEC = ReproSpec(
         "source": "quadrature targets, docs spec 3d-theory-sequence.md s.3 (eps=1e-3, p=0.5)",
     },
 )
-QUICK = ["depths=[1,2]", "eps=0.01", "rel_step=0.01", "samples=2000", "sample_depths=[1]"]
+QUICK = [
+    "depths=[1,2]",
+    "eps=0.01",
+    "rel_step=0.01",
+    "samples=2000",
+    "sample_depths=[1]",
+    "nondiagonal_depths=[1]",
+]
 
 
 def _one(x: float) -> dict[str, float | int]:
@@ -95,6 +108,17 @@ def repro_linear_jepa(out: Path, seeds: int, quick: bool, overrides: list[str]) 
     if not any(metrics["sample_gd_rel_err"][m] for m in ("jepa", "mae")):
         del metrics["sample_gd_rel_err"]
 
+    nd_text = ""
+    if cfg.nondiagonal_depths:
+        designs = {
+            "design_shared_rotation": (lams, rhos, design, "shared"),
+            "pair_independent_rotations": (plams, prhos, pair, "independent"),
+        }
+        nd = run_nondiagonal(cfg, designs, max(seeds, 1), tuple(cfg.nondiagonal_depths))
+        metrics["nondiagonal"], nd_orders, nd_text = _nondiagonal_summary(nd)
+        plot_nondiagonal(nd, out / "nondiagonal.png")
+        orders["nondiagonal"] = nd_orders
+
     checks = _checks(cfg, metrics)
     _figures(cfg, design, pair, lams, rhos, plams, prhos, out)
     write_json(
@@ -109,8 +133,8 @@ def repro_linear_jepa(out: Path, seeds: int, quick: bool, overrides: list[str]) 
         "quadrature; GD step = min(lr, rel_step/speed); gd_vs_ode_rel_err = max relative "
         "error of GD crossing times of w/w* at levels 0.1..0.9 vs quadrature; "
         "pair_first_flip_depth = first depth whose first-learned pair member differs from the "
-        "smallest depth's (0 = never); non-diagonal case not run"
-    )
+        "smallest depth's (0 = never). Non-diagonal (exploration, not a check): "
+    ) + (nd_text or "not run")
     return write_repro(SPEC, out, metrics, checks, started, notes)
 
 
@@ -152,3 +176,26 @@ def _figures(cfg, design, pair, lams, rhos, plams, prhos, out: Path) -> None:  #
     by_lam = {m: sweep_critical_times(m, tuple(cfg.depths), lam_grid, 1.0, cfg.eps, cfg.p, "lam")
               for m in ("jepa", "mae")}  # fmt: skip
     plot_sweeps(rho_grid, by_rho, lam_grid, by_lam, out / "critical_time_sweeps.png")
+
+
+def _nondiagonal_summary(nd: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], str]:
+    """Metrics (spreads, deviation from the diagonal theory), learning orders and a sentence."""
+    metrics: dict[str, Any] = {}
+    orders: dict[str, Any] = {}
+    sentences = []
+    for name, per in nd.items():
+        metrics[name], orders[name] = {}, {}
+        for m in ("jepa", "mae"):
+            metrics[name][m], orders[name][m] = {}, {}
+            for d, v in per[m].items():
+                tag = f"L{d}"
+                metrics[name][m][tag] = {
+                    "spread": summarize([spread(t) for t in v["t_star"]]),
+                    "max_rel_dev_from_diagonal_t": summarize(list(v["rel_dev_from_diag"])),
+                }
+                diag = [int(i) for i in v["diag_order"]]
+                rotated = [[int(i) for i in o] for o in v["orders"]]
+                same = [o == diag for o in rotated]
+                orders[name][m][tag] = {"diagonal": diag, "rotated": rotated}
+                sentences.append(f"{name} {m} {tag}: order kept in {sum(same)}/{len(same)}")
+    return metrics, orders, "; ".join(sentences)

@@ -41,8 +41,11 @@ class LinearJepaConfig:
     ode_points: int = 400
     samples: int = 100000
     sample_depths: tuple[int, ...] = (1, 2)
+    nondiagonal_depths: tuple[int, ...] = (1, 2)  # rotated-covariance GD runs; () disables
 
     def __post_init__(self) -> None:
+        if not set(self.nondiagonal_depths) <= set(self.depths):
+            raise ValueError("nondiagonal_depths must be a subset of depths")
         if not self.depths or any(d < 1 for d in self.depths):
             raise ValueError("depths must be a non-empty list of integers >= 1")
         for name in ("lambdas", "pair_lambdas"):

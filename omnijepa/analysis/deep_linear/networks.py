@@ -71,18 +71,32 @@ def train_gd(
     lr: float,
     max_steps: int,
     rel_step: float = 0.0,
+    init: tuple[list[torch.Tensor], torch.Tensor] | None = None,
+    directions: np.ndarray | None = None,
 ) -> GDRun:
     """Gradient descent on every layer until time t_max (= sum of step sizes) or max_steps.
 
     rel_step = 0: plain GD with constant lr. rel_step > 0: step size
     min(lr, rel_step / speed), i.e. no layer column moves by more than rel_step of its norm
     per step -- still the small-step regime, but the long eps-plateau costs few steps.
+    ``init`` replaces the identity-balanced init; with ``directions`` (columns q_i) the
+    recorded per-feature value is ||W q_i|| instead of the diagonal W_ii.
     """
     sxx_t = torch.as_tensor(sxx, dtype=torch.float64)
     syx_t = torch.as_tensor(syx, dtype=torch.float64)
-    layers, predictor = balanced_init(sxx.shape[0], depth, eps)
+    layers, predictor = balanced_init(sxx.shape[0], depth, eps) if init is None else init
     params = [*layers, predictor]
-    times, prods = [0.0], [np.full(sxx.shape[0], eps)]
+    q = None if directions is None else torch.as_tensor(directions, dtype=torch.float64)
+
+    def record(enc: torch.Tensor) -> np.ndarray:
+        vals = torch.diagonal(enc) if q is None else (enc @ q).norm(dim=0)
+        return vals.detach().numpy().copy()
+
+    with torch.no_grad():
+        enc0 = layers[0]
+        for layer in layers[1:]:
+            enc0 = layer @ enc0
+    times, prods = [0.0], [record(enc0)]
     t, step = 0.0, 0
     while t < t_max and step < max_steps:
         for p in params:
@@ -99,5 +113,5 @@ def train_gd(
         t += eta
         step += 1
         times.append(t)
-        prods.append(torch.diagonal(enc).detach().numpy().copy())
+        prods.append(record(enc))
     return GDRun(np.asarray(times), np.asarray(prods), step)
