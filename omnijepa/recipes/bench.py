@@ -15,7 +15,7 @@ from omnijepa.config import load_config, to_dict
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import write_json
 from omnijepa.train.optim import build_adamw
-from omnijepa.train.trainer import _to_device, resolve_device
+from omnijepa.train.trainer import batch_to_device, resolve_device
 
 
 def matmul_flops_per_s(device: torch.device, size: int | None = None, repeats: int = 10) -> float:
@@ -60,7 +60,7 @@ def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) 
         collate(samples, k)
     collate_s = (time.perf_counter() - t0) / n_collate
 
-    batches = [_to_device(collate(samples, k), device) for k in range(steps + 2)]
+    batches = [batch_to_device(collate(samples, k), device) for k in range(steps + 2)]
     opt = build_adamw(objective, cfg.train.lr, cfg.train.weight_decay[0])
 
     def step(k: int) -> None:

@@ -76,7 +76,8 @@ def _ddp_setup(device: torch.device) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
-def _to_device(batch: dict, device: torch.device) -> dict:
+def batch_to_device(batch: dict, device: torch.device) -> dict:
+    """Move the tensors (and lists of tensors, e.g. views) of a batch dict to ``device``."""
     out = {}
     for k, v in batch.items():
         if torch.is_tensor(v):
@@ -161,7 +162,7 @@ def train(
     for batch in loader:
         step = batch["step"]
         lr, wd = _set_schedules(optimizer, cfg, step)
-        batch = _to_device(batch, device)
+        batch = batch_to_device(batch, device)
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
             loss, stats = model(batch, step)
         optimizer.zero_grad(set_to_none=True)
