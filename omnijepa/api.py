@@ -38,9 +38,18 @@ def evaluate(run_dir: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
 
 
 def repro(
-    name: str, out: str | Path, seeds: int = 3, quick: bool = False, overrides: list[str] = ()
+    name: str,
+    out: str | Path,
+    seeds: int | None = None,
+    quick: bool = False,
+    overrides: list[str] = (),
 ) -> dict[str, Any]:
-    """Run a recipe's small-scale reproduction; returns what results.json holds."""
+    """Run a small-scale reproduction; returns what results.json holds.
+
+    ``seeds=None`` uses the reproduction's default (3 for pre-training recipes, 1 for the
+    sequence labs, whose budget is one training run per model).
+    """
     from omnijepa.recipes import REPRODUCTIONS
 
-    return REPRODUCTIONS.get(name)(Path(out), seeds, quick, list(overrides))
+    fn = REPRODUCTIONS.get(name)
+    return fn(Path(out), seeds or getattr(fn, "default_seeds", 3), quick, list(overrides))

@@ -67,7 +67,28 @@ TABULAR_TINY = [
     "train.progress=false",
     "eval.mlp=false",
 ]
-MODALITY_TINY = {"tjepa": TABULAR_TINY}
+# Point-cloud recipes: 4 clouds per class of 64 points, 8 groups of 8, a width-32 encoder.
+POINT_TINY = [
+    "device=cpu",
+    "data.train_per_class=4",
+    "data.test_per_class=4",
+    "data.num_points=64",
+    "model.num_groups=8",
+    "model.group_size=8",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=16",
+    "predictor.depth=1",
+    "predictor.heads=2",
+    "train.batch_size=8",
+    "train.steps=4",
+    "train.progress=false",
+    "eval.few_shot_shot=2",
+    "eval.few_shot_queries=2",
+    "eval.few_shot_episodes=2",
+]
+MODALITY_TINY = {"tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY}
 
 
 def tiny(recipe: str, *extra: str) -> list[str]:

@@ -267,9 +267,11 @@ def test_every_recipe_trains_end_to_end(name: str, tmp_path: Path, tiny_override
         assert set(leaf) == {"mean", "std", "n"}, path
         assert leaf["n"] == 1 and leaf["std"] == 0.0, path
         assert math.isfinite(leaf["mean"]), path
-    lp = on_disk["metrics"]["linear_probe"]
-    assert {"jepa", "random_init", "raw"} <= set(lp)
-    for arm in ("jepa", "random_init", "raw"):
+    metrics = on_disk["metrics"]
+    lp = metrics["linear_probe"] if "linear_probe" in metrics else metrics["svm"]  # point clouds
+    arms = ("jepa", "random_init", "raw") if "linear_probe" in metrics else ("jepa", "random_init")
+    assert set(arms) <= set(lp)
+    for arm in arms:
         assert 0.0 <= lp[arm]["mean"] <= 1.0
     state = json.loads((out / "state.json").read_text())
     steps = load_config(recipe.default_config(), None, recipe.quick_overrides()).train.steps

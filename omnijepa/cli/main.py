@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("name")
     r.add_argument("overrides", nargs="*")
     r.add_argument("--out", type=Path)
-    r.add_argument("--seeds", type=int, default=3)
+    r.add_argument("--seeds", type=int, default=None)
     r.add_argument("--quick", action="store_true", help="smoke-sized run (for tests)")
 
     m = sub.add_parser("masks", help="draw sampled context/target masks as a PNG")
@@ -109,10 +109,11 @@ def _cmd_repro(args: argparse.Namespace) -> None:
     from omnijepa.recipes.repro_report import format_table
 
     repro = REPRODUCTIONS.get(args.name)
-    if args.seeds < 1:
+    seeds = getattr(repro, "default_seeds", 3) if args.seeds is None else args.seeds
+    if seeds < 1:
         raise OmniJepaError("--seeds must be >= 1")
     out = args.out or Path("runs") / f"repro_{args.name}"
-    res = repro(out, args.seeds, args.quick, args.overrides)
+    res = repro(out, seeds, args.quick, args.overrides)
     print(format_table(res))
     print(f"wrote {out}/results.json")
 

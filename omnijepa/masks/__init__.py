@@ -19,6 +19,14 @@ from omnijepa.masks.multiblock import (
     MultiBlockConfig,
     MultiBlockMaskSampler,
 )
+from omnijepa.masks.point_blocks import (
+    PointBlocksConfig,
+    PointBlocksMaskSampler,
+    RandomTokensConfig,
+    RandomTokensMaskSampler,
+    SequenceRunsConfig,
+    SequenceRunsMaskSampler,
+)
 from omnijepa.registry import Registry
 
 __all__ = [
@@ -30,6 +38,12 @@ __all__ = [
     "MaskSampler",
     "MultiBlockConfig",
     "MultiBlockMaskSampler",
+    "PointBlocksConfig",
+    "PointBlocksMaskSampler",
+    "RandomTokensConfig",
+    "RandomTokensMaskSampler",
+    "SequenceRunsConfig",
+    "SequenceRunsMaskSampler",
     "batch_generator",
     "build_mask_sampler",
     "get_mask_sampler",
@@ -38,6 +52,9 @@ __all__ = [
 MASK_SAMPLERS: Registry[tuple[type, type]] = Registry("mask sampler")
 MASK_SAMPLERS.add("multiblock", (MultiBlockConfig, MultiBlockMaskSampler))
 MASK_SAMPLERS.add("feature_subsets", (FeatureSubsetConfig, FeatureSubsetMaskSampler))
+MASK_SAMPLERS.add("sequence_runs", (SequenceRunsConfig, SequenceRunsMaskSampler))
+MASK_SAMPLERS.add("point_blocks", (PointBlocksConfig, PointBlocksMaskSampler))
+MASK_SAMPLERS.add("random_tokens", (RandomTokensConfig, RandomTokensMaskSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

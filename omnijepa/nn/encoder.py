@@ -35,9 +35,17 @@ class TokenEncoder(nn.Module):
         self.pos = build_positional(pos, self.dim, tuple(getattr(tokenizer, "axis_sizes", ())))
         self.stack = TransformerStack(self.dim, depth, heads, mlp_ratio)
 
+    def coords(self, x: torch.Tensor) -> torch.Tensor:
+        """Token coordinates of input ``x``: (N, A) shared by the batch, or (B, N, A) when the
+        tokenizer has per-sample coordinates (``coords_from``, e.g. point-cloud patch centres).
+        """
+        if hasattr(self.tokenizer, "coords_from"):
+            return self.tokenizer.coords_from(x)
+        return self.tokenizer.coords(x.shape[1:]).to(x.device)
+
     def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
         tokens = self.tokenizer(x)
-        coords = self.tokenizer.coords(x.shape[1:]).to(tokens.device)
+        coords = self.coords(x).to(tokens.device)
         tokens = tokens + self.pos(coords).to(tokens.dtype)
         if keep is not None:
             tokens = gather_tokens(tokens, keep)

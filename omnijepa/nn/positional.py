@@ -73,9 +73,37 @@ class LearnedAxisPositional(nn.Module):
         return out
 
 
+@POSITIONAL_ENCODINGS.register("mlp")
+class PositionalMLP(nn.Module):
+    """Learned MLP of continuous coordinates (Point-MAE/Point-JEPA centres): Linear-GELU-Linear.
+
+    For coordinates that are neither on a grid nor shared by the batch, e.g. patch centres.
+    """
+
+    def __init__(
+        self, dim: int, axis_sizes: tuple[int, ...] = (), axes: int = 3, hidden: int = 128
+    ) -> None:
+        super().__init__()
+        self.dim, self.axes = dim, axes
+        self.net = nn.Sequential(nn.Linear(axes, hidden), nn.GELU(), nn.Linear(hidden, dim))
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        if coords.shape[-1] != self.axes:
+            raise ValueError(f"expected coordinates with {self.axes} axes, got {coords.shape}")
+        return self.net(coords.to(self.net[0].weight.dtype))
+
+
 def build_positional(name: str, dim: int, axis_sizes: tuple[int, ...]) -> nn.Module:
     """Create a registered positional encoding by name."""
     return POSITIONAL_ENCODINGS.get(name)(dim, axis_sizes)
+
+
+def batch_positions(
+    pos: nn.Module, coords: torch.Tensor, batch: int, like: torch.Tensor
+) -> torch.Tensor:
+    """Encode ``coords`` ((N, A) shared or (B, N, A) per sample) as (B, N, D) like ``like``."""
+    enc = pos(coords.to(like.device)).to(like.dtype)
+    return enc.unsqueeze(0).expand(batch, -1, -1) if enc.dim() == 2 else enc
 
 
 def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:

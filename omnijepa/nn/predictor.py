@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from omnijepa.nn.positional import build_positional, gather_tokens
+from omnijepa.nn.positional import batch_positions, build_positional, gather_tokens
 from omnijepa.nn.transformer import TransformerStack
 
 
@@ -46,10 +46,10 @@ class MaskTokenPredictor(nn.Module):
         context: torch.Tensor,
         targets: torch.Tensor,
     ) -> torch.Tensor:
-        """z_ctx (B, Nc, E), coords (N, A), context (B, Nc), targets (B, M, Nt) -> (B, M, Nt, E)."""
+        """z_ctx (B, Nc, E), coords (N, A) or (B, N, A), context (B, Nc), targets (B, M, Nt)
+        -> (B, M, Nt, E)."""
         b, m, nt = targets.shape
-        pos = self.pos(coords.to(z_ctx.device)).to(z_ctx.dtype)  # (N, dim)
-        pos = pos.unsqueeze(0).expand(b, -1, -1)
+        pos = batch_positions(self.pos, coords, b, z_ctx)
         ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
         tgt = self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))
         ctx = ctx.repeat_interleave(m, dim=0)  # (B*M, Nc, dim)

@@ -24,6 +24,8 @@ LATENT_LOSSES: Registry[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
 LATENT_LOSSES.add("smooth_l1", lambda p, t: F.smooth_l1_loss(p, t))
 LATENT_LOSSES.add("l1", lambda p, t: F.l1_loss(p, t))
 LATENT_LOSSES.add("l2", lambda p, t: F.mse_loss(p, t))
+LATENT_LOSSES.add("smooth_l1_beta2", lambda p, t: F.smooth_l1_loss(p, t, beta=2.0))  # Point-JEPA
+LATENT_LOSSES.add("cosine", lambda p, t: (1 - F.cosine_similarity(p, t, dim=-1)).mean())  # 3D-JEPA
 
 
 def per_dim_std(x: torch.Tensor) -> torch.Tensor:
@@ -59,7 +61,7 @@ class LatentPrediction(nn.Module):
             h = F.layer_norm(h.float(), (h.shape[-1],))
             h = gather_tokens(h, targets.reshape(b, m * nt)).view(b, m, nt, -1)
         z = self.encoder(x, keep=context)
-        coords = self.encoder.tokenizer.coords(x.shape[1:])
+        coords = self.encoder.coords(x)
         pred = self.predictor(z, coords, context, targets)
         loss = self.loss_fn(pred.float(), h)
         stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach())}

@@ -21,15 +21,24 @@ REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 def _register_builtin() -> None:
     from omnijepa.recipes.ijepa import IJEPARecipe
     from omnijepa.recipes.lejepa import LeJEPARecipe
+    from omnijepa.recipes.pointjepa import PointJEPARecipe
+    from omnijepa.recipes.three_d_jepa import ThreeDJEPARecipe
     from omnijepa.recipes.tjepa import TJEPARecipe
 
-    for recipe in (IJEPARecipe(), LeJEPARecipe(), TJEPARecipe()):
+    recipes = (IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe())
+    for recipe in recipes:
         RECIPES.add(recipe.name, recipe)
         REPRODUCTIONS.add(recipe.name, recipe.repro)
 
     from omnijepa.recipes.linear_jepa import repro_linear_jepa
 
     REPRODUCTIONS.add("linear-jepa", repro_linear_jepa)
+
+    from omnijepa.recipes.arithmetic import repro_arithmetic
+    from omnijepa.recipes.copying import repro_copying
+
+    REPRODUCTIONS.add("copying", repro_copying)
+    REPRODUCTIONS.add("arithmetic", repro_arithmetic)
 
 
 _register_builtin()

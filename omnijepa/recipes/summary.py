@@ -11,7 +11,8 @@ import numpy as np
 def summarize(values: list[float]) -> dict[str, float | int]:
     """Mean, (population) std and count of a list of numbers."""
     arr = np.asarray(values, dtype=np.float64)
-    return {"mean": float(arr.mean()), "std": float(arr.std()), "n": int(arr.size)}
+    with np.errstate(invalid="ignore"):  # inf (e.g. "never reached") gives std nan, quietly
+        return {"mean": float(arr.mean()), "std": float(arr.std()), "n": int(arr.size)}
 
 
 def aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,0 +1,256 @@
+"""The point-cloud JEPA harness shared by ``pointjepa`` and ``3djepa``.
+
+Both recipes use one config (:class:`PointJEPAConfig`) and differ only in defaults: the mask
+sampler (Point-JEPA's contiguous runs on the sequencer order vs 3D-JEPA's spatial blocks),
+the predictor (I-JEPA style vs context-aware decoder) and the loss (smooth-L1 with beta 2 vs
+cosine). Evaluation: a linear SVM on frozen [max ‖ mean] features of the EMA target encoder
+beside the same encoder at random init, few-shot episodes, an optional fine-tune, and the
+collapse monitors (target std, prediction std) over training.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from omnijepa.data.point_data import PointData, PointDataConfig, load_point_data
+from omnijepa.eval.collapse import collapse_report
+from omnijepa.eval.point_probes import (
+    few_shot_accuracy,
+    finetune_accuracy,
+    max_mean_features,
+    svm_accuracy,
+)
+from omnijepa.masks import build_mask_sampler
+from omnijepa.masks.point_blocks import PointBlocksConfig, RandomTokensConfig, SequenceRunsConfig
+from omnijepa.modalities.point_cloud import PointPatchTokenizer
+from omnijepa.modalities.point_collate import (
+    PointAugmentConfig,
+    PointCloudCollate,
+    packed_dataset,
+)
+from omnijepa.nn.encoder import TokenEncoder
+from omnijepa.nn.predictors import PREDICTORS
+from omnijepa.objectives.latent_prediction import LatentPrediction
+from omnijepa.recipes.base import Built
+from omnijepa.train.config import TrainConfig
+from omnijepa.train.metrics_log import read_metrics
+from omnijepa.train.trainer import TrainParts
+
+
+@dataclass
+class PointModelConfig:
+    """Tokenizer (FPS centres x kNN group size) and the transformer encoder."""
+
+    num_groups: int = 16
+    group_size: int = 16
+    dim: int = 96
+    depth: int = 4
+    heads: int = 4
+    mlp_ratio: float = 4.0
+    pos: str = "mlp"  # positional MLP over patch centres (Point-MAE / Point-JEPA)
+
+    def __post_init__(self) -> None:
+        if self.dim % self.heads:
+            raise ValueError(f"model.dim={self.dim} is not divisible by model.heads={self.heads}")
+        if self.num_groups < 2 or self.group_size < 1:
+            raise ValueError("model.num_groups must be >= 2 and model.group_size >= 1")
+
+
+@dataclass
+class PointPredictorConfig:
+    """``kind``: ``ijepa`` (context updated layer by layer) or ``context_aware`` (3D-JEPA)."""
+
+    kind: str = "ijepa"
+    dim: int = 48
+    depth: int = 2
+    heads: int = 4
+    mlp_ratio: float = 4.0
+
+
+@dataclass
+class PointMaskConfig:
+    """``sampler``: sequence_runs | point_blocks | random_tokens; ``order``: nn_chain |
+    morton | random | none (how patches are sequenced before the sampler sees them)."""
+
+    sampler: str = "sequence_runs"
+    order: str = "nn_chain"
+    sequence_runs: SequenceRunsConfig = field(default_factory=SequenceRunsConfig)
+    point_blocks: PointBlocksConfig = field(default_factory=PointBlocksConfig)
+    random_tokens: RandomTokensConfig = field(default_factory=RandomTokensConfig)
+
+
+@dataclass
+class PointEvalConfig:
+    """Frozen SVM, few-shot episodes, and an optional fine-tune (epochs 0 = off)."""
+
+    svm_c: float = 0.012  # Point-JEPA's value (copied there from Point-M2AE)
+    few_shot_way: int = 5
+    few_shot_shot: int = 10
+    few_shot_queries: int = 20
+    few_shot_episodes: int = 10
+    finetune_epochs: int = 0
+    finetune_lr: float = 5e-4
+    batch_size: int = 256
+
+
+@dataclass
+class PointJEPAConfig:
+    """All keys of the point-cloud recipes (``pointjepa`` and ``3djepa`` change defaults)."""
+
+    seed: int = 0
+    device: str = "auto"
+    data: PointDataConfig = field(default_factory=lambda: PointDataConfig(num_points=256))
+    model: PointModelConfig = field(default_factory=PointModelConfig)
+    predictor: PointPredictorConfig = field(default_factory=PointPredictorConfig)
+    mask: PointMaskConfig = field(default_factory=PointMaskConfig)
+    augment: PointAugmentConfig = field(default_factory=PointAugmentConfig)
+    loss: str = "smooth_l1_beta2"
+    ema: tuple[float, float] = (0.996, 0.9999)
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            steps=300, batch_size=64, lr=1e-3, start_lr=1e-5, weight_decay=(0.05, 0.05),
+            warmup=0.1, log_every=10,
+        )
+    )  # fmt: skip
+    eval: PointEvalConfig = field(default_factory=PointEvalConfig)
+
+
+def build_point_encoder(model: PointModelConfig) -> TokenEncoder:
+    """Mini-PointNet patch tokenizer + transformer with a positional MLP on centres."""
+    tok = PointPatchTokenizer(model.dim, model.group_size)
+    return TokenEncoder(tok, model.depth, model.heads, model.mlp_ratio, model.pos)
+
+
+def build_point_objective(cfg: PointJEPAConfig) -> LatentPrediction:
+    """Encoder, predictor (by ``predictor.kind``) and EMA target; deterministic in the seed."""
+    torch.manual_seed(cfg.seed)
+    encoder = build_point_encoder(cfg.model)
+    p = cfg.predictor
+    predictor = PREDICTORS.get(p.kind)(
+        cfg.model.dim, p.dim, p.depth, p.heads, p.mlp_ratio, cfg.model.pos, ()
+    )
+    return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema)
+
+
+def build_point_sampler(cfg: PointJEPAConfig) -> Any:
+    """The configured mask sampler on the (G,) patch sequence."""
+    options = getattr(cfg.mask, cfg.mask.sampler, None)
+    if options is None:
+        from omnijepa.masks import get_mask_sampler
+
+        get_mask_sampler(cfg.mask.sampler)  # unknown name: ConfigError listing valid ones
+        options = {}
+    opts = options if isinstance(options, dict) else vars(options)
+    return build_mask_sampler(cfg.mask.sampler, (cfg.model.num_groups,), **opts)
+
+
+def build_point_collate(cfg: PointJEPAConfig) -> PointCloudCollate:
+    m = cfg.model
+    return PointCloudCollate(
+        build_point_sampler(cfg), cfg.seed, m.num_groups, m.group_size, cfg.mask.order,
+        cfg.augment,
+    )  # fmt: skip
+
+
+def _check_sizes(cfg: PointJEPAConfig) -> None:
+    m = cfg.model
+    if m.num_groups > cfg.data.num_points or m.group_size > cfg.data.num_points:
+        raise ValueError(
+            f"model.num_groups ({m.num_groups}) and model.group_size ({m.group_size}) must not "
+            f"exceed data.num_points ({cfg.data.num_points})"
+        )
+
+
+def evaluate_point_encoders(
+    cfg: PointJEPAConfig,
+    trained: nn.Module,
+    random_init: nn.Module,
+    data: PointData,
+    device: torch.device,
+) -> dict[str, Any]:
+    """SVM / few-shot (/ fine-tune) of the trained and the random-init encoder."""
+    m, e = cfg.model, cfg.eval
+    train_ds = packed_dataset(data.train.points, data.train.labels, m.num_groups, m.group_size)
+    test_ds = packed_dataset(data.test.points, data.test.labels, m.num_groups, m.group_size)
+    tr = max_mean_features(trained, train_ds, device, e.batch_size)
+    te = max_mean_features(trained, test_ds, device, e.batch_size)
+    result: dict[str, Any] = {"collapse": collapse_report(te[0])}
+    labels = data.test.labels.numpy()
+    if len(np.unique(labels[labels >= 0])) < 2:
+        return result
+    rtr = max_mean_features(random_init, train_ds, device, e.batch_size)
+    rte = max_mean_features(random_init, test_ds, device, e.batch_size)
+    result["svm"] = {
+        "jepa": svm_accuracy(*tr, *te, e.svm_c),
+        "random_init": svm_accuracy(*rtr, *rte, e.svm_c),
+        "chance": float(np.bincount(labels).max() / len(labels)),
+    }
+    classes = len(np.unique(labels))
+    if classes >= e.few_shot_way and e.few_shot_episodes > 0:
+        key = f"{e.few_shot_way}way_{e.few_shot_shot}shot"
+        args = (e.few_shot_way, e.few_shot_shot, e.few_shot_queries, e.few_shot_episodes,
+                e.svm_c, cfg.seed)  # fmt: skip
+        result["few_shot"] = {
+            key: {
+                "jepa": few_shot_accuracy(*tr, *te, *args)[0],
+                "random_init": few_shot_accuracy(*rtr, *rte, *args)[0],
+            }
+        }
+    if e.finetune_epochs > 0:
+        result["finetune"] = {
+            name: finetune_accuracy(
+                enc,
+                train_ds,
+                test_ds,
+                classes,
+                device,
+                e.finetune_epochs,
+                e.finetune_lr,
+                seed=cfg.seed,
+            )  # fmt: skip
+            for name, enc in (("jepa", trained), ("random_init", random_init))
+        }
+    return result
+
+
+def build_point_run(cfg: PointJEPAConfig, device: torch.device) -> Built:
+    """Data, objective, collate and evaluation of a point-cloud JEPA run."""
+    _check_sizes(cfg)
+    data = load_point_data(cfg.data, cfg.seed)
+    collate = build_point_collate(cfg)
+
+    def evaluate(trained: nn.Module) -> dict:
+        random_init = build_point_objective(cfg).eval_encoder().to(device)
+        return evaluate_point_encoders(cfg, trained.eval_encoder(), random_init, data, device)
+
+    parts = TrainParts(build_point_objective(cfg), data.train.dataset(), collate, None)
+    desc = (
+        f"{data.source}: {len(data.train)} train / {len(data.test)} test clouds of "
+        f"{cfg.data.num_points} points, {len(data.class_names)} classes"
+    )
+    return Built(parts, evaluate, desc)
+
+
+def training_monitors(run_dir: Path) -> dict[str, float]:
+    """Collapse monitors over a finished run: min and final target / prediction std."""
+    records = [r for r in read_metrics(run_dir / "metrics.jsonl") if "target_std" in r]
+    if not records:
+        return {}
+    t = [r["target_std"] for r in records]
+    p = [r["pred_std"] for r in records]
+    return {"target_std_min": min(t), "target_std_final": t[-1],
+            "pred_std_min": min(p), "pred_std_final": p[-1]}  # fmt: skip
+
+
+def monitor_checks(monitors: dict[str, Any]) -> dict[str, bool]:
+    """Point-JEPA's monitors: target std > 0.1 and prediction std > 0.01 throughout."""
+    return {
+        "no collapse: target std > 0.1 throughout": monitors["target_std_min"]["mean"] > 0.1,
+        "no collapse: prediction std > 0.01 throughout": monitors["pred_std_min"]["mean"] > 0.01,
+    }
