@@ -151,3 +151,34 @@ def test_quick_repro_writes_results_and_figures(tmp_path, name: str) -> None:  #
     assert saved["verdict"] in ("reproduced", "not reproduced")
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(pngs) >= 2, pngs
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("transformer", {"position": "rope"}), ("transformer", {"position": "hard_alibi"}),
+     ("mamba", {}), ("lstm", {})],
+)  # fmt: skip
+def test_sequence_backbones_serve_as_jepa_encoders(name: str, options: dict) -> None:
+    """A T-JEPA-style latent-prediction step with the transformer stack swapped out."""
+    from omnijepa.masks.collator import batch_generator
+    from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
+    from omnijepa.modalities.tabular import TabularTokenizer
+    from omnijepa.nn.encoder import TokenEncoder
+    from omnijepa.nn.predictor import MaskTokenPredictor
+    from omnijepa.nn.sequence_backbones import build_sequence_backbone
+    from omnijepa.objectives.latent_prediction import LatentPrediction
+
+    torch.manual_seed(0)
+    f, dim = 12, 16
+    tok = TabularTokenizer(f, [], [], dim)
+    backbone = build_sequence_backbone(name, dim=dim, depth=2, heads=2, causal=False, **options)
+    encoder = TokenEncoder(tok, 0, 2, pos="none", backbone=backbone)
+    predictor = MaskTokenPredictor(dim, 8, 1, 2, 2.0, "learned", (f,))
+    objective = LatentPrediction(encoder, predictor, "l2")
+    masks = FeatureSubsetMaskSampler((f,), FeatureSubsetConfig()).sample(4, batch_generator(0, 0))
+    batch = {"x": torch.randn(4, f), "context": masks.context, "targets": masks.targets}
+    loss, stats = objective(batch, 0)
+    loss.backward()
+    assert torch.isfinite(loss)
+    grads = [p.grad for p in encoder.stack.parameters() if p.requires_grad]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)

@@ -27,13 +27,21 @@ class TokenEncoder(nn.Module):
         mlp_ratio: float = 4.0,
         pos: str = "sincos",
         prefix: nn.Module | None = None,
+        backbone: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        if backbone is not None and prefix is not None:
+            raise ValueError("a prefix module cannot be combined with a sequence backbone")
         self.tokenizer = tokenizer
         self.prefix = prefix
         self.dim = tokenizer.dim
         self.pos = build_positional(pos, self.dim, tuple(getattr(tokenizer, "axis_sizes", ())))
-        self.stack = TransformerStack(self.dim, depth, heads, mlp_ratio)
+        self.sequence_backbone = backbone is not None
+        self.stack = (
+            backbone
+            if backbone is not None
+            else TransformerStack(self.dim, depth, heads, mlp_ratio)
+        )
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """Token coordinates of input ``x``: (N, A) shared by the batch, or (B, N, A) when the
@@ -49,6 +57,10 @@ class TokenEncoder(nn.Module):
         tokens = tokens + self.pos(coords).to(tokens.dtype)
         if keep is not None:
             tokens = gather_tokens(tokens, keep)
+        if self.sequence_backbone:  # positions = the kept tokens' flat (raster) indices
+            n = tokens.shape[1]
+            positions = keep if keep is not None else torch.arange(n, device=tokens.device)
+            return self.stack(tokens, positions)
         if self.prefix is None:
             return self.stack(tokens)
         return self.prefix.strip(self.stack(self.prefix.prepend(tokens)))

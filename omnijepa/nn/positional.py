@@ -51,6 +51,18 @@ class SinCosPositional(nn.Module):
         return sincos_embedding(coords, self.dim)
 
 
+@POSITIONAL_ENCODINGS.register("none")
+class NoPositional(nn.Module):
+    """No additive encoding (for backbones with their own positional scheme, or NoPE)."""
+
+    def __init__(self, dim: int, axis_sizes: tuple[int, ...] = ()) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        return coords.new_zeros((*coords.shape[:-1], self.dim), dtype=torch.float32)
+
+
 @POSITIONAL_ENCODINGS.register("learned")
 class LearnedAxisPositional(nn.Module):
     """Learned table per axis, summed; coordinates must be integers in ``[0, axis_size)``."""

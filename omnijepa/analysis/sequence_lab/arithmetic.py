@@ -47,11 +47,11 @@ POSITION_VARIANTS.add("RPE_kq", "rpe_kq")
 
 
 def _add_train() -> LabTrainConfig:
-    return LabTrainConfig(steps=1500, batch_size=64, lr=1e-3, weight_decay=0.01, warmup=100)
+    return LabTrainConfig(steps=3000, batch_size=64, lr=1e-3, weight_decay=0.01, warmup=100)
 
 
 def _mul_train() -> LabTrainConfig:
-    return LabTrainConfig(steps=800, batch_size=64, lr=1e-3, weight_decay=0.01, warmup=50)
+    return LabTrainConfig(steps=3000, batch_size=64, lr=2e-3, weight_decay=0.01, warmup=100)
 
 
 @dataclass
@@ -71,13 +71,13 @@ class ArithmeticConfig:
     add_eval_digits: tuple[int, ...] = (5, 6, 8, 10, 15, 20)
     add_models: tuple[str, ...] = ("APE", "RPE_k", "RPE_kq")
     add_train: LabTrainConfig = field(default_factory=_add_train)
-    mul_model: str = "RPE_k"
+    mul_model: str = "APE"  # RPE_k ignored priming in our budget (see the README)
     mul_b_digits: int = 1
     mul_digits: tuple[int, int] = (1, 5)
-    mul_prime_digits: int = 15
-    mul_eval_digits: tuple[int, ...] = (5, 10, 15)
-    mul_train_sizes: tuple[int, ...] = (1000, 10000)
-    mul_n_primes: tuple[int, ...] = (0, 5, 10, 25, 50)
+    mul_prime_digits: int = 10
+    mul_eval_digits: tuple[int, ...] = (5, 10)
+    mul_train_sizes: tuple[int, ...] = (3000, 10000)
+    mul_n_primes: tuple[int, ...] = (0, 10, 25, 50)
     mul_train: LabTrainConfig = field(default_factory=_mul_train)
 
     def __post_init__(self) -> None:
