@@ -51,7 +51,7 @@ def _add_train() -> LabTrainConfig:
 
 
 def _mul_train() -> LabTrainConfig:
-    return LabTrainConfig(steps=3000, batch_size=64, lr=2e-3, weight_decay=0.01, warmup=100)
+    return LabTrainConfig(steps=8000, batch_size=64, lr=2e-3, weight_decay=0.01, warmup=100)
 
 
 @dataclass
