@@ -41,7 +41,7 @@ def test_context_aware_decoder_refeeds_encoder_context() -> None:
     torch.manual_seed(0)
     dec = PREDICTORS.get("context_aware")(16, 16, 2, 2, 2.0, "mlp", ())
     calls = []
-    for block in dec.blocks:
+    for block in dec.stack.blocks:
         block.register_forward_pre_hook(lambda m, args: calls.append(args[0].detach().clone()))
     z = torch.randn(2, 5, 16)
     coords = torch.randn(2, 9, 3)

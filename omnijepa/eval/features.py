@@ -1,4 +1,5 @@
-"""Frozen features: average-pooled encoder outputs (I-JEPA's evaluation protocol)."""
+"""Frozen features: pooled encoder outputs (mean: I-JEPA's protocol; [max ‖ mean]: the point-cloud
+SVM protocol of Point-JEPA / Point-MAE)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,30 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 
+def max_mean_pool(z: torch.Tensor) -> torch.Tensor:
+    """``[max over tokens ‖ mean over tokens]`` of (B, N, D) tokens -> (B, 2D)."""
+    return torch.cat([z.amax(dim=1), z.mean(dim=1)], dim=-1)
+
+
+POOLS = {"mean": lambda z: z.mean(dim=1), "max_mean": max_mean_pool}
+
+
 @torch.no_grad()
 def pooled_features(
-    encoder: nn.Module, dataset: Dataset, device: torch.device, batch_size: int = 256
+    encoder: nn.Module,
+    dataset: Dataset,
+    device: torch.device,
+    batch_size: int = 256,
+    pool: str = "mean",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over tokens of ``encoder(x)`` for every sample, with labels, as numpy arrays."""
+    """Pooled ``encoder(x)`` (``pool``: mean | max_mean) for every sample, with labels, as
+    numpy arrays."""
+    reduce = POOLS[pool]
     was_training = encoder.training
     encoder.eval()
     feats, labels = [], []
     for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-        feats.append(encoder(x.to(device)).mean(dim=1).float().cpu())
+        feats.append(reduce(encoder(x.to(device))).float().cpu())
         labels.append(torch.as_tensor(y))
     encoder.train(was_training)
     return torch.cat(feats).numpy(), torch.cat(labels).numpy()

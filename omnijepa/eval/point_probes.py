@@ -19,21 +19,7 @@ from sklearn.svm import SVC
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-
-@torch.no_grad()
-def max_mean_features(
-    encoder: nn.Module, dataset: Dataset, device: torch.device, batch_size: int = 256
-) -> tuple[np.ndarray, np.ndarray]:
-    """``[max over tokens ‖ mean over tokens]`` of ``encoder(x)`` for every sample, labels."""
-    was_training = encoder.training
-    encoder.eval()
-    feats, labels = [], []
-    for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-        z = encoder(x.to(device)).float()
-        feats.append(torch.cat([z.amax(dim=1), z.mean(dim=1)], dim=-1).cpu())
-        labels.append(torch.as_tensor(y))
-    encoder.train(was_training)
-    return torch.cat(feats).numpy(), torch.cat(labels).numpy()
+from omnijepa.eval.features import max_mean_pool
 
 
 def svm_accuracy(
@@ -107,7 +93,7 @@ def finetune_accuracy(
     for _ in range(epochs):
         for x, y in DataLoader(train, batch_size=batch_size, shuffle=True, generator=gen):
             z = enc(x.to(device))
-            logits = head(torch.cat([z.amax(dim=1), z.mean(dim=1)], dim=-1))
+            logits = head(max_mean_pool(z))
             loss = loss_fn(logits, torch.as_tensor(y).to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -118,7 +104,7 @@ def finetune_accuracy(
     with torch.no_grad():
         for x, y in DataLoader(test, batch_size=256):
             z = enc(x.to(device))
-            pred = head(torch.cat([z.amax(dim=1), z.mean(dim=1)], dim=-1)).argmax(-1).cpu()
+            pred = head(max_mean_pool(z)).argmax(-1).cpu()
             right += int((pred == torch.as_tensor(y)).sum())
             total += len(pred)
     return right / max(total, 1)

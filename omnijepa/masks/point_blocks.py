@@ -189,7 +189,21 @@ def _sorted_targets(targets: torch.Tensor) -> torch.Tensor:
 
 
 # -- samplers ---------------------------------------------------------------------------------
-class SequenceRunsMaskSampler:
+class _PatchSequenceSampler:
+    """Shared construction: a 1-D grid of G patch tokens and a config of ``config_class``."""
+
+    config_class: type = object
+
+    def __init__(self, grid: tuple[int, ...], cfg: object | None = None) -> None:
+        self.num_tokens = _num_tokens(grid)
+        self.grid = (self.num_tokens,)
+        self.cfg = self.config_class() if cfg is None else cfg
+        if not isinstance(self.cfg, self.config_class):
+            name = self.config_class.__name__
+            raise ConfigError(f"cfg must be a {name}, got {type(self.cfg).__name__}")
+
+
+class SequenceRunsMaskSampler(_PatchSequenceSampler):
     """Point-JEPA targets: ``M`` runs of ``k = floor(G r)`` consecutive tokens (sequence order).
 
     The context is a contiguous slice of the remaining indices (ascending, i.e. sequence order
@@ -197,12 +211,7 @@ class SequenceRunsMaskSampler:
     remaining count, starting uniformly per sample. ``coords`` are ignored.
     """
 
-    def __init__(self, grid: tuple[int, ...], cfg: SequenceRunsConfig | None = None) -> None:
-        self.num_tokens = _num_tokens(grid)
-        self.grid = (self.num_tokens,)
-        self.cfg = SequenceRunsConfig() if cfg is None else cfg
-        if not isinstance(self.cfg, SequenceRunsConfig):
-            raise ConfigError(f"cfg must be a SequenceRunsConfig, got {type(self.cfg).__name__}")
+    config_class = SequenceRunsConfig
 
     def sample(
         self, batch_size: int, generator: torch.Generator, coords: torch.Tensor | None = None
@@ -230,7 +239,7 @@ class SequenceRunsMaskSampler:
         return MaskBatch(context=context.long(), targets=_sorted_targets(targets))
 
 
-class PointBlocksMaskSampler:
+class PointBlocksMaskSampler(_PatchSequenceSampler):
     """3D-JEPA targets: ``M`` blocks of ``k = round(G r)`` patches, a random seed plus its
     ``k - 1`` nearest centres (squared Euclidean distance on ``coords``).
 
@@ -239,12 +248,7 @@ class PointBlocksMaskSampler:
     batch minimum by a random subset (no spatial bias).
     """
 
-    def __init__(self, grid: tuple[int, ...], cfg: PointBlocksConfig | None = None) -> None:
-        self.num_tokens = _num_tokens(grid)
-        self.grid = (self.num_tokens,)
-        self.cfg = PointBlocksConfig() if cfg is None else cfg
-        if not isinstance(self.cfg, PointBlocksConfig):
-            raise ConfigError(f"cfg must be a PointBlocksConfig, got {type(self.cfg).__name__}")
+    config_class = PointBlocksConfig
 
     def sample(
         self, batch_size: int, generator: torch.Generator, coords: torch.Tensor | None = None
@@ -281,17 +285,12 @@ class PointBlocksMaskSampler:
         return MaskBatch(context=ctx.long(), targets=_sorted_targets(targets))
 
 
-class RandomTokensMaskSampler:
+class RandomTokensMaskSampler(_PatchSequenceSampler):
     """Ablation: targets are uniform random k-subsets (``k = floor(G r)``), the context a
     uniform random ``floor(r_c * n)``-subset of the rest (``n`` the batch minimum left over).
     ``coords`` are ignored."""
 
-    def __init__(self, grid: tuple[int, ...], cfg: RandomTokensConfig | None = None) -> None:
-        self.num_tokens = _num_tokens(grid)
-        self.grid = (self.num_tokens,)
-        self.cfg = RandomTokensConfig() if cfg is None else cfg
-        if not isinstance(self.cfg, RandomTokensConfig):
-            raise ConfigError(f"cfg must be a RandomTokensConfig, got {type(self.cfg).__name__}")
+    config_class = RandomTokensConfig
 
     def sample(
         self, batch_size: int, generator: torch.Generator, coords: torch.Tensor | None = None

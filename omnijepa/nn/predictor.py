@@ -48,11 +48,23 @@ class MaskTokenPredictor(nn.Module):
     ) -> torch.Tensor:
         """z_ctx (B, Nc, E), coords (N, A) or (B, N, A), context (B, Nc), targets (B, M, Nt)
         -> (B, M, Nt, E)."""
+        ctx, queries = self.sequences(z_ctx, coords, context, targets)
+        b, m, nt = targets.shape
+        out = self.stack(torch.cat([ctx, queries], dim=1))[:, -nt:]
+        return self.out_proj(out).view(b, m, nt, -1)
+
+    def sequences(
+        self,
+        z_ctx: torch.Tensor,
+        coords: torch.Tensor,
+        context: torch.Tensor,
+        targets: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Projected context + positions (B*M, Nc, dim) and mask-token queries (B*M, Nt, dim),
+        one sequence per target block."""
         b, m, nt = targets.shape
         pos = batch_positions(self.pos, coords, b, z_ctx)
         ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
         tgt = self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))
         ctx = ctx.repeat_interleave(m, dim=0)  # (B*M, Nc, dim)
-        tgt = tgt.view(b, m, nt, -1).reshape(b * m, nt, -1)
-        out = self.stack(torch.cat([ctx, tgt], dim=1))[:, -nt:]
-        return self.out_proj(out).view(b, m, nt, -1)
+        return ctx, tgt.view(b, m, nt, -1).reshape(b * m, nt, -1)

@@ -21,12 +21,8 @@ from torch import nn
 from omnijepa.data.point_data import PointData, PointDataConfig, load_point_data
 from omnijepa.data.point_shapes import SHAPE_CLASSES
 from omnijepa.eval.collapse import collapse_report
-from omnijepa.eval.point_probes import (
-    few_shot_accuracy,
-    finetune_accuracy,
-    max_mean_features,
-    svm_accuracy,
-)
+from omnijepa.eval.features import pooled_features
+from omnijepa.eval.point_probes import few_shot_accuracy, finetune_accuracy, svm_accuracy
 from omnijepa.masks import build_mask_sampler
 from omnijepa.masks.point_blocks import PointBlocksConfig, RandomTokensConfig, SequenceRunsConfig
 from omnijepa.modalities.point_cloud import PointPatchTokenizer
@@ -187,14 +183,14 @@ def evaluate_point_encoders(
     m, e = cfg.model, cfg.eval
     train_ds = packed_dataset(data.train.points, data.train.labels, m.num_groups, m.group_size)
     test_ds = packed_dataset(data.test.points, data.test.labels, m.num_groups, m.group_size)
-    tr = max_mean_features(trained, train_ds, device, e.batch_size)
-    te = max_mean_features(trained, test_ds, device, e.batch_size)
+    tr = pooled_features(trained, train_ds, device, e.batch_size, pool="max_mean")
+    te = pooled_features(trained, test_ds, device, e.batch_size, pool="max_mean")
     result: dict[str, Any] = {"collapse": collapse_report(te[0])}
     labels = data.test.labels.numpy()
     if len(np.unique(labels[labels >= 0])) < 2:
         return result
-    rtr = max_mean_features(random_init, train_ds, device, e.batch_size)
-    rte = max_mean_features(random_init, test_ds, device, e.batch_size)
+    rtr = pooled_features(random_init, train_ds, device, e.batch_size, pool="max_mean")
+    rte = pooled_features(random_init, test_ds, device, e.batch_size, pool="max_mean")
     result["svm"] = {
         "jepa": svm_accuracy(*tr, *te, e.svm_c),
         "random_init": svm_accuracy(*rtr, *rte, e.svm_c),
