@@ -27,21 +27,14 @@ from dataclasses import dataclass
 import torch
 
 from omnijepa.errors import ConfigError
+from omnijepa.masks.config_checks import check_fraction_pair
 from omnijepa.masks.multiblock import MaskBatch
 
 __all__ = ["FeatureSubsetConfig", "FeatureSubsetMaskSampler"]
 
 
 def _check_share(name: str, value: object) -> tuple[float, float]:
-    where = f"FeatureSubsetConfig.{name}"
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ConfigError(f"{where} must be a (lo, hi) pair, got {value!r}")
-    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
-        raise ConfigError(f"{where} must hold two numbers, got {value!r}")
-    lo, hi = float(value[0]), float(value[1])
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not 0.0 < lo <= hi <= 1.0:
-        raise ConfigError(f"{where} needs 0 < lo <= hi <= 1, got {value!r}")
-    return lo, hi
+    return check_fraction_pair(f"FeatureSubsetConfig.{name}", value)
 
 
 @dataclass

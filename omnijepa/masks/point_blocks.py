@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 
 from omnijepa.errors import ConfigError
+from omnijepa.masks.config_checks import check_fraction_pair
 from omnijepa.masks.multiblock import MaskBatch
 
 __all__ = [
@@ -42,16 +43,7 @@ MAX_TRIES = 20
 
 
 def _check_ratio(owner: str, name: str, value: object) -> tuple[float, float]:
-    """Validate a ``(lo, hi)`` pair with ``0 < lo <= hi <= 1``; return it as floats."""
-    where = f"{owner}.{name}"
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise ConfigError(f"{where} must be a (lo, hi) pair, got {value!r}")
-    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
-        raise ConfigError(f"{where} must hold two numbers, got {value!r}")
-    lo, hi = float(value[0]), float(value[1])
-    if not (math.isfinite(lo) and math.isfinite(hi)) or not 0.0 < lo <= hi <= 1.0:
-        raise ConfigError(f"{where} needs 0 < lo <= hi <= 1, got {value!r}")
-    return lo, hi
+    return check_fraction_pair(f"{owner}.{name}", value)
 
 
 def _check_targets(owner: str, value: object) -> None:
