@@ -35,7 +35,9 @@ COMMON_TINY = [
     "train.batch_size=16",
     "train.steps=4",
     "train.progress=false",
-    "eval.probe_max_iter=50",
+    "eval.max_iter=200",
+    "eval.c_grid=[1.0]",
+    "eval.few_shot=[2]",
     "eval.knn_k=5",
 ]
 

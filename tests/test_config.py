@@ -69,11 +69,14 @@ def test_scalar_overrides_are_coerced() -> None:
 
 
 def test_tuple_overrides_parse() -> None:
-    cfg = ijepa_cfg("mask.target_scale=[0.1,0.2]", "train.weight_decay=0.01,0.02", "ema=[0.99, 1]")
+    cfg = ijepa_cfg(
+        "mask.target_scale=[0.1,0.2]", "train.weight_decay=0.01,0.02", "data.canvas_scale=[0.6, 1]"
+    )
     assert cfg.mask.target_scale == (0.1, 0.2)
     assert cfg.train.weight_decay == (0.01, 0.02)
     assert isinstance(cfg.train.weight_decay, tuple)
-    assert cfg.ema == (0.99, 1.0) and all(isinstance(v, float) for v in cfg.ema)
+    assert cfg.data.canvas_scale == (0.6, 1.0)
+    assert all(isinstance(v, float) for v in cfg.data.canvas_scale)
 
 
 def test_optional_path_accepts_string_and_null() -> None:

@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, default=None)
     r.add_argument("--quick", action="store_true", help="smoke-sized run (for tests)")
 
+    rp = sub.add_parser("report", help="Markdown results table from repro directories")
+    rp.add_argument("dirs", nargs="+", type=Path, help="repro output directories")
+
     m = sub.add_parser("masks", help="draw sampled context/target masks as a PNG")
     m.add_argument("recipe")
     m.add_argument("overrides", nargs="*")
@@ -118,6 +121,12 @@ def _cmd_repro(args: argparse.Namespace) -> None:
     print(f"wrote {out}/results.json")
 
 
+def _cmd_report(args: argparse.Namespace) -> None:
+    from omnijepa.recipes.results_table import results_table
+
+    print(results_table(args.dirs))
+
+
 def _cmd_masks(args: argparse.Namespace) -> None:
     from omnijepa.config import load_config
     from omnijepa.recipes import RECIPES
@@ -148,6 +157,7 @@ COMMANDS = {
     "train": _cmd_train,
     "eval": _cmd_eval,
     "repro": _cmd_repro,
+    "report": _cmd_report,
     "masks": _cmd_masks,
     "bench": _cmd_bench,
 }

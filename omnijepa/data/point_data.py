@@ -29,7 +29,8 @@ class PointDataConfig:
 
     source: str = "shapes"  # a POINT_SOURCES name, or a folder of point files
     path: str = ""  # a folder of your point files (one sub-folder per class); overrides source
-    classes: list[str] = field(default_factory=list)  # shapes: [] = the 10 default classes
+    classes: list[str] = field(default_factory=list)  # shapes: [] = the classes of shape_set
+    shape_set: str = "primitives"  # shapes, when classes is []: primitives | all_primitives | parts
     num_points: int = 512  # points per cloud (files are resampled to this)
     train_per_class: int = 150  # shapes only
     test_per_class: int = 50  # shapes only
@@ -84,7 +85,7 @@ POINT_SOURCES: Registry[PointSource] = Registry("point source")
 
 def check_config(cfg: PointDataConfig) -> None:
     """Reject impossible settings up front, naming the key (ConfigError)."""
-    from omnijepa.data.point_shapes import ROTATIONS, SHAPE_CLASSES
+    from omnijepa.data.point_shapes import ROTATIONS, SHAPE_CLASSES, SHAPE_SETS
 
     if cfg.num_points < MIN_POINTS:
         raise ConfigError(f"data.num_points must be >= {MIN_POINTS}, got {cfg.num_points}")
@@ -95,6 +96,7 @@ def check_config(cfg: PointDataConfig) -> None:
     if not 0.0 < cfg.test_fraction < 1.0:
         raise ConfigError(f"data.test_fraction must be in (0, 1), got {cfg.test_fraction}")
     ROTATIONS.get(cfg.rotation)
+    SHAPE_SETS.get(cfg.shape_set)  # unknown -> ConfigError listing the valid sets
     for name in cfg.classes:
         SHAPE_CLASSES.get(name)
     if len(set(cfg.classes)) != len(cfg.classes):
@@ -123,11 +125,20 @@ def _shapes_source(cfg: PointDataConfig, seed: int) -> PointData:
     for purpose, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class)):
         sub_seed = int(derived_rng(seed, f"shapes-{purpose}").integers(2**62))
         pts, labels, names = make_shape_dataset(
-            cfg.classes or None, n, cfg.num_points, sub_seed, cfg.noise, cfg.rotation
+            cfg.classes or None,
+            n,
+            cfg.num_points,
+            sub_seed,
+            cfg.noise,
+            cfg.rotation,
+            shape_set=cfg.shape_set,
         )
         splits.append(_split(pts, labels, cfg))
+    default_set = bool(cfg.classes) or cfg.shape_set == "primitives"  # described as before
+    which = "" if default_set else f"set {cfg.shape_set}, "
     source = (
-        f"procedural shapes ({len(names)} classes: {', '.join(names)}), {cfg.num_points} points, "
+        f"procedural shapes ({which}{len(names)} classes: {', '.join(names)}), "
+        f"{cfg.num_points} points, "
         f"rotation {cfg.rotation}, noise {cfg.noise}; train/test {len(splits[0])}/{len(splits[1])}"
     )
     return PointData(train=splits[0], test=splits[1], class_names=names, source=source)

@@ -7,6 +7,10 @@ mesh from trimesh primitives (or several of them concatenated), with proportions
 unit radius. ``sample_shape_cloud`` turns one into a (P, 3) float32 cloud: anisotropic scale
 jitter, a random rotation (``ROTATIONS``), area-weighted surface sampling and Gaussian noise.
 Everything is deterministic given the generator; nothing is cached on disk.
+
+``SHAPE_SETS`` names class lists: ``"primitives"`` (the 10 defaults), ``"all_primitives"`` (the
+16 classes defined here) and ``"parts"`` (the harder classes built from shared parts in
+``part_shapes``, which this module imports so they are always registered).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from omnijepa.registry import Registry
 ShapeBuilder = Callable[[np.random.Generator], trimesh.Trimesh]
 
 SHAPE_CLASSES: Registry[ShapeBuilder] = Registry("shape class")
+SHAPE_SETS: Registry[tuple[str, ...]] = Registry("shape set")
 ROTATIONS: Registry[Callable[[np.random.Generator], np.ndarray]] = Registry("point rotation")
 
 # The default 10 classes (what an empty ``classes`` list means): mutually distinct shapes.
@@ -198,6 +203,12 @@ def _hourglass(rng: np.random.Generator) -> trimesh.Trimesh:
     return _join(lower, upper)
 
 
+# The 16 classes above (sorted), before ``part_shapes`` adds its own.
+ALL_PRIMITIVE_SHAPE_CLASSES = tuple(SHAPE_CLASSES.names())
+SHAPE_SETS.add("primitives", DEFAULT_SHAPE_CLASSES)
+SHAPE_SETS.add("all_primitives", ALL_PRIMITIVE_SHAPE_CLASSES)
+
+
 # ---- rotations ------------------------------------------------------------------------------
 
 
@@ -276,13 +287,15 @@ def make_shape_dataset(
     seed: int,
     noise: float = 0.01,
     rotation: str = "y",
+    shape_set: str = "primitives",
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``n_per_class`` clouds per class: points (n, P, 3) float32, labels (n,) int64, names.
 
-    ``classes`` None or empty means ``DEFAULT_SHAPE_CLASSES``; labels index the list in the
-    order given. Clouds are grouped by class (class-major order).
+    ``classes`` None or empty means the ``SHAPE_SETS`` entry ``shape_set`` (by default
+    ``DEFAULT_SHAPE_CLASSES``); labels index the list in the order given. Clouds are grouped
+    by class (class-major order).
     """
-    names = list(classes) if classes else list(DEFAULT_SHAPE_CLASSES)
+    names = list(classes) if classes else list(SHAPE_SETS.get(shape_set))
     for name in names:
         SHAPE_CLASSES.get(name)  # unknown names -> ConfigError listing the valid ones
     ROTATIONS.get(rotation)
@@ -299,3 +312,8 @@ def make_shape_dataset(
             )
     labels = np.repeat(np.arange(len(names), dtype=np.int64), n_per_class)
     return points, labels, names
+
+
+# Register the part-built classes and the "parts" set (part_shapes imports this module's names,
+# all defined by now, so the cycle is safe whichever module is imported first).
+from omnijepa.data import part_shapes as _part_shapes  # noqa: E402, F401

@@ -1,5 +1,6 @@
-"""Frozen features: pooled encoder outputs (mean: I-JEPA's protocol; [max ‖ mean]: the point-cloud
-SVM protocol of Point-JEPA / Point-MAE)."""
+"""Frozen features: encoder outputs (optionally the last k layers concatenated), pooled over
+tokens — mean (I-JEPA's protocol), max, [max ‖ mean] (Point-JEPA / Point-MAE's SVM protocol) —
+or kept as tokens for the attentive probe."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ def max_mean_pool(z: torch.Tensor) -> torch.Tensor:
     return torch.cat([z.amax(dim=1), z.mean(dim=1)], dim=-1)
 
 
-POOLS = {"mean": lambda z: z.mean(dim=1), "max_mean": max_mean_pool}
+POOLS = {
+    "mean": lambda z: z.mean(dim=1),
+    "max": lambda z: z.amax(dim=1),
+    "max_mean": max_mean_pool,
+    "tokens": lambda z: z,  # no pooling (attentive probe)
+}
 
 
 @torch.no_grad()
@@ -24,15 +30,17 @@ def pooled_features(
     device: torch.device,
     batch_size: int = 256,
     pool: str = "mean",
+    layers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled ``encoder(x)`` (``pool``: mean | max_mean) for every sample, with labels, as
-    numpy arrays."""
+    """``encoder(x)`` for every sample (last ``layers`` blocks concatenated), pooled over tokens
+    (``pool``: mean | max | max_mean | tokens), with labels, as numpy arrays."""
     reduce = POOLS[pool]
     was_training = encoder.training
     encoder.eval()
     feats, labels = [], []
+    kwargs = {"layers": layers} if layers > 1 else {}
     for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-        feats.append(reduce(encoder(x.to(device))).float().cpu())
+        feats.append(reduce(encoder(x.to(device), **kwargs)).float().cpu())
         labels.append(torch.as_tensor(y))
     encoder.train(was_training)
     return torch.cat(feats).numpy(), torch.cat(labels).numpy()

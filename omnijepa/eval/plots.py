@@ -15,10 +15,13 @@ DIAGNOSTIC_KEYS = (
     "pred_std",
     "embed_std",
     "proj_std",
-    "online_probe_acc",
     "sigreg",
     "invariance",
+    "anti_collapse",
     "ema_momentum",
+    "teacher_init_weight",
+    "target_drift",
+    "online_drift",
 )
 
 
@@ -27,9 +30,9 @@ def plot_training(records: list[dict[str, Any]], out_dir: Path, title: str) -> l
     written: list[Path] = []
     if not records:
         return written
-    steps = [r["step"] for r in records]
+    losses = [(r["step"], r["loss"]) for r in records if "loss" in r]
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, [r["loss"] for r in records], color="tab:blue")
+    ax.plot([s for s, _ in losses], [v for _, v in losses], color="tab:blue")
     ax.set_xlabel("step")
     ax.set_ylabel("training loss")
     ax.set_title(f"{title}: loss")

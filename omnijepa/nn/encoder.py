@@ -51,7 +51,13 @@ class TokenEncoder(nn.Module):
             return self.tokenizer.coords_from(x)
         return self.tokenizer.coords(x.shape[1:]).to(x.device)
 
-    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, keep: torch.Tensor | None = None, layers: int = 1
+    ) -> torch.Tensor:
+        """``(B, N or K, D)`` outputs; ``layers=k`` concatenates the last k blocks' outputs
+        (``(…, k·D)``, for frozen-feature probes; transformer stacks only)."""
+        if layers > 1 and self.sequence_backbone:
+            raise ValueError("features from several layers need the transformer stack")
         tokens = self.tokenizer(x)
         coords = self.coords(x).to(tokens.device)
         tokens = tokens + self.pos(coords).to(tokens.dtype)
@@ -62,5 +68,5 @@ class TokenEncoder(nn.Module):
             positions = keep if keep is not None else torch.arange(n, device=tokens.device)
             return self.stack(tokens, positions)
         if self.prefix is None:
-            return self.stack(tokens)
-        return self.prefix.strip(self.stack(self.prefix.prepend(tokens)))
+            return self.stack(tokens, layers=layers)
+        return self.prefix.strip(self.stack(self.prefix.prepend(tokens), layers=layers))

@@ -64,7 +64,16 @@ class TransformerStack(nn.Module):
         self.apply(init_weights)
         rescale_residual_projections(self.blocks)
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
-        for block in self.blocks:
+    def forward(
+        self, x: torch.Tensor, attn_mask: torch.Tensor | None = None, layers: int = 1
+    ) -> torch.Tensor:
+        """Final-normed output; with ``layers=k`` > 1 the last k blocks' outputs, each through
+        the final norm, concatenated on the channel axis (ijepa#47's probe features)."""
+        if not 1 <= layers <= max(1, len(self.blocks)):
+            raise ValueError(f"layers={layers} must be in 1..{len(self.blocks)} (the depth)")
+        outs = []
+        for i, block in enumerate(self.blocks):
             x = block(x, attn_mask)
-        return self.norm(x)
+            if layers > 1 and i >= len(self.blocks) - layers:
+                outs.append(self.norm(x))
+        return torch.cat(outs, dim=-1) if layers > 1 else self.norm(x)

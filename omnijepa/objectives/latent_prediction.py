@@ -1,8 +1,10 @@
-"""Latent prediction with an EMA target encoder (I-JEPA / V-JEPA style objective).
+"""Latent prediction with a target encoder (I-JEPA / V-JEPA style objective).
 
 The context encoder sees only the context tokens; a narrow predictor predicts the target
-encoder's layer-normed (no affine) embeddings at the target tokens. The target encoder is an
-EMA copy of the context encoder that never receives gradients.
+encoder's layer-normed (no affine) embeddings at the target tokens. The target encoder is a
+momentum copy of the context encoder that never receives gradients (``objectives.teacher``:
+schedule fitted to the run length, frozen / shared controls, drift diagnostics). An optional
+anti-collapse term (``objectives.collapse_penalty``) is added with its weight.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from omnijepa.nn.positional import gather_tokens
+from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penalty
+from omnijepa.objectives.teacher import TeacherConfig, TeacherSchedule, relative_drift
 from omnijepa.registry import Registry
-from omnijepa.schedules import linear_ramp
 
 LATENT_LOSSES: Registry[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = Registry(
     "latent loss"
@@ -35,22 +38,33 @@ def per_dim_std(x: torch.Tensor) -> torch.Tensor:
 
 
 class LatentPrediction(nn.Module):
-    """Context encoder + predictor trained to match an EMA target encoder in latent space."""
+    """Context encoder + predictor trained to match a target encoder in latent space."""
 
     def __init__(
         self,
         encoder: nn.Module,
         predictor: nn.Module,
         loss: str = "smooth_l1",
-        ema: tuple[float, float] = (0.996, 1.0),
+        teacher: TeacherConfig | None = None,
+        anti_collapse: AntiCollapseConfig | None = None,
+        position_probe: bool = False,
     ) -> None:
         super().__init__()
         self.encoder = encoder
         self.predictor = predictor
         self.loss_fn = LATENT_LOSSES.get(loss)
-        self.ema = ema
+        self.teacher = teacher or TeacherConfig()
+        self.schedule = TeacherSchedule(self.teacher)
+        self.penalty = build_penalty(anti_collapse)
+        self.penalty_weight = anti_collapse.weight if self.penalty is not None else 0.0
         self.target_encoder = copy.deepcopy(encoder)
         self.target_encoder.requires_grad_(False)
+        # diagnostic: a twin predictor that sees the target positions but no context. It
+        # trains only itself (no gradient reaches the encoder); if its loss matches the real
+        # predictor's, the pretext task is solvable from positions alone.
+        self.position_predictor = copy.deepcopy(predictor) if position_probe else None
+        # the shared random init, kept outside the state dict (rebuilt from the seed on resume)
+        self._init = [p.detach().clone() for p in encoder.parameters()]
 
     def forward(self, batch: dict, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         x, context, targets = batch["x"], batch["context"], batch["targets"]
@@ -65,20 +79,48 @@ class LatentPrediction(nn.Module):
         pred = self.predictor(z, coords, context, targets)
         loss = self.loss_fn(pred.float(), h)
         stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach())}
+        if self.penalty is not None or self.position_predictor is not None:
+            stats["prediction_loss"] = loss.detach()
+        if self.penalty is not None:
+            on = z if self.penalty.cfg.on == "context" else pred
+            reg = self.penalty(on, step)
+            stats["anti_collapse"] = reg.detach()
+            loss = loss + self.penalty_weight * reg
+        if self.position_predictor is not None:
+            blind = self.position_predictor(z[:, :0], coords, context[:, :0], targets)
+            position_loss = self.loss_fn(blind.float(), h)
+            stats["position_only_loss"] = position_loss.detach()
+            loss = loss + position_loss
         return loss, stats
 
     def momentum(self, step: int, total: int) -> float:
-        """EMA momentum at ``step``: linear from ema[0] to ema[1] over the run (I-JEPA)."""
-        return linear_ramp(step, total, *self.ema)
+        """Teacher momentum of the update after ``step`` steps (``objectives.teacher``)."""
+        return self.schedule.momentum(step, total)
 
     @torch.no_grad()
     def after_optimizer_step(self, step: int, total: int) -> dict[str, float]:
         """Move the target encoder towards the context encoder; call after each step."""
         m = self.momentum(step, total)
-        for t, s in zip(self.target_encoder.parameters(), self.encoder.parameters()):
-            t.mul_(m).add_(s.detach(), alpha=1.0 - m)
+        if m < 1.0:
+            t_params = list(self.target_encoder.parameters())
+            s_params = [p.detach() for p in self.encoder.parameters()]
+            torch._foreach_mul_(t_params, m)
+            torch._foreach_add_(t_params, s_params, alpha=1.0 - m)
         return {"ema_momentum": m}
 
+    def diagnostics(self, step: int, total: int) -> dict[str, float]:
+        """Teacher's remaining weight on its init and how far each encoder moved from it."""
+        return {
+            "teacher_init_weight": self.schedule.init_weight(step, total),
+            "target_drift": relative_drift(self.target_encoder, self._init),
+            "online_drift": relative_drift(self.encoder, self._init),
+        }
+
     def eval_encoder(self) -> nn.Module:
-        """The encoder whose pooled features are evaluated: the target encoder (I-JEPA)."""
-        return self.target_encoder
+        """The encoder the verdict probes: the target encoder (I-JEPA), except under the
+        frozen-teacher control, whose target is its random init: there the online one."""
+        return self.encoder if self.teacher.mode == "frozen" else self.target_encoder
+
+    def encoders(self) -> dict[str, nn.Module]:
+        """Both encoders by name, for evaluation reports."""
+        return {"target": self.target_encoder, "online": self.encoder}

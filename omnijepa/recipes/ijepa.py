@@ -21,17 +21,19 @@ from omnijepa.eval.mask_figure import draw_image_masks
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
 from omnijepa.nn.predictor import MaskTokenPredictor
+from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
+from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.image_common import (
     EvalConfig,
     ViTConfig,
     build_image_run,
     build_vit,
-    probe_checks,
 )
+from omnijepa.recipes.paired_checks import beats_reference, beats_variant, headline, twin_gaps
 from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.run import seed_runs
+from omnijepa.recipes.repro_runs import monitors_of, run_description, variant_runs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
 
@@ -57,7 +59,8 @@ class IJEPAConfig:
     predictor: PredictorConfig = field(default_factory=PredictorConfig)
     mask: MultiBlockConfig = field(default_factory=MultiBlockConfig)
     loss: str = "smooth_l1"
-    ema: tuple[float, float] = (0.996, 1.0)
+    ema: TeacherConfig = field(default_factory=TeacherConfig)  # paper: 0.996 -> 1
+    anti_collapse: AntiCollapseConfig = field(default_factory=AntiCollapseConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(steps=250, batch_size=128, probe_every=50)
     )
@@ -78,7 +81,7 @@ def build_objective(cfg: IJEPAConfig) -> LatentPrediction:
         cfg.model.pos,
         encoder.tokenizer.axis_sizes,
     )
-    return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema)
+    return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse)
 
 
 class IJEPARecipe(Recipe):
@@ -102,6 +105,8 @@ class IJEPARecipe(Recipe):
             "4 targets": 54.2,
         },
     }
+
+    variants = [("frozen_teacher", ["ema.mode=frozen"])]
 
     def default_config(self) -> IJEPAConfig:
         return IJEPAConfig()
@@ -131,9 +136,31 @@ class IJEPARecipe(Recipe):
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        metrics = aggregate(seed_runs(self, ov, seeds, out))
-        checks = probe_checks(metrics["linear_probe"])
-        return write_repro(self, out, metrics, checks, t0)
+        runs = variant_runs(self, ov, self.variants, seeds, out)
+        default = runs["default"]
+        metrics = aggregate(default)
+        metrics["gaps_vs_random_init"] = twin_gaps(default)
+        checks = [
+            beats_reference(default, "linear_probe", "random_init", 0.08, "linear probe")[0],
+            beats_reference(default, "knn", "random_init", 0.0, "kNN")[0],
+            beats_reference(default, "linear_probe", "raw", 0.0, "linear probe")[0],
+        ]
+        for name, _ in self.variants:
+            check, gap = beats_variant(default, runs[name], "linear_probe", name)
+            checks.append(check)
+            metrics[f"{name}_linear_probe"] = aggregate(runs[name])["linear_probe"]["jepa"]
+            metrics[f"gap_vs_{name}"] = gap
+        metrics["monitors"] = {n: monitors_of(out, n, seeds) for n in runs}
+        notes = (
+            "Every probe runs on frozen features through one protocol (z-scored, C chosen on "
+            "held-out train data) for the trained encoder, its random-init twin (the exact "
+            "starting weights) and raw pixels; gaps are paired by seed. The verdict uses the "
+            "target (EMA) encoder, as I-JEPA does; the online encoder is reported as "
+            "jepa_online. frozen_teacher keeps the target at its random init (momentum 1) and "
+            "is judged by its online encoder."
+        )
+        top = headline(metrics, "linear_probe", run_description(out))
+        return write_repro(self, out, metrics, checks, t0, notes, top)
 
     def draw_masks(self, cfg: IJEPAConfig, path: Path, n: int) -> None:
         data = load_image_data(cfg.data, cfg.seed)

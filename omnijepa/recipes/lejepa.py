@@ -19,6 +19,7 @@ import torch
 
 from omnijepa.data.image_data import ImageDataConfig, load_image_data, make_datasets
 from omnijepa.errors import ConfigError
+from omnijepa.eval.significance import threshold
 from omnijepa.modalities.image_views import MultiViewCollate, ViewConfig
 from omnijepa.objectives.multiview_sigreg import MultiViewSIGReg, Projector
 from omnijepa.objectives.sigreg import SIGReg
@@ -28,9 +29,10 @@ from omnijepa.recipes.image_common import (
     ViTConfig,
     build_image_run,
     build_vit,
-    probe_checks,
 )
+from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
 from omnijepa.recipes.repro_report import write_repro
+from omnijepa.recipes.repro_runs import run_description
 from omnijepa.recipes.run import seed_runs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
@@ -131,25 +133,32 @@ class LeJEPARecipe(Recipe):
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        metrics = aggregate(seed_runs(self, ov, seeds, out))
+        runs = seed_runs(self, ov, seeds, out)
+        metrics = aggregate(runs)
+        metrics["gaps_vs_random_init"] = twin_gaps(runs)
         ablation = aggregate(seed_runs(self, [*ov, "objective.lam=0"], 1, out, tag="lam0_seed"))
         metrics["lam0"] = ablation
         lp = metrics["linear_probe"]
         chance = lp["chance"]["mean"]
         proj, proj0 = metrics["projection"], ablation["projection"]
         std_default = proj["collapse"]["feature_std"]["mean"]
-        checks = {
-            **probe_checks(lp),
-            "lam=0 collapses: projection std < 0.05 x default's": (
-                proj0["collapse"]["feature_std"]["mean"] < 0.05 * std_default
+        checks = [
+            beats_reference(runs, "linear_probe", "random_init", 0.10, "lejepa")[0],
+            beats_reference(runs, "linear_probe", "raw", 0.0, "lejepa")[0],
+            threshold(
+                "lam=0 collapses: projection std < 0.05 x default's",
+                proj0["collapse"]["feature_std"]["mean"], "<", 0.05 * std_default,
+                "lam=0 projection std",
             ),
-            "lam=0 collapses: projection probe within 0.10 of chance": (
-                proj0["linear_probe"]["mean"] < chance + 0.10
+            threshold(
+                "lam=0 collapses: projection probe within 0.10 of chance",
+                proj0["linear_probe"]["mean"], "<", chance + 0.10, "lam=0 projection probe",
             ),
-            "default does not collapse: projection effective rank > 50% of its width": (
-                proj["collapse"]["rankme_ratio"]["mean"] > 0.5
+            threshold(
+                "default does not collapse: projection effective rank > 50% of its width",
+                proj["collapse"]["rankme_ratio"]["mean"], ">", 0.5, "RankMe / width",
             ),
-        }
+        ]  # fmt: skip
         notes = (
             "Collapse is judged on the projector output, the embedding SIGReg and the invariance "
             "term act on. With lam=0 its std falls to "
@@ -163,7 +172,8 @@ class LeJEPARecipe(Recipe):
             f"{ablation['linear_probe']['random_init']['mean']:.3f}): once the projector output "
             "is nearly constant, little gradient reaches the backbone, which stays near its init."
         )
-        return write_repro(self, out, metrics, checks, t0, notes)
+        top = headline(metrics, "linear_probe", run_description(out, "seed"))
+        return write_repro(self, out, metrics, checks, t0, notes, top)
 
     def draw_masks(self, cfg: LeJEPAConfig, path: Path, n: int) -> None:
         from omnijepa.eval.view_figure import draw_views

@@ -43,7 +43,10 @@ class PointJEPARecipe(Recipe):
         "shapenetpart_cat_miou": "85.8 ± 0.1",
         "scale": "ShapeNet55 pre-training, 500 epochs, ViT 384-d x 12",
     }
-    ablations = [("random_order", ["mask.order=random"])]
+    ablations = [
+        ("random_order", ["mask.order=random"]),
+        ("frozen_teacher", ["ema.mode=frozen"]),
+    ]
 
     def default_config(self) -> PointJEPAConfig:
         return PointJEPAConfig()

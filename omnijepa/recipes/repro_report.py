@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from omnijepa.eval.plots import plot_probe_bars
+from omnijepa.eval.significance import Check, verdict
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.summary import fmt
 
@@ -21,24 +22,35 @@ class ReproSpec:
     reference: dict[str, Any] = field(default_factory=dict)
 
 
+def as_checks(checks: list[Check] | dict[str, bool]) -> list[Check]:
+    """Checks as ``Check`` objects (analyses may pass plain ``{name: passed}``)."""
+    if isinstance(checks, dict):
+        return [Check(name, bool(ok), "") for name, ok in checks.items()]
+    return list(checks)
+
+
 def write_repro(
     source: Recipe | ReproSpec,
     out: Path,
     metrics: dict[str, Any],
-    checks: dict[str, bool],
+    checks: list[Check] | dict[str, bool],
     started: float,
     notes: str = "",
+    headline: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Assemble results.json: verdict is 'reproduced' only if every named check holds."""
+    """Assemble results.json: 'reproduced' only if every check passes, 'partial' if none
+    fails but some could not be tested (e.g. one seed), else 'not reproduced'."""
     from omnijepa.recipes.run import RESULTS_FILE, write_json
 
+    checks = as_checks(checks)
     results = {
         "name": source.name,
         "claim": source.claim,
         "reference": source.reference,
         "metrics": metrics,
-        "checks": checks,
-        "verdict": "reproduced" if checks and all(checks.values()) else "not reproduced",
+        "checks": {c.name: c.as_dict() for c in checks},
+        "verdict": verdict(checks),
+        "headline": headline or {},
         "notes": notes,
         "seconds": time.perf_counter() - started,
     }
@@ -70,7 +82,9 @@ def format_table(results: dict[str, Any]) -> str:
         lines += ["", "paper (reference, different scale)".upper()]
         lines += [f"  {k:<{width}}  {v}" for k, v in ref]
     lines += ["", "CHECKS"]
-    lines += [f"  [{'x' if ok else ' '}] {name}" for name, ok in results["checks"].items()]
+    for name, check in results["checks"].items():
+        mark = {True: "x", False: " ", None: "?"}[check["passed"]]
+        lines.append(f"  [{mark}] {name}" + (f": {check['detail']}" if check["detail"] else ""))
     if results.get("notes"):
         lines += ["", f"notes: {results['notes']}"]
     lines += ["", f"verdict: {results['verdict']}  ({results['seconds']:.0f} s)"]

@@ -14,6 +14,7 @@ import yaml
 
 from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict
 from omnijepa.errors import ConfigError, RunDirError
+from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.summary import aggregate
@@ -109,6 +110,7 @@ def train_run(
         return last  # under torchrun only rank 0 evaluates and writes results
     records = read_metrics(out / "metrics.jsonl")
     plot_training(records, out, recipe.name)
+    plot_probe_curve(records, out / "probe_curve.png", recipe.name)
     if cfg.train.stop_at and cfg.train.stop_at < cfg.train.steps:
         print(f"[{recipe.name}] stopped at step {cfg.train.stop_at}; continue with --resume {out}")
         return {"stopped_at": cfg.train.stop_at}

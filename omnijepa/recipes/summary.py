@@ -32,4 +32,7 @@ def fmt(summary: dict[str, Any]) -> str:
     mean, std = summary["mean"], summary["std"]
     if not math.isfinite(mean):
         return str(mean)
-    return f"{mean:.3f} ± {std:.3f} (n={summary['n']})"
+    text = f"{mean:.3f} ± {std:.3f} (n={summary['n']})"
+    if summary.get("p") is not None:
+        text += f", p={summary['p']:.3g}"
+    return text

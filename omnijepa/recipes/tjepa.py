@@ -12,11 +12,11 @@ all tokens; see the closing note of this recipe's issue).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Dataset
@@ -29,18 +29,25 @@ from omnijepa.data.tabular_data import (
 )
 from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.features import pooled_features
+from omnijepa.eval.frozen_probes import ProbeConfig, Split
+from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.mask_figure import draw_feature_masks
 from omnijepa.eval.plots import plot_embedding_2d
+from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
 from omnijepa.eval.tabular_downstream import gbdt_score, linear_score, mlp_score, raw_design_matrix
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
 from omnijepa.modalities.tabular import RegularizationTokens, TabularTokenizer
 from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.nn.predictor import MaskTokenPredictor
+from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
+from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
+
+REPRESENTATIONS = ("flatten", "mean")
 
 
 @dataclass
@@ -64,10 +71,22 @@ class TabularPredictorConfig:
 
 
 @dataclass
-class TabularEvalConfig:
+class TabularEvalConfig(ProbeConfig):
+    """The shared protocol's ``eval.*`` keys (few-label probes on 1 % and 10 % of the train
+    labels by default), plus how output tokens become one vector and the sklearn MLP probe."""
+
+    few_shot: tuple[int, ...] = ()
+    few_fractions: tuple[float, ...] = (0.01, 0.1)
     representation: str = "flatten"  # flatten | mean: how output tokens become one vector
-    mlp: bool = True  # also fit MLPs (slower than the linear probe)
-    baselines: bool = True  # also evaluate raw inputs, a random-init encoder and GBDT
+    mlp: bool = True  # also fit the 2-layer MLP (slower than the linear probe)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.representation not in REPRESENTATIONS:
+            raise ValueError(
+                f"eval.representation must be one of {', '.join(REPRESENTATIONS)}, "
+                f"got {self.representation!r}"
+            )
 
 
 @dataclass
@@ -81,7 +100,8 @@ class TJEPAConfig:
     predictor: TabularPredictorConfig = field(default_factory=TabularPredictorConfig)
     mask: FeatureSubsetConfig = field(default_factory=FeatureSubsetConfig)
     loss: str = "l2"
-    ema: tuple[float, float] = (0.996, 1.0)
+    ema: TeacherConfig = field(default_factory=TeacherConfig)  # paper: 0.996 -> 1
+    anti_collapse: AntiCollapseConfig = field(default_factory=AntiCollapseConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             steps=300,
@@ -117,7 +137,7 @@ def build_objective(cfg: TJEPAConfig, data: TabularData) -> LatentPrediction:
     reg = RegularizationTokens(m.reg_tokens, m.dim)
     encoder = TokenEncoder(tok, m.depth, m.heads, m.mlp_ratio, m.pos, prefix=reg)
     predictor = MaskTokenPredictor(m.dim, p.dim, p.depth, p.heads, p.mlp_ratio, m.pos, (f,))
-    return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema)
+    return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse)
 
 
 class _Representation(nn.Module):
@@ -127,53 +147,126 @@ class _Representation(nn.Module):
         super().__init__()
         self.encoder, self.how = encoder, how
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.encoder(x)
+    def forward(self, x: torch.Tensor, layers: int = 1) -> torch.Tensor:
+        z = self.encoder(x, layers=layers) if layers > 1 else self.encoder(x)
         return (z.flatten(1) if self.how == "flatten" else z.mean(dim=1)).unsqueeze(1)
 
 
-def evaluate_tabular(
-    trained: nn.Module,
-    random_init: nn.Module,
-    data: TabularData,
-    cfg: TJEPAConfig,
-    device: torch.device,
-) -> dict:
-    """Linear probe, MLP and GBDT on raw inputs vs frozen JEPA / random-init representations."""
-    task, std, seed = data.task, data.target_scale[1], cfg.seed
-    splits = {"train": data.train, "test": data.test}
+def raw_splits(data: TabularData) -> dict[str, Split]:
+    """The raw design matrix (NaN -> 0 + missing indicators, one-hot codes) of train and test."""
     indicator = [
         j
         for j in range(data.num_features)
         if j not in data.categorical and bool(torch.isnan(data.train.x[:, j]).any())
     ]
-    feats: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {"raw": {}}
-    for name, s in splits.items():
-        x = s.x.numpy()
-        feats["raw"][name] = (
-            raw_design_matrix(x, data.categorical, data.cardinalities, indicator),
+    return {
+        name: (
+            raw_design_matrix(s.x.numpy(), data.categorical, data.cardinalities, indicator),
             s.y.numpy(),
         )
-    encoders = (("jepa", trained), ("random_init", random_init))
-    if not cfg.eval.baselines:
-        feats, encoders = {}, encoders[:1]
-    for label, enc in encoders:
-        rep = _Representation(enc, cfg.eval.representation)
-        feats[label] = {
-            n: pooled_features(rep, TabularTensorDataset(s), device) for n, s in splits.items()
-        }
-    result: dict = {"collapse": collapse_report(feats["jepa"]["test"][0])}
-    result["linear_probe"] = {
-        k: linear_score(task, v["train"], v["test"], std) for k, v in feats.items()
+        for name, s in (("train", data.train), ("test", data.test))
     }
-    if cfg.eval.mlp:
-        result["mlp"] = {
-            k: mlp_score(task, v["train"], v["test"], std, seed) for k, v in feats.items()
-        }
-    if cfg.eval.baselines:
-        raw_x = {n: (s.x.numpy(), s.y.numpy()) for n, s in splits.items()}
-        result["gbdt"] = {"raw": gbdt_score(task, raw_x["train"], raw_x["test"], std, seed)}
+
+
+def _gbdt_on_raw(data: TabularData, seed: int) -> float:
+    """GBDT on the raw table (NaN handled natively): accuracy, or RMSE in target units."""
+    tr, te = ((s.x.numpy(), s.y.numpy()) for s in (data.train, data.test))
+    return gbdt_score(data.task, tr, te, data.target_scale[1], seed)
+
+
+def evaluate_classification(
+    trained: nn.Module,
+    twin: nn.Module,
+    data: TabularData,
+    cfg: TJEPAConfig,
+    device: torch.device,
+) -> dict[str, Any]:
+    """The shared protocol (``evaluate_frozen``) on the trained encoder(s), the random-init
+    twin and the raw design matrix, plus the sklearn MLP on each of them (``mlp``) and
+    gradient-boosted trees on the raw table only (``gbdt``)."""
+    e, seed = cfg.eval, cfg.seed
+    encoders, which = encoders_to_probe(trained, twin)
+    if not e.baselines:
+        encoders.pop("random_init")
+    reps: dict[str, nn.Module] = {
+        name: _Representation(enc, e.representation) for name, enc in encoders.items()
+    }
+    raw = None
+    if e.baselines:
+        r = raw_splits(data)
+        raw = (r["train"], r["test"])
+    extra = {}
+    if e.mlp:
+        extra["mlp"] = lambda tr, te: mlp_score("classification", tr, te, 1.0, seed)
+    train_ds, test_ds = TabularTensorDataset(data.train), TabularTensorDataset(data.test)
+    result = evaluate_frozen(reps, train_ds, test_ds, e, device, seed, raw, extra=extra)
+    result["verdict_encoder"] = which
+    if e.baselines:
+        result["gbdt"] = {"raw": _gbdt_on_raw(data, seed)}
     return result
+
+
+def evaluate_regression(
+    trained: nn.Module,
+    twin: nn.Module,
+    data: TabularData,
+    cfg: TJEPAConfig,
+    device: torch.device,
+) -> dict[str, Any]:
+    """Regression tables: ridge (under ``linear_probe``), MLP and GBDT, each scored by RMSE
+    in the target's units (lower is better). The shared protocol's probes are classifiers,
+    so regression keeps this path; the feature sets are the same (jepa, random_init, raw)."""
+    e, std, seed = cfg.eval, data.target_scale[1], cfg.seed
+    splits = {"train": data.train, "test": data.test}
+    feats: dict[str, dict[str, Split]] = {"raw": raw_splits(data)} if e.baselines else {}
+    encoders = {"jepa": trained.eval_encoder(), "random_init": twin}
+    if not e.baselines:
+        encoders.pop("random_init")
+    for label, enc in encoders.items():
+        rep = _Representation(enc, e.representation)
+        feats[label] = {
+            n: pooled_features(rep, TabularTensorDataset(s), device, e.batch_size)
+            for n, s in splits.items()
+        }
+    result: dict[str, Any] = {"collapse": collapse_report(feats["jepa"]["test"][0])}
+    result["linear_probe"] = {
+        k: linear_score(data.task, v["train"], v["test"], std) for k, v in feats.items()
+    }
+    if e.mlp:
+        result["mlp"] = {
+            k: mlp_score(data.task, v["train"], v["test"], std, seed) for k, v in feats.items()
+        }
+    if e.baselines:
+        result["gbdt"] = {"raw": _gbdt_on_raw(data, seed)}
+    return result
+
+
+def evaluate_tabular(
+    trained: nn.Module,
+    twin: nn.Module,
+    data: TabularData,
+    cfg: TJEPAConfig,
+    device: torch.device,
+) -> dict[str, Any]:
+    """Frozen representations of the trained objective ``trained`` and of the random-init
+    ``twin`` encoder against the raw table: classification through the shared protocol
+    (``evaluate_classification``), regression by RMSE (``evaluate_regression``)."""
+    if data.task == "classification":
+        return evaluate_classification(trained, twin, data, cfg, device)
+    return evaluate_regression(trained, twin, data, cfg, device)
+
+
+def curve_probe(
+    data: TabularData, cfg: TJEPAConfig, device: torch.device
+) -> Callable[[nn.Module], dict[str, float]] | None:
+    """The trainer's learning-curve kNN probe on the row representation (classification)."""
+    if data.task != "classification":
+        return None
+    probe = make_curve_probe(
+        TabularTensorDataset(data.train), TabularTensorDataset(data.test), cfg.eval, device
+    )
+    how = cfg.eval.representation
+    return lambda encoder: probe(_Representation(encoder, how))
 
 
 class TJEPARecipe(Recipe):
@@ -215,8 +308,8 @@ class TJEPARecipe(Recipe):
         collate = MaskCollator(sampler, cfg.seed)
 
         def evaluate(trained: LatentPrediction) -> dict:
-            random_init = build_objective(cfg, data).eval_encoder().to(device)
-            return evaluate_tabular(trained.eval_encoder(), random_init, data, cfg, device)
+            twin = build_objective(cfg, data).eval_encoder().to(device)
+            return evaluate_tabular(trained, twin, data, cfg, device)
 
         def figures(trained: LatentPrediction, run_dir: Path) -> None:
             rep = _Representation(trained.eval_encoder(), cfg.eval.representation)
@@ -224,7 +317,12 @@ class TJEPARecipe(Recipe):
             title = f"T-JEPA representation of the test rows (PCA), {data.target_name}"
             plot_embedding_2d(x, y, run_dir / "representation.png", title, data.classes or None)
 
-        parts = TrainParts(build_objective(cfg, data), TabularTensorDataset(data.train), collate)
+        parts = TrainParts(
+            build_objective(cfg, data),
+            TabularTensorDataset(data.train),
+            collate,
+            curve_probe(data, cfg, device),
+        )
         desc = f"{data.source}; {data.num_features} features, task {data.task}"
         return Built(parts, evaluate, desc, figures)
 

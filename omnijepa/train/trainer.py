@@ -49,6 +49,7 @@ class TrainParts:
     )  # forward(batch, step) -> (loss, stats); after_optimizer_step; eval_encoder
     dataset: Dataset  # yields (x, y)
     collate: Callable[[list[Any], int], dict]  # (samples, step) -> batch dict
+    # learning curve: probe of the online encoder (before step 1, then every probe_every)
     online_probe: Callable[[nn.Module], dict[str, float]] | None = None
 
 
@@ -63,6 +64,12 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise OmniJepaError(f"device {name!r} requested but CUDA is not available")
     return device
+
+
+def online_encoder(objective: nn.Module) -> nn.Module:
+    """The encoder that receives gradients (the student / context encoder)."""
+    encoder = getattr(objective, "encoder", None)
+    return encoder if encoder is not None else objective.eval_encoder()
 
 
 def _ddp_setup(device: torch.device) -> tuple[int, int]:
@@ -157,6 +164,9 @@ def train(
     )
     plain_every = max(1, (end - start) // 10)
     last: dict[str, Any] = {}
+    if cfg.probe_every and parts.online_probe and start == 0 and log is not None:
+        log.log({"step": 0, **parts.online_probe(online_encoder(objective))})  # = the twin
+        objective.train()
     t0, seen = time.perf_counter(), 0
     objective.train()
     for batch in loader:
@@ -194,8 +204,10 @@ def train(
                 **ema,
                 "samples_per_s": seen / max(now - t0, 1e-9),
             }
+            if hasattr(objective, "diagnostics"):
+                last.update(objective.diagnostics(done, cfg.steps))
             if probe_now:
-                last.update(parts.online_probe(objective.eval_encoder()))  # type: ignore[misc]
+                last.update(parts.online_probe(online_encoder(objective)))  # type: ignore[misc]
                 objective.train()
             t0, seen = time.perf_counter(), 0
             if log is not None:

@@ -1,0 +1,62 @@
+"""Attentive probe (V-JEPA's evaluation): one learned query cross-attends to an encoder's
+frozen tokens, then a linear classifier. Reads information spread over patch tokens that
+average pooling dilutes (Efficient Probing, arXiv 2506.10178)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class AttentivePooler(nn.Module):
+    """Single-query multi-head cross-attention over (B, N, D) tokens -> (B, D) -> logits."""
+
+    def __init__(self, dim: int, classes: int, heads: int = 4) -> None:
+        super().__init__()
+        heads = heads if dim % heads == 0 else 1
+        self.norm = nn.LayerNorm(dim)
+        self.query = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = self.norm(tokens)
+        pooled, _ = self.attn(self.query.expand(x.shape[0], -1, -1), x, x, need_weights=False)
+        return self.head(pooled[:, 0])
+
+
+def attentive_probe_accuracy(
+    train_tokens: np.ndarray,
+    y_train: np.ndarray,
+    test_tokens: np.ndarray,
+    y_test: np.ndarray,
+    epochs: int = 30,
+    lr: float = 1e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+) -> float:
+    """Train the pooler on frozen train tokens (labelled rows only); test accuracy."""
+    torch.manual_seed(seed)
+    keep, keep_t = y_train >= 0, y_test >= 0
+    xt = torch.as_tensor(train_tokens[keep], dtype=torch.float32)
+    yt = torch.as_tensor(y_train[keep], dtype=torch.long)
+    mean, std = xt.mean(dim=(0, 1)), xt.std(dim=(0, 1)).clamp_min(1e-6)
+    xt = (xt - mean) / std
+    probe = AttentivePooler(xt.shape[-1], int(yt.max()) + 1)
+    opt = torch.optim.AdamW(probe.parameters(), lr=lr, weight_decay=0.05)
+    steps = epochs * max(1, -(-len(yt) // batch_size))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(yt), generator=gen).split(batch_size):
+            loss = F.cross_entropy(probe(xt[idx]), yt[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    xs = (torch.as_tensor(test_tokens[keep_t], dtype=torch.float32) - mean) / std
+    with torch.no_grad():
+        pred = torch.cat([probe(b).argmax(-1) for b in xs.split(512)])
+    return float((pred.numpy() == y_test[keep_t]).mean())

@@ -1,0 +1,166 @@
+"""The frozen-feature probes every recipe reports, run identically on each feature set.
+
+Features are z-scored with the train split's statistics, then:
+- ``linear``: multinomial logistic regression (``eval.logistic``, sklearn's objective) whose C
+  is chosen on a stratified held-out part of the train split (grid ``c_grid``), refit on the
+  whole train split, scored on test;
+- ``knn``: cosine k-nearest-neighbour vote (k = 20 by default);
+- ``few_<n>``: logistic regression (fixed C) on n labels per class, mean over several draws;
+  ``pct_<p>``: the same on p % of the train labels (tables).
+The solver runs until it converges (a probe that does not converge warns; ``max_iter`` is
+generous).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+
+from omnijepa.eval.logistic import LogisticProbe
+
+Split = tuple[np.ndarray, np.ndarray]
+POOL_NAMES = ("mean", "max", "max_mean", "attentive")
+
+
+@dataclass
+class ProbeConfig:
+    """``eval.*`` keys of the one evaluation protocol (recipes' eval configs extend it)."""
+
+    layers: int = 1  # features from the last k blocks, concatenated (each final-normed)
+    pool: str = "mean"  # mean | max | max_mean | attentive (a learned-query probe)
+    c_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)  # logistic-regression C, chosen on val
+    val_fraction: float = 0.2  # held-out part of the train split that picks C
+    max_iter: int = 1000
+    knn_k: int = 20
+    few_shot: tuple[int, ...] = (10, 100)  # labels per class of the few-label probes
+    few_fractions: tuple[float, ...] = ()  # ... or fractions of the train labels
+    few_draws: int = 3
+    few_c: float = 0.1  # fixed C of the few-label probes (no labels left to choose it)
+    attentive_epochs: int = 30
+    baselines: bool = True  # also probe the random-init twin and the raw input
+    batch_size: int = 256  # encoder batch when extracting features
+    curve_train: int = 2000  # learning-curve kNN: train / test subsample sizes
+    curve_test: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.layers < 1:
+            raise ValueError(f"eval.layers must be >= 1, got {self.layers}")
+        if self.pool not in POOL_NAMES:
+            raise ValueError(f"eval.pool must be one of {', '.join(POOL_NAMES)}, got {self.pool!r}")
+        if not self.c_grid or min(self.c_grid) <= 0:
+            raise ValueError(f"eval.c_grid needs positive values, got {self.c_grid}")
+        if not 0.0 < self.val_fraction < 1.0:
+            raise ValueError(f"eval.val_fraction must be in (0, 1), got {self.val_fraction}")
+        if any(not 0.0 < f < 1.0 for f in self.few_fractions):
+            raise ValueError(f"eval.few_fractions must be in (0, 1), got {self.few_fractions}")
+        if self.knn_k < 1 or self.few_draws < 1 or self.batch_size < 1:
+            raise ValueError("eval.knn_k, eval.few_draws and eval.batch_size must be >= 1")
+
+
+
+def labeled(split: Split) -> Split:
+    """Rows with a label (>= 0)."""
+    x, y = split
+    keep = y >= 0
+    return np.nan_to_num(np.asarray(x[keep], dtype=np.float64)), np.asarray(y[keep])
+
+
+def zscore(train: Split, test: Split) -> tuple[Split, Split]:
+    """Standardise both splits with the train split's per-feature mean and std."""
+    scaler = StandardScaler().fit(train[0])
+    return (scaler.transform(train[0]), train[1]), (scaler.transform(test[0]), test[1])
+
+
+def _logreg(c: float, max_iter: int) -> LogisticProbe:
+    return LogisticProbe(c=c, max_iter=max_iter)
+
+
+def _can_hold_out(y: np.ndarray, val_fraction: float) -> bool:
+    counts = np.bincount(y)
+    counts = counts[counts > 0]
+    return len(counts) >= 2 and counts.min() >= 2 and round(len(y) * val_fraction) >= len(counts)
+
+
+def choose_c(train: Split, s: ProbeConfig, seed: int) -> float:
+    """The C of ``c_grid`` with the best accuracy on a stratified held-out part of train."""
+    x, y = train
+    if len(s.c_grid) == 1 or not _can_hold_out(y, s.val_fraction):
+        return float(s.c_grid[len(s.c_grid) // 2])
+    xf, xv, yf, yv = train_test_split(
+        x, y, test_size=s.val_fraction, stratify=y, random_state=seed
+    )
+    grid = sorted(s.c_grid)  # strong to weak regularisation, each fit warm-started
+    scores, prev = [], None
+    for c in grid:
+        prev = _logreg(c, s.max_iter).fit(xf, yf, warm=prev)
+        scores.append(prev.score(xv, yv))
+    return float(grid[int(np.argmax(scores))])
+
+
+def linear_accuracy(train: Split, test: Split, s: ProbeConfig, seed: int) -> tuple[float, float]:
+    """(test accuracy, chosen C) of the logistic-regression probe on z-scored features."""
+    c = choose_c(train, s, seed)
+    clf = _logreg(c, s.max_iter).fit(*train)
+    return float(clf.score(*test)), c
+
+
+def knn_accuracy(train: Split, test: Split, k: int) -> float:
+    """Cosine kNN vote accuracy."""
+    clf = KNeighborsClassifier(n_neighbors=min(k, len(train[1])), metric="cosine")
+    return float(clf.fit(*train).score(*test))
+
+
+def _few_label_draw(
+    y: np.ndarray, per_class: int | None, fraction: float | None, rng: np.random.Generator
+) -> np.ndarray:
+    if fraction is not None:
+        n = max(1, round(len(y) * fraction))
+        idx = rng.choice(len(y), size=min(n, len(y)), replace=False)
+        if len(np.unique(y[idx])) < 2:  # too few for two classes: add one of another class
+            other = np.flatnonzero(y != y[idx[0]])
+            idx = np.append(idx, rng.choice(other))
+        return idx
+    picks = [rng.choice(np.flatnonzero(y == c), size=min(per_class, int((y == c).sum())),
+                        replace=False) for c in np.unique(y)]  # fmt: skip
+    return np.concatenate(picks)
+
+
+def few_label_accuracy(
+    train: Split,
+    test: Split,
+    s: ProbeConfig,
+    seed: int,
+    per_class: int | None = None,
+    fraction: float | None = None,
+) -> float:
+    """Mean test accuracy over ``few_draws`` draws of a small labelled subset of train."""
+    rng = np.random.default_rng(seed)
+    accs = []
+    for _ in range(s.few_draws):
+        idx = _few_label_draw(train[1], per_class, fraction, rng)
+        clf = _logreg(s.few_c, s.max_iter).fit(train[0][idx], train[1][idx])
+        accs.append(clf.score(*test))
+    return float(np.mean(accs))
+
+
+def probe_suite(train: Split, test: Split, s: ProbeConfig, seed: int) -> dict[str, float]:
+    """Every probe on one feature set: linear (+ chosen C), kNN, few-label variants."""
+    train, test = zscore(labeled(train), labeled(test))
+    acc, c = linear_accuracy(train, test, s, seed)
+    out = {"linear": acc, "linear_c": c, "knn": knn_accuracy(train, test, s.knn_k)}
+    for n in s.few_shot:
+        if np.bincount(train[1]).max() > n:  # only when it is fewer labels than we have
+            out[f"few_{n}"] = few_label_accuracy(train, test, s, seed, per_class=n)
+    for f in s.few_fractions:
+        out[f"pct_{f * 100:g}"] = few_label_accuracy(train, test, s, seed, fraction=f)
+    return out
+
+
+def chance_accuracy(y_test: np.ndarray) -> float:
+    """Accuracy of always answering the most frequent test class."""
+    y = y_test[y_test >= 0]
+    return float(np.bincount(y).max() / len(y)) if len(y) else float("nan")

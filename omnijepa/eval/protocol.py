@@ -1,0 +1,113 @@
+"""One evaluation protocol for every recipe: the same frozen-feature probes on the trained
+encoder(s), the same architecture at its exact starting weights (the random-init twin) and the
+raw input; what changes per modality is only how a batch becomes features.
+
+Result layout: ``{metric: {feature_set: value}}`` with metrics ``linear_probe`` (the main
+probe; the attentive probe when ``eval.pool=attentive``), ``knn``, ``few_<n>`` / ``pct_<p>``,
+``linear_c`` (the C chosen on held-out train data), plus ``chance`` under ``linear_probe`` and
+a ``collapse`` report of the verdict encoder's test features.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from omnijepa.eval.attentive_probe import attentive_probe_accuracy
+from omnijepa.eval.collapse import collapse_report
+from omnijepa.eval.features import pooled_features
+from omnijepa.eval.frozen_probes import ProbeConfig, Split, chance_accuracy, labeled, probe_suite
+
+MAIN_METRIC = "linear_probe"
+_RENAME = {"linear": MAIN_METRIC}
+
+
+def encoder_splits(
+    encoder: nn.Module,
+    train: Dataset,
+    test: Dataset,
+    cfg: ProbeConfig,
+    device: torch.device,
+    pool: str | None = None,
+) -> tuple[Split, Split]:
+    """(features, labels) of both splits through ``encoder`` with ``cfg``'s layers/pooling."""
+    p = pool or ("mean" if cfg.pool == "attentive" else cfg.pool)
+    return (
+        pooled_features(encoder, train, device, cfg.batch_size, p, cfg.layers),
+        pooled_features(encoder, test, device, cfg.batch_size, p, cfg.layers),
+    )
+
+
+def has_labels(train: Split, test: Split) -> bool:
+    """True when the train split has >= 2 classes and the test split any label."""
+    return len(np.unique(train[1][train[1] >= 0])) >= 2 and bool((test[1] >= 0).any())
+
+
+def evaluate_frozen(
+    encoders: dict[str, nn.Module],
+    train: Dataset,
+    test: Dataset,
+    cfg: ProbeConfig,
+    device: torch.device,
+    seed: int,
+    raw: tuple[Split, Split] | None = None,
+    verdict: str = "jepa",
+    extra: dict[str, Callable[[Split, Split], float]] | None = None,
+) -> dict[str, Any]:
+    """Probe every encoder (and ``raw`` features) with the same protocol.
+
+    ``encoders`` maps feature-set names (``jepa``, ``jepa_online``, ``random_init`` …) to
+    modules taking a batch of ``train``/``test`` inputs to (B, N, D) tokens. ``extra`` adds
+    a modality's own probes (e.g. Point-JEPA's SVM), run on the same labelled features.
+    """
+    feats = {name: encoder_splits(enc, train, test, cfg, device) for name, enc in encoders.items()}
+    result: dict[str, Any] = {"collapse": collapse_report(feats[verdict][1][0])}
+    if not has_labels(*feats[verdict]):
+        return result
+    sets = dict(feats)
+    if raw is not None:
+        sets["raw"] = raw
+    per_set = {name: probe_suite(tr, te, cfg, seed) for name, (tr, te) in sets.items()}
+    for metric, probe in (extra or {}).items():
+        for name, (tr, te) in sets.items():
+            per_set[name][metric] = probe(labeled(tr), labeled(te))
+    if cfg.pool == "attentive":
+        for name, enc in encoders.items():
+            tr, te = encoder_splits(enc, train, test, cfg, device, pool="tokens")
+            per_set[name]["linear"] = attentive_probe_accuracy(
+                *tr, *te, epochs=cfg.attentive_epochs, seed=seed
+            )
+    for name, scores in per_set.items():
+        for metric, value in scores.items():
+            result.setdefault(_RENAME.get(metric, metric), {})[name] = value
+    result[MAIN_METRIC]["chance"] = chance_accuracy(feats[verdict][1][1])
+    return result
+
+
+def _same_weights(a: nn.Module, b: nn.Module) -> bool:
+    pa, pb = list(a.parameters()), list(b.parameters())
+    return len(pa) == len(pb) and all(
+        p.shape == q.shape and torch.equal(p.detach().cpu(), q.detach().cpu())
+        for p, q in zip(pa, pb)
+    )
+
+
+def encoders_to_probe(trained: nn.Module, twin: nn.Module) -> tuple[dict[str, nn.Module], str]:
+    """Feature sets of a trained objective: ``jepa`` (the encoder the verdict uses), the other
+    encoder(s) as ``jepa_<name>`` (e.g. the online encoder beside an EMA target; skipped when
+    it still equals the twin, as a frozen teacher does) and ``random_init`` (the twin).
+    Returns them with the verdict encoder's name (``target``, ``online``, or ``encoder``)."""
+    verdict = trained.eval_encoder()
+    named: dict[str, nn.Module] = trained.encoders() if hasattr(trained, "encoders") else {}
+    which = next((n for n, m in named.items() if m is verdict), "encoder")
+    out = {"jepa": verdict}
+    for name, module in named.items():
+        if module is not verdict and not _same_weights(module, twin):
+            out[f"jepa_{name}"] = module
+    out["random_init"] = twin
+    return out, which

@@ -1,0 +1,84 @@
+"""Verdicts that cannot pass by noise: paired gaps over seeds and a one-sided paired t-test.
+
+A check "A beats B by at least m" passes only when the mean of the per-seed gaps A − B is at
+least m *and* a one-sided paired t-test (scipy) gives p < ``ALPHA``. With fewer than two
+paired seeds the test cannot be made: the check is *skipped* (``passed=None``), which makes
+the reproduction "partial", never "reproduced".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+ALPHA = 0.05
+
+
+def paired_gap(a: Sequence[float], b: Sequence[float]) -> dict[str, Any]:
+    """Mean, std (ddof 1) and n of the per-seed gaps a − b, the gaps themselves, and the
+    one-sided p-value for "mean gap > 0" (None when n < 2)."""
+    if len(a) != len(b):
+        raise ValueError(f"paired values need equal lengths, got {len(a)} and {len(b)}")
+    gaps = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    n = int(gaps.size)
+    mean = float(gaps.mean()) if n else float("nan")
+    std = float(gaps.std(ddof=1)) if n > 1 else 0.0
+    p: float | None = None
+    if n >= 2:
+        if std == 0.0:  # identical gaps: certain in sign, a t-test would divide by zero
+            p = 0.0 if mean > 0 else 1.0
+        else:
+            p = float(stats.ttest_1samp(gaps, 0.0, alternative="greater").pvalue)
+    return {"mean": mean, "std": std, "n": n, "p": p, "gaps": [float(g) for g in gaps]}
+
+
+@dataclass
+class Check:
+    """One named claim with its numbers; ``passed`` is None when it could not be tested."""
+
+    name: str
+    passed: bool | None
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "detail": self.detail}
+
+
+def beats(
+    name: str, a: Sequence[float], b: Sequence[float], margin: float = 0.0
+) -> tuple[Check, dict[str, Any]]:
+    """Check that ``a`` beats ``b`` by >= ``margin`` (mean paired gap) with p < ALPHA."""
+    gap = paired_gap(a, b)
+    if gap["p"] is None:
+        detail = f"gap {gap['mean']:+.3f} from n={gap['n']} seed(s): no test possible (skipped)"
+        return Check(name, None, detail), gap
+    passed = gap["mean"] >= margin and gap["p"] < ALPHA
+    detail = (
+        f"gap {gap['mean']:+.3f} ± {gap['std']:.3f} (n={gap['n']}), margin {margin:+.3f}, "
+        f"one-sided paired t-test p={gap['p']:.3g} (needs < {ALPHA})"
+    )
+    return Check(name, passed, detail), gap
+
+
+def threshold(name: str, value: float, op: str, bound: float, what: str = "") -> Check:
+    """A deterministic check on one number (``op``: '>' or '<'), printed with the number."""
+    if not math.isfinite(value):
+        return Check(name, None, f"{what or 'value'} is {value}: skipped")
+    passed = value > bound if op == ">" else value < bound
+    return Check(name, passed, f"{what or 'value'} {value:.4g} {op} {bound:.4g}")
+
+
+def verdict(checks: Sequence[Check]) -> str:
+    """'reproduced' (all pass), 'not reproduced' (any fails), else 'partial' (any skipped)."""
+    if not checks:
+        return "partial"
+    if any(c.passed is False for c in checks):
+        return "not reproduced"
+    if any(c.passed is None for c in checks):
+        return "partial"
+    return "reproduced"

@@ -1,0 +1,91 @@
+"""Optional anti-collapse terms for latent prediction (composable with any objective).
+
+A faster teacher lets the student leave its random init but also lets both drift to a
+constant. Two well-studied guards, applied to per-sample embeddings (tokens mean-pooled, or
+every token with ``pool=tokens``) of the context encoder or of the predictor:
+
+- ``vc``: VICReg's variance hinge ``mean_d relu(1 − std_d)`` plus its covariance term
+  ``Σ_{i≠j} C_ij² / D`` (C-JEPA adds these to I-JEPA);
+- ``sigreg``: LeJEPA's sliced Epps-Pulley test towards N(0, I) (ijepa_lite's I-JEPA + SIGReg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import nn
+
+from omnijepa.objectives.sigreg import SIGReg
+from omnijepa.registry import Registry
+
+
+@dataclass
+class AntiCollapseConfig:
+    """``anti_collapse.*`` keys; ``kind=none`` (default where the paper has none) is off."""
+
+    kind: str = "none"  # none | vc | sigreg
+    weight: float = 1.0
+    on: Literal["context", "prediction"] = "context"
+    pool: Literal["mean", "tokens"] = "mean"  # per-sample mean of tokens, or every token
+
+    def __post_init__(self) -> None:
+        if self.weight < 0:
+            raise ValueError(f"anti_collapse.weight must be >= 0, got {self.weight}")
+
+
+def variance_covariance(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """VICReg variance hinge + covariance penalty of ``x`` (N, D)."""
+    x = x.float()
+    x = x - x.mean(dim=0)
+    std = torch.sqrt(x.var(dim=0) + eps)
+    variance = torch.relu(1.0 - std).mean()
+    n, d = x.shape
+    cov = (x.T @ x) / max(1, n - 1)
+    off = cov - torch.diag(torch.diagonal(cov))
+    return variance + off.square().sum() / d
+
+
+class _SIGRegPenalty(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sigreg = SIGReg(num_slices=256)
+
+    def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
+        return self.sigreg(x.float(), step)
+
+
+class _VCPenalty(nn.Module):
+    def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
+        return variance_covariance(x)
+
+
+PENALTIES: Registry[Callable[[], nn.Module]] = Registry("anti-collapse term")
+PENALTIES.add("vc", _VCPenalty)
+PENALTIES.add("sigreg", _SIGRegPenalty)
+
+
+class CollapsePenalty(nn.Module):
+    """Pools the chosen tensor to per-sample rows and scores them with the chosen term."""
+
+    def __init__(self, cfg: AntiCollapseConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.term = PENALTIES.get(cfg.kind)()
+
+    def forward(self, tokens: torch.Tensor, step: int) -> torch.Tensor:
+        """``tokens`` (..., N, D): context (B, Nc, D) or predictions (B, M, Nt, D)."""
+        if self.cfg.pool == "mean":
+            rows = tokens.mean(dim=-2).reshape(-1, tokens.shape[-1])
+        else:
+            rows = tokens.reshape(-1, tokens.shape[-1])
+        return self.term(rows, step)
+
+
+def build_penalty(cfg: AntiCollapseConfig | None) -> CollapsePenalty | None:
+    """None when off (``kind=none`` or weight 0), else the configured term."""
+    if cfg is None or cfg.kind == "none" or cfg.weight == 0:
+        return None
+    return CollapsePenalty(cfg)

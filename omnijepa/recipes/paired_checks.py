@@ -1,0 +1,63 @@
+"""Checks of a reproduction built from per-seed runs: paired gaps with their t-test.
+
+``runs`` are the per-seed metric dicts of ``recipes.run.seed_runs`` (seed k of every variant
+shares its data split and its initial weights, so variants pair by seed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from omnijepa.eval.significance import Check, beats, paired_gap
+
+Runs = list[dict[str, Any]]
+
+
+def per_seed(runs: Runs, *path: str) -> list[float]:
+    """One number per run at ``path`` (e.g. ``"linear_probe", "jepa"``)."""
+    out = []
+    for run in runs:
+        node: Any = run
+        for key in path:
+            node = node[key]
+        out.append(float(node))
+    return out
+
+
+def twin_gaps(runs: Runs, reference: str = "random_init") -> dict[str, Any]:
+    """Paired gap jepa − ``reference`` for every probe metric the runs report."""
+    gaps: dict[str, Any] = {}
+    for metric, values in runs[0].items():
+        if isinstance(values, dict) and "jepa" in values and reference in values:
+            gaps[metric] = paired_gap(
+                per_seed(runs, metric, "jepa"), per_seed(runs, metric, reference)
+            )
+    return gaps
+
+
+def beats_reference(
+    runs: Runs, metric: str, reference: str, margin: float, label: str
+) -> tuple[Check, dict[str, Any]]:
+    """``jepa`` beats ``reference`` on ``metric`` by >= ``margin`` (paired over seeds)."""
+    name = f"{label}: jepa beats {reference} by >= {margin:.2f} ({metric})"
+    return beats(name, per_seed(runs, metric, "jepa"), per_seed(runs, metric, reference), margin)
+
+
+def beats_variant(
+    runs: Runs, other: Runs, metric: str, variant: str, margin: float = 0.0
+) -> tuple[Check, dict[str, Any]]:
+    """The default recipe beats an ablation ``variant`` on ``metric`` (paired by seed)."""
+    name = f"default beats {variant} ({metric}, margin {margin:.2f})"
+    return beats(name, per_seed(runs, metric, "jepa"), per_seed(other, metric, "jepa"), margin)
+
+
+def headline(metrics: dict[str, Any], metric: str, data: str = "") -> dict[str, Any]:
+    """The row a results table shows: trained vs twin on ``metric`` and their paired gap
+    (``metrics`` holds the aggregated runs and their ``gaps_vs_random_init``)."""
+    return {
+        "metric": metric,
+        "data": data,
+        "trained": metrics[metric]["jepa"],
+        "random_init": metrics[metric]["random_init"],
+        "gap": metrics["gaps_vs_random_init"][metric],
+    }

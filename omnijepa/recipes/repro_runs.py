@@ -1,0 +1,59 @@
+"""Seeded runs of a recipe's default and its variants, paired by seed, plus the training
+monitors every repro reports (teacher weight on init, drifts, collapse monitors)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.run import seed_runs
+from omnijepa.recipes.summary import aggregate
+from omnijepa.train.metrics_log import read_metrics
+
+Variant = tuple[str, list[str]]  # (name, overrides)
+
+# variants only need the trained encoder probed: the twin and raw input are the default's
+VARIANT_EVAL = ["eval.baselines=false"]
+
+
+def variant_runs(
+    recipe: Recipe, overrides: list[str], variants: list[Variant], seeds: int, out: Path
+) -> dict[str, list[dict[str, Any]]]:
+    """Per-seed metrics of ``default`` and every variant under ``out/<name>_<seed>``.
+
+    Seed k of every variant has the same data and starting weights, so they pair by seed.
+    """
+    runs = {"default": seed_runs(recipe, overrides, seeds, out, tag="default")}
+    for name, extra in variants:
+        runs[name] = seed_runs(recipe, [*overrides, *extra, *VARIANT_EVAL], seeds, out, tag=name)
+    return runs
+
+
+def run_monitors(run_dir: Path) -> dict[str, float]:
+    """From metrics.jsonl: final teacher weight on init and drifts; min and final target and
+    prediction std (collapse monitors)."""
+    records = read_metrics(run_dir / "metrics.jsonl")
+    out: dict[str, float] = {}
+    for key in ("teacher_init_weight", "target_drift", "online_drift"):
+        vals = [r[key] for r in records if key in r]
+        if vals:
+            out[f"{key}_final"] = vals[-1]
+    for key in ("target_std", "pred_std"):
+        vals = [r[key] for r in records if key in r]
+        if vals:
+            out[f"{key}_min"], out[f"{key}_final"] = min(vals), vals[-1]
+    return out
+
+
+def monitors_of(out: Path, name: str, seeds: int) -> dict[str, Any]:
+    """``run_monitors`` of a variant's seeds, summarised over seeds."""
+    per_seed = [run_monitors(out / f"{name}_{s}") for s in range(seeds)]
+    return aggregate(per_seed) if per_seed and per_seed[0] else {}
+
+
+def run_description(out: Path, name: str = "default") -> str:
+    """The one-line data description of a variant's first seed (from its results.json)."""
+    path = out / f"{name}_0" / "results.json"
+    return json.loads(path.read_text()).get("data", "") if path.is_file() else ""

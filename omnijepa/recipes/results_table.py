@@ -1,0 +1,51 @@
+"""The README's results table, regenerated from repro outputs (``omnijepa report DIR...``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omnijepa.errors import RunDirError
+
+HEADER = (
+    "| repro | data | probe | trained | random-init twin | paired gap (n seeds) | p | checks "
+    "| verdict | seconds |\n|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    file = path / "results.json" if path.is_dir() else path
+    if not file.is_file():
+        raise RunDirError(f"no results.json in {path}")
+    try:
+        return json.loads(file.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunDirError(f"{file} is not valid JSON: {exc}") from None
+
+
+def _pm(s: dict[str, Any]) -> str:
+    return f"{s['mean']:.3f} ± {s['std']:.3f}"
+
+
+def table_row(results: dict[str, Any]) -> str:
+    """One Markdown row: headline probe, trained vs twin, paired gap and p, checks, verdict."""
+    checks = results.get("checks", {})
+    passed = sum(1 for c in checks.values() if (c["passed"] if isinstance(c, dict) else c))
+    h = results.get("headline") or {}
+    if h:
+        gap = h["gap"]
+        p = "–" if gap.get("p") is None else f"{gap['p']:.2g}"
+        pts = f"{gap['mean'] * 100:+.1f} ± {gap['std'] * 100:.1f} pts ({gap['n']})"
+        cells = [h.get("data", ""), h["metric"], _pm(h["trained"]), _pm(h["random_init"]), pts, p]
+    else:
+        cells = ["", "", "", "", "", ""]
+    return "| " + " | ".join([
+        results["name"], *cells, f"{passed}/{len(checks)}", f"**{results['verdict']}**",
+        f"{results.get('seconds', float('nan')):.0f}",
+    ]) + " |"  # fmt: skip
+
+
+def results_table(paths: list[Path]) -> str:
+    """The Markdown table for the repro directories (or results.json files) in ``paths``."""
+    return "\n".join([HEADER, *(table_row(_read(p)) for p in paths)])

@@ -1,0 +1,161 @@
+"""The shared evaluation protocol: the torch logistic probe, C chosen on held-out data,
+few-label probes, multi-layer features, paired gaps with their t-test, and verdicts."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from sklearn.linear_model import LogisticRegression
+
+from omnijepa.eval.frozen_probes import ProbeConfig, choose_c, probe_suite
+from omnijepa.eval.logistic import LogisticProbe, ProbeNotConverged
+from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
+from omnijepa.eval.significance import beats, paired_gap, threshold, verdict
+from omnijepa.nn.transformer import TransformerStack
+
+
+def blobs(n: int = 300, d: int = 6, k: int = 3, seed: int = 0, spread: float = 1.0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 2, (k, d))
+    y = rng.integers(0, k, n)
+    return centres[y] + spread * rng.normal(0, 1, (n, d)), y
+
+
+@pytest.mark.parametrize("c", [0.05, 1.0])
+def test_logistic_probe_matches_sklearn(c: float) -> None:
+    x, y = blobs(spread=2.0)
+    ours = LogisticProbe(c=c, max_iter=500, tol=1e-7).fit(x, y)
+    ref = LogisticRegression(C=c, max_iter=5000, tol=1e-10).fit(x, y)
+    assert (ours.predict(x) == ref.predict(x)).mean() > 0.99
+    # same objective: sklearn's coef_ is the minimiser of C·ΣCE + ½‖W‖² (softmax is
+    # invariant to a shared shift of the rows, so compare centred weights)
+    w = ours.weight.numpy()
+    np.testing.assert_allclose(w - w.mean(0), ref.coef_ - ref.coef_.mean(0), atol=2e-3)
+
+
+def test_logistic_probe_warns_when_it_does_not_converge() -> None:
+    x, y = blobs()
+    with pytest.warns(ProbeNotConverged, match="max_iter"):
+        LogisticProbe(c=10.0, max_iter=1).fit(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LogisticProbe(c=1.0, max_iter=500).fit(x, y)
+
+
+def test_c_is_chosen_on_held_out_data() -> None:
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    x = rng.normal(0, 1, (120, 40))
+    x[:, 0] += 1.0 * (2 * y - 1)
+    grid = (0.003, 0.1, 1000.0)
+    xf, xv, yf, yv = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
+    scores = [LogisticProbe(c=c).fit(xf, yf).score(xv, yv) for c in grid]
+    assert len(set(scores)) > 1  # the grid matters on this data
+    assert choose_c((x, y), ProbeConfig(c_grid=grid), seed=0) == grid[int(np.argmax(scores))]
+    assert choose_c((x, y), ProbeConfig(c_grid=(0.5,)), seed=0) == 0.5
+
+
+def test_probe_suite_reports_every_probe() -> None:
+    tr, te = blobs(400, seed=1), blobs(200, seed=1)
+    cfg = ProbeConfig(few_shot=(5, 1000), few_fractions=(0.05,), c_grid=(0.1, 1.0))
+    out = probe_suite(tr, te, cfg, seed=0)
+    assert set(out) == {"linear", "linear_c", "knn", "few_5", "pct_5"}  # few_1000: all labels
+    assert out["linear"] > 0.8 and out["knn"] > 0.8 and out["few_5"] > 0.5  # chance 0.33
+
+
+def test_unlabeled_rows_are_ignored() -> None:
+    (x, y), te = blobs(300, seed=2), blobs(100, seed=2)
+    y = y.copy()
+    y[:50] = -1
+    assert probe_suite((x, y), te, ProbeConfig(few_shot=()), seed=0)["linear"] > 0.9
+
+
+def test_last_layers_are_concatenated() -> None:
+    torch.manual_seed(0)
+    stack = TransformerStack(8, depth=3, heads=2).eval()
+    x = torch.randn(2, 5, 8)
+    one, three = stack(x), stack(x, layers=3)
+    assert three.shape == (2, 5, 24)
+    torch.testing.assert_close(three[..., -8:], one)
+    with pytest.raises(ValueError, match="layers"):
+        stack(x, layers=4)
+
+
+class _Mean(torch.nn.Module):
+    """A toy 'encoder': one token per input feature, scaled by a weight."""
+
+    def __init__(self, w: float) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor(w))
+
+    def forward(self, x: torch.Tensor, layers: int = 1) -> torch.Tensor:
+        return (self.w * x).unsqueeze(-1).expand(-1, -1, 2)
+
+
+class _Objective(torch.nn.Module):
+    def __init__(self, target: torch.nn.Module, online: torch.nn.Module) -> None:
+        super().__init__()
+        self.target_encoder, self.encoder = target, online
+
+    def eval_encoder(self) -> torch.nn.Module:
+        return self.target_encoder
+
+    def encoders(self) -> dict[str, torch.nn.Module]:
+        return {"target": self.target_encoder, "online": self.encoder}
+
+
+def test_encoders_to_probe_names_and_skips_copies_of_the_twin() -> None:
+    twin = _Mean(1.0)
+    named, which = encoders_to_probe(_Objective(_Mean(2.0), _Mean(3.0)), twin)
+    assert which == "target" and list(named) == ["jepa", "jepa_online", "random_init"]
+    named, _ = encoders_to_probe(_Objective(_Mean(2.0), _Mean(1.0)), twin)
+    assert list(named) == ["jepa", "random_init"]
+
+
+def test_evaluate_frozen_layout() -> None:
+    (x, y), (xt, yt) = blobs(200, seed=3), blobs(100, seed=3)
+    ds = torch.utils.data.TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y))
+    dt = torch.utils.data.TensorDataset(torch.tensor(xt, dtype=torch.float32), torch.tensor(yt))
+    cfg = ProbeConfig(few_shot=(5,), c_grid=(1.0,))
+    res = evaluate_frozen({"jepa": _Mean(2.0), "random_init": _Mean(1.0)}, ds, dt, cfg,
+                          torch.device("cpu"), seed=0, raw=((x, y), (xt, yt)))  # fmt: skip
+    assert set(res["linear_probe"]) == {"jepa", "random_init", "raw", "chance"}
+    assert set(res["knn"]) == set(res["few_5"]) == {"jepa", "random_init", "raw"}
+    assert res["linear_probe"]["jepa"] == res["linear_probe"]["random_init"]  # scale-invariant
+    assert "rankme" in res["collapse"]
+
+
+def test_paired_gap_matches_scipy() -> None:
+    a, b = [0.61, 0.64, 0.60, 0.66], [0.52, 0.55, 0.53, 0.50]
+    gap = paired_gap(a, b)
+    ref = stats.ttest_rel(a, b, alternative="greater")
+    assert gap["p"] == pytest.approx(ref.pvalue)
+    assert gap["mean"] == pytest.approx(np.mean(np.subtract(a, b)))
+    assert gap["n"] == 4 and len(gap["gaps"]) == 4
+
+
+def test_checks_need_margin_and_significance() -> None:
+    big = beats("x", [0.7, 0.72, 0.69], [0.5, 0.51, 0.5], margin=0.1)[0]
+    assert big.passed and "p=" in big.detail
+    small = beats("x", [0.55, 0.56, 0.55], [0.5, 0.51, 0.5], margin=0.1)[0]
+    assert small.passed is False  # significant but under the margin
+    noisy = beats("x", [0.9, 0.5, 0.7], [0.5, 0.6, 0.5], margin=0.0)[0]
+    assert noisy.passed is False  # mean gap > 0 but p >= 0.05
+    one = beats("x", [0.9], [0.5], margin=0.1)[0]
+    assert one.passed is None and "skipped" in one.detail
+
+
+def test_verdict_is_three_valued() -> None:
+    ok = threshold("a", 1.0, ">", 0.5)
+    bad = threshold("b", 0.1, ">", 0.5)
+    skipped = beats("c", [1.0], [0.0])[0]
+    assert verdict([ok]) == "reproduced"
+    assert verdict([ok, skipped]) == "partial"
+    assert verdict([ok, skipped, bad]) == "not reproduced"
+    assert verdict([]) == "partial"

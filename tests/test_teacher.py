@@ -1,0 +1,165 @@
+"""The teacher (target encoder): schedule fitted to the run length, the frozen and shared
+controls, drift diagnostics, and the optional anti-collapse term."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from omnijepa.config import load_config
+from omnijepa.errors import ConfigError
+from omnijepa.objectives.collapse_penalty import (
+    PENALTIES,
+    AntiCollapseConfig,
+    build_penalty,
+    variance_covariance,
+)
+from omnijepa.objectives.teacher import TeacherConfig, TeacherSchedule, fitted_start
+from omnijepa.recipes import RECIPES
+from omnijepa.recipes.ijepa import build_objective
+
+
+def brute_init_weight(start: float, end: float, total: int) -> float:
+    w = 1.0
+    for t in range(1, total + 1):
+        w *= start + (end - start) * t / total
+    return w
+
+
+@pytest.mark.parametrize("total", [50, 250, 1000])
+def test_fitted_schedule_leaves_the_capped_weight_on_init(total: int) -> None:
+    sched = TeacherSchedule(TeacherConfig(start=0.996, end=1.0, max_init_weight=1e-3))
+    start, end = sched.bounds(total)
+    assert start < 0.996 and end == 1.0
+    assert sched.init_weight(total, total) == pytest.approx(1e-3, rel=1e-6)
+    assert brute_init_weight(start, end, total) == pytest.approx(1e-3, rel=1e-6)
+
+
+def test_long_runs_keep_the_paper_schedule() -> None:
+    # 0.996 -> 1 over 100k steps leaves exp(-200) on the init: nothing to fit
+    assert fitted_start(0.996, 1.0, 100_000, 1e-3) == 0.996
+    sched = TeacherSchedule(TeacherConfig(max_init_weight=0.0))  # 0 = always the paper's
+    assert sched.bounds(250) == (0.996, 1.0)
+    assert sched.init_weight(250, 250) == pytest.approx(brute_init_weight(0.996, 1.0, 250))
+    assert sched.init_weight(250, 250) > 0.5  # the short-run problem this module fixes
+
+
+def test_rescaling_with_run_length_keeps_the_end_weight() -> None:
+    sched = TeacherSchedule(TeacherConfig(start=0.9995, end=0.99999, max_init_weight=1e-2))
+    for total in (100, 300, 3000):
+        assert sched.init_weight(total, total) == pytest.approx(1e-2, rel=1e-6)
+    assert sched.bounds(300)[0] < sched.bounds(3000)[0]  # longer run -> slower teacher
+
+
+def test_momentum_is_linear_between_the_fitted_bounds() -> None:
+    sched = TeacherSchedule(TeacherConfig(max_init_weight=1e-3))
+    start, end = sched.bounds(100)
+    assert sched.momentum(0, 100) == pytest.approx(start)
+    assert sched.momentum(50, 100) == pytest.approx((start + end) / 2)
+    assert sched.momentum(100, 100) == pytest.approx(end)
+    assert sched.init_weight(0, 100) == 1.0
+
+
+def test_controls_have_fixed_momenta() -> None:
+    assert TeacherSchedule(TeacherConfig(mode="frozen")).momentum(7, 10) == 1.0
+    assert TeacherSchedule(TeacherConfig(mode="frozen")).init_weight(10, 10) == 1.0
+    assert TeacherSchedule(TeacherConfig(mode="shared")).momentum(7, 10) == 0.0
+    assert TeacherSchedule(TeacherConfig(mode="shared")).init_weight(1, 10) == 0.0
+
+
+def test_bad_teacher_config_is_a_config_error() -> None:
+    base = RECIPES.get("ijepa").default_config()
+    with pytest.raises(ConfigError, match="ema"):
+        load_config(base, None, ["ema.start=1.2"])
+    with pytest.raises(ConfigError, match="ema.mode"):
+        load_config(base, None, ["ema.mode=slow"])
+    with pytest.raises(ConfigError, match="max_init_weight"):
+        load_config(base, None, ["ema.max_init_weight=1"])
+
+
+def _perturb(module: torch.nn.Module, scale: float = 0.1) -> None:
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(scale * torch.randn_like(p))
+
+
+@pytest.mark.parametrize("mode", ["frozen", "shared", "ema"])
+def test_teacher_modes_update_the_target_as_named(mode: str, tiny_overrides) -> None:
+    cfg = load_config(RECIPES.get("ijepa").default_config(), None,
+                      tiny_overrides("ijepa", f"ema.mode={mode}"))  # fmt: skip
+    objective = build_objective(cfg)
+    init = [p.detach().clone() for p in objective.target_encoder.parameters()]
+    _perturb(objective.encoder)
+    objective.after_optimizer_step(1, 10)
+    target = list(objective.target_encoder.parameters())
+    online = list(objective.encoder.parameters())
+    if mode == "frozen":
+        assert all(torch.equal(a, b) for a, b in zip(init, target))
+        assert objective.eval_encoder() is objective.encoder  # the target is the random twin
+    elif mode == "shared":
+        assert all(torch.equal(a, b) for a, b in zip(online, target))
+        assert objective.eval_encoder() is objective.target_encoder
+    else:
+        assert not any(torch.equal(a, b) for a, b in zip(online, target) if a.numel() > 1)
+        assert not all(torch.equal(a, b) for a, b in zip(init, target))
+
+
+def test_drift_diagnostics(tiny_overrides) -> None:
+    cfg = load_config(RECIPES.get("ijepa").default_config(), None, tiny_overrides("ijepa"))
+    objective = build_objective(cfg)
+    d0 = objective.diagnostics(0, 10)
+    assert d0 == {"teacher_init_weight": 1.0, "target_drift": 0.0, "online_drift": 0.0}
+    _perturb(objective.encoder)
+    objective.after_optimizer_step(1, 10)
+    d1 = objective.diagnostics(1, 10)
+    assert d1["online_drift"] > d1["target_drift"] > 0.0
+    m = objective.momentum(1, 10)
+    assert d1["teacher_init_weight"] == pytest.approx(m)
+    # the target moved (1 - m) of the way: its drift is (1 - m) x the online encoder's
+    assert d1["target_drift"] == pytest.approx((1 - m) * d1["online_drift"], rel=1e-4)
+
+
+def test_variance_covariance_penalty() -> None:
+    torch.manual_seed(0)
+    constant = torch.ones(256, 8)
+    assert float(variance_covariance(constant)) == pytest.approx(1.0 - math.sqrt(1e-4), abs=1e-4)
+    gauss = torch.randn(4096, 8) * 1.5
+    assert float(variance_covariance(gauss)) < 0.05  # std > 1, nearly uncorrelated
+    x = torch.randn(64, 8, requires_grad=True)
+    variance_covariance(x * 0.1).backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("kind", PENALTIES.names())
+def test_penalties_pool_and_backpropagate(kind: str) -> None:
+    penalty = build_penalty(AntiCollapseConfig(kind=kind, weight=1.0))
+    z = torch.randn(16, 5, 8, requires_grad=True)
+    value = penalty(z, step=0)
+    assert value.ndim == 0 and torch.isfinite(value)
+    value.backward()
+    assert z.grad.abs().sum() > 0
+    assert build_penalty(AntiCollapseConfig(kind="none")) is None
+    assert build_penalty(AntiCollapseConfig(kind=kind, weight=0.0)) is None
+
+
+def test_unknown_penalty_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError, match="vc"):
+        build_penalty(AntiCollapseConfig(kind="barlow"))
+
+
+@pytest.mark.parametrize("on", ["context", "prediction"])
+def test_anti_collapse_term_is_added_to_the_loss(on: str, tiny_overrides) -> None:
+    ov = tiny_overrides(
+        "ijepa", "anti_collapse.kind=vc", "anti_collapse.weight=2", f"anti_collapse.on={on}"
+    )
+    cfg = load_config(RECIPES.get("ijepa").default_config(), None, ov)
+    built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
+    ds = built.parts.dataset
+    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    loss, stats = built.parts.objective(batch, 0)
+    assert float(loss.detach()) == pytest.approx(
+        float(stats["prediction_loss"]) + 2 * float(stats["anti_collapse"]), rel=1e-5
+    )
