@@ -1,4 +1,5 @@
-"""The tjepa recipe end to end: user CSVs, regularization tokens, downstream table, repro."""
+"""The tjepa recipe end to end: user CSVs, regularization tokens, the shared evaluation
+protocol on tables (twin, raw, few-label probes), regression tables, the repro."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ import torch
 from omnijepa.cli.main import main
 from omnijepa.config import load_config
 from omnijepa.data.tabular_data import load_tabular_data
+from omnijepa.errors import ConfigError
+from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.run import eval_run, train_run
-from omnijepa.recipes.tjepa import build_objective
+from omnijepa.recipes.tjepa import TabularEvalConfig, build_objective
+from omnijepa.recipes.tjepa_repro import MIN_FEATURE_STD, smoke_checks
+from omnijepa.train.metrics_log import read_metrics
 
 TINY = [
     "device=cpu",
@@ -27,7 +32,14 @@ TINY = [
     "train.batch_size=16",
     "train.steps=3",
     "train.progress=false",
+    "eval.c_grid=[1.0]",
+    "eval.knn_k=5",
 ]
+CPU = torch.device("cpu")
+
+
+def tjepa_config(*overrides: str):
+    return load_config(RECIPES.get("tjepa").default_config(), None, [*TINY, *overrides])
 
 
 def write_messy_csv(path: Path, rows: int = 150) -> None:
@@ -46,6 +58,17 @@ def write_messy_csv(path: Path, rows: int = 150) -> None:
             )
 
 
+def test_eval_config_is_the_shared_protocol_with_few_label_fractions() -> None:
+    e = TabularEvalConfig()
+    assert isinstance(e, ProbeConfig)
+    assert e.few_fractions == (0.01, 0.1) and e.few_shot == () and e.baselines
+    assert e.representation == "flatten" and e.mlp
+    with pytest.raises(ConfigError, match="representation"):
+        tjepa_config("eval.representation=max")
+    with pytest.raises(ConfigError, match="few_fractions"):
+        tjepa_config("eval.few_fractions=[1.5]")
+
+
 def test_messy_csv_trains_and_evaluates(tmp_path: Path) -> None:
     data = tmp_path / "t.csv"
     write_messy_csv(data)
@@ -53,11 +76,57 @@ def test_messy_csv_trains_and_evaluates(tmp_path: Path) -> None:
     ov = [*TINY, f"data.path={data}", "data.target=label", "data.drop=id"]
     res = train_run(RECIPES.get("tjepa"), ov, out)
     m = res["metrics"]
-    assert {"raw", "jepa", "random_init"} <= set(m["mlp"]) and "raw" in m["gbdt"]
-    assert all(0.0 <= v["mean"] <= 1.0 for v in m["mlp"].values())
+    arms = {"raw", "jepa", "random_init"}
+    for metric in ("linear_probe", "knn", "pct_1", "pct_10", "mlp"):
+        assert arms <= set(m[metric]), metric
+        assert all(0.0 <= v["mean"] <= 1.0 for v in m[metric].values()), metric
+    assert set(m["gbdt"]) == {"raw"} and 0.0 <= m["gbdt"]["raw"]["mean"] <= 1.0
+    assert m["linear_probe"]["chance"]["mean"] > 0.4  # two classes
+    assert m["collapse"]["feature_std"]["mean"] > 0
     assert (out / "representation.png").read_bytes()[:4] == b"\x89PNG"
     again = eval_run(out, [])
     assert again["metrics"]["linear_probe"]["jepa"] == m["linear_probe"]["jepa"]
+    assert again["metrics"]["pct_1"] == m["pct_1"]
+
+
+def test_untrained_objective_scores_exactly_like_its_twin() -> None:
+    """The random-init twin is the trained encoder's exact starting point: before training,
+    every probe must give the same number for both (and the MLP/GBDT extras are there)."""
+    cfg = tjepa_config("data.name=wine", "eval.mlp=false")
+    built = RECIPES.get("tjepa").build(cfg, CPU)
+    res = built.evaluate(built.parts.objective)
+    for metric in ("linear_probe", "knn", "pct_1", "pct_10"):
+        assert res[metric]["jepa"] == res[metric]["random_init"], metric
+        assert "jepa_online" not in res[metric]  # the online encoder equals the twin
+    assert res["verdict_encoder"] == "target" and "gbdt" in res and "mlp" not in res
+
+
+def test_without_baselines_only_the_trained_encoders_are_probed() -> None:
+    cfg = tjepa_config("data.name=wine", "eval.mlp=false", "eval.baselines=false")
+    built = RECIPES.get("tjepa").build(cfg, CPU)
+    res = built.evaluate(built.parts.objective)
+    assert set(res["linear_probe"]) == {"jepa", "chance"} and "gbdt" not in res
+
+
+def test_regression_table_keeps_rmse_models(tmp_path: Path) -> None:
+    res = train_run(
+        RECIPES.get("tjepa"), [*TINY, "data.name=diabetes", "train.probe_every=2"], tmp_path
+    )
+    m = res["metrics"]
+    for metric in ("linear_probe", "mlp"):
+        assert set(m[metric]) == {"raw", "jepa", "random_init"}
+        assert all(v["mean"] > 1.0 for v in m[metric].values())  # RMSE in target units
+    assert m["gbdt"]["raw"]["mean"] > 1.0 and "pct_1" not in m
+    # no learning curve on a regression target
+    assert not any("probe_knn" in r for r in read_metrics(tmp_path / "metrics.jsonl"))
+
+
+def test_learning_curve_on_a_classification_table(tmp_path: Path) -> None:
+    ov = [*TINY, "data.name=wine", "train.steps=4", "train.probe_every=2", "eval.mlp=false"]
+    train_run(RECIPES.get("tjepa"), ov, tmp_path)
+    curve = [r for r in read_metrics(tmp_path / "metrics.jsonl") if "probe_knn" in r]
+    assert [r["step"] for r in curve] == [0, 2, 4]
+    assert all(0.0 <= r["probe_knn"] <= 1.0 for r in curve)
 
 
 def test_bad_csv_fails_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -81,7 +150,7 @@ def test_bad_csv_fails_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_regularization_tokens_are_present_and_removable(n: int) -> None:
-    cfg = load_config(RECIPES.get("tjepa").default_config(), None, [*TINY, f"model.reg_tokens={n}"])
+    cfg = tjepa_config(f"model.reg_tokens={n}")
     data = load_tabular_data(cfg.data, cfg.seed)
     objective = build_objective(cfg, data)
     assert objective.encoder.prefix.tokens.shape == (n, cfg.model.dim)
@@ -96,10 +165,25 @@ def test_regularization_tokens_are_present_and_removable(n: int) -> None:
     assert changed == (n > 0)
 
 
+def test_smoke_checks_fail_on_a_collapsed_representation() -> None:
+    fine = smoke_checks("wine", {"feature_std": 0.5, "rankme": 20.0})
+    assert all(c.passed for c in fine)
+    flat = smoke_checks("wine", {"feature_std": MIN_FEATURE_STD / 10, "rankme": 1.0})
+    assert not any(c.passed for c in flat)
+
+
 def test_quick_repro_writes_the_table(tmp_path: Path) -> None:
     res = RECIPES.get("tjepa").repro(tmp_path, seeds=1, quick=True, overrides=["device=cpu"])
     saved = json.loads((tmp_path / "results.json").read_text())
-    assert saved["verdict"] == res["verdict"] in ("reproduced", "not reproduced")
-    for key in ("breast_cancer_accuracy", "diabetes_rmse", "letter_accuracy"):
-        row = saved["metrics"][key]
-        assert {"raw_mlp", "tjepa_mlp", "gbdt", "tjepa_noreg_mlp"} <= set(row)
+    assert saved["verdict"] == res["verdict"] in ("partial", "not reproduced")
+    m = saved["metrics"]
+    for metric in ("linear_probe", "pct_1", "pct_10", "knn"):  # (--quick skips the MLP)
+        assert {"jepa", "random_init", "raw"} <= set(m[metric]), metric
+        assert m[metric]["jepa"]["n"] == 1
+    assert "raw" in m["gbdt"] and "pct_1" in m["gaps_vs_random_init"]
+    assert {"pct_1", "knn"} <= set(m["no_reg_tokens"]) and "default" in m["monitors"]
+    assert set(m["smoke_tables"]) == {"breast_cancer", "wine", "digits_table", "diabetes"}
+    checks = saved["checks"]
+    paired = [c for name, c in checks.items() if "pct_1" in name]
+    assert len(paired) == 3 and all(c["passed"] is None for c in paired)  # one seed: no test
+    assert sum("no collapse" in name for name in checks) == 8

@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path)
     r.add_argument("--seeds", type=int, default=None)
     r.add_argument("--quick", action="store_true", help="smoke-sized run (for tests)")
+    r.add_argument("--jobs", type=int, default=None,
+                   help="training runs at once (default: CPU cores on a CPU, 1 on a GPU)")
 
     rp = sub.add_parser("report", help="Markdown results table from repro directories")
     rp.add_argument("dirs", nargs="+", type=Path, help="repro output directories")
@@ -109,12 +111,16 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
 def _cmd_repro(args: argparse.Namespace) -> None:
     from omnijepa.recipes import REPRODUCTIONS
+    from omnijepa.recipes.parallel_runs import set_repro_jobs
     from omnijepa.recipes.repro_report import format_table
 
     repro = REPRODUCTIONS.get(args.name)
     seeds = getattr(repro, "default_seeds", 3) if args.seeds is None else args.seeds
     if seeds < 1:
         raise OmniJepaError("--seeds must be >= 1")
+    if args.jobs is not None and args.jobs < 1:
+        raise OmniJepaError("--jobs must be >= 1")
+    set_repro_jobs(args.jobs)
     out = args.out or Path("runs") / f"repro_{args.name}"
     res = repro(out, seeds, args.quick, args.overrides)
     print(format_table(res))

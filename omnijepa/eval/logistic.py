@@ -52,8 +52,13 @@ class LogisticProbe:
             loss.backward()
             return loss
 
-        opt.step(closure)
-        closure()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # small matmuls: one thread is as fast, and robust to a busy CPU
+        try:
+            opt.step(closure)
+            closure()
+        finally:
+            torch.set_num_threads(threads)
         grad = max(float(w.grad.abs().max()), float(b.grad.abs().max()))
         if grad > 10 * self.tol:
             warnings.warn(

@@ -3,8 +3,12 @@
 Defaults are a CPU-sized version of the paper's setup: a small ViT (no CLS token, fixed
 sin-cos positions), a narrow predictor that predicts each of 4 target blocks (scale
 0.15-0.2, aspect 0.75-1.5) from one context block (scale 0.85-1.0, minus the targets),
-smooth-L1 against layer-normed EMA targets (momentum 0.996 -> 1), AdamW with warmup+cosine LR
-and a cosine weight-decay ramp 0.04 -> 0.4, as in the official configs.
+smooth-L1 against layer-normed EMA targets, AdamW with warmup+cosine LR and a cosine
+weight-decay ramp 0.04 -> 0.4, as in the official configs. Two changes for short runs, both
+measured (README): the EMA schedule is fitted to the run length (the paper's 0.996 -> 1 over
+250 steps leaves the target 61% random), and a VICReg variance-covariance term on the pooled
+context embedding keeps the faster teacher from collapsing (``anti_collapse.kind=none`` and
+``ema.max_init_weight=0`` give the paper's recipe exactly).
 """
 
 from __future__ import annotations
@@ -54,13 +58,20 @@ class IJEPAConfig:
 
     seed: int = 0
     device: str = "auto"
-    data: ImageDataConfig = field(default_factory=lambda: ImageDataConfig(train_size=5000))
+    data: ImageDataConfig = field(
+        default_factory=lambda: ImageDataConfig(train_size=5000, image_size=32)
+    )  # 8 x 8 patches of 4 px: as good as 40 px here and 1.6x cheaper
     model: ViTConfig = field(default_factory=ViTConfig)
     predictor: PredictorConfig = field(default_factory=PredictorConfig)
     mask: MultiBlockConfig = field(default_factory=MultiBlockConfig)
     loss: str = "smooth_l1"
-    ema: TeacherConfig = field(default_factory=TeacherConfig)  # paper: 0.996 -> 1
-    anti_collapse: AntiCollapseConfig = field(default_factory=AntiCollapseConfig)
+    # the paper's 0.996 -> 1, fitted so the target keeps <= 0.1% of its random init by the end
+    ema: TeacherConfig = field(default_factory=TeacherConfig)
+    # not in the paper: without it the faster teacher collapses (RankMe 2.6 of 128, probe
+    # below the random-init twin); with it the run beats the twin (C-JEPA's fix)
+    anti_collapse: AntiCollapseConfig = field(
+        default_factory=lambda: AntiCollapseConfig(kind="vc", weight=1.0)
+    )
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(steps=250, batch_size=128, probe_every=50)
     )
@@ -88,8 +99,9 @@ class IJEPARecipe(Recipe):
     name = "ijepa"
     summary = "I-JEPA: images, multi-block masks, EMA target, latent smooth-L1 (Assran et al. 2023)"
     claim = (
-        "frozen avg-pooled I-JEPA features beat the same ViT at random init by >= 10 points "
-        "of linear-probe accuracy, and beat raw pixels, on canvas Fashion-MNIST"
+        "frozen avg-pooled I-JEPA features beat the same ViT at its random-init weights by >= 8 "
+        "points of linear-probe accuracy and on kNN, and beat raw pixels, on canvas "
+        "Fashion-MNIST (paired over seeds, p < 0.05); the EMA teacher beats a frozen random one"
     )
     reference = {
         "imagenet_linear_top1": {

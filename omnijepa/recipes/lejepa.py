@@ -31,9 +31,10 @@ from omnijepa.recipes.image_common import (
     build_vit,
 )
 from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
+from omnijepa.recipes.parallel_runs import run_jobs
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.repro_runs import run_description
-from omnijepa.recipes.run import seed_runs
+from omnijepa.recipes.run import seed_jobs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
 
@@ -133,10 +134,12 @@ class LeJEPARecipe(Recipe):
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        runs = seed_runs(self, ov, seeds, out)
+        jobs = seed_jobs(self, ov, seeds, out, "seed")
+        jobs += seed_jobs(self, [*ov, "objective.lam=0"], 1, out, "lam0_seed")
+        *runs, lam0 = run_jobs(jobs)  # one pool: the ablation runs beside the seeds
         metrics = aggregate(runs)
         metrics["gaps_vs_random_init"] = twin_gaps(runs)
-        ablation = aggregate(seed_runs(self, [*ov, "objective.lam=0"], 1, out, tag="lam0_seed"))
+        ablation = aggregate([lam0])
         metrics["lam0"] = ablation
         lp = metrics["linear_probe"]
         chance = lp["chance"]["mean"]

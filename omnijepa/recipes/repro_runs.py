@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.run import seed_runs
+from omnijepa.recipes.parallel_runs import run_jobs
+from omnijepa.recipes.run import seed_jobs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.metrics_log import read_metrics
 
@@ -25,10 +26,11 @@ def variant_runs(
 
     Seed k of every variant has the same data and starting weights, so they pair by seed.
     """
-    runs = {"default": seed_runs(recipe, overrides, seeds, out, tag="default")}
-    for name, extra in variants:
-        runs[name] = seed_runs(recipe, [*overrides, *extra, *VARIANT_EVAL], seeds, out, tag=name)
-    return runs
+    plan = [("default", overrides)]
+    plan += [(name, [*overrides, *extra, *VARIANT_EVAL]) for name, extra in variants]
+    jobs = [job for name, ov in plan for job in seed_jobs(recipe, ov, seeds, out, name)]
+    results = run_jobs(jobs)  # all runs in one pool, so they share the cores
+    return {name: results[i * seeds : (i + 1) * seeds] for i, (name, _) in enumerate(plan)}
 
 
 def run_monitors(run_dir: Path) -> dict[str, float]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.parallel_runs import Job, run_jobs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import STATE_FILE, atomic_write_text, load_model_weights, read_state
 from omnijepa.train.metrics_log import read_metrics
@@ -152,19 +152,14 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     return results
 
 
+def seed_jobs(recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str) -> list[Job]:
+    """One job per seed (seed=0..n-1) under ``out/<tag>_<k>``."""
+    return [(recipe.name, [*overrides, f"seed={s}"], out / f"{tag}_{s}") for s in range(seeds)]
+
+
 def seed_runs(
     recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str = "seed"
 ) -> list[dict[str, Any]]:
-    """Train+evaluate ``seeds`` runs (seed=0..n-1) under ``out/<tag>_<k>``; per-seed metrics."""
-    runs = []
-    for seed in range(seeds):
-        run_dir = out / f"{tag}_{seed}"
-        if run_dir.exists():
-            shutil.rmtree(run_dir)
-        res = train_run(recipe, [*overrides, f"seed={seed}"], run_dir, overwrite=True)
-        runs.append({k: v["mean"] if "mean" in v else _means(v) for k, v in res["metrics"].items()})
-    return runs
-
-
-def _means(summary: dict[str, Any]) -> dict[str, Any]:
-    return {k: v["mean"] if "mean" in v else _means(v) for k, v in summary.items()}
+    """Train+evaluate ``seeds`` runs (seed=0..n-1) under ``out/<tag>_<k>``; per-seed metrics
+    (runs go side by side on a multi-core CPU, ``recipes.parallel_runs``)."""
+    return run_jobs(seed_jobs(recipe, overrides, seeds, out, tag))

@@ -61,7 +61,9 @@ class CopyingConfig:
     dim: int = 64
     depth: int = 2
     heads: int = 8
-    tasks: tuple[str, ...] = ("copy", "prefix_key", "suffix_key", "phonebook")
+    # the phone-book proxy (tasks=[...,phonebook]) is off by default: no model learned it in
+    # budget, and it pushed the repro past 10 minutes
+    tasks: tuple[str, ...] = ("copy", "prefix_key", "suffix_key")
     copy_models: tuple[str, ...] = (
         "T_nope", "T_rope", "T_alibi", "T_hard_alibi", "mamba", "lstm",
     )  # fmt: skip

@@ -1,0 +1,78 @@
+"""Independent training runs of a reproduction, several at once on a multi-core CPU.
+
+A repro is many small runs (seeds x variants). On a CPU one run rarely keeps every core busy
+(small matmuls, Python overhead), so ``jobs`` runs proceed side by side in spawned processes,
+each with ``cores // jobs`` torch threads; on a GPU, runs go one after another. Every run is
+seeded by its own config, so results do not depend on how runs are scheduled (up to float
+rounding from the thread count).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import torch
+
+Job = tuple[str, list[str], Path]  # (recipe name, overrides, run directory)
+
+_JOBS_ENV = "OMNIJEPA_REPRO_JOBS"
+
+
+def repro_jobs(n_runs: int) -> int:
+    """How many runs go at once: $OMNIJEPA_REPRO_JOBS (``omnijepa repro --jobs``) if set, else
+    1 on a GPU and up to the number of CPU cores otherwise."""
+    env = os.environ.get(_JOBS_ENV, "")
+    if env:
+        return max(1, min(int(env), n_runs))
+    if torch.cuda.is_available():
+        return 1
+    return max(1, min(os.cpu_count() or 1, n_runs))
+
+
+def set_repro_jobs(jobs: int | None) -> None:
+    """Fix the number of concurrent runs for this process and its children (None = auto)."""
+    if jobs is None:
+        os.environ.pop(_JOBS_ENV, None)
+    else:
+        os.environ[_JOBS_ENV] = str(jobs)
+
+
+def _means(summary: dict[str, Any]) -> dict[str, Any]:
+    return {k: v["mean"] if "mean" in v else _means(v) for k, v in summary.items()}
+
+
+def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import train_run
+
+    if threads:
+        torch.set_num_threads(threads)
+    name, overrides, run_dir = job
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    extra = ["train.progress=false"] if quiet else []
+    res = train_run(RECIPES.get(name), [*overrides, *extra], run_dir, overwrite=True)
+    return _means(res["metrics"])
+
+
+def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
+    """Train+evaluate every job; per-run metric means, in the order of ``jobs``."""
+    workers = repro_jobs(len(jobs))
+    if workers == 1:
+        return [_run_one(job, 0, False) for job in jobs]
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    ctx = multiprocessing.get_context("spawn")  # fork after torch threads start can deadlock
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_run_one, job, threads, True) for job in jobs]
+        results = []
+        for job, fut in zip(jobs, futures):
+            results.append(fut.result())
+            print(f"[repro] {job[2].name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return results
