@@ -57,8 +57,8 @@ def test_c_is_chosen_on_held_out_data() -> None:
     xf, xv, yf, yv = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
     scores = [LogisticProbe(c=c).fit(xf, yf).score(xv, yv) for c in grid]
     assert len(set(scores)) > 1  # the grid matters on this data
-    assert choose_c((x, y), ProbeConfig(c_grid=grid), seed=0) == grid[int(np.argmax(scores))]
-    assert choose_c((x, y), ProbeConfig(c_grid=(0.5,)), seed=0) == 0.5
+    assert choose_c((x, y), ProbeConfig(c_grid=grid), seed=0)[0] == grid[int(np.argmax(scores))]
+    assert choose_c((x, y), ProbeConfig(c_grid=(0.5,)), seed=0) == (0.5, None)
 
 
 def test_probe_suite_reports_every_probe() -> None:

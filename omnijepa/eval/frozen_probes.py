@@ -32,9 +32,11 @@ class ProbeConfig:
 
     layers: int = 1  # features from the last k blocks, concatenated (each final-normed)
     pool: str = "mean"  # mean | max | max_mean | attentive (a learned-query probe)
-    c_grid: tuple[float, ...] = (0.01, 0.1, 1.0, 10.0)  # logistic-regression C, chosen on val
+    # logistic-regression C, chosen on val; wide, because random features want little
+    # regularisation (the twin picks 10-100) and raw pixels much (0.001-0.01)
+    c_grid: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
     val_fraction: float = 0.2  # held-out part of the train split that picks C
-    max_iter: int = 1000
+    max_iter: int = 2000
     knn_k: int = 20
     few_shot: tuple[int, ...] = (10, 100)  # labels per class of the few-label probes
     few_fractions: tuple[float, ...] = ()  # ... or fractions of the train labels
@@ -85,26 +87,27 @@ def _can_hold_out(y: np.ndarray, val_fraction: float) -> bool:
     return len(counts) >= 2 and counts.min() >= 2 and round(len(y) * val_fraction) >= len(counts)
 
 
-def choose_c(train: Split, s: ProbeConfig, seed: int) -> float:
-    """The C of ``c_grid`` with the best accuracy on a stratified held-out part of train."""
+def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticProbe | None]:
+    """The C of ``c_grid`` with the best accuracy on a stratified held-out part of train, and
+    the probe fitted there (a warm start for the refit; None when nothing was held out)."""
     x, y = train
     if len(s.c_grid) == 1 or not _can_hold_out(y, s.val_fraction):
-        return float(s.c_grid[len(s.c_grid) // 2])
+        return float(s.c_grid[len(s.c_grid) // 2]), None
     xf, xv, yf, yv = train_test_split(
         x, y, test_size=s.val_fraction, stratify=y, random_state=seed
     )
     grid = sorted(s.c_grid)  # strong to weak regularisation, each fit warm-started
-    scores, prev = [], None
+    fits: list[LogisticProbe] = []
     for c in grid:
-        prev = _logreg(c, s.max_iter).fit(xf, yf, warm=prev)
-        scores.append(prev.score(xv, yv))
-    return float(grid[int(np.argmax(scores))])
+        fits.append(_logreg(c, s.max_iter).fit(xf, yf, warm=fits[-1] if fits else None))
+    best = int(np.argmax([f.score(xv, yv) for f in fits]))
+    return float(grid[best]), fits[best]
 
 
 def linear_accuracy(train: Split, test: Split, s: ProbeConfig, seed: int) -> tuple[float, float]:
     """(test accuracy, chosen C) of the logistic-regression probe on z-scored features."""
-    c = choose_c(train, s, seed)
-    clf = _logreg(c, s.max_iter).fit(*train)
+    c, warm = choose_c(train, s, seed)
+    clf = _logreg(c, s.max_iter).fit(*train, warm=warm)
     return float(clf.score(*test)), c
 
 

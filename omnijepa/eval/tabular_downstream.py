@@ -1,21 +1,27 @@
 """Downstream models on tabular inputs or frozen representations (T-JEPA's evaluation).
 
-Scores are accuracy for classification and RMSE (in the target's original units) for
-regression. Raw inputs get the usual deep-learning preprocessing: missing numerical values
-become 0 plus a missing-indicator column, categorical codes are one-hot encoded.
+On classification tables the recipe runs the shared protocol (``eval.protocol``) and adds the
+MLP (on every feature set) and GBDT (on the raw table) from here; regression tables use ridge,
+MLP and GBDT from here. Scores are accuracy for classification and RMSE (in the target's
+original units) for regression. Raw inputs get the usual deep-learning preprocessing: missing
+numerical values become 0 plus a missing-indicator column, categorical codes are one-hot
+encoded.
 """
 
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
+import torch
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 Split = tuple[np.ndarray, np.ndarray]
 
@@ -45,11 +51,14 @@ def score(task: str, y_true: np.ndarray, y_pred: np.ndarray, target_std: float) 
     return float(np.sqrt(np.mean((y_true - y_pred) ** 2)) * target_std)
 
 
-def _fit_predict(model, train: Split, test: Split) -> np.ndarray:
-    with warnings.catch_warnings():
+def _fit_predict(model: Any, train: Split, test: Split) -> np.ndarray:
+    """Fit and predict with the BLAS / OpenMP pools capped at torch's thread count: runs that
+    go side by side (``recipes.parallel_runs``) set it to their share of the cores, and
+    oversubscribed BLAS threads slow sklearn's small-matmul MLP down several-fold."""
+    with threadpool_limits(limits=torch.get_num_threads()), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(*train)
-    return model.predict(test[0])
+        return model.predict(test[0])
 
 
 def linear_score(task: str, train: Split, test: Split, target_std: float) -> float:

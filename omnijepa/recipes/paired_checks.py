@@ -11,6 +11,7 @@ from typing import Any
 from omnijepa.eval.significance import Check, beats, paired_gap
 
 Runs = list[dict[str, Any]]
+NOT_SCORES = {"linear_c"}  # per-feature-set figures that are settings, not accuracies
 
 
 def per_seed(runs: Runs, *path: str) -> list[float]:
@@ -28,6 +29,8 @@ def twin_gaps(runs: Runs, reference: str = "random_init") -> dict[str, Any]:
     """Paired gap jepa − ``reference`` for every probe metric the runs report."""
     gaps: dict[str, Any] = {}
     for metric, values in runs[0].items():
+        if metric in NOT_SCORES:
+            continue
         if isinstance(values, dict) and "jepa" in values and reference in values:
             gaps[metric] = paired_gap(
                 per_seed(runs, metric, "jepa"), per_seed(runs, metric, reference)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from threadpoolctl import threadpool_limits
 
 Job = tuple[str, list[str], Path]  # (recipe name, overrides, run directory)
 
@@ -53,6 +54,9 @@ def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
 
     if threads:
         torch.set_num_threads(threads)
+        # BLAS/OpenMP pools too (scikit-learn probes): two busy cores each running a 2-thread
+        # pool made an MLP probe 5x slower
+        threadpool_limits(threads)
     name, overrides, run_dir = job
     if run_dir.exists():
         shutil.rmtree(run_dir)

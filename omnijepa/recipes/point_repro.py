@@ -12,38 +12,28 @@ from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.paired_checks import beats_reference, beats_variant, headline, twin_gaps
 from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import Variant, monitors_of, run_description, variant_runs
+from omnijepa.recipes.repro_runs import (
+    POSITION_PROBE,
+    Variant,
+    context_check,
+    monitors_of,
+    position_leak_of,
+    run_description,
+    variant_runs,
+)
 from omnijepa.recipes.summary import aggregate
-from omnijepa.train.metrics_log import read_metrics
-
-# the target-positions-only predictor rides along (it trains only itself)
-REPRO_OVERRIDES = ["position_probe=true"]
-
-
-def position_leak(run_dir: Path, last: int = 5) -> dict[str, float]:
-    """Mean of the last ``last`` logged losses of the real and the position-only predictor."""
-    recs = [r for r in read_metrics(run_dir / "metrics.jsonl") if "position_only_loss" in r]
-    if not recs:
-        return {}
-    tail = recs[-last:]
-    full = sum(r["prediction_loss"] for r in tail) / len(tail)
-    blind = sum(r["position_only_loss"] for r in tail) / len(tail)
-    return {"prediction_loss": full, "position_only_loss": blind, "ratio": full / blind}
 
 
 def monitor_checks(monitors: dict[str, Any], leak: dict[str, Any]) -> list[Check]:
     """No collapse (target std > 0.1, prediction std > 0.01 throughout) and the context
-    matters (the real predictor's loss is under 0.9x the position-only one)."""
+    matters (``repro_runs.context_check``)."""
     checks = [
         threshold("no collapse: target std > 0.1 throughout",
                   monitors["target_std_min"]["mean"], ">", 0.1, "min target std"),
         threshold("no collapse: prediction std > 0.01 throughout",
                   monitors["pred_std_min"]["mean"], ">", 0.01, "min prediction std"),
     ]  # fmt: skip
-    if leak:
-        checks.append(threshold("context matters: predictor loss < 0.9 x position-only loss",
-                                leak["ratio"]["mean"], "<", 0.9, "loss ratio"))  # fmt: skip
-    return checks
+    return [*checks, *context_check(leak)]
 
 
 def run_point_repro(
@@ -57,7 +47,7 @@ def run_point_repro(
     """Default + variant runs paired by seed; checks: SVM beats the twin by ``margin``, the
     default beats each variant, no collapse, the task is not solvable from positions."""
     t0 = time.perf_counter()
-    runs = variant_runs(recipe, [*REPRO_OVERRIDES, *overrides], variants, seeds, out)
+    runs = variant_runs(recipe, [*POSITION_PROBE, *overrides], variants, seeds, out)
     default = runs["default"]
     metrics = aggregate(default)
     metrics["gaps_vs_random_init"] = twin_gaps(default)
@@ -68,8 +58,7 @@ def run_point_repro(
         metrics[f"{name}_svm"] = aggregate(runs[name])["svm"]["jepa"]
         metrics[f"gap_vs_{name}"] = gap
     metrics["monitors"] = {name: monitors_of(out, name, seeds) for name in runs}
-    leaks = [position_leak(out / f"default_{s}") for s in range(seeds)]
-    metrics["position_leak"] = aggregate(leaks) if leaks and leaks[0] else {}
+    metrics["position_leak"] = position_leak_of(out, "default", seeds)
     checks += monitor_checks(metrics["monitors"]["default"], metrics["position_leak"])
     notes = (
         "SVM = linear SVC (C from eval.svm_c) on standardised [max ‖ mean] features; the "

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.parallel_runs import run_jobs
 from omnijepa.recipes.run import seed_jobs
@@ -17,6 +18,8 @@ Variant = tuple[str, list[str]]  # (name, overrides)
 
 # variants only need the trained encoder probed: the twin and raw input are the default's
 VARIANT_EVAL = ["eval.baselines=false"]
+# the target-positions-only predictor rides along in repro runs (it trains only itself)
+POSITION_PROBE = ["position_probe=true"]
 
 
 def variant_runs(
@@ -59,3 +62,29 @@ def run_description(out: Path, name: str = "default") -> str:
     """The one-line data description of a variant's first seed (from its results.json)."""
     path = out / f"{name}_0" / "results.json"
     return json.loads(path.read_text()).get("data", "") if path.is_file() else ""
+
+
+def position_leak(run_dir: Path, last: int = 5) -> dict[str, float]:
+    """Mean of the last ``last`` logged losses of the real and the position-only predictor."""
+    recs = [r for r in read_metrics(run_dir / "metrics.jsonl") if "position_only_loss" in r]
+    if not recs:
+        return {}
+    tail = recs[-last:]
+    full = sum(r["prediction_loss"] for r in tail) / len(tail)
+    blind = sum(r["position_only_loss"] for r in tail) / len(tail)
+    return {"prediction_loss": full, "position_only_loss": blind, "ratio": full / blind}
+
+
+def position_leak_of(out: Path, name: str, seeds: int) -> dict[str, Any]:
+    """``position_leak`` of a variant's seeds, summarised over seeds ({} without the probe)."""
+    leaks = [position_leak(out / f"{name}_{s}") for s in range(seeds)]
+    return aggregate(leaks) if leaks and leaks[0] else {}
+
+
+def context_check(leak: dict[str, Any]) -> list[Check]:
+    """The pretext task needs the context: the real predictor's final loss is under 0.9x that
+    of a predictor that sees only the target positions (none when the probe did not run)."""
+    if not leak:
+        return []
+    return [threshold("context matters: predictor loss < 0.9 x position-only loss",
+                      leak["ratio"]["mean"], "<", 0.9, "loss ratio")]  # fmt: skip

@@ -212,7 +212,7 @@ def evaluate_classification(
     if e.baselines:
         r = raw_splits(data)
         raw = (r["train"], r["test"])
-    extra = {}
+    extra: dict[str, Callable[[Split, Split], float]] = {}
     if e.mlp:
         extra["mlp"] = lambda tr, te: mlp_score("classification", tr, te, 1.0, seed)
     train_ds, test_ds = TabularTensorDataset(data.train), TabularTensorDataset(data.test)

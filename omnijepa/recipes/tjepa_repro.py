@@ -19,17 +19,17 @@ from typing import Any
 
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.paired_checks import beats_reference, beats_variant, twin_gaps
+from omnijepa.recipes.paired_checks import beats_reference, beats_variant, headline, twin_gaps
 from omnijepa.recipes.parallel_runs import run_jobs
 from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import Variant, monitors_of, variant_runs
+from omnijepa.recipes.repro_runs import Variant, monitors_of, run_description, variant_runs
 from omnijepa.recipes.summary import aggregate
 
 # width 16 (the paper: 64) keeps the flattened representation at 16 x 16 = 256 features: the
 # full linear probe on 16,000 x 1,024 features (width 64) alone takes ~2.5 min per feature set
 MODEL = ["model.dim=16"]
 # all 20,000 rows: train (pre-training and probes) / test 16,000 / 4,000 (no unused val split)
-LETTER = ["data.name=letter", "data.val_fraction=0", "eval.online=false"]
+LETTER = ["data.name=letter", "data.val_fraction=0", "eval.online=false", "train.probe_every=100"]
 # --quick: a slice of Letter on top of the recipe's quick overrides
 LETTER_QUICK = ["data.max_rows=600"]
 FEW = "pct_1"  # the few-label probe the checks use (1 % of the train labels)
@@ -40,7 +40,7 @@ CHEAP_EVAL = ["eval.mlp=false", "eval.c_grid=[0.1]"]
 VARIANT_METRICS = ("pct_1", "pct_10", "knn")
 
 SMOKE_TABLES = ("breast_cancer", "wine", "digits_table", "diabetes")
-SMOKE = [*MODEL, "eval.mlp=false"]
+SMOKE = [*MODEL, "eval.mlp=false", "train.batch_size=64"]  # wine has 124 train rows
 # a collapsed representation has (near-)constant features and an effective rank near 1
 MIN_FEATURE_STD = 0.05
 MIN_RANKME = 4.0
@@ -110,4 +110,5 @@ def run_tjepa_repro(
         "tables: one smoke run each (no gain claim); their linear probe is accuracy, "
         "diabetes' is ridge RMSE (lower is better)."
     )
-    return write_repro(recipe, out, metrics, checks, t0, notes)
+    top = headline(metrics, FEW, run_description(out))
+    return write_repro(recipe, out, metrics, checks, t0, notes, top)
