@@ -260,11 +260,12 @@ def test_repro_quick_writes_results(capsys, tmp_path: Path) -> None:
     res = json.loads((out / "results.json").read_text())
     assert {"name", "claim", "reference", "metrics", "verdict", "seconds"} <= set(res)
     assert res["name"] == "ijepa" and res["claim"] == RECIPES.get("ijepa").claim
-    assert res["verdict"] == "partial"  # one seed: no paired test can be made
+    assert res["verdict"] in ("partial", "not reproduced")  # never "reproduced" from one seed
+    assert any(c["passed"] is None for c in res["checks"].values())  # paired tests skipped
     assert res["metrics"]["linear_probe"]["jepa"]["n"] == 1
     assert res["headline"]["gap"]["n"] == 1 and res["headline"]["gap"]["p"] is None
     assert res["seconds"] > 0
-    assert "verdict: partial" in stdout and "skipped" in stdout
+    assert "verdict: " in stdout and "skipped" in stdout
 
 
 @pytest.mark.parametrize("name", RECIPES.names())
