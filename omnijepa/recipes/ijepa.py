@@ -158,7 +158,7 @@ class IJEPARecipe(Recipe):
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        runs = variant_runs(self, [*POSITION_PROBE, *ov], self.variants, seeds, out)
+        runs = variant_runs(self, ov, self.variants, seeds, out, POSITION_PROBE)
         default = runs["default"]
         metrics = aggregate(default)
         metrics["gaps_vs_random_init"] = twin_gaps(default)

@@ -47,7 +47,7 @@ def run_point_repro(
     """Default + variant runs paired by seed; checks: SVM beats the twin by ``margin``, the
     default beats each variant, no collapse, the task is not solvable from positions."""
     t0 = time.perf_counter()
-    runs = variant_runs(recipe, [*POSITION_PROBE, *overrides], variants, seeds, out)
+    runs = variant_runs(recipe, overrides, variants, seeds, out, POSITION_PROBE)
     default = runs["default"]
     metrics = aggregate(default)
     metrics["gaps_vs_random_init"] = twin_gaps(default)

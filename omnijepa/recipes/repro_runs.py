@@ -19,17 +19,23 @@ Variant = tuple[str, list[str]]  # (name, overrides)
 # variants only need the trained encoder probed: the twin and raw input are the default's
 VARIANT_EVAL = ["eval.baselines=false"]
 # the target-positions-only predictor rides along in repro runs (it trains only itself)
-POSITION_PROBE = ["position_probe=true"]
+POSITION_PROBE = ("position_probe=true",)
 
 
 def variant_runs(
-    recipe: Recipe, overrides: list[str], variants: list[Variant], seeds: int, out: Path
+    recipe: Recipe,
+    overrides: list[str],
+    variants: list[Variant],
+    seeds: int,
+    out: Path,
+    default_extra: tuple[str, ...] = (),
 ) -> dict[str, list[dict[str, Any]]]:
     """Per-seed metrics of ``default`` and every variant under ``out/<name>_<seed>``.
 
     Seed k of every variant has the same data and starting weights, so they pair by seed.
+    ``default_extra`` overrides apply to the default runs only (e.g. ``POSITION_PROBE``).
     """
-    plan = [("default", overrides)]
+    plan = [("default", [*default_extra, *overrides])]
     plan += [(name, [*overrides, *extra, *VARIANT_EVAL]) for name, extra in variants]
     jobs = [job for name, ov in plan for job in seed_jobs(recipe, ov, seeds, out, name)]
     results = run_jobs(jobs)  # all runs in one pool, so they share the cores
