@@ -33,8 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path)
     r.add_argument("--seeds", type=int, default=None)
     r.add_argument("--quick", action="store_true", help="smoke-sized run (for tests)")
-    r.add_argument("--jobs", type=int, default=None,
-                   help="training runs at once (default: CPU cores on a CPU, 1 on a GPU)")
+    r.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="training runs at once (default: CPU cores on a CPU, 1 on a GPU)",
+    )
 
     rp = sub.add_parser("report", help="Markdown results table from repro directories")
     rp.add_argument("dirs", nargs="+", type=Path, help="repro output directories")

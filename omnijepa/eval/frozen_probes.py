@@ -63,7 +63,6 @@ class ProbeConfig:
             raise ValueError("eval.knn_k, eval.few_draws and eval.batch_size must be >= 1")
 
 
-
 def labeled(split: Split) -> Split:
     """Rows with a label (>= 0)."""
     x, y = split
@@ -93,9 +92,7 @@ def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticPr
     x, y = train
     if len(s.c_grid) == 1 or not _can_hold_out(y, s.val_fraction):
         return float(s.c_grid[len(s.c_grid) // 2]), None
-    xf, xv, yf, yv = train_test_split(
-        x, y, test_size=s.val_fraction, stratify=y, random_state=seed
-    )
+    xf, xv, yf, yv = train_test_split(x, y, test_size=s.val_fraction, stratify=y, random_state=seed)
     grid = sorted(s.c_grid)  # strong to weak regularisation, each fit warm-started
     fits: list[LogisticProbe] = []
     for c in grid:

@@ -35,13 +35,12 @@ from omnijepa.recipes.image_common import (
     build_image_run,
     build_vit,
 )
-from omnijepa.recipes.paired_checks import beats_reference, beats_variant, headline, twin_gaps
+from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.repro_runs import (
     POSITION_PROBE,
     context_check,
-    monitors_of,
-    position_leak_of,
+    judge_variants,
     run_description,
     variant_runs,
 )
@@ -80,7 +79,7 @@ class IJEPAConfig:
         default_factory=lambda: AntiCollapseConfig(kind="vc", weight=1.0)
     )
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(steps=400, batch_size=128, probe_every=50)
+        default_factory=lambda: TrainConfig(steps=300, batch_size=128, probe_every=50)
     )
     eval: EvalConfig = field(default_factory=EvalConfig)
     position_probe: bool = False  # diagnostic predictor that sees only the target positions
@@ -167,13 +166,7 @@ class IJEPARecipe(Recipe):
             beats_reference(default, "knn", "random_init", 0.0, "kNN")[0],
             beats_reference(default, "linear_probe", "raw", 0.0, "linear probe")[0],
         ]
-        for name, _ in self.variants:
-            check, gap = beats_variant(default, runs[name], "linear_probe", name)
-            checks.append(check)
-            metrics[f"{name}_linear_probe"] = aggregate(runs[name])["linear_probe"]["jepa"]
-            metrics[f"gap_vs_{name}"] = gap
-        metrics["monitors"] = {n: monitors_of(out, n, seeds) for n in runs}
-        metrics["position_leak"] = position_leak_of(out, "default", seeds)
+        checks += judge_variants(runs, self.variants, "linear_probe", out, seeds, metrics)
         checks += context_check(metrics["position_leak"])
         notes = (
             "Every probe runs on frozen features through one protocol (z-scored, C chosen on "

@@ -117,9 +117,7 @@ class PointJEPAConfig:
     # Point-JEPA's 0.9995 -> 0.99999, fitted to leave <= 0.1% of the random init by the end
     # (as shipped, 300 steps leave 93%); the faster teacher collapses without the VC term
     # (RankMe 1.9 of 192, loss -> 3e-4)
-    ema: TeacherConfig = field(
-        default_factory=lambda: TeacherConfig(start=0.9995, end=0.99999)
-    )
+    ema: TeacherConfig = field(default_factory=lambda: TeacherConfig(start=0.9995, end=0.99999))
     anti_collapse: AntiCollapseConfig = field(
         default_factory=lambda: AntiCollapseConfig(kind="vc", weight=1.0)
     )
@@ -202,9 +200,9 @@ def evaluate_point_encoders(
     if classes >= e.few_shot_way and e.few_shot_episodes > 0:
         args = (e.few_shot_way, e.few_shot_shot, e.few_shot_queries, e.few_shot_episodes,
                 e.svm_c, cfg.seed)  # fmt: skip
-        extra[f"{e.few_shot_way}way_{e.few_shot_shot}shot"] = (
-            lambda tr, te: few_shot_accuracy(*tr, *te, *args)[0]
-        )
+        extra[f"{e.few_shot_way}way_{e.few_shot_shot}shot"] = lambda tr, te: few_shot_accuracy(
+            *tr, *te, *args
+        )[0]
     result = evaluate_frozen(encoders, train_ds, test_ds, e, device, cfg.seed, extra=extra)
     result["verdict_encoder"] = which
     if "svm" in result:

@@ -10,14 +10,13 @@ from typing import Any
 
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.paired_checks import beats_reference, beats_variant, headline, twin_gaps
+from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.repro_runs import (
     POSITION_PROBE,
     Variant,
     context_check,
-    monitors_of,
-    position_leak_of,
+    judge_variants,
     run_description,
     variant_runs,
 )
@@ -52,13 +51,7 @@ def run_point_repro(
     metrics = aggregate(default)
     metrics["gaps_vs_random_init"] = twin_gaps(default)
     checks = [beats_reference(default, "svm", "random_init", margin, "SVM")[0]]
-    for name, _ in variants:
-        check, gap = beats_variant(default, runs[name], "svm", name)
-        checks.append(check)
-        metrics[f"{name}_svm"] = aggregate(runs[name])["svm"]["jepa"]
-        metrics[f"gap_vs_{name}"] = gap
-    metrics["monitors"] = {name: monitors_of(out, name, seeds) for name in runs}
-    metrics["position_leak"] = position_leak_of(out, "default", seeds)
+    checks += judge_variants(runs, variants, "svm", out, seeds, metrics)
     checks += monitor_checks(metrics["monitors"]["default"], metrics["position_leak"])
     notes = (
         "SVM = linear SVC (C from eval.svm_c) on standardised [max ‖ mean] features; the "

@@ -9,6 +9,7 @@ from typing import Any
 
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.paired_checks import Runs, beats_variant
 from omnijepa.recipes.parallel_runs import run_jobs
 from omnijepa.recipes.run import seed_jobs
 from omnijepa.recipes.summary import aggregate
@@ -94,3 +95,25 @@ def context_check(leak: dict[str, Any]) -> list[Check]:
         return []
     return [threshold("context matters: predictor loss < 0.9 x position-only loss",
                       leak["ratio"]["mean"], "<", 0.9, "loss ratio")]  # fmt: skip
+
+
+def judge_variants(
+    runs: dict[str, Runs],
+    variants: list[Variant],
+    probe: str,
+    out: Path,
+    seeds: int,
+    metrics: dict[str, Any],
+) -> list[Check]:
+    """One check per variant (the default beats it on ``probe``, paired by seed); records
+    each variant's probe and gap, every run's monitors and the default's position leak in
+    ``metrics``."""
+    checks = []
+    for name, _ in variants:
+        check, gap = beats_variant(runs["default"], runs[name], probe, name)
+        checks.append(check)
+        metrics[f"{name}_{probe}"] = aggregate(runs[name])[probe]["jepa"]
+        metrics[f"gap_vs_{name}"] = gap
+    metrics["monitors"] = {n: monitors_of(out, n, seeds) for n in runs}
+    metrics["position_leak"] = position_leak_of(out, "default", seeds)
+    return checks
