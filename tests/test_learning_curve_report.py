@@ -10,7 +10,7 @@ import pytest
 from omnijepa.cli.main import main
 from omnijepa.eval.learning_curve import CURVE_KEY, plot_probe_curve
 from omnijepa.recipes import RECIPES
-from omnijepa.recipes.results_table import results_table, table_row
+from omnijepa.recipes.results_table import results_table, short_data, table_row
 from omnijepa.recipes.run import train_run
 from omnijepa.train.metrics_log import read_metrics
 
@@ -61,3 +61,9 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert results_table([tmp_path / "a"]).startswith("| repro |")
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no results.json" in capsys.readouterr().err
+
+
+def test_short_data_cuts_only_long_asides() -> None:
+    long = "shapes, 36 classes (" + ", ".join(f"class_{i}" for i in range(36)) + "), 256 points"
+    assert short_data(long) == "shapes, 36 classes (…), 256 points"
+    assert short_data("canvas (item scale 0.5-1)") == "canvas (item scale 0.5-1)"

@@ -135,9 +135,9 @@ def _shapes_source(cfg: PointDataConfig, seed: int) -> PointData:
         )
         splits.append(_split(pts, labels, cfg))
     default_set = bool(cfg.classes) or cfg.shape_set == "primitives"  # described as before
-    which = "" if default_set else f"set {cfg.shape_set}, "
+    which = "" if default_set else f"set {cfg.shape_set}: "
     source = (
-        f"procedural shapes ({which}{len(names)} classes: {', '.join(names)}), "
+        f"procedural shapes, {len(names)} classes ({which}{', '.join(names)}), "
         f"{cfg.num_points} points, "
         f"rotation {cfg.rotation}, noise {cfg.noise}; train/test {len(splits[0])}/{len(splits[1])}"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,12 @@ def _read(path: Path) -> dict[str, Any]:
         raise RunDirError(f"{file} is not valid JSON: {exc}") from None
 
 
+def short_data(text: str, limit: int = 60) -> str:
+    """A data description fit for a table cell: parenthesised asides longer than ``limit``
+    characters (e.g. a list of 36 class names) become "(…)"; the rest is kept."""
+    return re.sub(r"\(([^()]*)\)", lambda m: m[0] if len(m[1]) <= limit else "(…)", text)
+
+
 def _pm(s: dict[str, Any]) -> str:
     return f"{s['mean']:.3f} ± {s['std']:.3f}"
 
@@ -37,7 +44,8 @@ def table_row(results: dict[str, Any]) -> str:
         gap = h["gap"]
         p = "–" if gap.get("p") is None else f"{gap['p']:.2g}"
         pts = f"{gap['mean'] * 100:+.1f} ± {gap['std'] * 100:.1f} pts ({gap['n']})"
-        cells = [h.get("data", ""), h["metric"], _pm(h["trained"]), _pm(h["random_init"]), pts, p]
+        data = short_data(h.get("data", ""))
+        cells = [data, h["metric"], _pm(h["trained"]), _pm(h["random_init"]), pts, p]
     else:
         cells = ["", "", "", "", "", ""]
     return "| " + " | ".join([
