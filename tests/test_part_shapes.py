@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import import_module
 
 import numpy as np
 import pytest
 
 from omnijepa.config import load_config
-from omnijepa.data import part_shapes
 from omnijepa.data.part_shapes import PART_SHAPE_CLASSES
 from omnijepa.data.point_data import PointDataConfig, load_point_data
 from omnijepa.data.point_shapes import (
@@ -52,7 +52,8 @@ def test_part_class_builds_a_unit_centred_y_up_mesh(name: str) -> None:
     extents = mesh.bounds[1] - mesh.bounds[0]
     assert extents.max() > 0.5 and extents.min() > 0.01
     # y-up: the builder's z (up) extent became the registered mesh's y extent
-    raw = getattr(part_shapes, SHAPE_CLASSES.get(name).__name__)(np.random.default_rng(0))
+    builder = SHAPE_CLASSES.get(name)
+    raw = getattr(import_module(builder.__module__), builder.__name__)(np.random.default_rng(0))
     raw_extents = raw.bounds[1] - raw.bounds[0]
     assert extents[1] / extents.max() == pytest.approx(raw_extents[2] / raw_extents.max())
 

@@ -59,7 +59,7 @@ def _register(name: str) -> Callable[[ShapeBuilder], ShapeBuilder]:
             mesh.apply_scale(1.0 / float(np.linalg.norm(mesh.vertices, axis=1).max()))
             return mesh
 
-        built.__name__ = build.__name__
+        built.__name__, built.__module__ = build.__name__, build.__module__
         built.__doc__ = build.__doc__
         SHAPE_CLASSES.add(name, built)
         return build
