@@ -79,7 +79,7 @@ class IJEPAConfig:
         default_factory=lambda: AntiCollapseConfig(kind="vc", weight=1.0)
     )
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(steps=300, batch_size=128, probe_every=50)
+        default_factory=lambda: TrainConfig(steps=250, batch_size=128, probe_every=50)
     )
     eval: EvalConfig = field(default_factory=EvalConfig)
     position_probe: bool = False  # diagnostic predictor that sees only the target positions
