@@ -41,6 +41,7 @@ from omnijepa.recipes.repro_runs import (
     POSITION_PROBE,
     context_check,
     judge_variants,
+    record_monitors,
     run_description,
     variant_runs,
 )
@@ -166,8 +167,9 @@ class IJEPARecipe(Recipe):
             beats_reference(default, "knn", "random_init", 0.0, "kNN")[0],
             beats_reference(default, "linear_probe", "raw", 0.0, "linear probe")[0],
         ]
-        checks += judge_variants(runs, self.variants, "linear_probe", out, seeds, metrics)
-        checks += context_check(metrics["position_leak"])
+        checks += judge_variants(runs, self.variants, "linear_probe", metrics)
+        record_monitors(runs, out, seeds, metrics)
+        checks += context_check(metrics.get("position_leak", {}))
         notes = (
             "Every probe runs on frozen features through one protocol (z-scored, C chosen on "
             "held-out train data) for the trained encoder, its random-init twin (the exact "

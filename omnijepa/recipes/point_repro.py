@@ -17,6 +17,7 @@ from omnijepa.recipes.repro_runs import (
     Variant,
     context_check,
     judge_variants,
+    record_monitors,
     run_description,
     variant_runs,
 )
@@ -51,8 +52,9 @@ def run_point_repro(
     metrics = aggregate(default)
     metrics["gaps_vs_random_init"] = twin_gaps(default)
     checks = [beats_reference(default, "svm", "random_init", margin, "SVM")[0]]
-    checks += judge_variants(runs, variants, "svm", out, seeds, metrics)
-    checks += monitor_checks(metrics["monitors"]["default"], metrics["position_leak"])
+    checks += judge_variants(runs, variants, "svm", metrics)
+    record_monitors(runs, out, seeds, metrics)
+    checks += monitor_checks(metrics["monitors"]["default"], metrics.get("position_leak", {}))
     notes = (
         "SVM = linear SVC (C from eval.svm_c) on standardised [max ‖ mean] features; the "
         "shared protocol's linear probe (C chosen on held-out data), kNN and few-label probes "

@@ -98,22 +98,22 @@ def context_check(leak: dict[str, Any]) -> list[Check]:
 
 
 def judge_variants(
-    runs: dict[str, Runs],
-    variants: list[Variant],
-    probe: str,
-    out: Path,
-    seeds: int,
-    metrics: dict[str, Any],
+    runs: dict[str, Runs], variants: list[Variant], probe: str, metrics: dict[str, Any]
 ) -> list[Check]:
-    """One check per variant (the default beats it on ``probe``, paired by seed); records
-    each variant's probe and gap, every run's monitors and the default's position leak in
-    ``metrics``."""
+    """One check per variant (the default beats it on ``probe``, paired by seed); records each
+    variant's ``probe`` and its gap in ``metrics``."""
     checks = []
     for name, _ in variants:
         check, gap = beats_variant(runs["default"], runs[name], probe, name)
         checks.append(check)
         metrics[f"{name}_{probe}"] = aggregate(runs[name])[probe]["jepa"]
         metrics[f"gap_vs_{name}"] = gap
-    metrics["monitors"] = {n: monitors_of(out, n, seeds) for n in runs}
-    metrics["position_leak"] = position_leak_of(out, "default", seeds)
     return checks
+
+
+def record_monitors(runs: dict[str, Runs], out: Path, seeds: int, metrics: dict[str, Any]) -> None:
+    """Every run's training monitors and, where the probe ran, the default's position leak."""
+    metrics["monitors"] = {n: monitors_of(out, n, seeds) for n in runs}
+    leak = position_leak_of(out, "default", seeds)
+    if leak:
+        metrics["position_leak"] = leak

@@ -16,7 +16,7 @@ from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.parallel_runs import Job, run_jobs
+from omnijepa.recipes.parallel_runs import Job
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import STATE_FILE, atomic_write_text, load_model_weights, read_state
 from omnijepa.train.metrics_log import read_metrics
@@ -155,11 +155,3 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
 def seed_jobs(recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str) -> list[Job]:
     """One job per seed (seed=0..n-1) under ``out/<tag>_<k>``."""
     return [(recipe.name, [*overrides, f"seed={s}"], out / f"{tag}_{s}") for s in range(seeds)]
-
-
-def seed_runs(
-    recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str = "seed"
-) -> list[dict[str, Any]]:
-    """Train+evaluate ``seeds`` runs (seed=0..n-1) under ``out/<tag>_<k>``; per-seed metrics
-    (runs go side by side on a multi-core CPU, ``recipes.parallel_runs``)."""
-    return run_jobs(seed_jobs(recipe, overrides, seeds, out, tag))

@@ -19,10 +19,16 @@ from typing import Any
 
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.paired_checks import beats_reference, beats_variant, headline, twin_gaps
+from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
 from omnijepa.recipes.parallel_runs import run_jobs
 from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import Variant, monitors_of, run_description, variant_runs
+from omnijepa.recipes.repro_runs import (
+    Variant,
+    judge_variants,
+    record_monitors,
+    run_description,
+    variant_runs,
+)
 from omnijepa.recipes.summary import aggregate
 
 # width 16 (the paper: 64) keeps the flattened representation at 16 x 16 = 256 features: the
@@ -83,13 +89,11 @@ def run_tjepa_repro(
         beats_reference(default, FEW, "raw", MARGIN, "1 % labels")[0],
         beats_reference(default, FEW, "random_init", MARGIN, "1 % labels")[0],
     ]
-    for name, _ in VARIANTS:
-        check, gap = beats_variant(default, runs[name], FEW, name)
-        checks.append(check)
+    checks += judge_variants(runs, VARIANTS, FEW, metrics)
+    for name, _ in VARIANTS:  # the variants' other few-label probes and kNN, too
         summary = aggregate(runs[name])
         metrics[name] = {m: summary[m]["jepa"] for m in VARIANT_METRICS if m in summary}
-        metrics[f"gap_vs_{name}"] = gap
-    metrics["monitors"] = {name: monitors_of(out, name, seeds) for name in runs}
+    record_monitors(runs, out, seeds, metrics)
 
     smoke = smoke_runs(recipe, [*(recipe.quick_overrides() if quick else []), *overrides], out)
     for table, res in smoke.items():
