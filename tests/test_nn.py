@@ -17,6 +17,7 @@ from omnijepa.nn.positional import (
     sincos_embedding,
 )
 from omnijepa.nn.predictor import MaskTokenPredictor
+from omnijepa.nn.tokens import Axis, grid_axes
 from omnijepa.nn.transformer import SelfAttention, TransformerStack
 
 
@@ -80,31 +81,46 @@ def test_sincos_dim_too_small_for_axes() -> None:
 
 def test_learned_positional_sums_per_axis_tables() -> None:
     torch.manual_seed(0)
-    pos = LearnedAxisPositional(8, (3, 4))
+    pos = LearnedAxisPositional(8, grid_axes(("row", "col"), (3, 4)))
     assert sum(p.numel() for p in pos.parameters()) == (3 + 4) * 8
     coords = grid_coords(3, 4)
     out = pos(coords)
     assert out.shape == (12, 8)
     for i, (r, c) in enumerate(coords.long().tolist()):
         torch.testing.assert_close(out[i], pos.tables[0][r] + pos.tables[1][c])
-    # rounding of float coordinates and clamping into the table
-    near = pos(torch.tensor([[0.9, 1.2], [5.0, -3.0]]))
+    # float coordinates are rounded; a coordinate outside its table is an error, not a clamp
+    near = pos(torch.tensor([[0.9, 1.2], [2.0, 3.0]]))
     torch.testing.assert_close(near[0], pos.tables[0][1] + pos.tables[1][1])
-    torch.testing.assert_close(near[1], pos.tables[0][2] + pos.tables[1][0])
+    torch.testing.assert_close(near[1], pos.tables[0][2] + pos.tables[1][3])
+    for outside in ([[5.0, 0.0]], [[0.0, -1.0]]):
+        with pytest.raises(RuntimeError, match="outside"):
+            pos(torch.tensor(outside))
     out.sum().backward()
     assert all(t.grad is not None and t.grad.abs().sum() > 0 for t in pos.tables)
 
 
-def test_learned_positional_needs_axis_sizes() -> None:
-    with pytest.raises(ValueError, match="axis"):
+def test_learned_positional_needs_grid_axes() -> None:
+    with pytest.raises(ConfigError, match="axes"):
         LearnedAxisPositional(8, ())
+    with pytest.raises(ConfigError, match="'x'"):
+        LearnedAxisPositional(8, (Axis("x", "continuous"),))
 
 
 def test_positional_registry() -> None:
-    assert isinstance(build_positional("learned", 8, (2, 2)), LearnedAxisPositional)
-    assert sum(p.numel() for p in build_positional("sincos", 8, (2, 2)).parameters()) == 0
+    axes = grid_axes(("a", "b"), (2, 2))
+    assert isinstance(build_positional("learned", 8, axes), LearnedAxisPositional)
+    assert sum(p.numel() for p in build_positional("sincos", 8, axes).parameters()) == 0
     with pytest.raises(ConfigError, match="learned"):
-        build_positional("rope", 8, (2, 2))
+        build_positional("rope", 8, axes)
+
+
+@pytest.mark.parametrize("arity", [1, 2, 3, 4, 5])
+def test_mlp_positions_take_any_number_of_axes(arity: int) -> None:
+    axes = tuple(Axis(f"a{i}", "continuous") for i in range(arity))
+    pos = build_positional("mlp", 16, axes)
+    assert pos(torch.randn(2, 7, arity)).shape == (2, 7, 16)
+    with pytest.raises(ValueError, match="axes"):
+        pos(torch.randn(2, 7, arity + 1))
 
 
 def test_gather_tokens() -> None:
@@ -170,7 +186,9 @@ def test_encoder_subset_depends_only_on_kept_tokens() -> None:
 
 def make_predictor(depth: int = 1) -> MaskTokenPredictor:
     torch.manual_seed(0)
-    return MaskTokenPredictor(enc_dim=32, dim=16, depth=depth, heads=2, axis_sizes=(4, 4)).eval()
+    return MaskTokenPredictor(
+        enc_dim=32, dim=16, depth=depth, heads=2, axes=grid_axes(("r", "c"), (4, 4))
+    ).eval()
 
 
 def test_predictor_output_shape() -> None:

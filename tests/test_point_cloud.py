@@ -21,6 +21,7 @@ from omnijepa.modalities.point_cloud import (
     unpack_patches,
 )
 from omnijepa.nn.positional import POSITIONAL_ENCODINGS, build_positional
+from omnijepa.nn.tokens import Axis
 
 
 def _cloud(b: int, p: int, seed: int = 0) -> torch.Tensor:
@@ -179,29 +180,31 @@ def test_tokenizer_shapes_and_coords() -> None:
     centres, patches = group_patches(_cloud(2, 128, seed=7), 8, 16)
     x = pack_patches(centres, patches).requires_grad_(True)
     tok = PointPatchTokenizer(dim=32, group_size=16, hidden=(16, 32, 64))
-    assert tok.dim == 32 and tok.axis_sizes == ()
+    assert tok.dim == 32 and [a.kind for a in tok.axes] == ["continuous"] * 3
+    assert not tok.shared_coords
     out = tok(x)
     assert out.shape == (2, 8, 32)
     out.sum().backward()
     assert x.grad is not None and all(p.grad is not None for p in tok.parameters())
-    assert torch.equal(tok.coords_from(x), centres)
+    assert torch.equal(tok.coords(x), centres)
     # a sample's tokens do not depend on the other samples (no BatchNorm)
     assert torch.allclose(tok(x[:1]), out[:1], atol=1e-6)
-    with pytest.raises(TypeError, match="coords_from"):
-        tok.coords((8, 17, 3))
+    with pytest.raises(ValueError, match="17"):
+        tok.coords(torch.zeros(2, 8, 5, 3))
     with pytest.raises(ValueError, match="17"):
         tok(torch.zeros(2, 8, 5, 3))
 
 
 def test_positional_mlp() -> None:
     assert "mlp" in POSITIONAL_ENCODINGS
-    pos = build_positional("mlp", 24, ())
+    xyz = tuple(Axis(n, "continuous") for n in "xyz")
+    pos = build_positional("mlp", 24, xyz)
     per_sample = pos(torch.randn(2, 10, 3))
     shared = pos(torch.randn(10, 3))
     assert per_sample.shape == (2, 10, 24) and shared.shape == (10, 24)
     c = torch.randn(10, 3)
     assert torch.allclose(pos(c.expand(2, -1, -1))[1], pos(c))
-    pos2 = POSITIONAL_ENCODINGS.get("mlp")(16, (), axes=2, hidden=8)
+    pos2 = POSITIONAL_ENCODINGS.get("mlp")(16, xyz[:2], hidden=8)
     assert pos2(torch.randn(4, 2)).shape == (4, 16)
     with pytest.raises(ValueError, match="axes"):
         pos2(torch.randn(4, 3))

@@ -15,13 +15,16 @@ from omnijepa.masks import build_mask_sampler
 from omnijepa.modalities.point_collate import PointAugmentConfig, PointCloudCollate
 from omnijepa.nn.positional import build_positional
 from omnijepa.nn.predictors import PREDICTORS
+from omnijepa.nn.tokens import Axis
 from omnijepa.recipes import RECIPES
 
+XYZ = tuple(Axis(n, "continuous") for n in "xyz")
 
-@pytest.mark.parametrize("kind", ["ijepa", "context_aware"])
+
+@pytest.mark.parametrize("kind", ["mask_tokens", "context_aware"])
 def test_predictors_take_per_sample_coords(kind: str) -> None:
     torch.manual_seed(0)
-    pred = PREDICTORS.get(kind)(32, 16, 2, 2, 2.0, "mlp", ())
+    pred = PREDICTORS.get(kind)(32, 16, 2, 2, 2.0, "mlp", XYZ)
     b, n = 3, 10
     coords = torch.randn(b, n, 3)
     context = torch.tensor([[0, 1, 2, 3]] * b)
@@ -39,7 +42,7 @@ def test_context_aware_decoder_refeeds_encoder_context() -> None:
     """Every layer sees the encoder's context: with the context slots' own updates
     discarded, a one-layer and a two-layer decoder differ only through the queries."""
     torch.manual_seed(0)
-    dec = PREDICTORS.get("context_aware")(16, 16, 2, 2, 2.0, "mlp", ())
+    dec = PREDICTORS.get("context_aware")(16, 16, 2, 2, 2.0, "mlp", XYZ)
     calls = []
     for block in dec.stack.blocks:
         block.register_forward_pre_hook(lambda m, args: calls.append(args[0].detach().clone()))
@@ -52,7 +55,7 @@ def test_context_aware_decoder_refeeds_encoder_context() -> None:
 
 
 def test_positional_mlp_registered() -> None:
-    pos = build_positional("mlp", 8, ())
+    pos = build_positional("mlp", 8, XYZ)
     assert pos(torch.randn(2, 5, 3)).shape == (2, 5, 8)
 
 

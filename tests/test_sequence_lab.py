@@ -173,7 +173,7 @@ def test_sequence_backbones_serve_as_jepa_encoders(name: str, options: dict) -> 
     tok = TabularTokenizer(f, [], [], dim)
     backbone = build_sequence_backbone(name, dim=dim, depth=2, heads=2, causal=False, **options)
     encoder = TokenEncoder(tok, 0, 2, pos="none", backbone=backbone)
-    predictor = MaskTokenPredictor(dim, 8, 1, 2, 2.0, "learned", (f,))
+    predictor = MaskTokenPredictor(dim, 8, 1, 2, 2.0, "learned", tok.axes)
     objective = LatentPrediction(encoder, predictor, "l2")
     masks = FeatureSubsetMaskSampler((f,), FeatureSubsetConfig()).sample(4, batch_generator(0, 0))
     batch = {"x": torch.randn(4, f), "context": masks.context, "targets": masks.targets}

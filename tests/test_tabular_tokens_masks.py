@@ -33,13 +33,13 @@ def test_tokenizer_shapes_and_coords() -> None:
     x = torch.tensor([[0.5, 2.0, -1.0, 4.0, 0.0], [1.0, 0.0, 0.0, 0.0, 3.0]])
     out = tok(x)
     assert out.shape == (2, 5, 8) and tok.dim == 8 and tok.axis_sizes == (5,)
-    c = tok.coords((5,))
+    c = tok.coords(x)
     assert c.shape == (5, 1) and c.dtype == torch.float32
     assert torch.equal(c[:, 0], torch.arange(5.0))
     with pytest.raises(DataError):
         tok(torch.zeros(2, 4))
     with pytest.raises(DataError):
-        tok.coords((4,))
+        tok.coords(torch.zeros(2, 4))
 
 
 def test_numerical_is_per_feature_affine() -> None:

@@ -1,6 +1,7 @@
 """Frozen features: encoder outputs (optionally the last k layers concatenated), pooled over
 tokens — mean (I-JEPA's protocol), max, [max ‖ mean] (Point-JEPA / Point-MAE's SVM protocol) —
-or kept as tokens for the attentive probe."""
+or kept as tokens for the attentive probe. Padded tokens (the encoder's ``padding``) are left
+out of every pooling."""
 
 from __future__ import annotations
 
@@ -10,17 +11,34 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 
-def max_mean_pool(z: torch.Tensor) -> torch.Tensor:
+def mean_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over the real tokens of (B, N, D) -> (B, D)."""
+    if padding is None:
+        return z.mean(dim=1)
+    keep = (~padding).unsqueeze(-1).to(z.dtype)
+    return (z * keep).sum(1) / keep.sum(1).clamp_min(1.0)
+
+
+def max_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Max over the real tokens of (B, N, D) -> (B, D)."""
+    if padding is None:
+        return z.amax(dim=1)
+    return z.masked_fill(padding.unsqueeze(-1), float("-inf")).amax(dim=1)
+
+
+def max_mean_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
     """``[max over tokens ‖ mean over tokens]`` of (B, N, D) tokens -> (B, 2D)."""
-    return torch.cat([z.amax(dim=1), z.mean(dim=1)], dim=-1)
+    return torch.cat([max_pool(z, padding), mean_pool(z, padding)], dim=-1)
 
 
-POOLS = {
-    "mean": lambda z: z.mean(dim=1),
-    "max": lambda z: z.amax(dim=1),
-    "max_mean": max_mean_pool,
-    "tokens": lambda z: z,  # no pooling (attentive probe)
-}
+def keep_tokens(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """No pooling (for the attentive probe, which does not take padded batches yet)."""
+    if padding is not None and bool(padding.any()):
+        raise ValueError("eval.pool=tokens (attentive probe) does not take padded batches")
+    return z
+
+
+POOLS = {"mean": mean_pool, "max": max_pool, "max_mean": max_mean_pool, "tokens": keep_tokens}
 
 
 @torch.no_grad()
@@ -39,8 +57,10 @@ def pooled_features(
     encoder.eval()
     feats, labels = [], []
     kwargs = {"layers": layers} if layers > 1 else {}
+    padding = getattr(encoder, "padding", lambda x: None)
     for x, y in DataLoader(dataset, batch_size=batch_size, shuffle=False):
-        feats.append(reduce(encoder(x.to(device), **kwargs)).float().cpu())
+        x = x.to(device)
+        feats.append(reduce(encoder(x, **kwargs), padding(x)).float().cpu())
         labels.append(torch.as_tensor(y))
     encoder.train(was_training)
     return torch.cat(feats).numpy(), torch.cat(labels).numpy()

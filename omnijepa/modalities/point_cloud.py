@@ -4,7 +4,7 @@ Pipeline (Point-BERT / Point-MAE / Point-JEPA): ``farthest_point_sample`` picks 
 centres, ``knn_indices`` groups each centre with its ``k`` nearest points (the centre itself
 first), the groups are centre-subtracted, and :class:`PointPatchTokenizer` embeds each group
 with a shared mini-PointNet. A token's coordinate is its patch centre ``(x, y, z)``, so
-coordinates differ per sample (``coords_from``), unlike image patches.
+coordinates differ per sample (``shared_coords = False``), unlike image patches.
 
 A batch travels as one packed tensor ``x`` of shape ``(B, G, k + 1, 3)``: ``x[:, :, 0]`` is
 the patch centre and ``x[:, :, 1:]`` the ``k`` centre-subtracted neighbours (``pack_patches`` /
@@ -23,6 +23,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from omnijepa.nn.tokens import TOKENIZERS, Axis, Tokenizer
 from omnijepa.registry import Registry
 
 __all__ = [
@@ -268,13 +269,14 @@ def _point_mlp(widths: tuple[int, ...]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class PointPatchTokenizer(nn.Module):
+@TOKENIZERS.register("point_patch")
+class PointPatchTokenizer(Tokenizer):
     """Mini-PointNet patch embedding (Point-MAE's ``Encoder``): (B, G, k+1, 3) -> (B, G, dim).
 
     Per point: 3 -> h0 -> h1, max-pool over the patch, concatenate the pooled feature to every
     point (2 h1), then 2 h1 -> h2 -> dim and max-pool again; ``hidden = (h0, h1, h2)``. Only the
     centre-subtracted neighbours are embedded; the centre is the token's coordinate
-    (``coords_from``), encoded by the positional module. LayerNorm replaces the reference
+    (``coords``, per sample), encoded by the positional module. LayerNorm replaces the reference
     BatchNorm so tokens never depend on the other samples in the batch (matters for EMA
     targets and batch size 1).
     """
@@ -287,7 +289,8 @@ class PointPatchTokenizer(nn.Module):
             raise ValueError(f"hidden must be three widths (h0, h1, h2), got {hidden!r}")
         h0, h1, h2 = hidden
         self.dim, self.group_size = dim, group_size
-        self.axis_sizes: tuple[int, ...] = ()
+        self.axes = (Axis("x", "continuous"), Axis("y", "continuous"), Axis("z", "continuous"))
+        self.shared_coords = False
         self.first = _point_mlp((3, h0, h1))
         self.second = _point_mlp((2 * h1, h2, dim))
 
@@ -304,14 +307,7 @@ class PointPatchTokenizer(nn.Module):
         pooled = feat.amax(dim=2, keepdim=True).expand_as(feat)
         return self.second(torch.cat([pooled, feat], dim=-1)).amax(dim=2)
 
-    def coords_from(self, x: torch.Tensor) -> torch.Tensor:
+    def coords(self, x: torch.Tensor) -> torch.Tensor:
         """Per-sample token coordinates: the patch centres (B, G, 3)."""
         self._check(x)
         return x[:, :, 0]
-
-    def coords(self, sample_shape: tuple[int, ...] | torch.Size) -> torch.Tensor:
-        """Not available: point-cloud tokens have per-sample coordinates (use ``coords_from``)."""
-        raise TypeError(
-            "point-cloud patch coordinates are per sample (the patch centres); "
-            "call coords_from(x) on the packed batch instead of coords(sample_shape)"
-        )

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from omnijepa.errors import ConfigError, DataError
+from omnijepa.nn.tokens import TOKENIZERS, Tokenizer, grid_axes
 
 __all__ = ["RegularizationTokens", "TabularTokenizer"]
 
@@ -36,7 +37,8 @@ def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-class TabularTokenizer(nn.Module):
+@TOKENIZERS.register("tabular")
+class TabularTokenizer(Tokenizer):
     """Embeds a float ``(B, F)`` table as ``(B, F, dim)`` tokens, one per column.
 
     ``categorical`` lists the column indices holding integer codes (stored as floats) and
@@ -72,7 +74,8 @@ class TabularTokenizer(nn.Module):
                 f"TabularTokenizer.cardinalities must be ints >= 1, got {cardinalities!r}"
             )
         self.num_features, self.dim = num_features, dim
-        self.axis_sizes = (num_features,)
+        self.axes = grid_axes(("column",), (num_features,))
+        self._coords: dict[torch.device, torch.Tensor] = {}
         order = sorted(range(len(categorical)), key=lambda i: categorical[i])
         self.categorical = [categorical[i] for i in order]
         self.cardinalities = [cardinalities[i] for i in order]
@@ -94,10 +97,13 @@ class TabularTokenizer(nn.Module):
         for p in (self.weight, self.bias, self.missing, self.embedding):
             _uniform_(p, dim)
 
-    def coords(self, sample_shape: tuple[int, ...] | torch.Size) -> torch.Tensor:
-        """(F, 1) float column index of every token."""
-        self._check_shape(tuple(sample_shape))
-        return torch.arange(self.num_features, dtype=torch.float32)[:, None]
+    def coords(self, x: torch.Tensor) -> torch.Tensor:
+        """(F, 1) float column index of every token (one tensor per device)."""
+        self._check_shape(tuple(x.shape[1:]))
+        if x.device not in self._coords:
+            cols = torch.arange(self.num_features, dtype=torch.float32)[:, None]
+            self._coords[x.device] = cols.to(x.device)
+        return self._coords[x.device]
 
     def _check_shape(self, sample_shape: tuple[int, ...]) -> None:
         if len(sample_shape) != 1 or sample_shape[0] != self.num_features:

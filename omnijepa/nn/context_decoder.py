@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from omnijepa.nn.predictor import MaskTokenPredictor
+from omnijepa.nn.transformer import key_padding_mask
 
 
 class ContextAwareDecoder(MaskTokenPredictor):
@@ -24,12 +25,15 @@ class ContextAwareDecoder(MaskTokenPredictor):
         coords: torch.Tensor,
         context: torch.Tensor,
         targets: torch.Tensor,
+        ctx_padding: torch.Tensor | None = None,
+        tgt_padding: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """z_ctx (B, Nc, E), coords (N, A) or (B, N, A), context (B, Nc), targets (B, M, Nt)
-        -> (B, M, Nt, E)."""
+        -> (B, M, Nt, E); padded tokens (True in the paddings) are masked as keys."""
         ctx, q = self.sequences(z_ctx, coords, context, targets)
         b, m, nt = targets.shape
         nc = ctx.shape[1]
+        mask = key_padding_mask(self.sequence_padding(ctx_padding, tgt_padding, targets))
         for block in self.stack.blocks:
-            q = block(torch.cat([ctx, q], dim=1))[:, nc:]
+            q = block(torch.cat([ctx, q], dim=1), mask)[:, nc:]
         return self.out_proj(self.stack.norm(q)).view(b, m, nt, -1)

@@ -1,12 +1,17 @@
-"""Token encoder: tokenizer -> + positional encoding of coordinates -> (keep subset) -> blocks."""
+"""Token encoder: tokenizer -> + positional encoding of coordinates -> (keep subset) -> blocks.
+
+Padding (``tokenizer.padding(x)``, True at padded tokens) travels with the kept tokens and
+becomes the attention key mask, so a padded batch gives each sample the outputs it gets alone.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from omnijepa.nn.positional import build_positional, gather_tokens
-from omnijepa.nn.transformer import TransformerStack
+from omnijepa.nn.positional import CachedPositions, build_positional, gather_tokens
+from omnijepa.nn.tokens import Tokenizer
+from omnijepa.nn.transformer import TransformerStack, key_padding_mask
 
 
 class TokenEncoder(nn.Module):
@@ -21,7 +26,7 @@ class TokenEncoder(nn.Module):
 
     def __init__(
         self,
-        tokenizer: nn.Module,
+        tokenizer: Tokenizer,
         depth: int,
         heads: int,
         mlp_ratio: float = 4.0,
@@ -30,12 +35,15 @@ class TokenEncoder(nn.Module):
         backbone: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        if not isinstance(tokenizer, Tokenizer):
+            raise TypeError(f"{type(tokenizer).__name__} does not implement nn.tokens.Tokenizer")
         if backbone is not None and prefix is not None:
             raise ValueError("a prefix module cannot be combined with a sequence backbone")
         self.tokenizer = tokenizer
         self.prefix = prefix
         self.dim = tokenizer.dim
-        self.pos = build_positional(pos, self.dim, tuple(getattr(tokenizer, "axis_sizes", ())))
+        self.pos = build_positional(pos, self.dim, tokenizer.axes)
+        self.positions = CachedPositions(self.pos)
         self.sequence_backbone = backbone is not None
         self.stack = (
             backbone
@@ -45,28 +53,37 @@ class TokenEncoder(nn.Module):
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """Token coordinates of input ``x``: (N, A) shared by the batch, or (B, N, A) when the
-        tokenizer has per-sample coordinates (``coords_from``, e.g. point-cloud patch centres).
-        """
-        if hasattr(self.tokenizer, "coords_from"):
-            return self.tokenizer.coords_from(x)
-        return self.tokenizer.coords(x.shape[1:]).to(x.device)
+        tokenizer's coordinates come from the data (e.g. point-cloud patch centres)."""
+        return self.tokenizer.coords(x)
+
+    def padding(self, x: torch.Tensor) -> torch.Tensor | None:
+        """(B, N) bool, True at padded tokens of ``x``; None when the batch has no padding."""
+        return self.tokenizer.padding(x)
 
     def forward(
         self, x: torch.Tensor, keep: torch.Tensor | None = None, layers: int = 1
     ) -> torch.Tensor:
         """``(B, N or K, D)`` outputs; ``layers=k`` concatenates the last k blocks' outputs
-        (``(…, k·D)``, for frozen-feature probes; transformer stacks only)."""
+        (``(…, k·D)``, for frozen-feature probes; transformer stacks only). Outputs at padded
+        tokens are defined but meaningless: pool and score with ``padding``."""
         if layers > 1 and self.sequence_backbone:
             raise ValueError("features from several layers need the transformer stack")
         tokens = self.tokenizer(x)
         coords = self.coords(x).to(tokens.device)
-        tokens = tokens + self.pos(coords).to(tokens.dtype)
+        tokens = tokens + self.positions(coords).to(tokens.dtype)
+        pad = self.padding(x)
         if keep is not None:
             tokens = gather_tokens(tokens, keep)
+            pad = None if pad is None else torch.gather(pad, 1, keep)
         if self.sequence_backbone:  # positions = the kept tokens' flat (raster) indices
+            if pad is not None:
+                raise ValueError("sequence backbones do not take padded (variable-length) batches")
             n = tokens.shape[1]
             positions = keep if keep is not None else torch.arange(n, device=tokens.device)
             return self.stack(tokens, positions)
         if self.prefix is None:
-            return self.stack(tokens, layers=layers)
-        return self.prefix.strip(self.stack(self.prefix.prepend(tokens), layers=layers))
+            return self.stack(tokens, key_padding_mask(pad), layers=layers)
+        if pad is not None:  # prefix tokens are never padding
+            pad = torch.cat([pad.new_zeros(pad.shape[0], self.prefix.n), pad], dim=1)
+        tokens = self.prefix.prepend(tokens)
+        return self.prefix.strip(self.stack(tokens, key_padding_mask(pad), layers=layers))

@@ -1,7 +1,12 @@
 """Positional encodings computed from token coordinates (any number of axes).
 
 Coordinates are ``(N, A)`` (shared by the batch) or ``(B, N, A)``; an encoding maps them to
-``(…, N, D)``. Fixed N-d sin-cos (I-JEPA's 2-D sincos generalised) or learned per-axis tables.
+``(…, N, D)``. Each encoding is built from the tokenizer's declared axes (``nn.tokens.Axis``):
+fixed N-d sin-cos (I-JEPA's 2-D sincos generalised), learned per-axis tables (grid axes only;
+a coordinate outside its table raises instead of being clamped), an MLP of any arity
+(Point-MAE / Point-JEPA centres; (x, y, z, t) for EEG), or none.
+``CachedPositions`` keeps a parameter-free encoding of batch-shared coordinates, so a
+fixed table is not recomputed every forward.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import math
 import torch
 from torch import nn
 
+from omnijepa.errors import ConfigError
+from omnijepa.nn.tokens import Axis
 from omnijepa.registry import Registry
 
 POSITIONAL_ENCODINGS: Registry[type[nn.Module]] = Registry("positional encoding")
@@ -43,9 +50,11 @@ def sincos_embedding(coords: torch.Tensor, dim: int, temperature: float = 10000.
 class SinCosPositional(nn.Module):
     """Fixed sin-cos encoding of (float) coordinates; no parameters."""
 
-    def __init__(self, dim: int, axis_sizes: tuple[int, ...] = ()) -> None:
+    def __init__(self, dim: int, axes: tuple[Axis, ...] = ()) -> None:
         super().__init__()
         self.dim = dim
+        if axes and dim // (2 * len(axes)) == 0:
+            raise ConfigError(f"sincos positions: width {dim} is too small for {len(axes)} axes")
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
         return sincos_embedding(coords, self.dim)
@@ -55,7 +64,7 @@ class SinCosPositional(nn.Module):
 class NoPositional(nn.Module):
     """No additive encoding (for backbones with their own positional scheme, or NoPE)."""
 
-    def __init__(self, dim: int, axis_sizes: tuple[int, ...] = ()) -> None:
+    def __init__(self, dim: int, axes: tuple[Axis, ...] = ()) -> None:
         super().__init__()
         self.dim = dim
 
@@ -65,23 +74,40 @@ class NoPositional(nn.Module):
 
 @POSITIONAL_ENCODINGS.register("learned")
 class LearnedAxisPositional(nn.Module):
-    """Learned table per axis, summed; coordinates must be integers in ``[0, axis_size)``."""
+    """Learned table per axis, summed; coordinates must be integers in ``[0, axis size)``.
 
-    def __init__(self, dim: int, axis_sizes: tuple[int, ...] = ()) -> None:
+    Only grid axes have a table size; a coordinate outside its table is an error (checked
+    without a host sync, so it raises on the CPU at once and on CUDA at the next sync)."""
+
+    def __init__(self, dim: int, axes: tuple[Axis, ...] = ()) -> None:
         super().__init__()
-        if not axis_sizes:
-            raise ValueError("learned positional encoding needs the size of each coordinate axis")
-        self.tables = nn.ParameterList(
-            [nn.Parameter(torch.zeros(size, dim)) for size in axis_sizes]
-        )
+        if not axes:
+            raise ConfigError("learned positions need the tokenizer's coordinate axes")
+        bad = [a.name for a in axes if a.kind != "grid"]
+        if bad:
+            raise ConfigError(
+                f"learned positions need grid axes with a size; {bad} are not (use pos=sincos "
+                "or pos=mlp for continuous coordinates)"
+            )
+        self.names = tuple(a.name for a in axes)
+        self.tables = nn.ParameterList([nn.Parameter(torch.zeros(a.size, dim)) for a in axes])
         for table in self.tables:
             nn.init.trunc_normal_(table, std=0.02)
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        if coords.shape[-1] != len(self.tables):
+            raise ValueError(f"expected {len(self.tables)} coordinate axes, got {coords.shape}")
         idx = coords.round().long()
         out = 0
         for a, table in enumerate(self.tables):
-            out = out + table[idx[..., a].clamp(0, table.shape[0] - 1)]
+            col = idx[..., a]
+            inside = ((col >= 0) & (col < table.shape[0])).all()
+            torch._assert_async(
+                inside,
+                f"learned positions: a {self.names[a]!r} coordinate lies outside [0, "
+                f"{table.shape[0]}) (the table size set at construction)",
+            )
+            out = out + table[col.clamp(0, table.shape[0] - 1)]
         return out
 
 
@@ -92,12 +118,12 @@ class PositionalMLP(nn.Module):
     For coordinates that are neither on a grid nor shared by the batch, e.g. patch centres.
     """
 
-    def __init__(
-        self, dim: int, axis_sizes: tuple[int, ...] = (), axes: int = 3, hidden: int = 128
-    ) -> None:
+    def __init__(self, dim: int, axes: tuple[Axis, ...] = (), hidden: int = 128) -> None:
         super().__init__()
-        self.dim, self.axes = dim, axes
-        self.net = nn.Sequential(nn.Linear(axes, hidden), nn.GELU(), nn.Linear(hidden, dim))
+        if not axes:
+            raise ConfigError("pos=mlp needs the tokenizer's coordinate axes")
+        self.dim, self.axes = dim, len(axes)
+        self.net = nn.Sequential(nn.Linear(self.axes, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
         if coords.shape[-1] != self.axes:
@@ -105,9 +131,33 @@ class PositionalMLP(nn.Module):
         return self.net(coords.to(self.net[0].weight.dtype))
 
 
-def build_positional(name: str, dim: int, axis_sizes: tuple[int, ...]) -> nn.Module:
-    """Create a registered positional encoding by name."""
-    return POSITIONAL_ENCODINGS.get(name)(dim, axis_sizes)
+def build_positional(name: str, dim: int, axes: tuple[Axis, ...]) -> nn.Module:
+    """Create the positional encoding registered as ``name`` for coordinates on ``axes``."""
+    return POSITIONAL_ENCODINGS.get(name)(dim, tuple(axes))
+
+
+class CachedPositions:
+    """Calls a positional encoding; remembers its output for batch-shared ``(N, A)`` coords.
+
+    Only parameter-free encodings are cached (a learned table changes every step). The cache
+    holds the coordinate tensor itself and is hit only when the *same* tensor comes back
+    (tokenizers with shared coordinates return one cached tensor per sample shape and device),
+    so a stale entry is never returned for other coordinates. A plain object, not a module:
+    the wrapped encoding keeps its place (and its keys) in the owner's state dict.
+    """
+
+    def __init__(self, pos: nn.Module) -> None:
+        self.pos = pos
+        self.fixed = not any(True for _ in pos.parameters())
+        self._key: torch.Tensor | None = None
+        self._value: torch.Tensor | None = None
+
+    def __call__(self, coords: torch.Tensor) -> torch.Tensor:
+        if not self.fixed or coords.dim() != 2:
+            return self.pos(coords)
+        if self._key is not coords:
+            self._key, self._value = coords, self.pos(coords)
+        return self._value
 
 
 def batch_positions(

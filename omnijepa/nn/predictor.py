@@ -5,8 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from omnijepa.nn.positional import batch_positions, build_positional, gather_tokens
-from omnijepa.nn.transformer import TransformerStack
+from omnijepa.nn.positional import (
+    CachedPositions,
+    batch_positions,
+    build_positional,
+    gather_tokens,
+)
+from omnijepa.nn.tokens import Axis
+from omnijepa.nn.transformer import TransformerStack, key_padding_mask
 
 
 class MaskTokenPredictor(nn.Module):
@@ -15,6 +21,9 @@ class MaskTokenPredictor(nn.Module):
     predictions at the mask tokens back out at encoder width.
 
     Each of the M target blocks is predicted in its own sequence (batch B*M), as in I-JEPA.
+    ``axes`` are the tokenizer's coordinate axes (the positional encoding is built from them).
+    Padded context or target tokens (``ctx_padding`` (B, Nc), ``tgt_padding`` (B, M, Nt),
+    True = pad) are masked out as attention keys, so they change no real prediction.
     """
 
     def __init__(
@@ -25,13 +34,14 @@ class MaskTokenPredictor(nn.Module):
         heads: int,
         mlp_ratio: float = 4.0,
         pos: str = "sincos",
-        axis_sizes: tuple[int, ...] = (),
+        axes: tuple[Axis, ...] = (),
     ) -> None:
         super().__init__()
         self.in_proj = nn.Linear(enc_dim, dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, dim))
         nn.init.trunc_normal_(self.mask_token, std=0.02)
-        self.pos = build_positional(pos, dim, axis_sizes)
+        self.pos = build_positional(pos, dim, axes)
+        self.positions = CachedPositions(self.pos)
         self.stack = TransformerStack(dim, depth, heads, mlp_ratio)
         self.out_proj = nn.Linear(dim, enc_dim)
         nn.init.trunc_normal_(self.in_proj.weight, std=0.02)
@@ -45,13 +55,31 @@ class MaskTokenPredictor(nn.Module):
         coords: torch.Tensor,
         context: torch.Tensor,
         targets: torch.Tensor,
+        ctx_padding: torch.Tensor | None = None,
+        tgt_padding: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """z_ctx (B, Nc, E), coords (N, A) or (B, N, A), context (B, Nc), targets (B, M, Nt)
         -> (B, M, Nt, E)."""
         ctx, queries = self.sequences(z_ctx, coords, context, targets)
         b, m, nt = targets.shape
-        out = self.stack(torch.cat([ctx, queries], dim=1))[:, -nt:]
+        mask = key_padding_mask(self.sequence_padding(ctx_padding, tgt_padding, targets))
+        out = self.stack(torch.cat([ctx, queries], dim=1), mask)[:, -nt:]
         return self.out_proj(out).view(b, m, nt, -1)
+
+    @staticmethod
+    def sequence_padding(
+        ctx_padding: torch.Tensor | None, tgt_padding: torch.Tensor | None, targets: torch.Tensor
+    ) -> torch.Tensor | None:
+        """(B*M, Nc + Nt) padding of the per-block ``[context, queries]`` sequences, or None."""
+        if ctx_padding is None and tgt_padding is None:
+            return None
+        b, m, nt = targets.shape
+        if tgt_padding is None:
+            tgt_padding = torch.zeros(b, m, nt, dtype=torch.bool, device=targets.device)
+        if ctx_padding is None:
+            ctx_padding = torch.zeros(b, 0, dtype=torch.bool, device=targets.device)
+        ctx = ctx_padding.repeat_interleave(m, dim=0)
+        return torch.cat([ctx, tgt_padding.reshape(b * m, nt)], dim=1)
 
     def sequences(
         self,
@@ -63,7 +91,7 @@ class MaskTokenPredictor(nn.Module):
         """Projected context + positions (B*M, Nc, dim) and mask-token queries (B*M, Nt, dim),
         one sequence per target block."""
         b, m, nt = targets.shape
-        pos = batch_positions(self.pos, coords, b, z_ctx)
+        pos = batch_positions(self.positions, coords, b, z_ctx)
         ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
         tgt = self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))
         ctx = ctx.repeat_interleave(m, dim=0)  # (B*M, Nc, dim)

@@ -1,7 +1,9 @@
-"""Predictors by name, so a recipe can switch the I-JEPA predictor for 3D-JEPA's decoder.
+"""Predictors by name: ``mask_tokens`` (context and queries updated together, I-JEPA style)
+or ``context_aware`` (the encoder context re-fed at every layer, 3D-JEPA style).
 
-Every entry is built as ``cls(enc_dim, dim, depth, heads, mlp_ratio, pos, axis_sizes)`` and
-called as ``predictor(z_ctx, coords, context, targets) -> (B, M, Nt, enc_dim)``.
+Every entry is built as ``cls(enc_dim, dim, depth, heads, mlp_ratio, pos, axes)`` and called
+as ``predictor(z_ctx, coords, context, targets, ctx_padding=None, tgt_padding=None)``
+-> ``(B, M, Nt, enc_dim)``.
 """
 
 from __future__ import annotations
@@ -13,5 +15,5 @@ from omnijepa.nn.predictor import MaskTokenPredictor
 from omnijepa.registry import Registry
 
 PREDICTORS: Registry[type[nn.Module]] = Registry("predictor")
-PREDICTORS.add("ijepa", MaskTokenPredictor)
+PREDICTORS.add("mask_tokens", MaskTokenPredictor)
 PREDICTORS.add("context_aware", ContextAwareDecoder)

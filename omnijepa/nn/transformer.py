@@ -9,6 +9,15 @@ from torch import nn
 from omnijepa.nn.positional import init_weights, rescale_residual_projections
 
 
+def key_padding_mask(padding: torch.Tensor | None) -> torch.Tensor | None:
+    """SDPA boolean mask (B, 1, 1, N), True = may attend, from ``padding`` (B, N), True = pad.
+
+    Only keys are masked: a padded query still attends to the real tokens, so its (ignored)
+    output stays finite.
+    """
+    return None if padding is None else ~padding[:, None, None, :]
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention through ``scaled_dot_product_attention``."""
 

@@ -75,12 +75,19 @@ class CollapsePenalty(nn.Module):
         self.cfg = cfg
         self.term = PENALTIES.get(cfg.kind)()
 
-    def forward(self, tokens: torch.Tensor, step: int) -> torch.Tensor:
-        """``tokens`` (..., N, D): context (B, Nc, D) or predictions (B, M, Nt, D)."""
-        if self.cfg.pool == "mean":
-            rows = tokens.mean(dim=-2).reshape(-1, tokens.shape[-1])
+    def forward(
+        self, tokens: torch.Tensor, step: int, padding: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``tokens`` (..., N, D): context (B, Nc, D) or predictions (B, M, Nt, D); tokens
+        where ``padding`` (..., N) is True are left out of the pooling."""
+        d = tokens.shape[-1]
+        if self.cfg.pool == "mean" and padding is None:
+            rows = tokens.mean(dim=-2).reshape(-1, d)
+        elif self.cfg.pool == "mean":
+            keep = (~padding).unsqueeze(-1).to(tokens.dtype)
+            rows = ((tokens * keep).sum(-2) / keep.sum(-2).clamp_min(1.0)).reshape(-1, d)
         else:
-            rows = tokens.reshape(-1, tokens.shape[-1])
+            rows = tokens.reshape(-1, d) if padding is None else tokens[~padding]
         return self.term(rows, step)
 
 

@@ -5,6 +5,11 @@ encoder's layer-normed (no affine) embeddings at the target tokens. The target e
 momentum copy of the context encoder that never receives gradients (``objectives.teacher``:
 schedule fitted to the run length, frozen / shared controls, drift diagnostics). An optional
 anti-collapse term (``objectives.collapse_penalty``) is added with its weight.
+
+Variable-length batches: the encoder's padding mask (True at padded tokens) is gathered at the
+context and target indices; padded context tokens are hidden from the predictor, padded
+targets are left out of the loss (a mean over real target tokens), so a padded batch scores
+each sample as it would be scored alone.
 """
 
 from __future__ import annotations
@@ -21,19 +26,39 @@ from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penal
 from omnijepa.objectives.teacher import TeacherConfig, TeacherSchedule, relative_drift
 from omnijepa.registry import Registry
 
+# Each loss maps (prediction, target) of shape (..., D) to a per-token loss (...,).
 LATENT_LOSSES: Registry[Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = Registry(
     "latent loss"
 )
-LATENT_LOSSES.add("smooth_l1", lambda p, t: F.smooth_l1_loss(p, t))
-LATENT_LOSSES.add("l1", lambda p, t: F.l1_loss(p, t))
-LATENT_LOSSES.add("l2", lambda p, t: F.mse_loss(p, t))
-LATENT_LOSSES.add("smooth_l1_beta2", lambda p, t: F.smooth_l1_loss(p, t, beta=2.0))  # Point-JEPA
-LATENT_LOSSES.add("cosine", lambda p, t: (1 - F.cosine_similarity(p, t, dim=-1)).mean())  # 3D-JEPA
+LATENT_LOSSES.add("smooth_l1", lambda p, t: F.smooth_l1_loss(p, t, reduction="none").mean(-1))
+LATENT_LOSSES.add("l1", lambda p, t: F.l1_loss(p, t, reduction="none").mean(-1))
+LATENT_LOSSES.add("l2", lambda p, t: F.mse_loss(p, t, reduction="none").mean(-1))
+LATENT_LOSSES.add(  # Point-JEPA
+    "smooth_l1_beta2", lambda p, t: F.smooth_l1_loss(p, t, reduction="none", beta=2.0).mean(-1)
+)
+LATENT_LOSSES.add("cosine", lambda p, t: 1 - F.cosine_similarity(p, t, dim=-1))  # 3D-JEPA
 
 
-def per_dim_std(x: torch.Tensor) -> torch.Tensor:
-    """Mean over channels of the per-channel std across all other axes (collapse monitor)."""
-    flat = x.reshape(-1, x.shape[-1]).float()
+def masked_mean(values: torch.Tensor, padding: torch.Tensor | None) -> torch.Tensor:
+    """Mean of ``values`` over the entries where ``padding`` (same shape) is False."""
+    if padding is None:
+        return values.mean()
+    keep = (~padding).to(values.dtype)
+    return (values * keep).sum() / keep.sum().clamp_min(1.0)
+
+
+def gather_padding(padding: torch.Tensor | None, idx: torch.Tensor) -> torch.Tensor | None:
+    """Padding (B, N) read at indices ``idx`` (B, ...) -> (B, ...), or None."""
+    if padding is None:
+        return None
+    b = idx.shape[0]
+    return torch.gather(padding, 1, idx.reshape(b, -1)).view(idx.shape)
+
+
+def per_dim_std(x: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over channels of the per-channel std across all other axes (collapse monitor);
+    tokens where ``padding`` is True are left out."""
+    flat = (x if padding is None else x[~padding]).reshape(-1, x.shape[-1]).float()
     return flat.std(dim=0).mean()
 
 
@@ -69,26 +94,30 @@ class LatentPrediction(nn.Module):
     def forward(self, batch: dict, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         x, context, targets = batch["x"], batch["context"], batch["targets"]
         b, m, nt = targets.shape
+        pad = self.encoder.padding(x)
+        ctx_pad, tgt_pad = gather_padding(pad, context), gather_padding(pad, targets)
         with torch.no_grad():
             h = self.target_encoder(x)
-            target_std = per_dim_std(h)
+            target_std = per_dim_std(h, pad)
             h = F.layer_norm(h.float(), (h.shape[-1],))
             h = gather_tokens(h, targets.reshape(b, m * nt)).view(b, m, nt, -1)
         z = self.encoder(x, keep=context)
         coords = self.encoder.coords(x)
-        pred = self.predictor(z, coords, context, targets)
-        loss = self.loss_fn(pred.float(), h)
-        stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach())}
+        pred = self.predictor(z, coords, context, targets, ctx_pad, tgt_pad)
+        loss = masked_mean(self.loss_fn(pred.float(), h), tgt_pad)
+        stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach(), tgt_pad)}
         if self.penalty is not None or self.position_predictor is not None:
             stats["prediction_loss"] = loss.detach()
         if self.penalty is not None:
-            on = z if self.penalty.cfg.on == "context" else pred
-            reg = self.penalty(on, step)
+            on, on_pad = (z, ctx_pad) if self.penalty.cfg.on == "context" else (pred, tgt_pad)
+            reg = self.penalty(on, step, on_pad)
             stats["anti_collapse"] = reg.detach()
             loss = loss + self.penalty_weight * reg
         if self.position_predictor is not None:
-            blind = self.position_predictor(z[:, :0], coords, context[:, :0], targets)
-            position_loss = self.loss_fn(blind.float(), h)
+            blind = self.position_predictor(
+                z[:, :0], coords, context[:, :0], targets, None, tgt_pad
+            )
+            position_loss = masked_mean(self.loss_fn(blind.float(), h), tgt_pad)
             stats["position_only_loss"] = position_loss.detach()
             loss = loss + position_loss
         return loss, stats

@@ -98,7 +98,7 @@ def build_objective(cfg: IJEPAConfig) -> LatentPrediction:
         p.heads,
         p.mlp_ratio,
         cfg.model.pos,
-        encoder.tokenizer.axis_sizes,
+        encoder.tokenizer.axes,
     )
     return LatentPrediction(
         encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe

@@ -62,9 +62,10 @@ class PointModelConfig:
 
 @dataclass
 class PointPredictorConfig:
-    """``kind``: ``ijepa`` (context updated layer by layer) or ``context_aware`` (3D-JEPA)."""
+    """``kind``: ``mask_tokens`` (I-JEPA: context updated layer by layer) or ``context_aware``
+    (3D-JEPA: the encoder context re-fed at every layer)."""
 
-    kind: str = "ijepa"
+    kind: str = "mask_tokens"
     dim: int = 48
     depth: int = 2
     heads: int = 4
@@ -131,6 +132,9 @@ class PointJEPAConfig:
     position_probe: bool = False  # diagnostic predictor that sees only the target centres
 
 
+_PREDICTOR_ALIASES = {"ijepa": "mask_tokens"}  # the name runs saved before it moved to nn/
+
+
 def build_point_encoder(model: PointModelConfig) -> TokenEncoder:
     """Mini-PointNet patch tokenizer + transformer with a positional MLP on centres."""
     tok = PointPatchTokenizer(model.dim, model.group_size, tuple(model.pointnet))
@@ -142,9 +146,10 @@ def build_point_objective(cfg: PointJEPAConfig) -> LatentPrediction:
     torch.manual_seed(cfg.seed)
     encoder = build_point_encoder(cfg.model)
     p = cfg.predictor
-    predictor = PREDICTORS.get(p.kind)(
-        cfg.model.dim, p.dim, p.depth, p.heads, p.mlp_ratio, cfg.model.pos, ()
-    )
+    predictor = PREDICTORS.get(_PREDICTOR_ALIASES.get(p.kind, p.kind))(
+        cfg.model.dim, p.dim, p.depth, p.heads, p.mlp_ratio, cfg.model.pos,
+        encoder.tokenizer.axes,
+    )  # fmt: skip
     return LatentPrediction(
         encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe
     )

@@ -26,7 +26,7 @@ class ThreeDJEPARecipe(PointJEPARecipe):
         "scale": "ShapeNet pre-training, ViT-S; other tables not read (see brief s.1)",
     }
     ablations = [
-        ("ijepa_predictor", ["predictor.kind=ijepa"]),
+        ("ijepa_predictor", ["predictor.kind=mask_tokens"]),
         ("random_masking", ["mask.sampler=random_tokens"]),
     ]
 

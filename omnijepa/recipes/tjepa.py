@@ -151,7 +151,7 @@ def build_objective(cfg: TJEPAConfig, data: TabularData) -> LatentPrediction:
     tok = TabularTokenizer(f, data.categorical, data.cardinalities, m.dim)
     reg = RegularizationTokens(m.reg_tokens, m.dim)
     encoder = TokenEncoder(tok, m.depth, m.heads, m.mlp_ratio, m.pos, prefix=reg)
-    predictor = MaskTokenPredictor(m.dim, p.dim, p.depth, p.heads, p.mlp_ratio, m.pos, (f,))
+    predictor = MaskTokenPredictor(m.dim, p.dim, p.depth, p.heads, p.mlp_ratio, m.pos, tok.axes)
     return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse)
 
 

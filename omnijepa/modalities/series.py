@@ -1,0 +1,91 @@
+"""Time-series tokenizer: non-overlapping windows of a multichannel series, one token each.
+
+A batch is ``(B, C, T)``; series shorter than ``T`` are padded at the end with NaN (see
+:func:`pad_series`), and a window whose values are all NaN is a padded token. Token ``i`` is
+window ``i`` (samples ``i*w .. i*w + w - 1`` of every channel) with coordinate ``(i,)`` on a
+``time`` axis, so positions, masks and padding work on the window index. The worked example
+of "adding a modality" (README): the tokenizer, ``data/series_shapes.py`` and
+``recipes/series_jepa.py`` are the whole of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from omnijepa.errors import DataError
+from omnijepa.nn.tokens import TOKENIZERS, Axis, Tokenizer
+
+
+def pad_series(series: Sequence[torch.Tensor], length: int | None = None) -> torch.Tensor:
+    """Stack ``(C, T_i)`` series into ``(B, C, T)``, NaN after each series' end.
+
+    ``length`` defaults to the longest series; a longer series is an error (no silent crop).
+    """
+    if not series:
+        raise DataError("pad_series got no series")
+    channels = {int(s.shape[0]) for s in series}
+    if any(s.dim() != 2 for s in series) or len(channels) != 1:
+        raise DataError(
+            f"series must all be (C, T) with one C, got {[tuple(s.shape) for s in series]}"
+        )
+    longest = max(int(s.shape[1]) for s in series)
+    t = longest if length is None else int(length)
+    if longest > t:
+        raise DataError(f"a series of length {longest} does not fit the padded length {t}")
+    out = torch.full((len(series), channels.pop(), t), float("nan"))
+    for i, s in enumerate(series):
+        out[i, :, : s.shape[1]] = s
+    return out
+
+
+@TOKENIZERS.register("series_window")
+class SeriesWindowTokenizer(Tokenizer):
+    """``(B, C, T)`` -> ``(B, T // window, dim)``: each window flattened and linearly embedded.
+
+    ``T`` must be a multiple of ``window`` (pad with NaN to the next multiple). Inside a real
+    window NaN (the tail of a series that ends mid-window) is read as 0 and the window stays a
+    real token; a window that is all NaN is padding.
+    """
+
+    def __init__(
+        self, channels: int, window: int, dim: int, max_windows: int | None = None
+    ) -> None:
+        super().__init__()
+        if window < 1 or channels < 1:
+            raise DataError(
+                f"series tokenizer needs channels >= 1 and window >= 1, got {channels}, {window}"
+            )
+        self.channels, self.window, self.dim = channels, window, dim
+        self.axes = (Axis("time", "time", max_windows),)
+        self.proj = nn.Linear(channels * window, dim)
+        self._coords: dict[tuple, torch.Tensor] = {}
+
+    def _windows(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, C * window) view of the windows of ``x``."""
+        if x.dim() != 3 or x.shape[1] != self.channels or x.shape[2] % self.window:
+            raise DataError(
+                f"series batch of shape {tuple(x.shape)} does not fit the tokenizer: expected "
+                f"(B, {self.channels}, T) with T a multiple of the window {self.window}"
+            )
+        b, c, t = x.shape
+        n = t // self.window
+        return x.reshape(b, c, n, self.window).permute(0, 2, 1, 3).reshape(b, n, c * self.window)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        windows = self._windows(x)
+        return self.proj(torch.nan_to_num(windows, nan=0.0).to(self.proj.weight.dtype))
+
+    def coords(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 1) window index, one tensor per length and device."""
+        n = self._windows(x).shape[1]
+        key = (n, x.device)
+        if key not in self._coords:
+            self._coords[key] = torch.arange(n, dtype=torch.float32, device=x.device)[:, None]
+        return self._coords[key]
+
+    def padding(self, x: torch.Tensor) -> torch.Tensor | None:
+        """(B, N) True where a window is all NaN (past the end of its series)."""
+        return torch.isnan(self._windows(x)).all(dim=-1)
