@@ -145,7 +145,8 @@ def test_registered_and_config_errors() -> None:
         build_mask_sampler("sequence_runs", (16,), num_targets=0)
     with pytest.raises(ConfigError, match="shared_start"):
         build_mask_sampler("sequence_runs", (16,), shared_start="yes")
-    with pytest.raises(ConfigError, match="1-D"):
-        build_mask_sampler("sequence_runs", (4, 4))
+    assert build_mask_sampler("sequence_runs", (4, 4)).num_tokens == 16  # any grid, raster
+    with pytest.raises(ConfigError, match="grid"):
+        build_mask_sampler("sequence_runs", (4, 0))
     with pytest.raises(ConfigError, match=">= 2"):
         build_mask_sampler("random_tokens", (1,))

@@ -12,7 +12,8 @@ import torch
 
 from omnijepa.config import load_config
 from omnijepa.masks import build_mask_sampler
-from omnijepa.modalities.point_collate import PointAugmentConfig, PointCloudCollate
+from omnijepa.masks.collator import MaskCollator
+from omnijepa.modalities.point_collate import PointAugmentConfig, PointPatchPrepare
 from omnijepa.nn.positional import build_positional
 from omnijepa.nn.predictors import PREDICTORS
 from omnijepa.nn.tokens import Axis
@@ -59,9 +60,9 @@ def test_positional_mlp_registered() -> None:
     assert pos(torch.randn(2, 5, 3)).shape == (2, 5, 8)
 
 
-def _collate(order: str, sampler: str = "sequence_runs") -> PointCloudCollate:
+def _collate(order: str, sampler: str = "sequence_runs") -> MaskCollator:
     s = build_mask_sampler(sampler, (8,))
-    return PointCloudCollate(s, 0, 8, 8, order, PointAugmentConfig())
+    return MaskCollator(s, 0, prepare=PointPatchPrepare(8, 8, order, PointAugmentConfig()))
 
 
 def test_point_collate_is_seeded_by_step_and_augments_per_sample() -> None:

@@ -13,12 +13,8 @@ from typing import Any
 from omnijepa.errors import ConfigError
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
-from omnijepa.masks.multiblock import (
-    MaskBatch,
-    MaskSampler,
-    MultiBlockConfig,
-    MultiBlockMaskSampler,
-)
+from omnijepa.masks.mask_batch import MaskBatch, MaskSampler, check_coords_available
+from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
 from omnijepa.masks.point_blocks import (
     PointBlocksConfig,
     PointBlocksMaskSampler,
@@ -45,6 +41,7 @@ __all__ = [
     "SequenceRunsConfig",
     "SequenceRunsMaskSampler",
     "batch_generator",
+    "check_coords_available",
     "build_mask_sampler",
     "get_mask_sampler",
 ]

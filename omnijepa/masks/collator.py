@@ -1,5 +1,11 @@
 """DataLoader ``collate_fn`` that stacks (input, label) samples and draws masks for the batch.
 
+The one collate path of every masked recipe: stack the samples, optionally ``prepare`` the
+batch (a modality's per-batch step, e.g. point clouds: augment, group into patches, order;
+it may return per-sample token coordinates), then draw masks with the sampler contract
+(``masks.mask_batch``): ``coords`` from ``prepare`` or the fixed ``coords`` given here, and
+``progress = batch / steps`` when ``steps`` is given (mask curricula).
+
 Masks of the k-th batch are a pure function of ``(seed, k)``: each call seeds a fresh
 ``torch.Generator`` from a hash of the pair, so training resumes reproduce the same masks and
 the global RNG is never touched.
@@ -20,15 +26,18 @@ its own calls, starting from ``next_batch``:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import get_worker_info
 
-from omnijepa.errors import DataError
-from omnijepa.masks.multiblock import MaskSampler
+from omnijepa.errors import ConfigError, DataError
+from omnijepa.masks.mask_batch import MaskSampler, check_coords_available
+
+# (stacked inputs, generator) -> (model input, token coords (B, N, A) or None)
+Prepare = Callable[[torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor | None]]
 
 __all__ = ["MaskCollator", "batch_generator"]
 
@@ -44,13 +53,34 @@ def batch_generator(seed: int, batch_index: int) -> torch.Generator:
 
 
 class MaskCollator:
-    """Collate ``[(x, y), ...]`` into ``{"x", "y", "context", "targets"}`` with seeded masks."""
+    """Collate ``[(x, y), ...]`` into ``{"x", "y", "context", "targets"}`` with seeded masks.
 
-    def __init__(self, sampler: MaskSampler, seed: int) -> None:
+    ``prepare`` runs on the stacked inputs with the batch's generator before the masks are
+    drawn (its randomness and the masks' come from one seeded stream); ``coords`` are fixed
+    token coordinates for samplers that need them when ``prepare`` gives none; ``steps`` (the
+    run length) turns the batch index into the sampler's ``progress``.
+    """
+
+    def __init__(
+        self,
+        sampler: MaskSampler,
+        seed: int,
+        *,
+        prepare: Prepare | None = None,
+        coords: torch.Tensor | None = None,
+        steps: int | None = None,
+        where: str = "this collator",
+    ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ValueError(f"seed must be an int, got {seed!r}")
+        if steps is not None and (
+            isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
+        ):
+            raise ConfigError(f"steps must be an int >= 1 or None, got {steps!r}")
+        check_coords_available(sampler, prepare is not None or coords is not None, where)
         self.sampler = sampler
         self.seed = int(seed)
+        self.prepare, self.coords, self.steps = prepare, coords, steps
         self._start = 0  # global index of this copy's first counted batch
         self._calls = 0  # batches this copy has made without an explicit index
 
@@ -87,7 +117,13 @@ class MaskCollator:
         x = torch.stack([torch.as_tensor(v) for v in xs])
         y = torch.as_tensor([v.item() if torch.is_tensor(v) else v for v in ys])  # long or float
         index = self._counted_index() if batch_index is None else int(batch_index)
-        masks = self.sampler.sample(len(samples), batch_generator(self.seed, index))
+        gen = batch_generator(self.seed, index)
+        coords = self.coords
+        if self.prepare is not None:
+            x, batch_coords = self.prepare(x, gen)
+            coords = batch_coords if batch_coords is not None else coords
+        progress = None if self.steps is None else min(1.0, index / self.steps)
+        masks = self.sampler.sample(len(samples), gen, coords=coords, progress=progress)
         return {"x": x, "y": y, "context": masks.context, "targets": masks.targets}
 
     def state_dict(self) -> dict[str, int]:

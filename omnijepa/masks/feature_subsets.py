@@ -28,7 +28,7 @@ import torch
 
 from omnijepa.errors import ConfigError
 from omnijepa.masks.config_checks import check_fraction_pair
-from omnijepa.masks.multiblock import MaskBatch
+from omnijepa.masks.mask_batch import MaskBatch
 
 __all__ = ["FeatureSubsetConfig", "FeatureSubsetMaskSampler"]
 
@@ -78,7 +78,10 @@ class FeatureSubsetMaskSampler:
     """Draws T-JEPA context/target column subsets on ``grid`` (``(F,)``, ``F >= 2``).
 
     ``context_range`` / ``target_range`` are the ``(min, max)`` column counts actually used.
+    ``coords`` and ``progress`` are accepted (the sampler contract) and unused.
     """
+
+    needs_coords = False
 
     def __init__(self, grid: tuple[int, ...], cfg: FeatureSubsetConfig | None = None) -> None:
         if isinstance(grid, int) and not isinstance(grid, bool):
@@ -113,7 +116,14 @@ class FeatureSubsetMaskSampler:
                 f"columns fit in {f} features"
             )
 
-    def sample(self, batch_size: int, generator: torch.Generator) -> MaskBatch:
+    def sample(
+        self,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        coords: torch.Tensor | None = None,
+        progress: float | None = None,
+    ) -> MaskBatch:
         """Draw masks for ``batch_size`` rows using only ``generator`` for randomness."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")

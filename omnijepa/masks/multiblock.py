@@ -67,31 +67,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 import torch
 
 from omnijepa.errors import ConfigError
+from omnijepa.masks.mask_batch import MaskBatch, MaskSampler
 
 __all__ = ["MaskBatch", "MaskSampler", "MultiBlockConfig", "MultiBlockMaskSampler"]
-
-
-@dataclass
-class MaskBatch:
-    """Flat grid indices for a batch: ``context`` (B, Nc) and ``targets`` (B, M, Nt), int64.
-
-    Indices are sorted ascending within each row; lengths are equal across the batch.
-    """
-
-    context: torch.Tensor
-    targets: torch.Tensor
-
-
-class MaskSampler(Protocol):
-    """Anything that draws a :class:`MaskBatch` from an explicit generator."""
-
-    def sample(self, batch_size: int, generator: torch.Generator) -> MaskBatch: ...
 
 
 def _check_range(name: str, value: object, upper: float | None) -> tuple[float, float]:
@@ -190,7 +173,10 @@ class MultiBlockMaskSampler:
     A 1-D grid ``(n,)`` is handled as ``(1, n)``: blocks become contiguous runs of
     ``round(scale * n)`` tokens. ``num_fallbacks`` counts samples that needed the
     termination fallback (context = complement of targets, or stacked targets).
+    ``coords`` and ``progress`` are accepted (the sampler contract) and unused.
     """
+
+    needs_coords = False
 
     def __init__(self, grid: tuple[int, ...], cfg: MultiBlockConfig | None = None) -> None:
         self.grid = _check_grid(grid)
@@ -285,7 +271,14 @@ class MultiBlockMaskSampler:
         return starts @ self._strides
 
     # -- sampling -----------------------------------------------------------------------------
-    def sample(self, batch_size: int, generator: torch.Generator) -> MaskBatch:
+    def sample(
+        self,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        coords: torch.Tensor | None = None,
+        progress: float | None = None,
+    ) -> MaskBatch:
         """Draw masks for ``batch_size`` samples using only ``generator`` for randomness."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")

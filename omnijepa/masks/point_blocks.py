@@ -3,8 +3,10 @@
 Same :class:`MaskBatch` contract as ``multiblock``: ``context`` (B, Nc) and ``targets``
 (B, M, Nt) are int64 flat token indices, sorted within each row, equal lengths across the
 batch, context disjoint from every target and never empty. Samplers are built as
-``Cls((G,), cfg)`` and draw with ``sample(batch_size, generator, coords=None)``, where
-``coords`` (B, G, 3) are the patch centres *in token order* (only ``point_blocks`` needs them).
+``Cls(grid, cfg)`` (any grid: its ``G`` cells are read in raster order) and draw with
+``sample(batch_size, generator, *, coords=None, progress=None)``, where ``coords`` (B, G, A)
+are the token coordinates *in token order*, e.g. patch centres (only ``point_blocks`` needs
+them).
 
 * ``sequence_runs`` (Point-JEPA, Saito et al. 2025, "contiguous"): tokens are already in the
   sequencer's order (``omnijepa.modalities.point_cloud.PATCH_ORDERS``), so a target is a run
@@ -28,7 +30,7 @@ import torch
 
 from omnijepa.errors import ConfigError
 from omnijepa.masks.config_checks import check_fraction_pair
-from omnijepa.masks.multiblock import MaskBatch
+from omnijepa.masks.mask_batch import MaskBatch
 
 __all__ = [
     "PointBlocksConfig",
@@ -108,19 +110,19 @@ class RandomTokensConfig:
 
 # -- shared steps -----------------------------------------------------------------------------
 def _num_tokens(grid: object) -> int:
-    """G from a 1-D grid ``(G,)`` (or an int), G >= 2."""
+    """G = the number of cells of ``grid`` (a tuple of ints, or an int), G >= 2."""
     if isinstance(grid, int) and not isinstance(grid, bool):
         grid = (grid,)
     if (
         not isinstance(grid, (tuple, list))
-        or len(grid) != 1
-        or isinstance(grid[0], bool)
-        or not isinstance(grid[0], int)
+        or len(grid) == 0
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in grid)
     ):
-        raise ConfigError(f"point-cloud masks need a 1-D grid (G,), got {grid!r}")
-    if grid[0] < 2:
-        raise ConfigError(f"point-cloud masks need >= 2 tokens (context + target), got {grid[0]}")
-    return int(grid[0])
+        raise ConfigError(f"token masks need a grid of ints >= 1, got {grid!r}")
+    g = math.prod(grid)
+    if g < 2:
+        raise ConfigError(f"token masks need >= 2 tokens (context + target), got {g}")
+    return int(g)
 
 
 def _check_batch(batch_size: object) -> int:
@@ -182,13 +184,15 @@ def _sorted_targets(targets: torch.Tensor) -> torch.Tensor:
 
 # -- samplers ---------------------------------------------------------------------------------
 class _PatchSequenceSampler:
-    """Shared construction: a 1-D grid of G patch tokens and a config of ``config_class``."""
+    """Shared construction: G tokens (any grid, read in raster order) and a config of
+    ``config_class``."""
 
     config_class: type = object
+    needs_coords = False
 
     def __init__(self, grid: tuple[int, ...], cfg: object | None = None) -> None:
         self.num_tokens = _num_tokens(grid)
-        self.grid = (self.num_tokens,)
+        self.grid = tuple(grid) if isinstance(grid, (tuple, list)) else (self.num_tokens,)
         self.cfg = self.config_class() if cfg is None else cfg
         if not isinstance(self.cfg, self.config_class):
             name = self.config_class.__name__
@@ -206,7 +210,12 @@ class SequenceRunsMaskSampler(_PatchSequenceSampler):
     config_class = SequenceRunsConfig
 
     def sample(
-        self, batch_size: int, generator: torch.Generator, coords: torch.Tensor | None = None
+        self,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        coords: torch.Tensor | None = None,
+        progress: float | None = None,
     ) -> MaskBatch:
         """Draw masks for ``batch_size`` rows using only ``generator`` for randomness."""
         b, g, m = _check_batch(batch_size), self.num_tokens, self.cfg.num_targets
@@ -241,17 +250,26 @@ class PointBlocksMaskSampler(_PatchSequenceSampler):
     """
 
     config_class = PointBlocksConfig
+    needs_coords = True
 
     def sample(
-        self, batch_size: int, generator: torch.Generator, coords: torch.Tensor | None = None
+        self,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        coords: torch.Tensor | None = None,
+        progress: float | None = None,
     ) -> MaskBatch:
-        """Draw masks for ``batch_size`` clouds whose patch centres are ``coords`` (B, G, 3)."""
+        """Draw masks for ``batch_size`` samples whose token coordinates are ``coords``
+        ((B, G, A) per sample, e.g. patch centres in token order, or (G, A) shared)."""
         b, g, m = _check_batch(batch_size), self.num_tokens, self.cfg.num_targets
         if coords is None:
             raise ValueError(
-                "point_blocks masks need the patch centres: call sample(batch_size, generator, "
-                "coords=centres) with centres (B, G, 3) in token order"
+                "point_blocks masks need the token coordinates: call sample(batch_size, "
+                "generator, coords=...) with (B, G, A) or (G, A) coordinates in token order"
             )
+        if coords.dim() == 2:
+            coords = coords.expand(b, *coords.shape)
         if coords.dim() != 3 or tuple(coords.shape[:2]) != (b, g):
             raise ValueError(f"coords must have shape ({b}, {g}, A), got {tuple(coords.shape)}")
         c = coords.detach().to("cpu", torch.float64)
@@ -285,7 +303,12 @@ class RandomTokensMaskSampler(_PatchSequenceSampler):
     config_class = RandomTokensConfig
 
     def sample(
-        self, batch_size: int, generator: torch.Generator, coords: torch.Tensor | None = None
+        self,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        coords: torch.Tensor | None = None,
+        progress: float | None = None,
     ) -> MaskBatch:
         """Draw masks for ``batch_size`` rows using only ``generator`` for randomness."""
         b, g, m = _check_batch(batch_size), self.num_tokens, self.cfg.num_targets

@@ -1,22 +1,20 @@
-"""Collate point clouds into patch tokens, ordered, with context/target masks on the patches.
+"""The point-cloud batch step: stacked clouds become ordered, packed patch tokens.
 
-One call per batch, seeded by ``(seed, step)``: per-sample augmentation (scale, rotation about
-an axis; drawn per sample, unlike the official Point-JEPA code's per-batch draws), FPS + kNN
-grouping, patch ordering (the Point-JEPA sequencer, Morton, random, none), then the mask
-sampler on the ordered patches (given the centres, for samplers that are spatial). The packed
-input ``x`` is ``(B, G, k+1, 3)``: centre first, then the centre-subtracted neighbours.
+:class:`PointPatchPrepare` is the ``prepare`` step of the shared mask collator
+(``masks.collator.MaskCollator``): with the batch's seeded generator it applies per-sample
+augmentation (scale, rotation about an axis; drawn per sample, unlike the official Point-JEPA
+code's per-batch draws), FPS + kNN grouping and patch ordering (the Point-JEPA sequencer,
+Morton, random, none), and returns the packed input ``(B, G, k+1, 3)`` (centre first, then the
+centre-subtracted neighbours) with the centres as the token coordinates the masks may use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
 from omnijepa.errors import DataError
-from omnijepa.masks.collator import batch_generator
 from omnijepa.modalities.point_cloud import (
     PATCH_ORDERS,
     augment_points,
@@ -46,35 +44,26 @@ def group_and_order(
     return pack_patches(centres, patches), centres
 
 
-class PointCloudCollate:
-    """``(samples, step) -> {"x", "y", "context", "targets"}`` for point-cloud JEPAs."""
+class PointPatchPrepare:
+    """``(clouds (B, P, 3), generator) -> (packed patches (B, G, k+1, 3), centres (B, G, 3))``."""
 
     def __init__(
-        self,
-        sampler: Any,
-        seed: int,
-        num_groups: int,
-        group_size: int,
-        order: str,
-        augment: PointAugmentConfig,
+        self, num_groups: int, group_size: int, order: str, augment: PointAugmentConfig
     ) -> None:
         PATCH_ORDERS.get(order)  # fail early on an unknown order
-        self.sampler, self.seed = sampler, int(seed)
         self.num_groups, self.group_size, self.order = num_groups, group_size, order
         self.augment = augment
 
-    def __call__(self, samples: Sequence[tuple[Any, Any]], step: int) -> dict[str, torch.Tensor]:
-        if not samples:
-            raise DataError("point-cloud collate got an empty batch")
-        points = torch.stack([torch.as_tensor(p, dtype=torch.float32) for p, _ in samples])
-        labels = torch.as_tensor([int(y) for _, y in samples])
-        gen = batch_generator(self.seed, step)
+    def __call__(
+        self, points: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if points.dim() != 3 or points.shape[-1] != 3:
+            raise DataError(f"point clouds must batch as (B, P, 3), got {tuple(points.shape)}")
+        points = points.float()
         a = self.augment
         if a.enabled:
-            points = augment_points(points, gen, a.scale, a.rotate_axis, a.jitter)
-        x, centres = group_and_order(points, self.num_groups, self.group_size, self.order, gen)
-        masks = self.sampler.sample(len(samples), gen, coords=centres)
-        return {"x": x, "y": labels, "context": masks.context, "targets": masks.targets}
+            points = augment_points(points, generator, a.scale, a.rotate_axis, a.jitter)
+        return group_and_order(points, self.num_groups, self.group_size, self.order, generator)
 
 
 def packed_dataset(

@@ -10,6 +10,7 @@ collapse monitors (target std, prediction std) over training.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,13 @@ from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.point_probes import few_shot_accuracy, finetune_accuracy, svm_accuracy
 from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
-from omnijepa.masks import build_mask_sampler
+from omnijepa.masks import build_mask_sampler, get_mask_sampler
+from omnijepa.masks.collator import MaskCollator
 from omnijepa.masks.point_blocks import PointBlocksConfig, RandomTokensConfig, SequenceRunsConfig
 from omnijepa.modalities.point_cloud import PointPatchTokenizer
 from omnijepa.modalities.point_collate import (
     PointAugmentConfig,
-    PointCloudCollate,
+    PointPatchPrepare,
     packed_dataset,
 )
 from omnijepa.nn.encoder import TokenEncoder
@@ -156,22 +158,22 @@ def build_point_objective(cfg: PointJEPAConfig) -> LatentPrediction:
 
 
 def build_point_sampler(cfg: PointJEPAConfig) -> Any:
-    """The configured mask sampler on the (G,) patch sequence."""
-    options = getattr(cfg.mask, cfg.mask.sampler, None)
-    if options is None:
-        from omnijepa.masks import get_mask_sampler
-
-        get_mask_sampler(cfg.mask.sampler)  # unknown name: ConfigError listing valid ones
-        options = {}
-    opts = options if isinstance(options, dict) else vars(options)
-    return build_mask_sampler(cfg.mask.sampler, (cfg.model.num_groups,), **opts)
+    """The sampler ``mask.sampler`` names (any registered one) on the (G,) patch sequence,
+    with its options from the ``mask.<sampler>`` section where the config has one."""
+    name = cfg.mask.sampler
+    get_mask_sampler(name)  # unknown name: ConfigError listing the valid ones
+    options = getattr(cfg.mask, name, None)
+    opts = vars(options) if dataclasses.is_dataclass(options) else {}
+    return build_mask_sampler(name, (cfg.model.num_groups,), **opts)
 
 
-def build_point_collate(cfg: PointJEPAConfig) -> PointCloudCollate:
+def build_point_collate(cfg: PointJEPAConfig) -> MaskCollator:
+    """The shared mask collator with the point-patch step (augment, group, order)."""
     m = cfg.model
-    return PointCloudCollate(
-        build_point_sampler(cfg), cfg.seed, m.num_groups, m.group_size, cfg.mask.order,
-        cfg.augment,
+    prepare = PointPatchPrepare(m.num_groups, m.group_size, cfg.mask.order, cfg.augment)
+    return MaskCollator(
+        build_point_sampler(cfg), cfg.seed, prepare=prepare, steps=cfg.train.steps,
+        where="point-cloud batches",
     )  # fmt: skip
 
 
