@@ -25,14 +25,14 @@ def train(
 
 def resume(run_dir: str | Path) -> dict[str, Any]:
     """Continue an unfinished run directory to its configured number of steps."""
-    from omnijepa.recipes.run import train_run
+    from omnijepa.recipes.saved_runs import resume_run
 
-    return train_run(None, [], Path(run_dir), resume=True)  # type: ignore[arg-type]
+    return resume_run(Path(run_dir))
 
 
 def evaluate(run_dir: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     """Evaluate a trained run directory; also writes ``eval.json`` there."""
-    from omnijepa.recipes.run import eval_run
+    from omnijepa.recipes.saved_runs import eval_run
 
     return eval_run(Path(run_dir), list(overrides))
 

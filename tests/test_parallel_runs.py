@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from omnijepa.recipes import RECIPES
-from omnijepa.recipes.parallel_runs import repro_jobs, run_jobs, set_repro_jobs
-from omnijepa.recipes.run import seed_jobs
+from omnijepa.recipes.parallel_runs import repro_jobs, run_jobs, seed_jobs, set_repro_jobs
 
 
 def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -219,7 +219,7 @@ def test_sampler_config_errors() -> None:
     ]:
         with pytest.raises(ConfigError, match=f"FeatureSubsetConfig.{field}"):
             FeatureSubsetConfig(**kwargs)
-    with pytest.raises(ConfigError, match=">= 2 features"):
+    with pytest.raises(ConfigError, match=">= 2 tokens"):
         FeatureSubsetMaskSampler((1,), FeatureSubsetConfig())
     with pytest.raises(ConfigError, match="context_share/target_share"):
         FeatureSubsetMaskSampler((4,), FeatureSubsetConfig(disjoint_targets=True))

@@ -17,7 +17,8 @@ from omnijepa.data.tabular_data import load_tabular_data
 from omnijepa.errors import ConfigError
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.recipes import RECIPES
-from omnijepa.recipes.run import eval_run, train_run
+from omnijepa.recipes.run import train_run
+from omnijepa.recipes.saved_runs import eval_run
 from omnijepa.recipes.tjepa import TabularEvalConfig, build_objective
 from omnijepa.recipes.tjepa_repro import MIN_FEATURE_STD, smoke_checks
 from omnijepa.train.metrics_log import read_metrics

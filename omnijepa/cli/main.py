@@ -86,11 +86,13 @@ def _print_metrics(metrics: dict) -> None:
 def _cmd_train(args: argparse.Namespace) -> None:
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.run import train_run
+    from omnijepa.recipes.saved_runs import saved_recipe
 
     if args.resume is not None:
         if args.recipe is not None and "=" in args.recipe:
             args.overrides.insert(0, args.recipe)
-        res = train_run(None, args.overrides, args.resume, resume=True)  # type: ignore[arg-type]
+        recipe = saved_recipe(args.resume)
+        res = train_run(recipe, args.overrides, args.resume, resume=True)
         out = args.resume
     else:
         if args.recipe is None:
@@ -106,7 +108,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
-    from omnijepa.recipes.run import eval_run
+    from omnijepa.recipes.saved_runs import eval_run
 
     res = eval_run(args.run_dir, args.overrides)
     _print_metrics(res["metrics"])

@@ -5,9 +5,9 @@ from omnijepa.data.image_data import (
     ImageDataConfig,
     ImageSplit,
     ImageTensorDataset,
-    load_image_data,
     make_datasets,
 )
+from omnijepa.data.image_loading import load_image_data
 
 __all__ = [
     "ImageData",

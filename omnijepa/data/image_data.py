@@ -1,8 +1,9 @@
 """Image data: the config, the loaded splits, and a normalising Dataset.
 
-``load_image_data(cfg, seed)`` returns uint8 train/test tensors from a built-in source
-(``image_sources``) or a user folder (``image_folder``). All randomness (subsampling, splits,
-canvas placement) is derived from ``seed``, so a run is reproducible from its config alone.
+``data.image_loading.load_image_data(cfg, seed)`` returns uint8 train/test tensors from a
+built-in source (``image_sources``) or a user folder (``image_folder``). All randomness
+(subsampling, splits, canvas placement) is derived from ``seed``, so a run is reproducible from
+its config alone.
 """
 
 from __future__ import annotations
@@ -69,18 +70,6 @@ def check_config(cfg: ImageDataConfig) -> None:
         raise ConfigError(f"data.canvas_scale must satisfy 0 < lo <= hi <= 1, got {lo, hi}")
     if cfg.canvas_clutter < 0:
         raise ConfigError(f"data.canvas_clutter must be >= 0, got {cfg.canvas_clutter}")
-
-
-def load_image_data(cfg: ImageDataConfig, seed: int) -> ImageData:
-    """Load the images ``cfg`` describes (folder if ``cfg.path`` else built-in ``cfg.name``)."""
-    check_config(cfg)
-    if cfg.path:
-        from omnijepa.data.image_folder import load_image_folder
-
-        return load_image_folder(cfg, seed)
-    from omnijepa.data.image_sources import IMAGE_SOURCES
-
-    return IMAGE_SOURCES.get(cfg.name)(cfg, seed)
 
 
 # ---- seeded helpers shared by the sources -------------------------------------------------

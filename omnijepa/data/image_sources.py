@@ -157,27 +157,19 @@ def canvas_fashion_mnist(cfg: ImageDataConfig, seed: int) -> ImageData:
     )
 
 
+def _digits(cfg: ImageDataConfig, seed: int, canvas: bool) -> ImageData:
+    arrays = _digits_arrays(cfg.test_fraction, seed)
+    names = [str(d) for d in range(10)]
+    return _build(cfg, seed, arrays, names, "scikit-learn digits", canvas=canvas)
+
+
 @IMAGE_SOURCES.register("digits")
 def digits(cfg: ImageDataConfig, seed: int) -> ImageData:
     """scikit-learn 8x8 digits upscaled to image_size; stratified split by test_fraction."""
-    return _build(
-        cfg,
-        seed,
-        _digits_arrays(cfg.test_fraction, seed),
-        [str(d) for d in range(10)],
-        "scikit-learn digits",
-        canvas=False,
-    )
+    return _digits(cfg, seed, canvas=False)
 
 
 @IMAGE_SOURCES.register("canvas_digits")
 def canvas_digits(cfg: ImageDataConfig, seed: int) -> ImageData:
     """scikit-learn digits at random scale/position on an image_size canvas."""
-    return _build(
-        cfg,
-        seed,
-        _digits_arrays(cfg.test_fraction, seed),
-        [str(d) for d in range(10)],
-        "scikit-learn digits",
-        canvas=True,
-    )
+    return _digits(cfg, seed, canvas=True)

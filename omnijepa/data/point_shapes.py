@@ -16,20 +16,19 @@ Everything is deterministic given the generator; nothing is cached on disk.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
 
 import numpy as np
 import trimesh
 from trimesh.creation import annulus, box, capsule, cone, cylinder, icosphere, torus
 
+from omnijepa.data import part_shapes as _part_shapes  # noqa: F401  (registers the parts set)
+from omnijepa.data.shape_registry import (
+    ROTATIONS,
+    SHAPE_CLASSES,
+    SHAPE_SETS,
+)
+from omnijepa.data.shape_registry import register_shape as _register
 from omnijepa.errors import ConfigError
-from omnijepa.registry import Registry
-
-ShapeBuilder = Callable[[np.random.Generator], trimesh.Trimesh]
-
-SHAPE_CLASSES: Registry[ShapeBuilder] = Registry("shape class")
-SHAPE_SETS: Registry[tuple[str, ...]] = Registry("shape set")
-ROTATIONS: Registry[Callable[[np.random.Generator], np.ndarray]] = Registry("point rotation")
 
 # The default 10 classes (what an empty ``classes`` list means): mutually distinct shapes.
 DEFAULT_SHAPE_CLASSES = (
@@ -44,27 +43,6 @@ DEFAULT_SHAPE_CLASSES = (
     "dumbbell",
     "l_shape",
 )
-
-_Z_TO_Y = trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0])  # z axis -> y axis
-
-
-def _register(name: str) -> Callable[[ShapeBuilder], ShapeBuilder]:
-    """Register a z-up builder under ``name``, wrapped to return a y-up, centred, unit mesh."""
-
-    def add(build: ShapeBuilder) -> ShapeBuilder:
-        def built(rng: np.random.Generator) -> trimesh.Trimesh:
-            mesh = build(rng)
-            mesh.apply_transform(_Z_TO_Y)
-            mesh.apply_translation(-mesh.bounds.mean(axis=0))
-            mesh.apply_scale(1.0 / float(np.linalg.norm(mesh.vertices, axis=1).max()))
-            return mesh
-
-        built.__name__, built.__module__ = build.__name__, build.__module__
-        built.__doc__ = build.__doc__
-        SHAPE_CLASSES.add(name, built)
-        return build
-
-    return add
 
 
 def _at(mesh: trimesh.Trimesh, x: float = 0.0, y: float = 0.0, z: float = 0.0) -> trimesh.Trimesh:
@@ -203,8 +181,10 @@ def _hourglass(rng: np.random.Generator) -> trimesh.Trimesh:
     return _join(lower, upper)
 
 
-# The 16 classes above (sorted), before ``part_shapes`` adds its own.
-ALL_PRIMITIVE_SHAPE_CLASSES = tuple(SHAPE_CLASSES.names())
+# The 16 classes above (sorted), without the ones ``part_shapes`` adds.
+ALL_PRIMITIVE_SHAPE_CLASSES = tuple(
+    sorted(set(SHAPE_CLASSES.names()) - set(_part_shapes.PART_SHAPE_CLASSES))
+)
 SHAPE_SETS.add("primitives", DEFAULT_SHAPE_CLASSES)
 SHAPE_SETS.add("all_primitives", ALL_PRIMITIVE_SHAPE_CLASSES)
 
@@ -312,8 +292,3 @@ def make_shape_dataset(
             )
     labels = np.repeat(np.arange(len(names), dtype=np.int64), n_per_class)
     return points, labels, names
-
-
-# Register the part-built classes and the "parts" set (part_shapes imports this module's names,
-# all defined by now, so the cycle is safe whichever module is imported first).
-from omnijepa.data import part_shapes as _part_shapes  # noqa: E402, F401

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnijepa.data.tabular_data import RawTable
+from omnijepa.data.raw_table import RawTable
 from omnijepa.errors import DataError
 
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a"})

@@ -27,6 +27,9 @@ import pandas as pd
 import torch
 
 from omnijepa.data.image_data import derived_rng, split_indices, subsample
+from omnijepa.data.raw_table import RawTable
+from omnijepa.data.tabular_csv import read_csv_table
+from omnijepa.data.tabular_sources import TABULAR_SOURCES
 from omnijepa.errors import ConfigError, DataError
 
 TASKS = ("auto", "classification", "regression")
@@ -86,16 +89,6 @@ class TabularData:
         return len(self.feature_names)
 
 
-@dataclass
-class RawTable:
-    """A table as read, before typing: what sources and the CSV reader hand over."""
-
-    frame: pd.DataFrame  # features and target; NaN/None = missing
-    target: str | None  # the source's default target column (None: the user must name one)
-    origin: str  # readable name of where it came from (file path, package)
-    class_names: list[str] | None = None  # names of integer target codes 0..K-1 (built-ins)
-
-
 def check_config(cfg: TabularDataConfig) -> None:
     """Reject impossible settings up front, naming the key (ConfigError)."""
     if cfg.task not in TASKS:
@@ -119,12 +112,8 @@ def load_tabular_data(cfg: TabularDataConfig, seed: int) -> TabularData:
     """Load, type, split and encode the table ``cfg`` describes (CSV if ``path`` else ``name``)."""
     check_config(cfg)
     if cfg.path:
-        from omnijepa.data.tabular_csv import read_csv_table
-
         raw = read_csv_table(cfg.path)
     else:
-        from omnijepa.data.tabular_sources import TABULAR_SOURCES
-
         raw = TABULAR_SOURCES.get(cfg.name)()
     return build_tabular_data(raw, cfg, seed)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from omnijepa.data.tabular_data import RawTable
+from omnijepa.data.raw_table import RawTable
 from omnijepa.errors import DataError
 from omnijepa.registry import Registry
 

@@ -17,3 +17,18 @@ def check_fraction_pair(where: str, value: object) -> tuple[float, float]:
     if not (math.isfinite(lo) and math.isfinite(hi)) or not 0.0 < lo <= hi <= 1.0:
         raise ConfigError(f"{where} needs 0 < lo <= hi <= 1, got {value!r}")
     return lo, hi
+
+
+def check_token_grid(grid: object, what: str = "token masks") -> tuple[int, ...]:
+    """A grid as a tuple of ints >= 1 (an int n means ``(n,)``) with >= 2 cells."""
+    if isinstance(grid, int) and not isinstance(grid, bool):
+        grid = (grid,)
+    if (
+        not isinstance(grid, (tuple, list))
+        or len(grid) == 0
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in grid)
+    ):
+        raise ConfigError(f"{what} need a grid of ints >= 1, got {grid!r}")
+    if math.prod(grid) < 2:
+        raise ConfigError(f"{what} need >= 2 tokens (context + target), got {math.prod(grid)}")
+    return tuple(int(d) for d in grid)

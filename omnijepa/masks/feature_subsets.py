@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import torch
 
 from omnijepa.errors import ConfigError
-from omnijepa.masks.config_checks import check_fraction_pair
-from omnijepa.masks.mask_batch import MaskBatch
+from omnijepa.masks.config_checks import check_fraction_pair, check_token_grid
+from omnijepa.masks.mask_batch import MaskBatch, MaskRequest, SamplerBase
 
 __all__ = ["FeatureSubsetConfig", "FeatureSubsetMaskSampler"]
 
@@ -74,29 +74,16 @@ def _counts(f: int, share: tuple[float, float]) -> tuple[int, int]:
     return lo, hi
 
 
-class FeatureSubsetMaskSampler:
+class FeatureSubsetMaskSampler(SamplerBase):
     """Draws T-JEPA context/target column subsets on ``grid`` (``(F,)``, ``F >= 2``).
 
     ``context_range`` / ``target_range`` are the ``(min, max)`` column counts actually used.
     ``coords`` and ``progress`` are accepted (the sampler contract) and unused.
     """
 
-    needs_coords = False
-
     def __init__(self, grid: tuple[int, ...], cfg: FeatureSubsetConfig | None = None) -> None:
-        if isinstance(grid, int) and not isinstance(grid, bool):
-            grid = (grid,)
-        if (
-            not isinstance(grid, (tuple, list))
-            or len(grid) == 0
-            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in grid)
-        ):
-            raise ConfigError(f"grid must be a non-empty tuple of ints >= 1, got {grid!r}")
-        self.grid = tuple(grid)
-        self.num_features = math.prod(self.grid)
-        f = self.num_features
-        if f < 2:
-            raise ConfigError(f"feature subsets need >= 2 features (context + target), got {f}")
+        self.grid = check_token_grid(grid, "feature subsets")
+        self.num_features = f = math.prod(self.grid)
         self.cfg = FeatureSubsetConfig() if cfg is None else cfg
         if not isinstance(self.cfg, FeatureSubsetConfig):
             raise ConfigError(f"cfg must be a FeatureSubsetConfig, got {type(self.cfg).__name__}")
@@ -116,17 +103,9 @@ class FeatureSubsetMaskSampler:
                 f"columns fit in {f} features"
             )
 
-    def sample(
-        self,
-        batch_size: int,
-        generator: torch.Generator,
-        *,
-        coords: torch.Tensor | None = None,
-        progress: float | None = None,
-    ) -> MaskBatch:
-        """Draw masks for ``batch_size`` rows using only ``generator`` for randomness."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    def draw(self, request: MaskRequest) -> MaskBatch:
+        """Column subsets for ``batch_size`` rows (``coords``/``progress`` unused)."""
+        batch_size, generator = request.batch_size, request.generator
         cfg, f, b, m = self.cfg, self.num_features, batch_size, self.cfg.num_targets
         u = float(torch.rand((), generator=generator, dtype=torch.float64))
         kc, kt = self._pairs[min(int(u * len(self._pairs)), len(self._pairs) - 1)]

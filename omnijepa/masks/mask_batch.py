@@ -19,13 +19,12 @@ length across the batch (so masks batch without padding).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 
 from omnijepa.errors import ConfigError
 
-__all__ = ["MaskBatch", "MaskSampler", "check_coords_available"]
+__all__ = ["MaskBatch", "MaskRequest", "MaskSampler", "SamplerBase", "check_coords_available"]
 
 
 @dataclass
@@ -39,11 +38,24 @@ class MaskBatch:
     targets: torch.Tensor
 
 
-class MaskSampler(Protocol):
-    """Anything that draws a :class:`MaskBatch` from an explicit generator."""
+@dataclass
+class MaskRequest:
+    """One validated ``sample`` call, as a sampler's ``draw`` receives it."""
+
+    batch_size: int
+    generator: torch.Generator
+    coords: torch.Tensor | None
+    progress: float | None
+
+
+class SamplerBase:
+    """Implements :meth:`sample` for a sampler class: validates the call, then ``draw``s.
+
+    Subclasses set ``grid`` in ``__init__`` and implement ``draw(request) -> MaskBatch``.
+    """
 
     grid: tuple[int, ...]
-    needs_coords: bool
+    needs_coords = False
 
     def sample(
         self,
@@ -52,7 +64,19 @@ class MaskSampler(Protocol):
         *,
         coords: torch.Tensor | None = None,
         progress: float | None = None,
-    ) -> MaskBatch: ...
+    ) -> MaskBatch:
+        """Draw masks for ``batch_size`` samples using only ``generator`` for randomness."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+        if progress is not None and not 0.0 <= float(progress) <= 1.0:
+            raise ValueError(f"progress must be in [0, 1] or None, got {progress!r}")
+        return self.draw(MaskRequest(batch_size, generator, coords, progress))
+
+    def draw(self, request: MaskRequest) -> MaskBatch:
+        raise NotImplementedError
+
+
+MaskSampler = SamplerBase  # what recipes and collators type against
 
 
 def check_coords_available(sampler: MaskSampler, has_coords: bool, where: str) -> None:

@@ -72,7 +72,7 @@ import numpy as np
 import torch
 
 from omnijepa.errors import ConfigError
-from omnijepa.masks.mask_batch import MaskBatch, MaskSampler
+from omnijepa.masks.mask_batch import MaskBatch, MaskRequest, MaskSampler, SamplerBase
 
 __all__ = ["MaskBatch", "MaskSampler", "MultiBlockConfig", "MultiBlockMaskSampler"]
 
@@ -167,7 +167,7 @@ def _check_grid(grid: object) -> tuple[int, ...]:
     return out
 
 
-class MultiBlockMaskSampler:
+class MultiBlockMaskSampler(SamplerBase):
     """Draws I-JEPA multi-block masks on ``grid`` (any number of dims, >= 2 cells).
 
     A 1-D grid ``(n,)`` is handled as ``(1, n)``: blocks become contiguous runs of
@@ -175,8 +175,6 @@ class MultiBlockMaskSampler:
     termination fallback (context = complement of targets, or stacked targets).
     ``coords`` and ``progress`` are accepted (the sampler contract) and unused.
     """
-
-    needs_coords = False
 
     def __init__(self, grid: tuple[int, ...], cfg: MultiBlockConfig | None = None) -> None:
         self.grid = _check_grid(grid)
@@ -271,17 +269,9 @@ class MultiBlockMaskSampler:
         return starts @ self._strides
 
     # -- sampling -----------------------------------------------------------------------------
-    def sample(
-        self,
-        batch_size: int,
-        generator: torch.Generator,
-        *,
-        coords: torch.Tensor | None = None,
-        progress: float | None = None,
-    ) -> MaskBatch:
-        """Draw masks for ``batch_size`` samples using only ``generator`` for randomness."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    def draw(self, request: MaskRequest) -> MaskBatch:
+        """Multi-block masks for ``batch_size`` samples (``coords``/``progress`` unused)."""
+        batch_size, generator = request.batch_size, request.generator
         cfg, n_cells, m = self.cfg, self.num_cells, self.cfg.num_targets
         t_ext, c_ext = self._draw_shapes(generator)
         t_pat, c_pat = self._pattern(t_ext), self._pattern(c_ext)

@@ -29,17 +29,8 @@ from dataclasses import dataclass
 import torch
 
 from omnijepa.errors import ConfigError
-from omnijepa.masks.config_checks import check_fraction_pair
-from omnijepa.masks.mask_batch import MaskBatch
-
-__all__ = [
-    "PointBlocksConfig",
-    "PointBlocksMaskSampler",
-    "RandomTokensConfig",
-    "RandomTokensMaskSampler",
-    "SequenceRunsConfig",
-    "SequenceRunsMaskSampler",
-]
+from omnijepa.masks.config_checks import check_fraction_pair, check_token_grid
+from omnijepa.masks.mask_batch import MaskBatch, MaskRequest, SamplerBase
 
 MAX_TRIES = 20
 
@@ -111,24 +102,7 @@ class RandomTokensConfig:
 # -- shared steps -----------------------------------------------------------------------------
 def _num_tokens(grid: object) -> int:
     """G = the number of cells of ``grid`` (a tuple of ints, or an int), G >= 2."""
-    if isinstance(grid, int) and not isinstance(grid, bool):
-        grid = (grid,)
-    if (
-        not isinstance(grid, (tuple, list))
-        or len(grid) == 0
-        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in grid)
-    ):
-        raise ConfigError(f"token masks need a grid of ints >= 1, got {grid!r}")
-    g = math.prod(grid)
-    if g < 2:
-        raise ConfigError(f"token masks need >= 2 tokens (context + target), got {g}")
-    return int(g)
-
-
-def _check_batch(batch_size: object) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    return batch_size
+    return math.prod(check_token_grid(grid))
 
 
 def _uniform(rng: tuple[float, float], generator: torch.Generator) -> float:
@@ -183,12 +157,11 @@ def _sorted_targets(targets: torch.Tensor) -> torch.Tensor:
 
 
 # -- samplers ---------------------------------------------------------------------------------
-class _PatchSequenceSampler:
+class _PatchSequenceSampler(SamplerBase):
     """Shared construction: G tokens (any grid, read in raster order) and a config of
     ``config_class``."""
 
     config_class: type = object
-    needs_coords = False
 
     def __init__(self, grid: tuple[int, ...], cfg: object | None = None) -> None:
         self.num_tokens = _num_tokens(grid)
@@ -209,16 +182,10 @@ class SequenceRunsMaskSampler(_PatchSequenceSampler):
 
     config_class = SequenceRunsConfig
 
-    def sample(
-        self,
-        batch_size: int,
-        generator: torch.Generator,
-        *,
-        coords: torch.Tensor | None = None,
-        progress: float | None = None,
-    ) -> MaskBatch:
+    def draw(self, request: MaskRequest) -> MaskBatch:
         """Draw masks for ``batch_size`` rows using only ``generator`` for randomness."""
-        b, g, m = _check_batch(batch_size), self.num_tokens, self.cfg.num_targets
+        batch_size, generator = request.batch_size, request.generator
+        b, g, m = batch_size, self.num_tokens, self.cfg.num_targets
         k = _target_size(g, _uniform(self.cfg.target_ratio, generator), math.floor)
         r_c = _uniform(self.cfg.context_ratio, generator)
         offsets = torch.arange(k)
@@ -252,17 +219,11 @@ class PointBlocksMaskSampler(_PatchSequenceSampler):
     config_class = PointBlocksConfig
     needs_coords = True
 
-    def sample(
-        self,
-        batch_size: int,
-        generator: torch.Generator,
-        *,
-        coords: torch.Tensor | None = None,
-        progress: float | None = None,
-    ) -> MaskBatch:
+    def draw(self, request: MaskRequest) -> MaskBatch:
         """Draw masks for ``batch_size`` samples whose token coordinates are ``coords``
         ((B, G, A) per sample, e.g. patch centres in token order, or (G, A) shared)."""
-        b, g, m = _check_batch(batch_size), self.num_tokens, self.cfg.num_targets
+        batch_size, generator, coords = request.batch_size, request.generator, request.coords
+        b, g, m = batch_size, self.num_tokens, self.cfg.num_targets
         if coords is None:
             raise ValueError(
                 "point_blocks masks need the token coordinates: call sample(batch_size, "
@@ -302,16 +263,10 @@ class RandomTokensMaskSampler(_PatchSequenceSampler):
 
     config_class = RandomTokensConfig
 
-    def sample(
-        self,
-        batch_size: int,
-        generator: torch.Generator,
-        *,
-        coords: torch.Tensor | None = None,
-        progress: float | None = None,
-    ) -> MaskBatch:
+    def draw(self, request: MaskRequest) -> MaskBatch:
         """Draw masks for ``batch_size`` rows using only ``generator`` for randomness."""
-        b, g, m = _check_batch(batch_size), self.num_tokens, self.cfg.num_targets
+        batch_size, generator = request.batch_size, request.generator
+        b, g, m = batch_size, self.num_tokens, self.cfg.num_targets
         k = _target_size(g, _uniform(self.cfg.target_ratio, generator), math.floor)
         r_c = _uniform(self.cfg.context_ratio, generator)
 

@@ -63,8 +63,14 @@ class MaskTokenPredictor(nn.Module):
         ctx, queries = self.sequences(z_ctx, coords, context, targets)
         b, m, nt = targets.shape
         mask = key_padding_mask(self.sequence_padding(ctx_padding, tgt_padding, targets))
-        out = self.stack(torch.cat([ctx, queries], dim=1), mask)[:, -nt:]
-        return self.out_proj(out).view(b, m, nt, -1)
+        return self.out_proj(self.blocks(ctx, queries, mask)).view(b, m, nt, -1)
+
+    def blocks(
+        self, ctx: torch.Tensor, queries: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """The blocks over ``[context, queries]``: (B*M, Nt, dim) normed query outputs. Here
+        context and queries are updated together, layer by layer."""
+        return self.stack(torch.cat([ctx, queries], dim=1), mask)[:, -queries.shape[1] :]
 
     @staticmethod
     def sequence_padding(

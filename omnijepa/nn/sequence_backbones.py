@@ -20,37 +20,24 @@ from typing import Any
 
 from torch import nn
 
+from omnijepa.nn.recurrent import LSTMBackbone
+from omnijepa.nn.selective_ssm import MambaBackbone
+from omnijepa.nn.sequence_transformer import SequenceTransformer
 from omnijepa.registry import Registry
 
 SEQUENCE_BACKBONES: Registry[Callable[..., nn.Module]] = Registry("sequence backbone")
+SEQUENCE_BACKBONES.add("transformer", SequenceTransformer)
+SEQUENCE_BACKBONES.add("mamba", MambaBackbone)
+SEQUENCE_BACKBONES.add("lstm", LSTMBackbone)
 
 
 def build_sequence_backbone(
     name: str, dim: int, depth: int, heads: int = 4, causal: bool = True, **options: Any
 ) -> nn.Module:
     """Build the backbone ``name`` (see ``SEQUENCE_BACKBONES.names()``)."""
-    _register_builtin()
     return SEQUENCE_BACKBONES.get(name)(dim=dim, depth=depth, heads=heads, causal=causal, **options)
 
 
 def sequence_backbone_names() -> list[str]:
     """All registered backbone names."""
-    _register_builtin()
     return SEQUENCE_BACKBONES.names()
-
-
-_REGISTERED = False
-
-
-def _register_builtin() -> None:
-    global _REGISTERED
-    if _REGISTERED:
-        return
-    _REGISTERED = True
-    from omnijepa.nn.recurrent import LSTMBackbone
-    from omnijepa.nn.selective_ssm import MambaBackbone
-    from omnijepa.nn.sequence_transformer import SequenceTransformer
-
-    SEQUENCE_BACKBONES.add("transformer", SequenceTransformer)
-    SEQUENCE_BACKBONES.add("mamba", MambaBackbone)
-    SEQUENCE_BACKBONES.add("lstm", LSTMBackbone)

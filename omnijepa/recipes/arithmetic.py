@@ -26,6 +26,7 @@ from omnijepa.analysis.sequence_lab.figures import (
 )
 from omnijepa.config import load_config, to_dict
 from omnijepa.recipes.repro_report import ReproSpec, write_repro
+from omnijepa.recipes.run import write_json
 from omnijepa.recipes.summary import aggregate
 
 SPEC = ReproSpec(
@@ -52,7 +53,6 @@ QUICK = [
 
 def repro_arithmetic(out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
     """Run the addition comparison and the priming sweep; write figures and results.json."""
-    from omnijepa.recipes.run import write_json
 
     started = time.perf_counter()
     base = load_config(ArithmeticConfig(), None, (QUICK if quick else []) + list(overrides))

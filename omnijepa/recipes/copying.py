@@ -24,6 +24,7 @@ from omnijepa.analysis.sequence_lab.figures import (
 )
 from omnijepa.config import load_config, to_dict
 from omnijepa.recipes.repro_report import ReproSpec, write_repro
+from omnijepa.recipes.run import write_json
 from omnijepa.recipes.summary import aggregate
 
 SPEC = ReproSpec(
@@ -57,7 +58,6 @@ GSSMS = ("mamba", "lstm")
 
 def repro_copying(out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
     """Train and evaluate the copy-family models; write figures and results.json."""
-    from omnijepa.recipes.run import write_json
 
     started = time.perf_counter()
     base = load_config(CopyingConfig(), None, (QUICK if quick else []) + list(overrides))

@@ -20,21 +20,23 @@ from typing import Any
 
 import torch
 
-from omnijepa.data.image_data import ImageDataConfig, load_image_data
+from omnijepa.data.image_data import ImageDataConfig
+from omnijepa.data.image_loading import load_image_data
 from omnijepa.eval.mask_figure import draw_image_masks
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
-from omnijepa.nn.predictor import MaskTokenPredictor
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.image_common import (
+    VIT_QUICK,
     EvalConfig,
     ViTConfig,
     build_image_run,
     build_vit,
 )
+from omnijepa.recipes.model_configs import PredictorConfig, build_predictor
 from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.repro_runs import (
@@ -47,16 +49,6 @@ from omnijepa.recipes.repro_runs import (
 )
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
-
-
-@dataclass
-class PredictorConfig:
-    """The narrow predictor (I-JEPA: width 384 at ViT-H scale; here about half the encoder)."""
-
-    dim: int = 64
-    depth: int = 1  # shallow: as good on the probes here, half the cost of 3 (TU Delft thesis)
-    heads: int = 4
-    mlp_ratio: float = 4.0
 
 
 @dataclass
@@ -90,16 +82,7 @@ def build_objective(cfg: IJEPAConfig) -> LatentPrediction:
     """Encoder, predictor and EMA target for ``cfg`` (deterministic given ``cfg.seed``)."""
     torch.manual_seed(cfg.seed)
     encoder = build_vit(cfg.model, cfg.data)
-    p = cfg.predictor
-    predictor = MaskTokenPredictor(
-        cfg.model.dim,
-        p.dim,
-        p.depth,
-        p.heads,
-        p.mlp_ratio,
-        cfg.model.pos,
-        encoder.tokenizer.axes,
-    )
+    predictor = build_predictor(cfg.predictor, cfg.model.dim, cfg.model.pos, encoder.tokenizer.axes)
     return LatentPrediction(
         encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe
     )
@@ -135,13 +118,7 @@ class IJEPARecipe(Recipe):
 
     def quick_overrides(self) -> list[str]:
         return [
-            "train.steps=4",
-            "train.batch_size=16",
-            "data.train_size=64",
-            "data.test_size=32",
-            "model.dim=32",
-            "model.depth=1",
-            "model.heads=2",
+            *VIT_QUICK,
             "predictor.dim=16",
             "predictor.depth=1",
             "predictor.heads=2",

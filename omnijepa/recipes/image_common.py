@@ -18,9 +18,10 @@ from omnijepa.data.image_data import (
     ImageData,
     ImageDataConfig,
     ImageTensorDataset,
-    load_image_data,
     make_datasets,
 )
+from omnijepa.data.image_loading import load_image_data
+from omnijepa.errors import ConfigError
 from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.features import raw_features
 from omnijepa.eval.frozen_probes import ProbeConfig, labeled, linear_accuracy, zscore
@@ -29,30 +30,37 @@ from omnijepa.eval.protocol import encoder_splits, encoders_to_probe, evaluate_f
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.recipes.base import Built
+from omnijepa.recipes.model_configs import EncoderConfig
 from omnijepa.train.trainer import TrainParts
 
 
 @dataclass
-class ViTConfig:
+class ViTConfig(EncoderConfig):
     """A small ViT over patch tokens (I-JEPA: fixed sin-cos positions, no CLS token)."""
 
     patch: int = 4
-    dim: int = 128
-    depth: int = 4
-    heads: int = 4
-    mlp_ratio: float = 4.0
-    pos: str = "sincos"
 
     def __post_init__(self) -> None:
-        if self.dim % self.heads:
-            raise ValueError(f"model.dim={self.dim} is not divisible by model.heads={self.heads}")
-        if min(self.patch, self.depth, self.heads) < 1:
-            raise ValueError("model.patch, model.depth and model.heads must be >= 1")
+        super().__post_init__()
+        if self.patch < 1:
+            raise ConfigError(f"model.patch must be >= 1, got {self.patch}")
 
 
 @dataclass
 class EvalConfig(ProbeConfig):
     """Frozen-feature evaluation of image encoders (``eval.*``): the shared protocol."""
+
+
+# a tiny ViT on a few images: the shared part of the image recipes' --quick overrides
+VIT_QUICK = [
+    "train.steps=4",
+    "train.batch_size=16",
+    "data.train_size=64",
+    "data.test_size=32",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+]
 
 
 def build_vit(model: ViTConfig, data: ImageDataConfig) -> TokenEncoder:

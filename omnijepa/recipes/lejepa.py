@@ -17,7 +17,8 @@ from typing import Any
 
 import torch
 
-from omnijepa.data.image_data import ImageDataConfig, load_image_data, make_datasets
+from omnijepa.data.image_data import ImageDataConfig, make_datasets
+from omnijepa.data.image_loading import load_image_data
 from omnijepa.errors import ConfigError
 from omnijepa.eval.significance import threshold
 from omnijepa.modalities.image_views import MultiViewCollate, ViewConfig
@@ -25,16 +26,16 @@ from omnijepa.objectives.multiview_sigreg import MultiViewSIGReg, Projector
 from omnijepa.objectives.sigreg import SIGReg
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.image_common import (
+    VIT_QUICK,
     EvalConfig,
     ViTConfig,
     build_image_run,
     build_vit,
 )
 from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
-from omnijepa.recipes.parallel_runs import run_jobs
+from omnijepa.recipes.parallel_runs import run_jobs, seed_jobs
 from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.repro_runs import run_description
-from omnijepa.recipes.run import seed_jobs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.config import TrainConfig
 
@@ -109,13 +110,7 @@ class LeJEPARecipe(Recipe):
 
     def quick_overrides(self) -> list[str]:
         return [
-            "train.steps=4",
-            "train.batch_size=16",
-            "data.train_size=64",
-            "data.test_size=32",
-            "model.dim=32",
-            "model.depth=1",
-            "model.heads=2",
+            *VIT_QUICK,
             "objective.proj_hidden=32",
             "objective.proj_dim=8",
             "objective.num_slices=16",

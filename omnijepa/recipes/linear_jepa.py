@@ -29,6 +29,7 @@ from omnijepa.analysis.deep_linear.figures import (
 from omnijepa.analysis.deep_linear.nondiagonal import run_nondiagonal
 from omnijepa.config import load_config, to_dict
 from omnijepa.recipes.repro_report import ReproSpec, write_repro
+from omnijepa.recipes.run import write_json
 from omnijepa.recipes.summary import summarize
 
 SPEC = ReproSpec(
@@ -61,7 +62,6 @@ def _one(x: float) -> dict[str, float | int]:
 
 def repro_linear_jepa(out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
     """Run the analysis, write figures, analysis.json and results.json; return the results."""
-    from omnijepa.recipes.run import write_json
 
     started = time.perf_counter()
     cfg = load_config(LinearJepaConfig(), None, (QUICK if quick else []) + list(overrides))

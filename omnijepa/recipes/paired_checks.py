@@ -1,7 +1,7 @@
 """Checks of a reproduction built from per-seed runs: paired gaps with their t-test.
 
 ``runs`` are the per-seed metric dicts of ``recipes.parallel_runs.run_jobs`` on
-``recipes.run.seed_jobs`` (seed k of every variant
+``recipes.parallel_runs.seed_jobs`` (seed k of every variant
 shares its data split and its initial weights, so variants pair by seed).
 """
 

@@ -20,7 +20,10 @@ from typing import Any
 import torch
 from threadpoolctl import threadpool_limits
 
-Job = tuple[str, list[str], Path]  # (recipe name, overrides, run directory)
+from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.run import train_run
+
+Job = tuple[Recipe, list[str], Path]  # (recipe, overrides, run directory)
 
 _JOBS_ENV = "OMNIJEPA_REPRO_JOBS"
 
@@ -48,20 +51,22 @@ def _means(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v["mean"] if "mean" in v else _means(v) for k, v in summary.items()}
 
 
-def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
-    from omnijepa.recipes import RECIPES
-    from omnijepa.recipes.run import train_run
+def seed_jobs(recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str) -> list[Job]:
+    """One job per seed (seed=0..n-1) under ``out/<tag>_<k>``."""
+    return [(recipe, [*overrides, f"seed={s}"], out / f"{tag}_{s}") for s in range(seeds)]
 
+
+def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
     if threads:
         torch.set_num_threads(threads)
         # BLAS/OpenMP pools too (scikit-learn probes): two busy cores each running a 2-thread
         # pool made an MLP probe 5x slower
         threadpool_limits(threads)
-    name, overrides, run_dir = job
+    recipe, overrides, run_dir = job
     if run_dir.exists():
         shutil.rmtree(run_dir)
     extra = ["train.progress=false"] if quiet else []
-    res = train_run(RECIPES.get(name), [*overrides, *extra], run_dir, overwrite=True)
+    res = train_run(recipe, [*overrides, *extra], run_dir, overwrite=True)
     return _means(res["metrics"])
 
 

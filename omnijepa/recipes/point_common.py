@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from omnijepa.data.point_data import PointData, PointDataConfig, load_point_data
+from omnijepa.errors import ConfigError
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.point_probes import few_shot_accuracy, finetune_accuracy, svm_accuracy
@@ -33,45 +34,38 @@ from omnijepa.modalities.point_collate import (
     packed_dataset,
 )
 from omnijepa.nn.encoder import TokenEncoder
-from omnijepa.nn.predictors import PREDICTORS
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built
+from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_predictor
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
 
 
 @dataclass
-class PointModelConfig:
+class PointModelConfig(EncoderConfig):
     """Tokenizer (FPS centres x kNN group size) and the transformer encoder."""
 
+    dim: int = 96
+    pos: str = "mlp"  # positional MLP over patch centres (Point-MAE / Point-JEPA)
     num_groups: int = 16
     group_size: int = 16
-    dim: int = 96
-    depth: int = 4
-    heads: int = 4
-    mlp_ratio: float = 4.0
-    pos: str = "mlp"  # positional MLP over patch centres (Point-MAE / Point-JEPA)
     pointnet: tuple[int, int, int] = (64, 128, 256)  # mini-PointNet widths (paper: 128, 256, 512)
 
     def __post_init__(self) -> None:
-        if self.dim % self.heads:
-            raise ValueError(f"model.dim={self.dim} is not divisible by model.heads={self.heads}")
+        super().__post_init__()
         if self.num_groups < 2 or self.group_size < 1:
-            raise ValueError("model.num_groups must be >= 2 and model.group_size >= 1")
+            raise ConfigError("model.num_groups must be >= 2 and model.group_size >= 1")
 
 
 @dataclass
-class PointPredictorConfig:
+class PointPredictorConfig(PredictorConfig):
     """``kind``: ``mask_tokens`` (I-JEPA: context updated layer by layer) or ``context_aware``
     (3D-JEPA: the encoder context re-fed at every layer)."""
 
-    kind: str = "mask_tokens"
     dim: int = 48
     depth: int = 2
-    heads: int = 4
-    mlp_ratio: float = 4.0
 
 
 @dataclass
@@ -134,9 +128,6 @@ class PointJEPAConfig:
     position_probe: bool = False  # diagnostic predictor that sees only the target centres
 
 
-_PREDICTOR_ALIASES = {"ijepa": "mask_tokens"}  # the name runs saved before it moved to nn/
-
-
 def build_point_encoder(model: PointModelConfig) -> TokenEncoder:
     """Mini-PointNet patch tokenizer + transformer with a positional MLP on centres."""
     tok = PointPatchTokenizer(model.dim, model.group_size, tuple(model.pointnet))
@@ -147,11 +138,7 @@ def build_point_objective(cfg: PointJEPAConfig) -> LatentPrediction:
     """Encoder, predictor (by ``predictor.kind``) and EMA target; deterministic in the seed."""
     torch.manual_seed(cfg.seed)
     encoder = build_point_encoder(cfg.model)
-    p = cfg.predictor
-    predictor = PREDICTORS.get(_PREDICTOR_ALIASES.get(p.kind, p.kind))(
-        cfg.model.dim, p.dim, p.depth, p.heads, p.mlp_ratio, cfg.model.pos,
-        encoder.tokenizer.axes,
-    )  # fmt: skip
+    predictor = build_predictor(cfg.predictor, cfg.model.dim, cfg.model.pos, encoder.tokenizer.axes)
     return LatentPrediction(
         encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe
     )

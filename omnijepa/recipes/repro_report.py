@@ -10,6 +10,7 @@ from typing import Any
 from omnijepa.eval.plots import plot_probe_bars
 from omnijepa.eval.significance import Check, verdict
 from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.run import RESULTS_FILE, write_json
 from omnijepa.recipes.summary import fmt
 
 
@@ -40,7 +41,6 @@ def write_repro(
 ) -> dict[str, Any]:
     """Assemble results.json: 'reproduced' only if every check passes, 'partial' if none
     fails but some could not be tested (e.g. one seed), else 'not reproduced'."""
-    from omnijepa.recipes.run import RESULTS_FILE, write_json
 
     checks = as_checks(checks)
     results = {

@@ -10,8 +10,7 @@ from typing import Any
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.paired_checks import Runs, beats_variant
-from omnijepa.recipes.parallel_runs import run_jobs
-from omnijepa.recipes.run import seed_jobs
+from omnijepa.recipes.parallel_runs import run_jobs, seed_jobs
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.metrics_log import read_metrics
 

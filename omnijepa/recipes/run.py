@@ -1,4 +1,8 @@
-"""Run-directory workflows shared by the CLI: train, eval, and seeded repro runs."""
+"""Run-directory workflows: train (or resume) a recipe into a run directory and evaluate it.
+
+Knows no registry: callers hand it the recipe (``recipes.saved_runs`` finds the recipe of an
+existing run directory by name, for resume and re-evaluation).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +15,13 @@ from typing import Any
 
 import yaml
 
-from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict
+from omnijepa.config import apply_dict, load_config, to_dict
 from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.parallel_runs import Job
 from omnijepa.recipes.summary import aggregate
-from omnijepa.train.checkpoint import STATE_FILE, atomic_write_text, load_model_weights, read_state
+from omnijepa.train.checkpoint import STATE_FILE, atomic_write_text, read_state
 from omnijepa.train.metrics_log import read_metrics
 from omnijepa.train.trainer import resolve_device, train
 
@@ -44,10 +47,8 @@ def _check_run_dir(out: Path, overwrite: bool) -> None:
         )
 
 
-def saved_config(run_dir: Path) -> tuple[Recipe, Any]:
-    """Recipe and config of an existing run directory."""
-    from omnijepa.recipes import RECIPES
-
+def read_saved(run_dir: Path) -> tuple[str, dict[str, Any]]:
+    """Recipe name and config entries saved in an existing run directory."""
     path = run_dir / CONFIG_FILE
     if not run_dir.is_dir():
         raise RunDirError(f"run directory not found: {run_dir}")
@@ -59,8 +60,15 @@ def saved_config(run_dir: Path) -> tuple[Recipe, Any]:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or "recipe" not in data:
         raise ConfigError(f"{path} does not name its recipe")
-    recipe = RECIPES.get(str(data.pop("recipe")))
-    return recipe, apply_dict(recipe.default_config(), data)
+    return str(data.pop("recipe")), data
+
+
+def saved_config(recipe: Recipe, run_dir: Path) -> Any:
+    """The config saved in ``run_dir``, which must be a run of ``recipe``."""
+    name, data = read_saved(run_dir)
+    if name != recipe.name:
+        raise RunDirError(f"{run_dir} is a {name!r} run, not {recipe.name!r}")
+    return apply_dict(recipe.default_config(), data)
 
 
 def train_run(
@@ -71,9 +79,10 @@ def train_run(
     resume: bool = False,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Train (or resume) a run in ``out``, evaluate it, write results.json and plots."""
+    """Train (or resume) a run of ``recipe`` in ``out``, evaluate it, write results.json and
+    plots. ``resume`` continues ``out`` with its saved config."""
     if resume:
-        recipe, cfg = saved_config(out)
+        cfg = saved_config(recipe, out)
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, stop_at=0))
         if overrides:
             raise ConfigError("--resume continues a run with its saved config; drop the overrides")
@@ -127,31 +136,3 @@ def train_run(
     }
     write_json(out / RESULTS_FILE, results)
     return results
-
-
-def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    """Re-evaluate a trained run directory (optionally with overrides); writes eval.json."""
-    recipe, cfg = saved_config(run_dir)
-    cfg = apply_dict(cfg, parse_overrides(overrides))
-    device = resolve_device(cfg.device)
-    built = recipe.build(cfg, device)
-    objective = built.parts.objective.to(device)
-    state = load_model_weights(run_dir, objective)
-    t0 = time.perf_counter()
-    metrics = built.evaluate(objective)
-    if built.figures is not None:
-        built.figures(objective, run_dir)
-    results = {
-        "recipe": recipe.name,
-        "data": built.description,
-        "checkpoint_step": state["step"],
-        "metrics": aggregate([metrics]),
-        "seconds": time.perf_counter() - t0,
-    }
-    write_json(run_dir / "eval.json", results)
-    return results
-
-
-def seed_jobs(recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str) -> list[Job]:
-    """One job per seed (seed=0..n-1) under ``out/<tag>_<k>``."""
-    return [(recipe.name, [*overrides, f"seed={s}"], out / f"{tag}_{s}") for s in range(seeds)]

@@ -49,11 +49,11 @@ from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
 from omnijepa.modalities.tabular import RegularizationTokens, TabularTokenizer
 from omnijepa.nn.encoder import TokenEncoder
-from omnijepa.nn.predictor import MaskTokenPredictor
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
+from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_predictor
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
 
@@ -61,11 +61,10 @@ REPRESENTATIONS = ("flatten", "mean")
 
 
 @dataclass
-class TabularModelConfig:
+class TabularModelConfig(EncoderConfig):
     """Encoder over column tokens (paper's best configs: width 64, 2 heads, FF 64)."""
 
     dim: int = 64
-    depth: int = 4
     heads: int = 2
     mlp_ratio: float = 1.0
     pos: str = "learned"
@@ -73,7 +72,9 @@ class TabularModelConfig:
 
 
 @dataclass
-class TabularPredictorConfig:
+class TabularPredictorConfig(PredictorConfig):
+    """The narrow predictor over column tokens."""
+
     dim: int = 32
     depth: int = 2
     heads: int = 2
@@ -151,7 +152,7 @@ def build_objective(cfg: TJEPAConfig, data: TabularData) -> LatentPrediction:
     tok = TabularTokenizer(f, data.categorical, data.cardinalities, m.dim)
     reg = RegularizationTokens(m.reg_tokens, m.dim)
     encoder = TokenEncoder(tok, m.depth, m.heads, m.mlp_ratio, m.pos, prefix=reg)
-    predictor = MaskTokenPredictor(m.dim, p.dim, p.depth, p.heads, p.mlp_ratio, m.pos, tok.axes)
+    predictor = build_predictor(p, m.dim, m.pos, tok.axes)
     return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse)
 
 

@@ -55,7 +55,7 @@ MIN_RANKME = 4.0
 def smoke_runs(recipe: Recipe, overrides: list[str], out: Path) -> dict[str, dict[str, Any]]:
     """One seed-0 run per small table (side by side on a multi-core CPU); metric means."""
     jobs = [
-        (recipe.name, [*SMOKE, *overrides, f"data.name={table}"], out / f"smoke_{table}")
+        (recipe, [*SMOKE, *overrides, f"data.name={table}"], out / f"smoke_{table}")
         for table in SMOKE_TABLES
     ]
     return dict(zip(SMOKE_TABLES, run_jobs(jobs)))

@@ -16,28 +16,39 @@ def _labels(lams: np.ndarray, rhos: np.ndarray) -> list[str]:
     return [f"λ={a:g}, ρ={b:g}" for a, b in zip(lams, rhos)]
 
 
+Panel = tuple[Any, str, Any, dict, bool]  # (axes, method, depth, run, first column)
+
+
+def _method_depth_grid(runs: dict[str, Any]) -> tuple[Any, list[Panel]]:
+    """A 2 x depths figure and one panel per (JEPA/MAE, depth); the first one holds the legend."""
+    depths = list(runs["jepa"])
+    fig, axes = plt.subplots(2, len(depths), figsize=(3.2 * len(depths), 6), squeeze=False)
+    panels = [
+        (axes[row][col], method, depth, runs[method][depth], col == 0)
+        for row, method in enumerate(("jepa", "mae"))
+        for col, depth in enumerate(depths)
+    ]
+    return fig, panels
+
+
 def plot_trajectories(
     runs: dict[str, Any], lams: np.ndarray, rhos: np.ndarray, title: str, path: Path
 ) -> None:
     """Grid JEPA/MAE x depth of ODE trajectories w_i(t)/w_i* (time in units of min t*)."""
-    depths = list(runs["jepa"])
-    fig, axes = plt.subplots(2, len(depths), figsize=(3.2 * len(depths), 6), squeeze=False)
+    fig, panels = _method_depth_grid(runs)
     labels = _labels(lams, rhos)
-    for row, method in enumerate(("jepa", "mae")):
-        for col, depth in enumerate(depths):
-            r = runs[method][depth]
-            ax = axes[row][col]
-            t0 = float(np.min(r["t_star"]))
-            for i, lab in enumerate(labels):
-                ax.plot(r["t_grid"] / t0, r["ode"][:, i], label=lab)
-            ax.axhline(0.5, color="grey", lw=0.6, ls=":")
-            ax.set_title(f"{method.upper()}  L={depth}")
-            ax.set_xlim(0.0, max(1.5, 1.15 * float(np.max(r["t_star"])) / t0))
-            ax.set_ylim(-0.02, 1.05)
-            ax.set_xlabel("t / min critical time")
-            if col == 0:
-                ax.set_ylabel("w̄ᵢ(t) / w̄ᵢ*")
-    axes[0][0].legend(fontsize=7, loc="upper left")
+    for ax, method, depth, r, first_col in panels:
+        t0 = float(np.min(r["t_star"]))
+        for i, lab in enumerate(labels):
+            ax.plot(r["t_grid"] / t0, r["ode"][:, i], label=lab)
+        ax.axhline(0.5, color="grey", lw=0.6, ls=":")
+        ax.set_title(f"{method.upper()}  L={depth}")
+        ax.set_xlim(0.0, max(1.5, 1.15 * float(np.max(r["t_star"])) / t0))
+        ax.set_ylim(-0.02, 1.05)
+        ax.set_xlabel("t / min critical time")
+        if first_col:
+            ax.set_ylabel("w̄ᵢ(t) / w̄ᵢ*")
+    panels[0][0].legend(fontsize=7, loc="upper left")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -74,24 +85,19 @@ def plot_sweeps(
 
 def plot_ode_vs_gd(runs: dict[str, Any], lams: np.ndarray, rhos: np.ndarray, path: Path) -> None:
     """ODE solutions (lines) overlaid on torch GD runs (dots), per method and depth."""
-    depths = list(runs["jepa"])
-    fig, axes = plt.subplots(2, len(depths), figsize=(3.2 * len(depths), 6), squeeze=False)
+    fig, panels = _method_depth_grid(runs)
     labels = _labels(lams, rhos)
-    for row, method in enumerate(("jepa", "mae")):
-        for col, depth in enumerate(depths):
-            r = runs[method][depth]
-            ax = axes[row][col]
-            every = max(1, len(r["gd_times"]) // 60)
-            for i, lab in enumerate(labels):
-                (line,) = ax.plot(r["t_grid"], r["ode"][:, i], label=f"ODE {lab}")
-                ax.plot(r["gd_times"][::every], r["gd"][::every, i], ".", color=line.get_color(),
-                        ms=3)  # fmt: skip
-            err = 100 * float(np.max(r["gd_t_rel_err"]))
-            ax.set_title(f"{method.upper()} L={depth} (t* err {err:.2f}%)", fontsize=9)
-            ax.set_xlabel("time (unit-lr gradient flow)")
-            if col == 0:
-                ax.set_ylabel("w̄ᵢ / w̄ᵢ*  (lines ODE, dots GD)")
-    axes[0][0].legend(fontsize=6, loc="upper left")
+    for ax, method, depth, r, first_col in panels:
+        every = max(1, len(r["gd_times"]) // 60)
+        for i, lab in enumerate(labels):
+            (line,) = ax.plot(r["t_grid"], r["ode"][:, i], label=f"ODE {lab}")
+            ax.plot(r["gd_times"][::every], r["gd"][::every, i], ".", color=line.get_color(), ms=3)
+        err = 100 * float(np.max(r["gd_t_rel_err"]))
+        ax.set_title(f"{method.upper()} L={depth} (t* err {err:.2f}%)", fontsize=9)
+        ax.set_xlabel("time (unit-lr gradient flow)")
+        if first_col:
+            ax.set_ylabel("w̄ᵢ / w̄ᵢ*  (lines ODE, dots GD)")
+    panels[0][0].legend(fontsize=6, loc="upper left")
     fig.suptitle("Per-mode ODE vs gradient descent on deep linear networks")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -121,41 +121,32 @@ def copy_example(
     )
 
 
+def _lookup_example(
+    rng: np.random.Generator, length: int, vocab: Vocab, ngram: int, answer_len: int, prefix: bool
+) -> Example:
+    """``BOS key SEP s SEP answer EOS`` (key first) or ``BOS s SEP key answer EOS``."""
+    s, i = _lookup_string(rng, length, vocab, ngram, answer_len)
+    key, answer = s[i : i + ngram], s[i + ngram : i + ngram + answer_len]
+    bos, sep = ([vocab.bos], False), ([vocab.sep], False)
+    if prefix:
+        head = [bos, (key, False), sep, (s, False), sep]
+    else:
+        head = [bos, (s, False), sep, (key, False)]
+    return _assemble([*head, (answer, True), ([vocab.eos], True)])
+
+
 @COPY_TASKS.register("prefix_key")
 def prefix_key_example(
     rng: np.random.Generator, length: int, vocab: Vocab, ngram: int = 4, answer_len: int = 4
 ) -> Example:
-    s, i = _lookup_string(rng, length, vocab, ngram, answer_len)
-    key, answer = s[i : i + ngram], s[i + ngram : i + ngram + answer_len]
-    return _assemble(
-        [
-            ([vocab.bos], False),
-            (key, False),
-            ([vocab.sep], False),
-            (s, False),
-            ([vocab.sep], False),
-            (answer, True),
-            ([vocab.eos], True),
-        ]
-    )
+    return _lookup_example(rng, length, vocab, ngram, answer_len, prefix=True)
 
 
 @COPY_TASKS.register("suffix_key")
 def suffix_key_example(
     rng: np.random.Generator, length: int, vocab: Vocab, ngram: int = 4, answer_len: int = 4
 ) -> Example:
-    s, i = _lookup_string(rng, length, vocab, ngram, answer_len)
-    key, answer = s[i : i + ngram], s[i + ngram : i + ngram + answer_len]
-    return _assemble(
-        [
-            ([vocab.bos], False),
-            (s, False),
-            ([vocab.sep], False),
-            (key, False),
-            (answer, True),
-            ([vocab.eos], True),
-        ]
-    )
+    return _lookup_example(rng, length, vocab, ngram, answer_len, prefix=False)
 
 
 @COPY_TASKS.register("duplicate_ngram")

@@ -15,7 +15,8 @@ Builders are z-up (x: length, y: depth) like the primitives; ``_register`` turns
 centred and unit radius. Parts are transformed copies of cached unit trimesh primitives joined
 into one mesh without boolean operations (a mesh builds in well under a millisecond or two).
 Importing this package registers the classes in ``SHAPE_CLASSES`` and the ``"parts"`` entry of
-``SHAPE_SETS`` (``point_shapes`` imports it, so both are always registered together).
+``SHAPE_SETS`` (``point_shapes`` imports it, so both are always registered together; the
+registries live in ``shape_registry``).
 The parts are in ``parts``; the classes in ``furniture``, ``frames_poles`` and
 ``vessels_vehicles``.
 """
@@ -23,7 +24,7 @@ The parts are in ``parts``; the classes in ``furniture``, ``frames_poles`` and
 from __future__ import annotations
 
 from omnijepa.data.part_shapes import frames_poles, furniture, vessels_vehicles
-from omnijepa.data.point_shapes import SHAPE_SETS
+from omnijepa.data.shape_registry import SHAPE_SETS
 
 PART_SHAPE_CLASSES = (
     # a top on supports

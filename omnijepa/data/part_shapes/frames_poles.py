@@ -18,7 +18,7 @@ from omnijepa.data.part_shapes.parts import (
     _slab,
     _tube,
 )
-from omnijepa.data.point_shapes import _register
+from omnijepa.data.shape_registry import register_shape as _register
 
 # ---- flat frames of bars (one envelope: width, height, bar thickness) -----------------------
 

@@ -17,7 +17,7 @@ from omnijepa.data.part_shapes.parts import (
     _slab,
     _splayed,
 )
-from omnijepa.data.point_shapes import _register
+from omnijepa.data.shape_registry import register_shape as _register
 
 # ---- furniture: one envelope (width, depth, height) for tables, stools, seats, beds --------
 

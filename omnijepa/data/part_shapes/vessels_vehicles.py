@@ -20,7 +20,7 @@ from omnijepa.data.part_shapes.parts import (
     _slab,
     _tube,
 )
-from omnijepa.data.point_shapes import _register
+from omnijepa.data.shape_registry import register_shape as _register
 
 # ---- vessels (one envelope: radius, height, wall) --------------------------------------------
 

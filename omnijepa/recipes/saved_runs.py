@@ -1,0 +1,48 @@
+"""Existing run directories: find their recipe by name, resume them, re-evaluate them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from omnijepa.config import apply_dict, parse_overrides
+from omnijepa.recipes import RECIPES
+from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.run import read_saved, saved_config, train_run, write_json
+from omnijepa.recipes.summary import aggregate
+from omnijepa.train.checkpoint import load_model_weights
+from omnijepa.train.trainer import resolve_device
+
+
+def saved_recipe(run_dir: Path) -> Recipe:
+    """The recipe an existing run directory was trained with."""
+    return RECIPES.get(read_saved(run_dir)[0])
+
+
+def resume_run(run_dir: Path) -> dict[str, Any]:
+    """Continue an unfinished run directory to its configured number of steps."""
+    return train_run(saved_recipe(run_dir), [], run_dir, resume=True)
+
+
+def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    """Re-evaluate a trained run directory (optionally with overrides); writes eval.json."""
+    recipe = saved_recipe(run_dir)
+    cfg = apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
+    device = resolve_device(cfg.device)
+    built = recipe.build(cfg, device)
+    objective = built.parts.objective.to(device)
+    state = load_model_weights(run_dir, objective)
+    t0 = time.perf_counter()
+    metrics = built.evaluate(objective)
+    if built.figures is not None:
+        built.figures(objective, run_dir)
+    results = {
+        "recipe": recipe.name,
+        "data": built.description,
+        "checkpoint_step": state["step"],
+        "metrics": aggregate([metrics]),
+        "seconds": time.perf_counter() - t0,
+    }
+    write_json(run_dir / "eval.json", results)
+    return results
