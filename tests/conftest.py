@@ -90,7 +90,30 @@ POINT_TINY = [
     "eval.few_shot_queries=2",
     "eval.few_shot_episodes=2",
 ]
-MODALITY_TINY = {"tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY}
+# Time series: 48 generated series of 16-64 samples, windows of 8, a width-32 encoder.
+SERIES_TINY = [
+    "device=cpu",
+    "data.train_size=48",
+    "data.test_size=24",
+    "data.length=[16,64]",
+    "data.max_length=64",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=16",
+    "predictor.heads=2",
+    "train.batch_size=16",
+    "train.steps=4",
+    "train.progress=false",
+    "eval.max_iter=200",
+    "eval.c_grid=[1.0]",
+    "eval.few_shot=[2]",
+    "eval.knn_k=5",
+]
+MODALITY_TINY = {
+    "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
+    "series_jepa": SERIES_TINY,
+}  # fmt: skip
 
 
 def tiny(recipe: str, *extra: str) -> list[str]:

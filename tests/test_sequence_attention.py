@@ -287,3 +287,11 @@ def test_unknown_scheme_and_options() -> None:
         SequenceTransformer(DIM, 1, HEADS, position="rope", rotary_fraction=0.0)
     with pytest.raises(ValueError):
         SequenceTransformer(DIM, 1, HEADS)(torch.randn(1, 3, DIM), torch.tensor([0.0, 1.0, 2.0]))
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_every_scheme_moves_between_devices_and_dtypes(scheme: str) -> None:
+    """``Module.to`` must work (a scheme method once shadowed ``nn.Module._apply``)."""
+    model = SequenceTransformer(DIM, 1, HEADS, causal=True, position=scheme)
+    model.to(torch.float64).to("cpu")
+    assert model(torch.randn(1, 5, DIM, dtype=torch.float64)).dtype == torch.float64

@@ -151,6 +151,15 @@ def test_quick_repro_writes_results_and_figures(tmp_path, name: str) -> None:  #
     assert saved["verdict"] in ("reproduced", "not reproduced")
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(pngs) >= 2, pngs
+    # every trained model has a normal run directory written by the shared trainer
+    run_dirs = sorted(p for p in (tmp_path / "runs" / "seed_0").iterdir())
+    assert run_dirs
+    for run in run_dirs:
+        files = {p.name for p in run.iterdir()}
+        assert {"config.yaml", "metrics.jsonl", "model.safetensors", "state.json",
+                "results.json"} <= files, (run, files)  # fmt: skip
+        state = json.loads((run / "state.json").read_text())
+        assert state["finished"] is True
 
 
 @pytest.mark.parametrize(

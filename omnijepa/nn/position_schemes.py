@@ -195,9 +195,9 @@ class RotaryScheme(PositionScheme):
         angles = positions.to(torch.float64)[..., None] * self.inv_freq  # (B|1, N, r/2)
         cos = angles.cos()[:, None].to(q.dtype)
         sin = angles.sin()[:, None].to(q.dtype)
-        return self._apply(q, cos, sin), self._apply(k, cos, sin)
+        return self._rotate_pairs(q, cos, sin), self._rotate_pairs(k, cos, sin)
 
-    def _apply(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    def _rotate_pairs(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         half = self.rotary_dims // 2
         x1, x2, rest = x[..., :half], x[..., half : 2 * half], x[..., 2 * half :]
         return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos, rest], dim=-1)

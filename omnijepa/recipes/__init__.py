@@ -22,10 +22,14 @@ def _register_builtin() -> None:
     from omnijepa.recipes.ijepa import IJEPARecipe
     from omnijepa.recipes.lejepa import LeJEPARecipe
     from omnijepa.recipes.pointjepa import PointJEPARecipe
+    from omnijepa.recipes.series_jepa import SeriesJEPARecipe
     from omnijepa.recipes.three_d_jepa import ThreeDJEPARecipe
     from omnijepa.recipes.tjepa import TJEPARecipe
 
-    recipes = (IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe())
+    recipes = (
+        IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
+        SeriesJEPARecipe(),
+    )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)
         REPRODUCTIONS.add(recipe.name, recipe.repro)

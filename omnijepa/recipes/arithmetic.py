@@ -61,10 +61,11 @@ def repro_arithmetic(out: Path, seeds: int, quick: bool, overrides: list[str]) -
     for s in range(seeds):
         cfg = load_config(base, None, [f"seed={base.seed + s}"])
         run: dict[str, Any] = {}
+        runs_dir = out / "runs" / f"seed_{cfg.seed}"  # a run directory per trained model
         if "addition" in cfg.parts:
-            run["addition"] = run_addition(cfg)
+            run["addition"] = run_addition(cfg, runs_dir)
         if "multiplication" in cfg.parts:
-            run["multiplication"] = run_multiplication(cfg)
+            run["multiplication"] = run_multiplication(cfg, runs_dir)
         runs.append(run)
     write_json(out / "runs.json", {"config": to_dict(base), "seeds": runs})
 

@@ -65,7 +65,7 @@ def repro_copying(out: Path, seeds: int, quick: bool, overrides: list[str]) -> d
     per_seed = []
     for s in range(seeds):
         cfg = load_config(base, None, [f"seed={base.seed + s}"])
-        per_seed.append(run_copying(cfg))
+        per_seed.append(run_copying(cfg, out / "runs" / f"seed_{cfg.seed}"))
     write_json(out / "runs.json", {"config": to_dict(base), "seeds": per_seed})
 
     long = 2 * base.train_lengths[1]

@@ -16,6 +16,7 @@ class TrainConfig:
     start_lr: float = 2e-4
     final_lr: float = 1e-6
     warmup: float = 0.1  # fraction of steps with linear LR warmup
+    lr_schedule: Literal["cosine", "linear"] = "cosine"  # decay after the warmup
     weight_decay: tuple[float, float] = (0.04, 0.4)  # cosine ramp start -> end
     clip_grad: float = 0.0  # max grad norm; 0 disables clipping
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,11 @@ def _test_batch(layout: str, n: int, m: int, count: int, seed: int) -> Batch:
     return tagging_batch(*encode_batch(layout, draw_pairs(rng, count, n, m, layout), n, m))
 
 
-def run_addition(cfg: ArithmeticConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train one encoder per positional variant on fresh additions; accuracy by digits."""
+def run_addition(
+    cfg: ArithmeticConfig, runs_dir: Path, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Train one encoder per positional variant on fresh additions (run directory
+    ``runs_dir/add_<variant>``); accuracy by digits."""
     out: dict[str, Any] = {}
     hi = cfg.add_digits[1]
     monitor = _test_batch(cfg.add_layout, hi, 0, cfg.eval_examples, cfg.seed + 1)
@@ -125,8 +129,8 @@ def run_addition(cfg: ArithmeticConfig, log: Callable[[str], None] = print) -> d
             ))  # fmt: skip
 
         hist = train_model(
-            model, next_batch, cfg.add_train,
-            monitor=lambda m: exact_match(m, monitor)[0], label=f"add/{variant}",
+            model, next_batch, cfg.add_train, runs_dir / f"add_{variant}",
+            monitor=lambda m: exact_match(m, monitor)[0], label=f"add/{variant}", seed=cfg.seed,
         )  # fmt: skip
         acc = {
             str(n): exact_match(
@@ -143,8 +147,11 @@ def run_addition(cfg: ArithmeticConfig, log: Callable[[str], None] = print) -> d
     return out
 
 
-def run_multiplication(cfg: ArithmeticConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Priming sweep: accuracy at the primed length for each (train-set size, n_prime)."""
+def run_multiplication(
+    cfg: ArithmeticConfig, runs_dir: Path, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Priming sweep: accuracy at the primed length for each (train-set size, n_prime); run
+    directories ``runs_dir/mul_<size>_<n_prime>``."""
     out: dict[str, Any] = {}
     m = cfg.mul_b_digits
     tests = {n: _test_batch("mul", n, m, cfg.eval_examples, cfg.seed + 3)
@@ -163,8 +170,9 @@ def run_multiplication(cfg: ArithmeticConfig, log: Callable[[str], None] = print
                 return tagging_batch(*t.sample(rng, cfg.mul_train.batch_size))
 
             hist = train_model(
-                model, next_batch, cfg.mul_train, label=f"mul/N={size}/prime={n_prime}"
-            )
+                model, next_batch, cfg.mul_train, runs_dir / f"mul_{size}_{n_prime}",
+                label=f"mul/N={size}/prime={n_prime}", seed=cfg.seed,
+            )  # fmt: skip
             acc = {str(n): exact_match(model, b)[0] for n, b in tests.items()}
             out[str(size)][str(n_prime)] = {
                 "accuracy": acc, "final_loss": hist["loss"],

@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,8 +124,11 @@ def _accuracy_over_batches(
     return {"string": float(s.mean()), "string_std": float(s.std()), "char": float(c.mean())}
 
 
-def run_copying(cfg: CopyingConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train and evaluate every (task, model); returns the nested results dictionary."""
+def run_copying(
+    cfg: CopyingConfig, runs_dir: Path, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Train and evaluate every (task, model), each in its run directory
+    ``runs_dir/<task>_<model>``; returns the nested results dictionary."""
     vocab = Vocab(cfg.alphabet)
     results: dict[str, Any] = {}
     for task in cfg.tasks:
@@ -142,9 +146,9 @@ def run_copying(cfg: CopyingConfig, log: Callable[[str], None] = print) -> dict[
             next_batch = _packed_stream(cfg, vocab, task, train_lengths, rng)
             started = time.perf_counter()
             hist = train_model(
-                model, next_batch, cfg.train,
+                model, next_batch, cfg.train, runs_dir / f"{task}_{name}",
                 monitor=lambda m, b=monitor_batch: exact_match(m, b)[0],
-                label=f"{task}/{name}",
+                label=f"{task}/{name}", seed=cfg.seed,
             )  # fmt: skip
             by_len = {
                 str(n): _accuracy_over_batches(cfg, model, vocab, task, n) for n in eval_lengths
