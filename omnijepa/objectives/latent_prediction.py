@@ -58,8 +58,14 @@ def gather_padding(padding: torch.Tensor | None, idx: torch.Tensor) -> torch.Ten
 def per_dim_std(x: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
     """Mean over channels of the per-channel std across all other axes (collapse monitor);
     tokens where ``padding`` is True are left out."""
-    flat = (x if padding is None else x[~padding]).reshape(-1, x.shape[-1]).float()
-    return flat.std(dim=0).mean()
+    flat = x.reshape(-1, x.shape[-1]).float()
+    if padding is None:
+        return flat.std(dim=0).mean()
+    keep = (~padding).reshape(-1, 1).to(flat.dtype)  # weighted, so no host sync
+    n = keep.sum()
+    mean = (flat * keep).sum(0) / n.clamp_min(1.0)
+    var = ((flat - mean).square() * keep).sum(0) / (n - 1).clamp_min(1.0)
+    return var.sqrt().mean()
 
 
 class LatentPrediction(nn.Module):

@@ -69,7 +69,7 @@ class MultiViewSIGReg(nn.Module):
         proj = torch.stack([self.projector(p) for p in pooled]).float()  # (V, B, K)
         centre = proj[: self.num_global].mean(dim=0)
         invariance = (proj - centre).square().mean()
-        sig = torch.stack([self.sigreg(p, step) for p in proj]).mean()
+        sig = self.sigreg(proj, step)  # per view, averaged: one reduction for all views
         loss = self.lam * sig + (1.0 - self.lam) * invariance
         stats = {
             "sigreg": sig.detach(),

@@ -108,6 +108,7 @@ class TeacherSchedule:
 def relative_drift(module: nn.Module, initial: list[torch.Tensor]) -> float:
     """‖θ − θ₀‖ / ‖θ₀‖ over all parameters of ``module`` (same order as ``initial``)."""
     params = [p.detach().float() for p in module.parameters()]
-    diff = sum(float((p - q.to(p.device)).square().sum()) for p, q in zip(params, initial))
-    base = sum(float(q.float().square().sum()) for q in initial)
-    return math.sqrt(diff / max(base, 1e-30))
+    diff = torch.stack([(p - q.to(p.device)).square().sum() for p, q in zip(params, initial)])
+    base = torch.stack([q.float().square().sum().to(diff.device) for q in initial])
+    totals = torch.stack([diff.sum(), base.sum()]).tolist()  # one host sync
+    return math.sqrt(totals[0] / max(totals[1], 1e-30))

@@ -20,7 +20,7 @@ class TrainConfig:
     weight_decay: tuple[float, float] = (0.04, 0.4)  # cosine ramp start -> end
     clip_grad: float = 0.0  # max grad norm; 0 disables clipping
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
-    num_workers: int = 0
+    num_workers: int = -1  # DataLoader workers; -1 = auto (0 on CPU, up to 4 on CUDA)
     log_every: int = 10
     probe_every: int = 0  # online probe every N steps; 0 = off
     checkpoint_every: int = 0  # 0 = only at the end
@@ -37,5 +37,5 @@ class TrainConfig:
             raise ValueError(f"train.warmup is a fraction in [0, 1), got {self.warmup}")
         if self.lr <= 0:
             raise ValueError(f"train.lr must be > 0, got {self.lr}")
-        if self.num_workers < 0 or self.log_every < 1:
-            raise ValueError("train.num_workers must be >= 0 and train.log_every >= 1")
+        if self.num_workers < -1 or self.log_every < 1:
+            raise ValueError("train.num_workers must be >= -1 (auto) and train.log_every >= 1")

@@ -66,6 +66,14 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def loader_workers(setting: int, device: torch.device) -> int:
+    """DataLoader workers: ``setting`` if >= 0; auto (-1): none on CPU, where the training
+    process has the cores anyway, and up to 4 on CUDA so collation overlaps the GPU step."""
+    if setting >= 0:
+        return setting
+    return min(4, os.cpu_count() or 1) if device.type == "cuda" else 0
+
+
 def online_encoder(objective: nn.Module) -> nn.Module:
     """The encoder that receives gradients (the student / context encoder)."""
     encoder = getattr(objective, "encoder", None)
@@ -147,7 +155,7 @@ def train(
         StepIndexedDataset(parts.dataset),
         batch_sampler=sampler,
         collate_fn=StepCollate(parts.collate),
-        num_workers=cfg.num_workers,
+        num_workers=loader_workers(cfg.num_workers, device),
         pin_memory=device.type == "cuda",
     )
     dtype = PRECISIONS[cfg.precision]

@@ -123,6 +123,7 @@ def trainer_config(cfg: LabTrainConfig) -> TrainConfig:
         final_lr=0.0, warmup=min(0.99, (warm + 0.5) / cfg.steps), lr_schedule="linear",
         weight_decay=(cfg.weight_decay, cfg.weight_decay), clip_grad=cfg.clip,
         log_every=min(cfg.eval_every, 50), probe_every=cfg.eval_every, progress=False,
+        num_workers=0,  # next_batch draws from one sequential generator: keep it in-process
     )  # fmt: skip
 
 
