@@ -113,3 +113,19 @@ def test_a_point_recipe_refuses_a_sampler_name_that_is_not_one() -> None:
     cfg = load_config(RECIPES.get("pointjepa").default_config(), None, ["mask.sampler=order"])
     with pytest.raises(ConfigError, match="unknown mask sampler 'order'"):
         build_point_collate(cfg)
+
+
+@pytest.mark.parametrize("recipe", RECIPES.names())
+@pytest.mark.parametrize("name", MASK_SAMPLERS.names())
+def test_every_recipe_takes_a_sampler_or_says_why_in_one_line(
+    recipe: str, name: str, capsys: pytest.CaptureFixture[str], tmp_path, tiny_overrides
+) -> None:  # noqa: ANN001
+    """``mask.sampler=NAME`` either draws masks or is one ``omnijepa: error:`` line."""
+    from tests.test_cli import assert_one_line_error, run_cli
+
+    ov = tiny_overrides(recipe, f"mask.sampler={name}")
+    code, _, err = run_cli(capsys, "masks", recipe, *ov, "--n", "2", "--out", tmp_path / "m.png")
+    if code == 0:
+        assert (tmp_path / "m.png").stat().st_size > 0
+    else:
+        assert_one_line_error(err, "mask")

@@ -61,7 +61,11 @@ class TokenEncoder(nn.Module):
         return self.tokenizer.padding(x)
 
     def forward(
-        self, x: torch.Tensor, keep: torch.Tensor | None = None, layers: int = 1
+        self,
+        x: torch.Tensor,
+        keep: torch.Tensor | None = None,
+        layers: int = 1,
+        positions: bool = True,
     ) -> torch.Tensor:
         """``(B, N or K, D)`` outputs; ``layers=k`` concatenates the last k blocks' outputs
         (``(…, k·D)``, for frozen-feature probes; transformer stacks only). Outputs at padded
@@ -70,7 +74,8 @@ class TokenEncoder(nn.Module):
             raise ValueError("features from several layers need the transformer stack")
         tokens = self.tokenizer(x)
         coords = self.coords(x).to(tokens.device)
-        tokens = tokens + self.positions(coords).to(tokens.dtype)
+        if positions:
+            tokens = tokens + self.positions(coords).to(tokens.dtype)
         pad = self.padding(x)
         if keep is not None:
             tokens = gather_tokens(tokens, keep)

@@ -103,7 +103,7 @@ class LatentPrediction(nn.Module):
         pad = self.encoder.padding(x)
         ctx_pad, tgt_pad = gather_padding(pad, context), gather_padding(pad, targets)
         with torch.no_grad():
-            h = self.target_encoder(x)
+            h = self.target_encoder(x, positions=self.teacher.positions)
             target_std = per_dim_std(h, pad)
             h = F.layer_norm(h.float(), (h.shape[-1],))
             h = gather_tokens(h, targets.reshape(b, m * nt)).view(b, m, nt, -1)

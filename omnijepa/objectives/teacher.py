@@ -35,6 +35,9 @@ class TeacherConfig:
     start: float = 0.996  # the paper's momentum at step 0 (I-JEPA)
     end: float = 1.0  # ... and at the last step
     max_init_weight: float = 1e-3  # cap on ∏ m_t at the end; 0 = use (start, end) as given
+    # the target encoder's pass adds positional encodings (as every paper does); false makes
+    # targets position-free, so they cannot be predicted from the target positions alone
+    positions: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.start <= self.end <= 1.0:
