@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import math
 
+# decay of the LR after the warmup: fraction of (peak - final) left at progress p in [0, 1]
+_DECAYS = {
+    "cosine": lambda p: 0.5 * (1.0 + math.cos(math.pi * p)),
+    "linear": lambda p: 1.0 - p,
+}
 
-def warmup_cosine(
-    step: int, total: int, warmup: int, start: float, peak: float, final: float
+
+def warmup_decay(
+    kind: str, step: int, total: int, warmup: int, start: float, peak: float, final: float
 ) -> float:
-    """Linear warmup from ``start`` to ``peak`` over ``warmup`` steps, then cosine to ``final``."""
+    """Linear warmup from ``start`` to ``peak`` over ``warmup`` steps, then a ``kind`` decay
+    (``cosine`` or ``linear``) to ``final`` at ``total``."""
     if step < warmup:
         return start + (peak - start) * step / max(1, warmup)
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return final + 0.5 * (peak - final) * (1.0 + math.cos(math.pi * progress))
-
-
-def warmup_linear(
-    step: int, total: int, warmup: int, start: float, peak: float, final: float
-) -> float:
-    """Linear warmup from ``start`` to ``peak`` over ``warmup`` steps, then linear to ``final``."""
-    if step < warmup:
-        return start + (peak - start) * step / max(1, warmup)
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return final + (peak - final) * (1.0 - progress)
-
-
-LR_SCHEDULES = {"cosine": warmup_cosine, "linear": warmup_linear}
+    return final + (peak - final) * _DECAYS[kind](progress)
 
 
 def cosine_ramp(step: int, total: int, start: float, end: float) -> float:

@@ -111,3 +111,34 @@ def encoders_to_probe(trained: nn.Module, twin: nn.Module) -> tuple[dict[str, nn
             out[f"jepa_{name}"] = module
     out["random_init"] = twin
     return out, which
+
+
+def evaluate_against_twin(
+    trained: nn.Module,
+    twin: nn.Module,
+    train: Dataset,
+    test: Dataset,
+    cfg: ProbeConfig,
+    device: torch.device,
+    seed: int,
+    raw: Callable[[], tuple[Split, Split]] | None = None,
+    extra: dict[str, Callable[[Split, Split], float]] | None = None,
+    wrap: Callable[[nn.Module], nn.Module] | None = None,
+    online: bool = True,
+) -> dict[str, Any]:
+    """The one harness every recipe evaluates with: the protocol on the trained objective's
+    encoder(s), its random-init twin and the raw input (``raw()`` computes those features;
+    twin and raw are skipped when ``cfg.baselines`` is off). ``wrap`` turns each encoder into
+    the module whose tokens are pooled (e.g. a table's flattened representation); ``online``
+    off drops the non-verdict encoder(s). Records which encoder the verdict uses."""
+    encoders, which = encoders_to_probe(trained, twin)
+    if not cfg.baselines:
+        encoders.pop("random_init")
+    if not online:
+        encoders = {k: v for k, v in encoders.items() if not k.startswith("jepa_")}
+    if wrap is not None:
+        encoders = {k: wrap(v) for k, v in encoders.items()}
+    raw_feats = raw() if raw is not None and cfg.baselines else None
+    result = evaluate_frozen(encoders, train, test, cfg, device, seed, raw_feats, extra=extra)
+    result["verdict_encoder"] = which
+    return result

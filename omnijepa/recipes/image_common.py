@@ -26,7 +26,7 @@ from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.features import raw_features
 from omnijepa.eval.frozen_probes import ProbeConfig, labeled, linear_accuracy, zscore
 from omnijepa.eval.learning_curve import make_curve_probe
-from omnijepa.eval.protocol import encoder_splits, encoders_to_probe, evaluate_frozen, has_labels
+from omnijepa.eval.protocol import encoder_splits, evaluate_against_twin, has_labels
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.recipes.base import Built
@@ -79,13 +79,8 @@ def evaluate_image_objective(
     seed: int,
 ) -> dict:
     """The shared protocol on the trained encoder(s), the random-init twin and raw pixels."""
-    encoders, which = encoders_to_probe(trained, twin)
-    raw = (raw_features(train_ds), raw_features(test_ds)) if cfg.baselines else None
-    if not cfg.baselines:
-        encoders.pop("random_init")
-    result = evaluate_frozen(encoders, train_ds, test_ds, cfg, device, seed, raw)
-    result["verdict_encoder"] = which
-    return result
+    raw = lambda: (raw_features(train_ds), raw_features(test_ds))  # noqa: E731
+    return evaluate_against_twin(trained, twin, train_ds, test_ds, cfg, device, seed, raw)
 
 
 def evaluate_head(

@@ -23,7 +23,7 @@ from omnijepa.errors import ConfigError
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.point_probes import few_shot_accuracy, finetune_accuracy, svm_accuracy
-from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
+from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.masks import build_mask_sampler, get_mask_sampler
 from omnijepa.masks.collator import MaskCollator
 from omnijepa.masks.point_blocks import PointBlocksConfig, RandomTokensConfig, SequenceRunsConfig
@@ -185,9 +185,6 @@ def evaluate_point_encoders(
     m, e = cfg.model, cfg.eval
     train_ds = packed_dataset(data.train.points, data.train.labels, m.num_groups, m.group_size)
     test_ds = packed_dataset(data.test.points, data.test.labels, m.num_groups, m.group_size)
-    encoders, which = encoders_to_probe(trained, twin)
-    if not e.baselines:
-        encoders.pop("random_init")
     labels = data.test.labels.numpy()
     classes = len(np.unique(labels[labels >= 0]))
     extra = {"svm": lambda tr, te: svm_accuracy(*tr, *te, e.svm_c)}
@@ -197,11 +194,14 @@ def evaluate_point_encoders(
         extra[f"{e.few_shot_way}way_{e.few_shot_shot}shot"] = lambda tr, te: few_shot_accuracy(
             *tr, *te, *args
         )[0]
-    result = evaluate_frozen(encoders, train_ds, test_ds, e, device, cfg.seed, extra=extra)
-    result["verdict_encoder"] = which
+    result = evaluate_against_twin(trained, twin, train_ds, test_ds, e, device, cfg.seed,
+                                   extra=extra)  # fmt: skip
     if "svm" in result:
         result["svm"]["chance"] = result["linear_probe"]["chance"]
     if e.finetune_epochs > 0 and classes >= 2:
+        encoders = {"jepa": trained.eval_encoder(), "random_init": twin}
+        if not e.baselines:
+            encoders.pop("random_init")
         result["finetune"] = {
             name: finetune_accuracy(
                 encoders[name], train_ds, test_ds, classes, device, e.finetune_epochs,

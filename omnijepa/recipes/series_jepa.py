@@ -29,7 +29,7 @@ from omnijepa.eval.features import raw_features
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.mask_figure import draw_feature_masks
-from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
+from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
 from omnijepa.modalities.series import SeriesWindowTokenizer
@@ -117,18 +117,13 @@ class SeriesJEPARecipe(Recipe):
         test_ds = PaddedSeriesDataset(data.test, length)
         sampler = MultiBlockMaskSampler((length // cfg.model.window,), cfg.mask)
         collate = MaskCollator(sampler, cfg.seed, steps=cfg.train.steps)
-        # the raw baseline: samples with the padding read as 0
-        baselines = cfg.eval.baselines
-
         def evaluate(trained: nn.Module) -> dict:
             twin = build_objective(cfg).eval_encoder().to(device)
-            encoders, which = encoders_to_probe(trained, twin)
-            raw = (_raw_without_nan(train_ds), _raw_without_nan(test_ds)) if baselines else None
-            if not baselines:
-                encoders.pop("random_init")
-            result = evaluate_frozen(encoders, train_ds, test_ds, cfg.eval, device, cfg.seed, raw)
-            result["verdict_encoder"] = which
-            return result
+            # the raw baseline: samples with the padding read as 0
+            raw = lambda: (_raw_without_nan(train_ds), _raw_without_nan(test_ds))  # noqa: E731
+            return evaluate_against_twin(
+                trained, twin, train_ds, test_ds, cfg.eval, device, cfg.seed, raw
+            )
 
         probe = make_curve_probe(train_ds, test_ds, cfg.eval, device)
         parts = TrainParts(build_objective(cfg), train_ds, collate, probe)

@@ -43,7 +43,7 @@ from omnijepa.eval.frozen_probes import ProbeConfig, Split
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.mask_figure import draw_feature_masks
 from omnijepa.eval.plots import plot_embedding_2d
-from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
+from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.eval.tabular_downstream import gbdt_score, linear_score, mlp_score, raw_design_matrix
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
@@ -201,24 +201,19 @@ def evaluate_classification(
     twin and the raw design matrix, plus the sklearn MLP on each of them (``mlp``) and
     gradient-boosted trees on the raw table only (``gbdt``)."""
     e, seed = cfg.eval, cfg.seed
-    encoders, which = encoders_to_probe(trained, twin)
-    if not e.baselines:
-        encoders.pop("random_init")
-    if not e.online:
-        encoders = {k: v for k, v in encoders.items() if not k.startswith("jepa_")}
-    reps: dict[str, nn.Module] = {
-        name: _Representation(enc, e.representation) for name, enc in encoders.items()
-    }
-    raw = None
-    if e.baselines:
+
+    def raw() -> tuple[Split, Split]:
         r = raw_splits(data)
-        raw = (r["train"], r["test"])
+        return r["train"], r["test"]
+
     extra: dict[str, Callable[[Split, Split], float]] = {}
     if e.mlp:
         extra["mlp"] = lambda tr, te: mlp_score("classification", tr, te, 1.0, seed)
     train_ds, test_ds = TabularTensorDataset(data.train), TabularTensorDataset(data.test)
-    result = evaluate_frozen(reps, train_ds, test_ds, e, device, seed, raw, extra=extra)
-    result["verdict_encoder"] = which
+    result = evaluate_against_twin(
+        trained, twin, train_ds, test_ds, e, device, seed, raw, extra,
+        wrap=lambda enc: _Representation(enc, e.representation), online=e.online,
+    )  # fmt: skip
     if e.baselines:
         result["gbdt"] = {"raw": _gbdt_on_raw(data, seed)}
     return result

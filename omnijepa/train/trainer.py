@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from omnijepa.errors import OmniJepaError
-from omnijepa.schedules import LR_SCHEDULES, cosine_ramp
+from omnijepa.schedules import cosine_ramp, warmup_decay
 from omnijepa.train.checkpoint import (
     load_model_weights,
     load_optimizer,
@@ -106,7 +106,7 @@ def batch_to_device(batch: dict, device: torch.device) -> dict:
 
 def _set_schedules(opt: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> tuple[float, float]:
     warm = int(cfg.warmup * cfg.steps)
-    lr = LR_SCHEDULES[cfg.lr_schedule](step, cfg.steps, warm, cfg.start_lr, cfg.lr, cfg.final_lr)
+    lr = warmup_decay(cfg.lr_schedule, step, cfg.steps, warm, cfg.start_lr, cfg.lr, cfg.final_lr)
     wd = cosine_ramp(step, cfg.steps, *cfg.weight_decay)
     for group in opt.param_groups:
         group["lr"] = lr
