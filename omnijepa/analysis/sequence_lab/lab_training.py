@@ -114,13 +114,14 @@ class _StepStream(Dataset):
 
 
 def trainer_config(cfg: LabTrainConfig) -> TrainConfig:
-    """The shared trainer's settings for a lab run: AdamW, linear warmup over ``cfg.warmup``
-    steps from ``lr / warmup`` then linear decay to 0 (the official copy code's schedule),
-    gradient clipping, the monitor every ``eval_every`` steps, no progress lines."""
+    """The shared trainer's settings for a lab run: AdamW, gradient clipping, the monitor
+    every ``eval_every`` steps, no progress lines, and the official copy code's LR: step s of
+    the warmup uses ``lr (s + 1) / warmup`` (the trainer's ramp from ``lr / warmup`` over
+    ``warmup - 1`` steps is exactly that), then a linear decay to 0."""
     warm = max(1, cfg.warmup)
     return TrainConfig(
         steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, start_lr=cfg.lr / warm,
-        final_lr=0.0, warmup=min(0.99, (warm + 0.5) / cfg.steps), lr_schedule="linear",
+        final_lr=0.0, warmup=min(0.99, (warm - 0.5) / cfg.steps), lr_schedule="linear",
         weight_decay=(cfg.weight_decay, cfg.weight_decay), clip_grad=cfg.clip,
         log_every=min(cfg.eval_every, 50), probe_every=cfg.eval_every, progress=False,
         num_workers=0,  # next_batch draws from one sequential generator: keep it in-process
