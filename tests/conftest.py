@@ -21,6 +21,17 @@ def pytest_configure(config: pytest.Config) -> None:
     torch.set_num_threads(1)
 
 
+# Trainer and probe settings shared by the image and series smoke runs.
+TRAIN_EVAL_TINY = [
+    "train.batch_size=16",
+    "train.steps=4",
+    "train.progress=false",
+    "eval.max_iter=200",
+    "eval.c_grid=[1.0]",
+    "eval.few_shot=[2]",
+    "eval.knn_k=5",
+]
+
 # Data + backbone + trainer settings valid for every image recipe.
 COMMON_TINY = [
     "device=cpu",
@@ -32,13 +43,7 @@ COMMON_TINY = [
     "model.dim=32",
     "model.depth=1",
     "model.heads=2",
-    "train.batch_size=16",
-    "train.steps=4",
-    "train.progress=false",
-    "eval.max_iter=200",
-    "eval.c_grid=[1.0]",
-    "eval.few_shot=[2]",
-    "eval.knn_k=5",
+    *TRAIN_EVAL_TINY,
 ]
 
 # Recipe-specific knobs that shrink the rest of the model.
@@ -102,13 +107,7 @@ SERIES_TINY = [
     "model.heads=2",
     "predictor.dim=16",
     "predictor.heads=2",
-    "train.batch_size=16",
-    "train.steps=4",
-    "train.progress=false",
-    "eval.max_iter=200",
-    "eval.c_grid=[1.0]",
-    "eval.few_shot=[2]",
-    "eval.knn_k=5",
+    *TRAIN_EVAL_TINY,
 ]
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,

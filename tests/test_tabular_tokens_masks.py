@@ -32,7 +32,7 @@ def test_tokenizer_shapes_and_coords() -> None:
     tok = make_tok()
     x = torch.tensor([[0.5, 2.0, -1.0, 4.0, 0.0], [1.0, 0.0, 0.0, 0.0, 3.0]])
     out = tok(x)
-    assert out.shape == (2, 5, 8) and tok.dim == 8 and tok.axis_sizes == (5,)
+    assert out.shape == (2, 5, 8) and tok.dim == 8 and [a.size for a in tok.axes] == [5]
     c = tok.coords(x)
     assert c.shape == (5, 1) and c.dtype == torch.float32
     assert torch.equal(c[:, 0], torch.arange(5.0))

@@ -73,10 +73,5 @@ class Tokenizer(nn.Module):
         """``(B, N)`` bool, True at padded tokens; ``None`` when no token is padding."""
         return None
 
-    @property
-    def axis_sizes(self) -> tuple[int, ...]:
-        """Sizes of the grid axes (for learned per-axis positions)."""
-        return tuple(a.size or 0 for a in self.axes)
-
 
 TOKENIZERS: Registry[type[Tokenizer]] = Registry("tokenizer")

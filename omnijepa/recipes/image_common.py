@@ -69,20 +69,6 @@ def build_vit(model: ViTConfig, data: ImageDataConfig) -> TokenEncoder:
     return TokenEncoder(tok, model.depth, model.heads, model.mlp_ratio, model.pos)
 
 
-def evaluate_image_objective(
-    trained: nn.Module,
-    twin: nn.Module,
-    train_ds: ImageTensorDataset,
-    test_ds: ImageTensorDataset,
-    cfg: EvalConfig,
-    device: torch.device,
-    seed: int,
-) -> dict:
-    """The shared protocol on the trained encoder(s), the random-init twin and raw pixels."""
-    raw = lambda: (raw_features(train_ds), raw_features(test_ds))  # noqa: E731
-    return evaluate_against_twin(trained, twin, train_ds, test_ds, cfg, device, seed, raw)
-
-
 def evaluate_head(
     head: nn.Module,
     train_ds: ImageTensorDataset,
@@ -125,8 +111,9 @@ def build_image_run(
 
     def evaluate(trained: nn.Module) -> dict:
         twin = make_objective().eval_encoder().to(device)
-        result = evaluate_image_objective(
-            trained, twin, train_ds, test_ds, cfg.eval, device, cfg.seed
+        raw = lambda: (raw_features(train_ds), raw_features(test_ds))  # noqa: E731  raw pixels
+        result = evaluate_against_twin(
+            trained, twin, train_ds, test_ds, cfg.eval, device, cfg.seed, raw
         )
         if hasattr(trained, "embedding_head"):
             result["projection"] = evaluate_head(

@@ -198,8 +198,7 @@ def evaluate_classification(
     device: torch.device,
 ) -> dict[str, Any]:
     """The shared protocol (``evaluate_frozen``) on the trained encoder(s), the random-init
-    twin and the raw design matrix, plus the sklearn MLP on each of them (``mlp``) and
-    gradient-boosted trees on the raw table only (``gbdt``)."""
+    twin and the raw design matrix, plus the sklearn MLP on each of them (``mlp``)."""
     e, seed = cfg.eval, cfg.seed
 
     def raw() -> tuple[Split, Split]:
@@ -214,8 +213,6 @@ def evaluate_classification(
         trained, twin, train_ds, test_ds, e, device, seed, raw, extra,
         wrap=lambda enc: _Representation(enc, e.representation), online=e.online,
     )  # fmt: skip
-    if e.baselines:
-        result["gbdt"] = {"raw": _gbdt_on_raw(data, seed)}
     return result
 
 
@@ -249,8 +246,6 @@ def evaluate_regression(
         result["mlp"] = {
             k: mlp_score(data.task, v["train"], v["test"], std, seed) for k, v in feats.items()
         }
-    if e.baselines:
-        result["gbdt"] = {"raw": _gbdt_on_raw(data, seed)}
     return result
 
 
@@ -263,10 +258,13 @@ def evaluate_tabular(
 ) -> dict[str, Any]:
     """Frozen representations of the trained objective ``trained`` and of the random-init
     ``twin`` encoder against the raw table: classification through the shared protocol
-    (``evaluate_classification``), regression by RMSE (``evaluate_regression``)."""
-    if data.task == "classification":
-        return evaluate_classification(trained, twin, data, cfg, device)
-    return evaluate_regression(trained, twin, data, cfg, device)
+    (``evaluate_classification``), regression by RMSE (``evaluate_regression``); plus
+    gradient-boosted trees on the raw table (``gbdt``) when baselines are on."""
+    by_task = {"classification": evaluate_classification, "regression": evaluate_regression}
+    result = by_task[data.task](trained, twin, data, cfg, device)
+    if cfg.eval.baselines:
+        result["gbdt"] = {"raw": _gbdt_on_raw(data, cfg.seed)}
+    return result
 
 
 def curve_probe(

@@ -52,44 +52,49 @@ def plot_learning_curves(
     _save(fig, path)
 
 
-def plot_duplicate_probe(probe: dict[str, dict[str, float]], path: Path) -> None:
-    """Copy accuracy when one n-gram is written twice, against n."""
+def _accuracy_lines(
+    lines: dict[str, tuple[list[int], list[float]]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path: Path,
+    vline: float | None = None,
+) -> None:
+    """One accuracy-vs-x line per entry of ``lines`` (label -> (xs, ys)), y in [0, 1]."""
     fig, ax = plt.subplots(figsize=(5.0, 3.4))
-    for name, per in probe.items():
-        ax.plot([int(n) for n in per], list(per.values()), marker="o", label=name)
-    ax.set_xlabel("duplicated n-gram length n")
-    ax.set_ylabel("string accuracy")
+    for label, (xs, ys) in lines.items():
+        ax.plot(xs, ys, marker="o", label=label)
+    if vline is not None:
+        ax.axvline(vline, color="grey", ls="--", lw=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_ylim(-0.03, 1.03)
-    ax.set_title("copy with a duplicated n-gram")
+    ax.set_title(title)
     ax.legend(fontsize=7)
     _save(fig, path)
+
+
+def plot_duplicate_probe(probe: dict[str, dict[str, float]], path: Path) -> None:
+    """Copy accuracy when one n-gram is written twice, against n."""
+    lines = {name: ([int(n) for n in per], list(per.values())) for name, per in probe.items()}
+    _accuracy_lines(lines, "duplicated n-gram length n", "string accuracy",
+                    "copy with a duplicated n-gram", path)  # fmt: skip
 
 
 def plot_addition(addition: dict[str, Any], train_max: int, path: Path) -> None:
     """Exact-match accuracy of additions against operand digits, a line per scheme."""
-    fig, ax = plt.subplots(figsize=(5.0, 3.4))
-    for name, entry in addition.items():
-        acc = entry["accuracy"]
-        ax.plot([int(n) for n in acc], list(acc.values()), marker="o", label=name)
-    ax.axvline(train_max, color="grey", ls="--", lw=1)
-    ax.set_xlabel("digits per operand (dashed: longest trained)")
-    ax.set_ylabel("exact-match accuracy")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_title("addition: absolute vs relative positions")
-    ax.legend(fontsize=7)
-    _save(fig, path)
+    lines = {name: ([int(n) for n in e["accuracy"]], list(e["accuracy"].values()))
+             for name, e in addition.items()}  # fmt: skip
+    _accuracy_lines(lines, "digits per operand (dashed: longest trained)", "exact-match accuracy",
+                    "addition: absolute vs relative positions", path, vline=train_max)  # fmt: skip
 
 
 def plot_priming(mul: dict[str, Any], digits: int, path: Path) -> None:
     """Accuracy at the primed length against n_prime, a line per training-set size."""
-    fig, ax = plt.subplots(figsize=(5.0, 3.4))
+    lines = {}
     for size, per in mul.items():
         primes = sorted(int(p) for p in per)
-        ax.plot(primes, [per[str(p)]["accuracy"][str(digits)] for p in primes],
-                marker="o", label=f"N = {size}")  # fmt: skip
-    ax.set_xlabel("n_prime (fixed long examples in the training set)")
-    ax.set_ylabel(f"exact match at {digits} digits")
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_title("multiplication: train-set priming")
-    ax.legend(fontsize=7)
-    _save(fig, path)
+        lines[f"N = {size}"] = (primes, [per[str(p)]["accuracy"][str(digits)] for p in primes])
+    _accuracy_lines(lines, "n_prime (fixed long examples in the training set)",
+                    f"exact match at {digits} digits", "multiplication: train-set priming",
+                    path)  # fmt: skip
