@@ -14,7 +14,7 @@ from omnijepa.data import ImageDataConfig, ImageTensorDataset, load_image_data, 
 from omnijepa.data.idx_format import read_idx, write_idx
 from omnijepa.data.image_data import split_indices
 from omnijepa.data.image_sources import FASHION_MNIST_CLASSES, fashion_mnist_dir
-from omnijepa.errors import DataError
+from omnijepa.errors import ConfigError, DataError
 
 _FASHION_FILE = "train-images-idx3-ubyte.gz"
 needs_fashion = pytest.mark.skipif(
@@ -274,3 +274,39 @@ def test_image_tensor_dataset_normalises_with_train_stats() -> None:
     assert torch.allclose(test[0][0], expected)
     own = ImageTensorDataset(data.test)  # stats from the split itself when none are given
     assert not torch.equal(own.mean, train.mean)
+
+
+def test_lazy_folder_decodes_per_sample_with_the_same_pixels(tmp_path: Path) -> None:
+    from omnijepa.data.image_folder import LazyImages
+
+    _make_labelled_folder(tmp_path)
+    base = dict(path=str(tmp_path), image_size=12, channels=3, test_fraction=0.25)
+    eager = load_image_data(ImageDataConfig(**base, decode="memory"), seed=0)
+    lazy = load_image_data(ImageDataConfig(**base, decode="lazy"), seed=0)
+    assert isinstance(lazy.train.images, LazyImages) and torch.is_tensor(eager.train.images)
+    assert lazy.train.images.shape == tuple(eager.train.images.shape)
+    assert torch.equal(lazy.train.images[:], eager.train.images)
+    assert torch.equal(lazy.train.images[2], eager.train.images[2])
+    assert torch.equal(lazy.test.images[torch.tensor([1, 0])], eager.test.images[[1, 0]])
+    assert torch.equal(lazy.train.labels, eager.train.labels)
+    (a, _), (b, _) = make_datasets(lazy), make_datasets(eager)
+    assert torch.equal(a[3][0], b[3][0])  # same normalisation (small split: all images)
+    assert "decoded per sample" in lazy.source
+
+
+def test_lazy_folder_trains_through_the_cli(tmp_path: Path, capsys, tiny_overrides) -> None:  # noqa: ANN001
+    from tests.test_cli import run_cli
+
+    for i in range(12):
+        _save(tmp_path / "data" / ("a" if i % 2 else "b") / f"{i}.png", (20, 20), 20 * i)
+    ov = tiny_overrides(
+        "ijepa", f"data.path={tmp_path / 'data'}", "data.decode=lazy", "data.image_size=16",
+        "train.batch_size=4", "train.num_workers=2",
+    )  # fmt: skip
+    code, _, err = run_cli(capsys, "train", "ijepa", *ov, "--out", tmp_path / "run")
+    assert code == 0, err
+
+
+def test_unknown_decode_mode_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="decode"):
+        load_image_data(ImageDataConfig(path=str(tmp_path), decode="sometimes"), seed=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,13 +33,19 @@ class ImageDataConfig:
     test_fraction: float = 0.2  # for sources without a fixed test split (folders, digits)
     canvas_scale: tuple[float, float] = (0.5, 1.0)  # canvas item side / image_size range
     canvas_clutter: int = 0  # canvas: small distractor patches (crops of other items) per image
+    # folders: decode every image up front ("memory"), per sample when the DataLoader asks
+    # ("lazy": resident memory independent of the folder's size), or "auto" (lazy above
+    # 20,000 selected images)
+    decode: str = "auto"
 
 
 @dataclass
 class ImageSplit:
-    """uint8 images (N, C, H, W) and int64 labels (N,), -1 where unlabeled."""
+    """uint8 images (N, C, H, W) and int64 labels (N,), -1 where unlabeled. ``images`` is a
+    tensor, or (big folders) a lazy sequence decoding files on access with the same indexing
+    (an int gives (C, H, W), a slice or index array gives a stacked batch)."""
 
-    images: torch.Tensor
+    images: torch.Tensor | Any
     labels: torch.Tensor
 
     def __len__(self) -> int:
@@ -68,6 +75,8 @@ def check_config(cfg: ImageDataConfig) -> None:
     lo, hi = cfg.canvas_scale
     if not 0.0 < lo <= hi <= 1.0:
         raise ConfigError(f"data.canvas_scale must satisfy 0 < lo <= hi <= 1, got {lo, hi}")
+    if cfg.decode not in ("auto", "memory", "lazy"):
+        raise ConfigError(f"data.decode must be auto, memory or lazy, got {cfg.decode!r}")
     if cfg.canvas_clutter < 0:
         raise ConfigError(f"data.canvas_clutter must be >= 0, got {cfg.canvas_clutter}")
 
@@ -112,9 +121,16 @@ def split_indices(
 # ---- Dataset --------------------------------------------------------------------------------
 
 
+STATS_SAMPLE = 2048  # lazily decoded splits: channel statistics from this many spread images
+
+
 def channel_stats(split: ImageSplit, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel mean and std of ``split`` in [0, 1] units (float32, shape (C,))."""
+    """Per-channel mean and std of ``split`` in [0, 1] units (float32, shape (C,)); for a
+    lazily decoded split, from ``STATS_SAMPLE`` images spread evenly over it."""
     images = split.images
+    if not torch.is_tensor(images):
+        n = len(images)
+        images = images[np.unique(np.linspace(0, n - 1, min(n, STATS_SAMPLE)).astype(np.int64))]
     c = images.shape[1]
     total = torch.zeros(c, dtype=torch.float64)
     total_sq = torch.zeros(c, dtype=torch.float64)

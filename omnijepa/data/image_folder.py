@@ -31,6 +31,7 @@ from omnijepa.errors import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 _PROGRESS_MIN = 500  # show a progress bar from this many images (and only on a terminal)
+LAZY_ABOVE = 20_000  # data.decode=auto: folders with more selected images decode per sample
 
 
 def _is_image(path: Path) -> bool:
@@ -119,6 +120,33 @@ def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
     return out
 
 
+class LazyImages:
+    """Image files decoded when indexed: ``(N, C, S, S)`` uint8 semantics without the pixels
+    in memory. Paths are kept as one numpy bytes array (about 100 B per image), so resident
+    memory barely depends on the folder's size; DataLoader workers decode in parallel."""
+
+    def __init__(self, files: list[Path], size: int, channels: int) -> None:
+        self.paths = np.array([os.fsencode(p) for p in files])
+        self.size, self.channels = size, channels
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.paths), self.channels, self.size, self.size)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _read(self, i: int) -> torch.Tensor:
+        arr = read_image(Path(os.fsdecode(self.paths[i])), self.size, self.channels)
+        return torch.from_numpy(arr.copy())  # PIL's buffer is read-only
+
+    def __getitem__(self, index: object) -> torch.Tensor:
+        if isinstance(index, (int, np.integer)) or (torch.is_tensor(index) and index.dim() == 0):
+            return self._read(int(index))
+        rows = np.arange(len(self.paths))[index]  # slices, index arrays, boolean masks
+        return torch.stack([self._read(int(i)) for i in rows])
+
+
 def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
     """Load ``cfg.path``, split by ``test_fraction`` (stratified when labeled) and subsample."""
     root = Path(cfg.path or "").expanduser()
@@ -131,20 +159,25 @@ def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
     train, test = split_indices(labels, cfg.test_fraction, derived_rng(seed, "split"))
     train = train[subsample(len(train), cfg.train_size, derived_rng(seed, "train-subsample"))]
     test = test[subsample(len(test), cfg.test_size, derived_rng(seed, "test-subsample"))]
-    images = read_images(
-        [files[i] for i in np.concatenate([train, test])], cfg.image_size, cfg.channels
-    )
-    x, y = torch.from_numpy(images), torch.from_numpy(labels)
-    n = len(train)
+    chosen = [files[i] for i in np.concatenate([train, test])]
+    lazy = cfg.decode == "lazy" or (cfg.decode == "auto" and len(chosen) > LAZY_ABOVE)
+    y, n = torch.from_numpy(labels), len(train)
+    if lazy:
+        read_image(chosen[0], cfg.image_size, cfg.channels)  # an unreadable folder fails now
+        splits = (LazyImages(chosen[:n], cfg.image_size, cfg.channels),
+                  LazyImages(chosen[n:], cfg.image_size, cfg.channels))  # fmt: skip
+    else:
+        x = torch.from_numpy(read_images(chosen, cfg.image_size, cfg.channels))
+        splits = (x[:n], x[n:])
     kind = f"{len(classes)} classes" if classes else "unlabeled"
     color = "RGB" if cfg.channels == 3 else "grayscale"
     source = (
         f"image folder {root} ({len(files)} images, {kind}), centre-cropped and resized "
-        f"to {cfg.image_size}x{cfg.image_size} {color}"
+        f"to {cfg.image_size}x{cfg.image_size} {color}" + (", decoded per sample" if lazy else "")
     )
     return ImageData(
-        train=ImageSplit(x[:n], y[train]),
-        test=ImageSplit(x[n:], y[test]),
+        train=ImageSplit(splits[0], y[train]),
+        test=ImageSplit(splits[1], y[test]),
         classes=classes,
         source=source,
     )

@@ -47,6 +47,10 @@ class ProbeConfig:
     batch_size: int = 256  # encoder batch when extracting features
     curve_train: int = 2000  # learning-curve kNN: train / test subsample sizes
     curve_test: int = 1000
+    # final evaluation on at most this many train / test items, spread over each split, so a
+    # 200k-image folder is probed in bounded memory (0 = all)
+    max_train: int = 20000
+    max_test: int = 10000
 
     def __post_init__(self) -> None:
         if self.layers < 1:

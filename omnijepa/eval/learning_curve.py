@@ -14,10 +14,10 @@ from typing import Any
 import matplotlib
 import torch
 from torch import nn
-from torch.utils.data import Dataset, Subset
+from torch.utils.data import Dataset
 
 from omnijepa.eval.frozen_probes import ProbeConfig, knn_accuracy, labeled, zscore
-from omnijepa.eval.protocol import encoder_splits, has_labels
+from omnijepa.eval.protocol import encoder_splits, has_labels, spread_subset
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -25,19 +25,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 CURVE_KEY = "probe_knn"
 
 
-def _spread_subset(ds: Dataset, n: int) -> Dataset:
-    """``n`` items spread evenly over ``ds`` (sources are often sorted by class)."""
-    size = len(ds)  # type: ignore[arg-type]
-    if n <= 0 or n >= size:
-        return ds
-    return Subset(ds, torch.linspace(0, size - 1, n).round().long().tolist())
-
-
 def make_curve_probe(
     train: Dataset, test: Dataset, cfg: ProbeConfig, device: torch.device
 ) -> Callable[[nn.Module], dict[str, float]]:
     """A trainer callback: kNN accuracy of an encoder's pooled features on fixed subsets."""
-    tr_sub, te_sub = _spread_subset(train, cfg.curve_train), _spread_subset(test, cfg.curve_test)
+    tr_sub, te_sub = spread_subset(train, cfg.curve_train), spread_subset(test, cfg.curve_test)
 
     def probe(encoder: nn.Module) -> dict[str, float]:
         tr, te = encoder_splits(encoder, tr_sub, te_sub, cfg, device)

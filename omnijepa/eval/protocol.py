@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from omnijepa.eval.attentive_probe import attentive_probe_accuracy
 from omnijepa.eval.collapse import collapse_report
@@ -113,6 +113,15 @@ def encoders_to_probe(trained: nn.Module, twin: nn.Module) -> tuple[dict[str, nn
     return out, which
 
 
+def spread_subset(ds: Dataset, n: int) -> Dataset:
+    """``n`` items spread evenly over ``ds`` (sources are often sorted by class); ``ds``
+    itself when ``n`` is 0 or covers it. A ``Subset`` keeps the chosen ``indices``."""
+    size = len(ds)  # type: ignore[arg-type]
+    if n <= 0 or n >= size:
+        return ds
+    return Subset(ds, torch.linspace(0, size - 1, n).round().long().tolist())
+
+
 def evaluate_against_twin(
     trained: nn.Module,
     twin: nn.Module,
@@ -121,14 +130,16 @@ def evaluate_against_twin(
     cfg: ProbeConfig,
     device: torch.device,
     seed: int,
-    raw: Callable[[], tuple[Split, Split]] | None = None,
+    raw: Callable[[Dataset, Dataset], tuple[Split, Split]] | None = None,
     extra: dict[str, Callable[[Split, Split], float]] | None = None,
     wrap: Callable[[nn.Module], nn.Module] | None = None,
     online: bool = True,
 ) -> dict[str, Any]:
     """The one harness every recipe evaluates with: the protocol on the trained objective's
-    encoder(s), its random-init twin and the raw input (``raw()`` computes those features;
-    twin and raw are skipped when ``cfg.baselines`` is off). ``wrap`` turns each encoder into
+    encoder(s), its random-init twin and the raw input (``raw(train, test)`` computes those
+    features for the datasets it is given; twin and raw are skipped when ``cfg.baselines`` is
+    off). Splits larger than ``eval.max_train`` / ``eval.max_test`` are probed on an evenly
+    spread subset of that size. ``wrap`` turns each encoder into
     the module whose tokens are pooled (e.g. a table's flattened representation); ``online``
     off drops the non-verdict encoder(s). Records which encoder the verdict uses."""
     encoders, which = encoders_to_probe(trained, twin)
@@ -138,7 +149,8 @@ def evaluate_against_twin(
         encoders = {k: v for k, v in encoders.items() if not k.startswith("jepa_")}
     if wrap is not None:
         encoders = {k: wrap(v) for k, v in encoders.items()}
-    raw_feats = raw() if raw is not None and cfg.baselines else None
+    train, test = spread_subset(train, cfg.max_train), spread_subset(test, cfg.max_test)
+    raw_feats = raw(train, test) if raw is not None and cfg.baselines else None
     result = evaluate_frozen(encoders, train, test, cfg, device, seed, raw_feats, extra=extra)
     result["verdict_encoder"] = which
     return result

@@ -111,7 +111,7 @@ def build_image_run(
 
     def evaluate(trained: nn.Module) -> dict:
         twin = make_objective().eval_encoder().to(device)
-        raw = lambda: (raw_features(train_ds), raw_features(test_ds))  # noqa: E731  raw pixels
+        raw = lambda tr, te: (raw_features(tr), raw_features(te))  # noqa: E731  raw pixels
         result = evaluate_against_twin(
             trained, twin, train_ds, test_ds, cfg.eval, device, cfg.seed, raw
         )

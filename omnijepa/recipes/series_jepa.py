@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import Dataset
 
 from omnijepa.data.series_data import (
     PaddedSeriesDataset,
@@ -131,7 +132,7 @@ class SeriesJEPARecipe(Recipe):
         def evaluate(trained: nn.Module) -> dict:
             twin = build_objective(cfg).eval_encoder().to(device)
             # the raw baseline: samples with the padding read as 0
-            raw = lambda: (_raw_without_nan(train_ds), _raw_without_nan(test_ds))  # noqa: E731
+            raw = lambda tr, te: (_raw_without_nan(tr), _raw_without_nan(te))  # noqa: E731
             return evaluate_against_twin(
                 trained, twin, train_ds, test_ds, cfg.eval, device, cfg.seed, raw
             )
@@ -169,7 +170,7 @@ class SeriesJEPARecipe(Recipe):
         return write_repro(self, out, metrics, checks, t0, notes, top)
 
 
-def _raw_without_nan(ds: PaddedSeriesDataset) -> Any:
+def _raw_without_nan(ds: Dataset) -> Any:
     x, y = raw_features(ds)
     x[x != x] = 0.0  # NaN padding -> 0
     return x, y

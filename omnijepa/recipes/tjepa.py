@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Subset
 
 from omnijepa.data.tabular_data import (
     TabularData,
@@ -168,6 +168,13 @@ class _Representation(nn.Module):
         return (z.flatten(1) if self.how == "flatten" else z.mean(dim=1)).unsqueeze(1)
 
 
+def _rows(split: Split, ds: Dataset) -> Split:
+    """The rows of ``split`` that a ``Subset`` dataset keeps (all rows otherwise)."""
+    if isinstance(ds, Subset):
+        return split[0][ds.indices], split[1][ds.indices]
+    return split
+
+
 def raw_splits(data: TabularData) -> dict[str, Split]:
     """The raw design matrix (NaN -> 0 + missing indicators, one-hot codes) of train and test."""
     indicator = [
@@ -201,9 +208,9 @@ def evaluate_classification(
     twin and the raw design matrix, plus the sklearn MLP on each of them (``mlp``)."""
     e, seed = cfg.eval, cfg.seed
 
-    def raw() -> tuple[Split, Split]:
-        r = raw_splits(data)
-        return r["train"], r["test"]
+    def raw(train: Dataset, test: Dataset) -> tuple[Split, Split]:
+        r = raw_splits(data)  # rows of the (possibly subsampled) datasets
+        return _rows(r["train"], train), _rows(r["test"], test)
 
     extra: dict[str, Callable[[Split, Split], float]] = {}
     if e.mlp:
