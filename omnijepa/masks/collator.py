@@ -81,6 +81,7 @@ class MaskCollator:
         self.sampler = sampler
         self.seed = int(seed)
         self.prepare, self.coords, self.steps = prepare, coords, steps
+        self.rank, self.world, self.global_batch = 0, 1, 0
         self._start = 0  # global index of this copy's first counted batch
         self._calls = 0  # batches this copy has made without an explicit index
 
@@ -123,8 +124,31 @@ class MaskCollator:
             x, batch_coords = self.prepare(x, gen)
             coords = batch_coords if batch_coords is not None else coords
         progress = None if self.steps is None else min(1.0, index / self.steps)
-        masks = self.sampler.sample(len(samples), gen, coords=coords, progress=progress)
+        masks = self._draw(len(samples), gen, coords, progress)
         return {"x": x, "y": y, "context": masks.context, "targets": masks.targets}
+
+    def shard(self, rank: int, world: int, global_batch: int) -> None:
+        """Under DDP (the trainer calls this): each rank holds rows ``rank::world`` of the
+        global batch, so draw masks for the global batch and keep this rank's rows. Masks then
+        do not depend on the number of ranks (equal-length contexts are cut to the *global*
+        minimum), and neither does the loss. Per-sample coordinates from ``prepare`` exist
+        only for the local rows, so with them each rank draws for its own rows."""
+        if isinstance(world, bool) or world < 1 or not 0 <= rank < world or global_batch < world:
+            raise ValueError(
+                f"need 0 <= rank < world <= global batch, got {rank}, {world}, {global_batch}"
+            )
+        self.rank, self.world, self.global_batch = int(rank), int(world), int(global_batch)
+
+    def _draw(self, local: int, gen: torch.Generator, coords: Any, progress: Any) -> Any:
+        per_sample = coords is not None and coords.dim() == 3
+        if self.world == 1 or per_sample:
+            return self.sampler.sample(local, gen, coords=coords, progress=progress)
+        masks = self.sampler.sample(self.global_batch, gen, coords=coords, progress=progress)
+        rows = slice(self.rank, None, self.world)  # the trainer's sampler gives rank r these rows
+        context, targets = masks.context[rows], masks.targets[rows]
+        if len(context) != local:
+            raise ValueError(f"rank {self.rank} got {local} samples, expected {len(context)}")
+        return type(masks)(context=context, targets=targets)
 
     def state_dict(self) -> dict[str, int]:
         """``{"seed", "next_batch"}``: enough to reproduce the following batches' masks."""

@@ -34,6 +34,11 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
+def _is_main() -> bool:
+    """True outside torchrun and on its rank 0."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def _check_run_dir(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} exists and is not a directory")
@@ -94,13 +99,13 @@ def train_run(
     else:
         cfg = load_config(recipe.default_config(), config_file, overrides)
         _check_run_dir(out, overwrite)
-        if overwrite and out.is_dir():
+        if overwrite and out.is_dir() and _is_main():
             for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
                 (out / name).unlink(missing_ok=True)
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
     built = recipe.build(cfg, device)
-    if not resume:
+    if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
         out.mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
         atomic_write_text(out / CONFIG_FILE, text)
@@ -115,7 +120,7 @@ def train_run(
         extra_state={"recipe": recipe.name},
     )
     train_seconds = time.perf_counter() - t0
-    if int(os.environ.get("RANK", "0")) != 0:
+    if not _is_main():
         return last  # under torchrun only rank 0 evaluates and writes results
     records = read_metrics(out / "metrics.jsonl")
     plot_training(records, out, recipe.name)

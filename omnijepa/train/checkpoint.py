@@ -29,7 +29,7 @@ STATE_FILE = "state.json"
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and rename (atomic on POSIX)."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # unique per writing process
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()

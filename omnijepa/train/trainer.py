@@ -91,6 +91,18 @@ def _ddp_setup(device: torch.device) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def _global_mean(value: torch.Tensor, world: int) -> torch.Tensor:
+    """The mean of ``value`` over ranks (the loss of the global batch when local batches are
+    equal); ``value`` itself in a single process. Called by every rank at the same steps."""
+    if world <= 1:
+        return value
+    import torch.distributed as dist
+
+    value = value.clone()
+    dist.all_reduce(value, op=dist.ReduceOp.SUM)
+    return value / world
+
+
 def batch_to_device(batch: dict, device: torch.device) -> dict:
     """Move the tensors (and lists of tensors, e.g. views) of a batch dict to ``device``."""
     out = {}
@@ -141,6 +153,8 @@ def train(
         model = nn.parallel.DistributedDataParallel(
             objective, device_ids=[device.index] if device.type == "cuda" else None
         )
+    if world > 1 and hasattr(parts.collate, "shard"):
+        parts.collate.shard(rank, world, cfg.batch_size)  # global-batch masks, this rank's rows
     end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
     sampler = StepBatchSampler(
         len(parts.dataset),
@@ -197,7 +211,7 @@ def train(
             cfg.probe_every and parts.online_probe and (done % cfg.probe_every == 0 or done == end)
         )
         if done % cfg.log_every == 0 or done == end or probe_now:
-            value = float(loss.detach())
+            value = float(_global_mean(loss.detach(), world))  # every rank logs the same loss
             if not math.isfinite(value):
                 raise TrainingDiverged(
                     f"loss is {value} at step {done}; lower train.lr or enable train.clip_grad"
