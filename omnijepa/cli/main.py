@@ -49,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", type=Path, required=True)
     m.add_argument("--n", type=int, default=4, help="number of images")
 
+    d = sub.add_parser("data", help="data tools: `data pack DIR --out SHARDS` writes tar shards")
+    d.add_argument("action", choices=["pack"])
+    d.add_argument("folder", type=Path)
+    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--shard-size", type=int, default=1000)
     b = sub.add_parser("bench", help="throughput, memory, FLOPs and MFU as DIR/bench.json")
     b.add_argument("recipe")
     b.add_argument("overrides", nargs="*")
@@ -150,6 +155,13 @@ def _cmd_masks(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
+def _cmd_data(args: argparse.Namespace) -> None:
+    from omnijepa.data.image_shards import pack_image_folder
+
+    shards = pack_image_folder(args.folder, args.out, args.shard_size)
+    print(f"wrote {len(shards)} shard(s) to {args.out}; train on them with data.path={args.out}")
+
+
 def _cmd_bench(args: argparse.Namespace) -> None:
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.bench import run_bench
@@ -172,6 +184,7 @@ COMMANDS = {
     "report": _cmd_report,
     "masks": _cmd_masks,
     "bench": _cmd_bench,
+    "data": _cmd_data,
 }
 
 

@@ -13,6 +13,7 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -86,8 +87,9 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     return img
 
 
-def read_image(path: Path, size: int, channels: int) -> np.ndarray:
-    """One image as uint8 (channels, size, size): converted, centre-cropped, resized."""
+def read_image(path: Path | BinaryIO, size: int, channels: int, name: str = "") -> np.ndarray:
+    """One image (a file, or a binary stream called ``name``) as uint8 (channels, size, size):
+    converted, centre-cropped, resized."""
     mode = "RGB" if channels == 3 else "L"
     try:
         with Image.open(path) as img:
@@ -99,7 +101,7 @@ def read_image(path: Path, size: int, channels: int) -> np.ndarray:
             img = img.resize((size, size), Image.Resampling.BILINEAR, box=box)
             arr = np.asarray(img, dtype=np.uint8)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
+        raise DataError(f"cannot read image {name or path}: {exc}") from None
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
@@ -147,6 +149,16 @@ class LazyImages:
         return torch.stack([self._read(int(i)) for i in rows])
 
 
+def select_splits(
+    labels: np.ndarray, cfg: ImageDataConfig, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded train/test indices (stratified when labelled), subsampled to the config's sizes."""
+    train, test = split_indices(labels, cfg.test_fraction, derived_rng(seed, "split"))
+    train = train[subsample(len(train), cfg.train_size, derived_rng(seed, "train-subsample"))]
+    test = test[subsample(len(test), cfg.test_size, derived_rng(seed, "test-subsample"))]
+    return train, test
+
+
 def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
     """Load ``cfg.path``, split by ``test_fraction`` (stratified when labeled) and subsample."""
     root = Path(cfg.path or "").expanduser()
@@ -156,9 +168,7 @@ def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
             f"{root}: found only {len(files)} image; need at least 2 to make a "
             f"train and a test split"
         )
-    train, test = split_indices(labels, cfg.test_fraction, derived_rng(seed, "split"))
-    train = train[subsample(len(train), cfg.train_size, derived_rng(seed, "train-subsample"))]
-    test = test[subsample(len(test), cfg.test_size, derived_rng(seed, "test-subsample"))]
+    train, test = select_splits(labels, cfg, seed)
     chosen = [files[i] for i in np.concatenate([train, test])]
     lazy = cfg.decode == "lazy" or (cfg.decode == "auto" and len(chosen) > LAZY_ABOVE)
     y, n = torch.from_numpy(labels), len(train)

@@ -1,0 +1,144 @@
+"""Image folders as sharded tar archives in the WebDataset layout, and reading them back.
+
+``pack_image_folder(DIR, OUT)`` (``omnijepa data pack``) writes ``OUT/shard-00000.tar``, … with
+``shard_size`` samples each; sample ``k`` is the members ``{key}.{ext}`` (the original image
+bytes) and ``{key}.cls`` (its class index as text, absent when unlabelled), plus
+``OUT/classes.json`` with the class names. Any WebDataset tool reads the shards.
+
+Reading (``data.path=OUT``): the tar headers are scanned once for each member's byte offset, so a
+sample is one seek and one read in the shard, decoded in the DataLoader worker that asks for it.
+Random access keeps the trainer's deterministic order, so a resumed run continues exactly
+where it stopped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from omnijepa.data.image_data import ImageData, ImageDataConfig, ImageSplit
+from omnijepa.data.image_folder import read_image, scan_image_folder, select_splits
+from omnijepa.errors import DataError
+
+CLASSES_FILE = "classes.json"
+
+
+def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Path]:
+    """Write ``root``'s images (a sub-folder per class, or flat) as tar shards in ``out``."""
+    if shard_size < 1:
+        raise DataError(f"shard size must be >= 1, got {shard_size}")
+    files, labels, classes = scan_image_folder(Path(root))
+    out = Path(out)
+    if out.exists() and any(out.glob("shard-*.tar")):
+        raise DataError(f"{out} already holds shards; choose an empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    shards: list[Path] = []
+    with tqdm(total=len(files), desc="packing", unit="img", disable=None) as bar:
+        for start in range(0, len(files), shard_size):
+            path = out / f"shard-{start // shard_size:05d}.tar"
+            with tarfile.open(path, "w") as tar:
+                for k in range(start, min(start + shard_size, len(files))):
+                    key = f"{k:09d}"
+                    _add(tar, f"{key}{files[k].suffix.lower()}", files[k].read_bytes())
+                    if labels[k] >= 0:
+                        _add(tar, f"{key}.cls", str(int(labels[k])).encode())
+                    bar.update()
+            shards.append(path)
+    (out / CLASSES_FILE).write_text(json.dumps(classes) + "\n")
+    return shards
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    tar.addfile(info, io.BytesIO(data))
+
+
+def has_shards(root: Path) -> bool:
+    """True when ``root`` is a folder of ``*.tar`` shards."""
+    return root.is_dir() and any(root.glob("*.tar"))
+
+
+def index_shards(root: Path) -> tuple[list[tuple[Path, int, int, str]], np.ndarray, list[str]]:
+    """Every image sample of the shards in ``root`` as (shard, offset, size, name), with labels
+    (-1 when a sample has no ``.cls``) and the class names (``classes.json``, if present)."""
+    images: dict[str, tuple[Path, int, int, str]] = {}
+    labels: dict[str, int] = {}
+    for shard in sorted(root.glob("*.tar")):
+        try:
+            with tarfile.open(shard, "r") as tar:
+                for m in tar.getmembers():
+                    if not m.isfile():
+                        continue
+                    key, _, ext = m.name.rpartition(".")
+                    if ext == "cls":
+                        labels[key] = int(tar.extractfile(m).read().decode().strip())  # type: ignore[union-attr]
+                    else:
+                        images[key] = (shard, m.offset_data, m.size, m.name)
+        except (tarfile.TarError, ValueError, OSError) as exc:
+            raise DataError(f"cannot read shard {shard}: {exc}") from None
+    if not images:
+        raise DataError(f"no image samples in the shards of {root}")
+    keys = sorted(images)
+    classes_file = root / CLASSES_FILE
+    classes = json.loads(classes_file.read_text()) if classes_file.is_file() else []
+    return [images[k] for k in keys], np.array([labels.get(k, -1) for k in keys]), classes
+
+
+class ShardImages:
+    """Samples of tar shards decoded when indexed, with :class:`LazyImages`' indexing."""
+
+    def __init__(self, entries: list[tuple[Path, int, int, str]], size: int, channels: int) -> None:
+        self.entries, self.size, self.channels = entries, size, channels
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return (len(self.entries), self.channels, self.size, self.size)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def _read(self, i: int) -> torch.Tensor:
+        shard, offset, size, name = self.entries[i]
+        with open(shard, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(size)
+        arr = read_image(io.BytesIO(data), self.size, self.channels, f"{shard}:{name}")
+        return torch.from_numpy(arr.copy())
+
+    def __getitem__(self, index: object) -> torch.Tensor:
+        if isinstance(index, (int, np.integer)) or (torch.is_tensor(index) and index.dim() == 0):
+            return self._read(int(index))
+        return torch.stack([self._read(int(i)) for i in np.arange(len(self.entries))[index]])
+
+
+def load_image_shards(cfg: ImageDataConfig, seed: int) -> ImageData:
+    """The shards in ``cfg.path`` as a train/test pair (split as a folder would be), always
+    decoded per sample."""
+    root = Path(cfg.path or "").expanduser()
+    entries, labels, classes = index_shards(root)
+    if len(entries) < 2:
+        raise DataError(f"{root}: the shards hold only {len(entries)} image; need at least 2")
+    train, test = select_splits(labels, cfg, seed)
+    y = torch.from_numpy(labels)
+    kind = f"{len(classes)} classes" if classes else "unlabeled"
+    source = (
+        f"image shards {root} ({len(entries)} images, {kind}), centre-cropped and resized to "
+        f"{cfg.image_size}x{cfg.image_size}, decoded per sample"
+    )
+    return ImageData(
+        train=ImageSplit(
+            ShardImages([entries[i] for i in train], cfg.image_size, cfg.channels), y[train]
+        ),
+        test=ImageSplit(
+            ShardImages([entries[i] for i in test], cfg.image_size, cfg.channels), y[test]
+        ),
+        classes=classes,
+        source=source,
+    )

@@ -1,0 +1,76 @@
+"""Image folders packed into WebDataset-layout tar shards: same samples, training, exact resume."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from omnijepa.data import ImageDataConfig, load_image_data
+from omnijepa.data.image_shards import ShardImages, pack_image_folder
+from omnijepa.errors import DataError
+from tests.test_cli import assert_one_line_error, run_cli
+from tests.test_image_data import _save
+
+
+def make_folder(root: Path, n: int = 24) -> Path:
+    for i in range(n):
+        _save(root / ("light" if i % 2 else "dark") / f"{i:03d}.png", (18 + i % 5, 20), 10 * i)
+    return root
+
+
+def test_shards_hold_the_same_samples_as_the_folder(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "imgs")
+    shards = pack_image_folder(folder, tmp_path / "shards", shard_size=10)
+    assert [p.name for p in shards] == ["shard-00000.tar", "shard-00001.tar", "shard-00002.tar"]
+    with tarfile.open(shards[0]) as tar:
+        names = tar.getnames()
+    assert names[:2] == ["000000000.png", "000000000.cls"]  # WebDataset: key.ext per member
+    assert json.loads((tmp_path / "shards" / "classes.json").read_text()) == ["dark", "light"]
+    base = dict(image_size=12, channels=3, test_fraction=0.25)
+    a = load_image_data(ImageDataConfig(path=str(folder), decode="memory", **base), seed=1)
+    b = load_image_data(ImageDataConfig(path=str(tmp_path / "shards"), **base), seed=1)
+    assert isinstance(b.train.images, ShardImages) and b.classes == a.classes
+    assert torch.equal(b.train.labels, a.train.labels) and torch.equal(b.test.labels, a.test.labels)
+    assert torch.equal(b.train.images[:], a.train.images)
+    assert torch.equal(b.test.images[1], a.test.images[1])
+
+
+def test_pack_refuses_to_overwrite_and_bad_shards_are_one_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(tmp_path / "imgs", 4)
+    code, out, err = run_cli(capsys, "data", "pack", folder, "--out", tmp_path / "s")
+    assert code == 0 and "1 shard" in out, err
+    code, _, err = run_cli(capsys, "data", "pack", folder, "--out", tmp_path / "s")
+    assert code == 2
+    assert_one_line_error(err, "already holds shards")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.tar").write_bytes(b"not a tar file at all" * 40)
+    with pytest.raises(DataError, match="x.tar"):
+        load_image_data(ImageDataConfig(path=str(tmp_path / "bad")), seed=0)
+
+
+def test_training_on_shards_resumes_to_the_same_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_overrides
+) -> None:  # noqa: ANN001
+    folder = make_folder(tmp_path / "imgs", 40)
+    pack_image_folder(folder, tmp_path / "shards", shard_size=16)
+    ov = tiny_overrides("ijepa", f"data.path={tmp_path / 'shards'}", "data.image_size=16",
+                        "train.steps=6", "train.batch_size=8", "train.num_workers=2")  # fmt: skip
+    assert run_cli(capsys, "train", "ijepa", *ov, "--out", tmp_path / "full")[0] == 0
+    code, _, err = run_cli(
+        capsys, "train", "ijepa", *ov, "train.stop_at=3", "--out", tmp_path / "part"
+    )
+    assert code == 0, err
+    assert run_cli(capsys, "train", "--resume", tmp_path / "part")[0] == 0
+    full, part = (
+        load_file(tmp_path / "full" / "model.safetensors"),
+        load_file(tmp_path / "part" / "model.safetensors"),
+    )
+    for key in full:
+        assert torch.equal(full[key], part[key]), key
