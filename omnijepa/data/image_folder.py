@@ -122,31 +122,42 @@ def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
     return out
 
 
-class LazyImages:
-    """Image files decoded when indexed: ``(N, C, S, S)`` uint8 semantics without the pixels
-    in memory. Paths are kept as one numpy bytes array (about 100 B per image), so resident
-    memory barely depends on the folder's size; DataLoader workers decode in parallel."""
+class DecodedOnAccess:
+    """``(N, C, S, S)`` uint8 images decoded when indexed: an int gives (C, S, S), a slice,
+    index array or mask gives a stacked batch. Subclasses hold ``n`` sources and ``_read``."""
 
-    def __init__(self, files: list[Path], size: int, channels: int) -> None:
-        self.paths = np.array([os.fsencode(p) for p in files])
-        self.size, self.channels = size, channels
+    n: int
+    size: int
+    channels: int
 
     @property
     def shape(self) -> tuple[int, int, int, int]:
-        return (len(self.paths), self.channels, self.size, self.size)
+        return (self.n, self.channels, self.size, self.size)
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return self.n
 
     def _read(self, i: int) -> torch.Tensor:
-        arr = read_image(Path(os.fsdecode(self.paths[i])), self.size, self.channels)
-        return torch.from_numpy(arr.copy())  # PIL's buffer is read-only
+        raise NotImplementedError
 
     def __getitem__(self, index: object) -> torch.Tensor:
         if isinstance(index, (int, np.integer)) or (torch.is_tensor(index) and index.dim() == 0):
             return self._read(int(index))
-        rows = np.arange(len(self.paths))[index]  # slices, index arrays, boolean masks
-        return torch.stack([self._read(int(i)) for i in rows])
+        return torch.stack([self._read(int(i)) for i in np.arange(self.n)[index]])
+
+
+class LazyImages(DecodedOnAccess):
+    """Image files decoded when indexed, without the pixels in memory. Paths are kept as one
+    numpy bytes array (about 100 B per image), so resident memory barely depends on the
+    folder's size; DataLoader workers decode in parallel."""
+
+    def __init__(self, files: list[Path], size: int, channels: int) -> None:
+        self.paths = np.array([os.fsencode(p) for p in files])
+        self.n, self.size, self.channels = len(files), size, channels
+
+    def _read(self, i: int) -> torch.Tensor:
+        arr = read_image(Path(os.fsdecode(self.paths[i])), self.size, self.channels)
+        return torch.from_numpy(arr.copy())  # PIL's buffer is read-only
 
 
 def select_splits(

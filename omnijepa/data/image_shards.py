@@ -23,7 +23,12 @@ import torch
 from tqdm import tqdm
 
 from omnijepa.data.image_data import ImageData, ImageDataConfig, ImageSplit
-from omnijepa.data.image_folder import read_image, scan_image_folder, select_splits
+from omnijepa.data.image_folder import (
+    DecodedOnAccess,
+    read_image,
+    scan_image_folder,
+    select_splits,
+)
 from omnijepa.errors import DataError
 
 CLASSES_FILE = "classes.json"
@@ -91,18 +96,12 @@ def index_shards(root: Path) -> tuple[list[tuple[Path, int, int, str]], np.ndarr
     return [images[k] for k in keys], np.array([labels.get(k, -1) for k in keys]), classes
 
 
-class ShardImages:
-    """Samples of tar shards decoded when indexed, with :class:`LazyImages`' indexing."""
+class ShardImages(DecodedOnAccess):
+    """Samples of tar shards decoded when indexed (one seek and read per sample)."""
 
     def __init__(self, entries: list[tuple[Path, int, int, str]], size: int, channels: int) -> None:
-        self.entries, self.size, self.channels = entries, size, channels
-
-    @property
-    def shape(self) -> tuple[int, int, int, int]:
-        return (len(self.entries), self.channels, self.size, self.size)
-
-    def __len__(self) -> int:
-        return len(self.entries)
+        self.entries = entries
+        self.n, self.size, self.channels = len(entries), size, channels
 
     def _read(self, i: int) -> torch.Tensor:
         shard, offset, size, name = self.entries[i]
@@ -111,11 +110,6 @@ class ShardImages:
             data = fh.read(size)
         arr = read_image(io.BytesIO(data), self.size, self.channels, f"{shard}:{name}")
         return torch.from_numpy(arr.copy())
-
-    def __getitem__(self, index: object) -> torch.Tensor:
-        if isinstance(index, (int, np.integer)) or (torch.is_tensor(index) and index.dim() == 0):
-            return self._read(int(index))
-        return torch.stack([self._read(int(i)) for i in np.arange(len(self.entries))[index]])
 
 
 def load_image_shards(cfg: ImageDataConfig, seed: int) -> ImageData:

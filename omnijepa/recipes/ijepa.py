@@ -13,7 +13,6 @@ context embedding keeps the faster teacher from collapsing (``anti_collapse.kind
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,17 +36,7 @@ from omnijepa.recipes.image_common import (
     build_vit,
 )
 from omnijepa.recipes.model_configs import PredictorConfig, build_predictor
-from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
-from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import (
-    POSITION_PROBE,
-    context_check,
-    judge_variants,
-    record_monitors,
-    run_description,
-    variant_runs,
-)
-from omnijepa.recipes.summary import aggregate
+from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.train.config import TrainConfig
 
 
@@ -133,20 +122,7 @@ class IJEPARecipe(Recipe):
         return build_image_run(cfg, device, lambda: build_objective(cfg), collate)
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
-        t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        runs = variant_runs(self, ov, self.variants, seeds, out, POSITION_PROBE)
-        default = runs["default"]
-        metrics = aggregate(default)
-        metrics["gaps_vs_random_init"] = twin_gaps(default)
-        checks = [
-            beats_reference(default, "linear_probe", "random_init", 0.08, "linear probe")[0],
-            beats_reference(default, "knn", "random_init", 0.0, "kNN")[0],
-            beats_reference(default, "linear_probe", "raw", 0.0, "linear probe")[0],
-        ]
-        checks += judge_variants(runs, self.variants, "linear_probe", metrics)
-        record_monitors(runs, out, seeds, metrics)
-        checks += context_check(metrics.get("position_leak", {}))
         notes = (
             "Every probe runs on frozen features through one protocol (z-scored, C chosen on "
             "held-out train data) for the trained encoder, its random-init twin (the exact "
@@ -155,8 +131,7 @@ class IJEPARecipe(Recipe):
             "jepa_online. frozen_teacher keeps the target at its random init (momentum 1) and "
             "is judged by its online encoder."
         )
-        top = headline(metrics, "linear_probe", run_description(out))
-        return write_repro(self, out, metrics, checks, t0, notes, top)
+        return run_latent_repro(self, out, seeds, ov, 0.08, notes, vs_raw=True)
 
     def draw_masks(self, cfg: IJEPAConfig, path: Path, n: int) -> None:
         data = load_image_data(cfg.data, cfg.seed)

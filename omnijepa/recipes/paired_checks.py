@@ -27,10 +27,11 @@ def per_seed(runs: Runs, *path: str) -> list[float]:
 
 
 def twin_gaps(runs: Runs, reference: str = "random_init") -> dict[str, Any]:
-    """Paired gap jepa − ``reference`` for every probe metric the runs report."""
+    """Paired gap jepa − ``reference`` for every probe metric that every run reports (a
+    few-label probe can be missing from a seed whose split lacks the labels)."""
     gaps: dict[str, Any] = {}
     for metric, values in runs[0].items():
-        if metric in NOT_SCORES:
+        if metric in NOT_SCORES or not all(metric in run for run in runs):
             continue
         if isinstance(values, dict) and "jepa" in values and reference in values:
             gaps[metric] = paired_gap(

@@ -4,13 +4,21 @@ monitors every repro reports (teacher weight on init, drifts, collapse monitors)
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.paired_checks import Runs, beats_variant
+from omnijepa.recipes.paired_checks import (
+    Runs,
+    beats_reference,
+    beats_variant,
+    headline,
+    twin_gaps,
+)
 from omnijepa.recipes.parallel_runs import run_jobs, seed_jobs
+from omnijepa.recipes.repro_report import write_repro
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.metrics_log import read_metrics
 
@@ -116,3 +124,35 @@ def record_monitors(runs: dict[str, Runs], out: Path, seeds: int, metrics: dict[
     leak = position_leak_of(out, "default", seeds)
     if leak:
         metrics["position_leak"] = leak
+
+
+def run_latent_repro(
+    recipe: Recipe,
+    out: Path,
+    seeds: int,
+    overrides: list[str],
+    margin: float,
+    notes: str,
+    vs_raw: bool = False,
+) -> dict[str, Any]:
+    """The repro of a latent-prediction recipe: ``seeds`` runs of the default (with the
+    position-only probe) and of each of ``recipe.variants``, paired by seed. Checks: the linear
+    probe beats the random-init twin by ``margin`` and kNN beats it (and beats the raw input
+    when ``vs_raw``), the default beats every variant, and the context matters."""
+    t0 = time.perf_counter()
+    variants = getattr(recipe, "variants", [])
+    runs = variant_runs(recipe, overrides, variants, seeds, out, POSITION_PROBE)
+    default = runs["default"]
+    metrics = aggregate(default)
+    metrics["gaps_vs_random_init"] = twin_gaps(default)
+    checks = [
+        beats_reference(default, "linear_probe", "random_init", margin, "linear probe")[0],
+        beats_reference(default, "knn", "random_init", 0.0, "kNN")[0],
+    ]
+    if vs_raw:
+        checks.append(beats_reference(default, "linear_probe", "raw", 0.0, "linear probe")[0])
+    checks += judge_variants(runs, variants, "linear_probe", metrics)
+    record_monitors(runs, out, seeds, metrics)
+    checks += context_check(metrics.get("position_leak", {}))
+    top = headline(metrics, "linear_probe", run_description(out))
+    return write_repro(recipe, out, metrics, checks, t0, notes, top)

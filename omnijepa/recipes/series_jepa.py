@@ -11,7 +11,6 @@ never attended to, never predicted, never pooled.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,17 +39,7 @@ from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_predictor
-from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
-from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import (
-    POSITION_PROBE,
-    context_check,
-    judge_variants,
-    record_monitors,
-    run_description,
-    variant_runs,
-)
-from omnijepa.recipes.summary import aggregate
+from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
 
@@ -148,26 +137,13 @@ class SeriesJEPARecipe(Recipe):
         draw_feature_masks(masks.context, masks.targets, windows, path, title)
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
-        t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        runs = variant_runs(self, ov, self.variants, seeds, out, POSITION_PROBE)
-        default = runs["default"]
-        metrics = aggregate(default)
-        metrics["gaps_vs_random_init"] = twin_gaps(default)
-        checks = [
-            beats_reference(default, "linear_probe", "random_init", 0.03, "linear probe")[0],
-            beats_reference(default, "knn", "random_init", 0.0, "kNN")[0],
-        ]
-        checks += judge_variants(runs, self.variants, "linear_probe", metrics)
-        record_monitors(runs, out, seeds, metrics)
-        checks += context_check(metrics.get("position_leak", {}))
         notes = (
             "The worked example of a new modality; probes as in every recipe (the EMA target "
             "encoder decides). frozen_teacher keeps the target at its random init and is "
             "judged by its online encoder."
         )
-        top = headline(metrics, "linear_probe", run_description(out))
-        return write_repro(self, out, metrics, checks, t0, notes, top)
+        return run_latent_repro(self, out, seeds, ov, 0.03, notes)
 
 
 def _raw_without_nan(ds: Dataset) -> Any:
