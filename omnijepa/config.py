@@ -154,13 +154,32 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return nested
 
 
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+
+def preset_names() -> list[str]:
+    """Names of the paper-scale configs shipped with the package (``--config NAME``)."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def resolve_config_file(name: str | Path) -> Path:
+    """A YAML path, or the name of a shipped preset (``ijepa_vith14_in1k``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    preset = PRESETS_DIR / f"{name}.yaml"
+    if preset.is_file():
+        return preset
+    raise ConfigError(
+        f"config file not found: {path} (shipped presets: {', '.join(preset_names())})"
+    )
+
+
 def load_config(base: C, yaml_path: str | Path | None = None, overrides: list[str] = ()) -> C:
     """Apply a YAML file (optional) and then ``key=value`` overrides to ``base``."""
     cfg = base
     if yaml_path is not None:
-        path = Path(yaml_path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
+        path = resolve_config_file(yaml_path)
         try:
             data = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as exc:

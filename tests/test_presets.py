@@ -1,0 +1,39 @@
+"""Paper-scale presets shipped with the package load into their recipe and build the paper's
+architecture (on the meta device: no memory is allocated)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from omnijepa.config import load_config, preset_names
+from omnijepa.errors import ConfigError
+from omnijepa.recipes import RECIPES
+from omnijepa.recipes.ijepa import build_objective
+from omnijepa.recipes.point_common import build_point_objective
+
+# preset -> (recipe, its objective builder, encoder parameters in millions: low, high)
+EXPECTED = {
+    "ijepa_vith14_in1k": ("ijepa", build_objective, (625.0, 640.0)),  # ViT-H/14: 632M
+    "pointjepa_shapenet": ("pointjepa", build_point_objective, (20.0, 24.0)),  # 12 x 384
+}
+
+
+def test_every_preset_is_checked() -> None:
+    assert preset_names() == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_preset_builds_the_paper_architecture(name: str) -> None:
+    recipe_name, build, (lo, hi) = EXPECTED[name]
+    cfg = load_config(RECIPES.get(recipe_name).default_config(), name, [])
+    assert cfg.train.steps > 10_000 and cfg.ema.max_init_weight == 0.0  # the paper's schedule
+    with torch.device("meta"):
+        objective = build(cfg)
+    params = sum(p.numel() for p in objective.encoder.parameters()) / 1e6
+    assert lo <= params <= hi, params
+
+
+def test_unknown_config_names_the_presets() -> None:
+    with pytest.raises(ConfigError, match="ijepa_vith14_in1k"):
+        load_config(RECIPES.get("ijepa").default_config(), "no_such_preset", [])
