@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("folder", type=Path)
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--shard-size", type=int, default=1000)
+    dr = sub.add_parser("doctor", help="run the device-specific paths once (--gpu: CUDA required)")
+    dr.add_argument("--gpu", action="store_true", help="fail unless CUDA is available")
     b = sub.add_parser("bench", help="throughput, memory, FLOPs and MFU as DIR/bench.json")
     b.add_argument("recipe")
     b.add_argument("overrides", nargs="*")
@@ -162,6 +164,16 @@ def _cmd_data(args: argparse.Namespace) -> None:
     print(f"wrote {len(shards)} shard(s) to {args.out}; train on them with data.path={args.out}")
 
 
+def _cmd_doctor(args: argparse.Namespace) -> None:
+    from omnijepa.recipes.doctor import format_doctor, run_doctor
+
+    rows = run_doctor(args.gpu)
+    print(format_doctor(rows))
+    failed = [r["check"] for r in rows if r["status"] == "FAILED"]
+    if failed:
+        raise OmniJepaError(f"doctor: {len(failed)} check(s) failed: {', '.join(failed)}")
+
+
 def _cmd_bench(args: argparse.Namespace) -> None:
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.bench import run_bench
@@ -185,6 +197,7 @@ COMMANDS = {
     "masks": _cmd_masks,
     "bench": _cmd_bench,
     "data": _cmd_data,
+    "doctor": _cmd_doctor,
 }
 
 
