@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from omnijepa.data.series_data import pad_series
 from omnijepa.eval.features import pooled_features
-from omnijepa.modalities.series import SeriesWindowTokenizer, pad_series
+from omnijepa.modalities.series import SeriesWindowTokenizer
 from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.nn.predictors import PREDICTORS
 from omnijepa.objectives.latent_prediction import LatentPrediction

@@ -11,10 +11,11 @@ from collections.abc import Callable
 import pytest
 import torch
 
+from omnijepa.data.series_data import pad_series
 from omnijepa.modalities import TOKENIZERS
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.modalities.point_cloud import PointPatchTokenizer, group_patches, pack_patches
-from omnijepa.modalities.series import SeriesWindowTokenizer, pad_series
+from omnijepa.modalities.series import SeriesWindowTokenizer
 from omnijepa.modalities.tabular import TabularTokenizer
 from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.nn.positional import POSITIONAL_ENCODINGS

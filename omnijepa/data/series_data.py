@@ -15,6 +15,7 @@ so the default collate stacks them and the padding mask falls out of the batch i
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,28 @@ class SeriesData:
     source: str
 
 
+def pad_series(series: Sequence[torch.Tensor], length: int | None = None) -> torch.Tensor:
+    """Stack ``(C, T_i)`` series into ``(B, C, T)``, NaN after each series' end.
+
+    ``length`` defaults to the longest series; a longer series is an error (no silent crop).
+    """
+    if not series:
+        raise DataError("pad_series got no series")
+    channels = {int(s.shape[0]) for s in series}
+    if any(s.dim() != 2 for s in series) or len(channels) != 1:
+        raise DataError(
+            f"series must all be (C, T) with one C, got {[tuple(s.shape) for s in series]}"
+        )
+    longest = max(int(s.shape[1]) for s in series)
+    t = longest if length is None else int(length)
+    if longest > t:
+        raise DataError(f"a series of length {longest} does not fit the padded length {t}")
+    out = torch.full((len(series), channels.pop(), t), float("nan"))
+    for i, s in enumerate(series):
+        out[i, :, : s.shape[1]] = s
+    return out
+
+
 class PaddedSeriesDataset(Dataset):
     """``(series padded with NaN to length, label)`` pairs."""
 
@@ -82,10 +105,7 @@ class PaddedSeriesDataset(Dataset):
         return len(self.split.series)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        s = self.split.series[i]
-        out = torch.full((s.shape[0], self.length), float("nan"))
-        out[:, : s.shape[1]] = s
-        return out, int(self.split.labels[i])
+        return pad_series([self.split.series[i]], self.length)[0], int(self.split.labels[i])
 
 
 def _chirp(t: np.ndarray, frac: np.ndarray, phase: np.ndarray) -> np.ndarray:

@@ -10,13 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-
-def mean_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
-    """Mean over the real tokens of (B, N, D) -> (B, D)."""
-    if padding is None:
-        return z.mean(dim=1)
-    keep = (~padding).unsqueeze(-1).to(z.dtype)
-    return (z * keep).sum(1) / keep.sum(1).clamp_min(1.0)
+from omnijepa.nn.tokens import mean_over_tokens
 
 
 def max_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -28,7 +22,7 @@ def max_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tens
 
 def max_mean_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
     """``[max over tokens ‖ mean over tokens]`` of (B, N, D) tokens -> (B, 2D)."""
-    return torch.cat([max_pool(z, padding), mean_pool(z, padding)], dim=-1)
+    return torch.cat([max_pool(z, padding), mean_over_tokens(z, padding)], dim=-1)
 
 
 def keep_tokens(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -38,7 +32,12 @@ def keep_tokens(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
     return z
 
 
-POOLS = {"mean": mean_pool, "max": max_pool, "max_mean": max_mean_pool, "tokens": keep_tokens}
+POOLS = {
+    "mean": mean_over_tokens,
+    "max": max_pool,
+    "max_mean": max_mean_pool,
+    "tokens": keep_tokens,
+}
 
 
 @torch.no_grad()

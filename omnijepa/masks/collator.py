@@ -34,7 +34,7 @@ import torch
 from torch.utils.data import get_worker_info
 
 from omnijepa.errors import ConfigError, DataError
-from omnijepa.masks.mask_batch import MaskSampler, check_coords_available
+from omnijepa.masks.mask_batch import MaskBatch, MaskSampler, check_coords_available
 
 # (stacked inputs, generator) -> (model input, token coords (B, N, A) or None)
 Prepare = Callable[[torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor | None]]
@@ -139,7 +139,9 @@ class MaskCollator:
             )
         self.rank, self.world, self.global_batch = int(rank), int(world), int(global_batch)
 
-    def _draw(self, local: int, gen: torch.Generator, coords: Any, progress: Any) -> Any:
+    def _draw(
+        self, local: int, gen: torch.Generator, coords: torch.Tensor | None, progress: float | None
+    ) -> MaskBatch:
         per_sample = coords is not None and coords.dim() == 3
         if self.world == 1 or per_sample:
             return self.sampler.sample(local, gen, coords=coords, progress=progress)
@@ -148,7 +150,7 @@ class MaskCollator:
         context, targets = masks.context[rows], masks.targets[rows]
         if len(context) != local:
             raise ValueError(f"rank {self.rank} got {local} samples, expected {len(context)}")
-        return type(masks)(context=context, targets=targets)
+        return MaskBatch(context=context, targets=targets)
 
     def state_dict(self) -> dict[str, int]:
         """``{"seed", "next_batch"}``: enough to reproduce the following batches' masks."""

@@ -1,44 +1,20 @@
 """Time-series tokenizer: non-overlapping windows of a multichannel series, one token each.
 
 A batch is ``(B, C, T)``; series shorter than ``T`` are padded at the end with NaN (see
-:func:`pad_series`), and a window whose values are all NaN is a padded token. Token ``i`` is
-window ``i`` (samples ``i*w .. i*w + w - 1`` of every channel) with coordinate ``(i,)`` on a
-``time`` axis, so positions, masks and padding work on the window index. The worked example
-of "adding a modality" (README): the tokenizer, ``data/series_shapes.py`` and
+``data.series_data.pad_series``), and a window whose values are all NaN is a padded token.
+Token ``i`` is window ``i`` (samples ``i*w .. i*w + w - 1`` of every channel) with coordinate
+``(i,)`` on a ``time`` axis, so positions, masks and padding work on the window index. The
+worked example of "adding a modality" (README): this tokenizer, ``data/series_data.py`` and
 ``recipes/series_jepa.py`` are the whole of it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from omnijepa.errors import DataError
 from omnijepa.nn.tokens import TOKENIZERS, Axis, Tokenizer
-
-
-def pad_series(series: Sequence[torch.Tensor], length: int | None = None) -> torch.Tensor:
-    """Stack ``(C, T_i)`` series into ``(B, C, T)``, NaN after each series' end.
-
-    ``length`` defaults to the longest series; a longer series is an error (no silent crop).
-    """
-    if not series:
-        raise DataError("pad_series got no series")
-    channels = {int(s.shape[0]) for s in series}
-    if any(s.dim() != 2 for s in series) or len(channels) != 1:
-        raise DataError(
-            f"series must all be (C, T) with one C, got {[tuple(s.shape) for s in series]}"
-        )
-    longest = max(int(s.shape[1]) for s in series)
-    t = longest if length is None else int(length)
-    if longest > t:
-        raise DataError(f"a series of length {longest} does not fit the padded length {t}")
-    out = torch.full((len(series), channels.pop(), t), float("nan"))
-    for i, s in enumerate(series):
-        out[i, :, : s.shape[1]] = s
-    return out
 
 
 @TOKENIZERS.register("series_window")

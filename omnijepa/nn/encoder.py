@@ -73,8 +73,8 @@ class TokenEncoder(nn.Module):
         if layers > 1 and self.sequence_backbone:
             raise ValueError("features from several layers need the transformer stack")
         tokens = self.tokenizer(x)
-        coords = self.coords(x).to(tokens.device)
         if positions:
+            coords = self.coords(x).to(tokens.device)
             tokens = tokens + self.positions(coords).to(tokens.dtype)
         pad = self.padding(x)
         if keep is not None:

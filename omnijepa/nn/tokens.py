@@ -28,7 +28,7 @@ from torch import nn
 from omnijepa.errors import ConfigError
 from omnijepa.registry import Registry
 
-__all__ = ["AXIS_KINDS", "TOKENIZERS", "Axis", "Tokenizer", "grid_axes"]
+__all__ = ["AXIS_KINDS", "TOKENIZERS", "Axis", "Tokenizer", "grid_axes", "mean_over_tokens"]
 
 AXIS_KINDS = ("grid", "continuous", "time")
 
@@ -75,3 +75,11 @@ class Tokenizer(nn.Module):
 
 
 TOKENIZERS: Registry[type[Tokenizer]] = Registry("tokenizer")
+
+
+def mean_over_tokens(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of ``z`` (..., N, D) over its real tokens (``padding`` (..., N), True = pad)."""
+    if padding is None:
+        return z.mean(dim=-2)
+    keep = (~padding).unsqueeze(-1).to(z.dtype)
+    return (z * keep).sum(-2) / keep.sum(-2).clamp_min(1.0)

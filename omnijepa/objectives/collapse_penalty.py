@@ -18,6 +18,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from omnijepa.nn.tokens import mean_over_tokens
 from omnijepa.objectives.sigreg import SIGReg
 from omnijepa.registry import Registry
 
@@ -81,11 +82,8 @@ class CollapsePenalty(nn.Module):
         """``tokens`` (..., N, D): context (B, Nc, D) or predictions (B, M, Nt, D); tokens
         where ``padding`` (..., N) is True are left out of the pooling."""
         d = tokens.shape[-1]
-        if self.cfg.pool == "mean" and padding is None:
-            rows = tokens.mean(dim=-2).reshape(-1, d)
-        elif self.cfg.pool == "mean":
-            keep = (~padding).unsqueeze(-1).to(tokens.dtype)
-            rows = ((tokens * keep).sum(-2) / keep.sum(-2).clamp_min(1.0)).reshape(-1, d)
+        if self.cfg.pool == "mean":
+            rows = mean_over_tokens(tokens, padding).reshape(-1, d)
         else:
             rows = tokens.reshape(-1, d) if padding is None else tokens[~padding]
         return self.term(rows, step)

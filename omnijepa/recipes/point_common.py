@@ -24,7 +24,7 @@ from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.point_probes import few_shot_accuracy, finetune_accuracy, svm_accuracy
 from omnijepa.eval.protocol import evaluate_against_twin
-from omnijepa.masks import build_mask_sampler, get_mask_sampler
+from omnijepa.masks import build_mask_sampler
 from omnijepa.masks.collator import MaskCollator
 from omnijepa.masks.point_blocks import PointBlocksConfig, RandomTokensConfig, SequenceRunsConfig
 from omnijepa.modalities.point_cloud import PointPatchTokenizer
@@ -147,8 +147,7 @@ def build_point_objective(cfg: PointJEPAConfig) -> LatentPrediction:
 def build_point_sampler(cfg: PointJEPAConfig) -> Any:
     """The sampler ``mask.sampler`` names (any registered one) on the (G,) patch sequence,
     with its options from the ``mask.<sampler>`` section where the config has one."""
-    name = cfg.mask.sampler
-    get_mask_sampler(name)  # unknown name: ConfigError listing the valid ones
+    name = cfg.mask.sampler  # an unknown name is a ConfigError listing the valid ones
     options = getattr(cfg.mask, name, None)
     opts = vars(options) if dataclasses.is_dataclass(options) else {}
     return build_mask_sampler(name, (cfg.model.num_groups,), **opts)

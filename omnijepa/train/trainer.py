@@ -19,6 +19,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from omnijepa.distributed import all_reduce_mean_with_grad
 from omnijepa.errors import OmniJepaError
 from omnijepa.schedules import cosine_ramp, warmup_decay
 from omnijepa.train.checkpoint import (
@@ -89,18 +90,6 @@ def _ddp_setup(device: torch.device) -> tuple[int, int]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     return dist.get_rank(), dist.get_world_size()
-
-
-def _global_mean(value: torch.Tensor, world: int) -> torch.Tensor:
-    """The mean of ``value`` over ranks (the loss of the global batch when local batches are
-    equal); ``value`` itself in a single process. Called by every rank at the same steps."""
-    if world <= 1:
-        return value
-    import torch.distributed as dist
-
-    value = value.clone()
-    dist.all_reduce(value, op=dist.ReduceOp.SUM)
-    return value / world
 
 
 def batch_to_device(batch: dict, device: torch.device) -> dict:
@@ -211,7 +200,8 @@ def train(
             cfg.probe_every and parts.online_probe and (done % cfg.probe_every == 0 or done == end)
         )
         if done % cfg.log_every == 0 or done == end or probe_now:
-            value = float(_global_mean(loss.detach(), world))  # every rank logs the same loss
+            # the global batch's loss (equal local batches): every rank logs the same value
+            value = float(all_reduce_mean_with_grad(loss.detach()))
             if not math.isfinite(value):
                 raise TrainingDiverged(
                     f"loss is {value} at step {done}; lower train.lr or enable train.clip_grad"
