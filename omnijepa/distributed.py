@@ -16,7 +16,9 @@ __all__ = [
     "all_reduce_mean_with_grad",
     "all_reduce_sum_int",
     "all_reduce_sum_with_grad",
+    "full_tensor",
     "is_distributed",
+    "shard_like",
     "rank",
     "world_size",
 ]
@@ -106,3 +108,22 @@ def all_reduce_max_int(x: int) -> int:
 def all_reduce_sum_int(x: int) -> int:
     """Sum of an integer over ranks (``x`` itself when not distributed)."""
     return _all_reduce_int(x, dist.ReduceOp.SUM)
+
+
+def full_tensor(t: Tensor) -> Tensor:
+    """The whole tensor behind ``t``: a sharded DTensor (FSDP2) is all-gathered (a collective:
+    every rank must call it), anything else is returned as it is."""
+    from torch.distributed.tensor import DTensor
+
+    return t.full_tensor() if isinstance(t, DTensor) else t
+
+
+def shard_like(full: Tensor, reference: Tensor) -> Tensor:
+    """``full`` laid out like ``reference``: this rank's shard when ``reference`` is a DTensor
+    (every rank holds the same ``full``), ``full`` itself otherwise."""
+    from torch.distributed.tensor import DTensor, distribute_tensor
+
+    if not isinstance(reference, DTensor):
+        return full
+    full = full.to(device=reference.device, dtype=reference.dtype)
+    return distribute_tensor(full, reference.device_mesh, reference.placements)

@@ -21,10 +21,10 @@ from omnijepa.nn.sequence_attention import (
     build_scheme,
     scheme_class,
 )
-from omnijepa.nn.transformer import MLP
+from omnijepa.nn.transformer import MLP, CheckpointableBlock
 
 
-class SequenceBlock(nn.Module):
+class SequenceBlock(CheckpointableBlock):
     """x + drop(attn(norm(x), positions)), then x + drop(mlp(norm(x)))."""
 
     def __init__(
@@ -46,7 +46,7 @@ class SequenceBlock(nn.Module):
         self.mlp = MLP(dim, int(dim * mlp_ratio))
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    def block_forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         x = x + self.drop(self.attn(self.norm1(x), positions))
         return x + self.drop(self.mlp(self.norm2(x)))
 

@@ -24,6 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from omnijepa.distributed import full_tensor
+
 TeacherMode = Literal["ema", "frozen", "shared"]
 
 
@@ -109,8 +111,9 @@ class TeacherSchedule:
 
 @torch.no_grad()
 def relative_drift(module: nn.Module, initial: list[torch.Tensor]) -> float:
-    """‖θ − θ₀‖ / ‖θ₀‖ over all parameters of ``module`` (same order as ``initial``)."""
-    params = [p.detach().float() for p in module.parameters()]
+    """‖θ − θ₀‖ / ‖θ₀‖ over all parameters of ``module`` (same order as ``initial``); sharded
+    parameters are gathered, so under FSDP every rank must call it."""
+    params = [full_tensor(p.detach()).float() for p in module.parameters()]
     diff = torch.stack([(p - q.to(p.device)).square().sum() for p, q in zip(params, initial)])
     base = torch.stack([q.float().square().sum().to(diff.device) for q in initial])
     totals = torch.stack([diff.sum(), base.sum()]).tolist()  # one host sync

@@ -15,14 +15,20 @@ from typing import Any
 
 import yaml
 
-from omnijepa.config import apply_dict, load_config, to_dict
+from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict
 from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.summary import aggregate
-from omnijepa.train.checkpoint import STATE_FILE, atomic_write_text, read_state
+from omnijepa.train.checkpoint import (
+    STATE_FILE,
+    atomic_write_text,
+    load_model_weights,
+    read_state,
+)
 from omnijepa.train.metrics_log import read_metrics
+from omnijepa.train.sharding import is_sharded
 from omnijepa.train.trainer import resolve_device, train
 
 RESULTS_FILE = "results.json"
@@ -76,6 +82,30 @@ def saved_config(recipe: Recipe, run_dir: Path) -> Any:
     return apply_dict(recipe.default_config(), data)
 
 
+# what a resumed run may change: how it runs, not what it computes
+RESUME_KEYS = (
+    "device",
+    "train.strategy",
+    "train.activation_checkpointing",
+    "train.num_workers",
+    "train.progress",
+    "train.checkpoint_every",
+    "train.log_every",
+    "train.tensorboard",
+)
+
+
+def _how_it_runs(overrides: list[str]) -> list[str]:
+    """``overrides`` if each names a key of :data:`RESUME_KEYS`, else a ConfigError."""
+    bad = [o for o in overrides if o.partition("=")[0].strip() not in RESUME_KEYS]
+    if bad:
+        raise ConfigError(
+            f"--resume continues a run with its saved config; it may change only "
+            f"{', '.join(RESUME_KEYS)} (got {', '.join(bad)})"
+        )
+    return overrides
+
+
 def train_run(
     recipe: Recipe,
     overrides: list[str],
@@ -89,8 +119,7 @@ def train_run(
     if resume:
         cfg = saved_config(recipe, out)
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, stop_at=0))
-        if overrides:
-            raise ConfigError("--resume continues a run with its saved config; drop the overrides")
+        cfg = apply_dict(cfg, parse_overrides(_how_it_runs(overrides)))
         state = read_state(out)
         if state.get("finished"):
             raise RunDirError(
@@ -128,6 +157,9 @@ def train_run(
     if cfg.train.stop_at and cfg.train.stop_at < cfg.train.steps:
         print(f"[{recipe.name}] stopped at step {cfg.train.stop_at}; continue with --resume {out}")
         return {"stopped_at": cfg.train.stop_at}
+    if is_sharded(built.parts.objective):  # FSDP: evaluate whole weights, from the checkpoint
+        built = recipe.build(cfg, device)
+        load_model_weights(out, built.parts.objective)
     metrics = built.evaluate(built.parts.objective)
     if built.figures is not None:
         built.figures(built.parts.objective, out)

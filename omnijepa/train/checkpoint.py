@@ -3,6 +3,10 @@
 Each file is written to a temporary name and renamed into place, and ``state.json`` is written
 last, so a crash mid-save leaves the previous checkpoint intact. Loading checks that the
 weights match the model (names and shapes) and names the offending file otherwise.
+
+Tensors are always stored whole: under FSDP2 the shards are gathered on save and re-sharded on
+load, so a checkpoint does not depend on the strategy (single process, DDP, FSDP) or the world
+size that wrote it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from omnijepa.distributed import full_tensor, shard_like
 from omnijepa.errors import CheckpointError
 
 MODEL_FILE = "model.safetensors"
@@ -73,13 +78,19 @@ def set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state(("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
 
 
+def _whole(tensors: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """Every entry as a whole CPU tensor (shards gathered, one tensor at a time)."""
+    out = {}
+    for key, val in tensors.items():
+        val = full_tensor(val.detach()) if torch.is_tensor(val) else torch.tensor(val)
+        out[key] = val.cpu()
+    return out
+
+
 def _optimizer_tensors(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
     sd = optimizer.state_dict()
-    tensors = {}
-    for pid, st in sd["state"].items():
-        for key, val in st.items():
-            tensors[f"{pid}.{key}"] = val if torch.is_tensor(val) else torch.tensor(val)
-    return tensors, {"param_groups": sd["param_groups"]}
+    flat = {f"{pid}.{key}": val for pid, st in sd["state"].items() for key, val in st.items()}
+    return _whole(flat), {"param_groups": sd["param_groups"]}
 
 
 def save_checkpoint(
@@ -87,15 +98,23 @@ def save_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer | None,
     state: dict[str, Any],
+    write: bool = True,
 ) -> None:
-    """Write weights, optimizer moments and ``state.json`` (step, RNG, signature, …)."""
+    """Write weights, optimizer moments and ``state.json`` (step, RNG, signature, …).
+
+    Under FSDP every rank must call it (the shards are gathered); only ``write=True`` writes.
+    """
+    weights = _whole(model.state_dict())
+    optim = _optimizer_tensors(optimizer) if optimizer is not None else None
+    if not write:
+        return
     run_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_save_tensors(model.state_dict(), run_dir / MODEL_FILE)
+    _atomic_save_tensors(weights, run_dir / MODEL_FILE)
     full_state = dict(state)
     full_state["signature"] = model_signature(model)
     full_state["rng"] = rng_state()
-    if optimizer is not None:
-        tensors, meta = _optimizer_tensors(optimizer)
+    if optim is not None:
+        tensors, meta = optim
         _atomic_save_tensors(tensors or {"_empty": torch.zeros(0)}, run_dir / OPTIM_FILE)
         full_state["optimizer"] = meta
     atomic_write_text(run_dir / STATE_FILE, json.dumps(full_state, indent=1))
@@ -139,7 +158,8 @@ def load_model_weights(run_dir: Path, model: nn.Module) -> dict[str, Any]:
             f"checkpoint {run_dir / MODEL_FILE} does not match this model "
             f"(missing {missing}, unexpected {extra}, shape mismatch {shape})"
         )
-    model.load_state_dict(tensors)
+    current = model.state_dict()
+    model.load_state_dict({k: shard_like(v, current[k]) for k, v in tensors.items()})
     return state
 
 
@@ -152,6 +172,10 @@ def load_optimizer(run_dir: Path, optimizer: torch.optim.Optimizer, state: dict)
             continue
         pid, name = key.split(".", 1)
         per_param.setdefault(int(pid), {})[name] = val
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    for pid, st in per_param.items():  # moments of sharded parameters are sharded like them
+        if pid < len(params):
+            st.update({k: shard_like(v, params[pid]) for k, v in st.items() if v.dim() > 0})
     try:
         optimizer.load_state_dict(
             {"state": per_param, "param_groups": state["optimizer"]["param_groups"]}

@@ -20,6 +20,10 @@ class TrainConfig:
     weight_decay: tuple[float, float] = (0.04, 0.4)  # cosine ramp start -> end
     clip_grad: float = 0.0  # max grad norm; 0 disables clipping
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    # under torchrun: replicate the objective (ddp) or shard it with FSDP2 (fsdp)
+    strategy: Literal["ddp", "fsdp"] = "ddp"
+    accum_steps: int = 1  # gradient accumulation: micro-batches per step (same global batch)
+    activation_checkpointing: bool = False  # recompute block activations in backward
     num_workers: int = -1  # DataLoader workers; -1 = auto (0 on CPU, up to 4 on CUDA)
     log_every: int = 10
     probe_every: int = 0  # online probe every N steps; 0 = off
@@ -37,5 +41,7 @@ class TrainConfig:
             raise ValueError(f"train.warmup is a fraction in [0, 1), got {self.warmup}")
         if self.lr <= 0:
             raise ValueError(f"train.lr must be > 0, got {self.lr}")
+        if self.accum_steps < 1:
+            raise ValueError(f"train.accum_steps must be >= 1, got {self.accum_steps}")
         if self.num_workers < -1 or self.log_every < 1:
             raise ValueError("train.num_workers must be >= -1 (auto) and train.log_every >= 1")

@@ -1,6 +1,8 @@
 """The training loop, top to bottom: data -> objective -> AdamW step -> EMA -> log/checkpoint.
 
-Works on CPU and CUDA, and under ``torchrun`` (DDP; the global batch is split over ranks).
+Works on CPU and CUDA, and under ``torchrun`` (the global batch is split over ranks; the
+objective is replicated with DDP or sharded with FSDP2: ``train.strategy``), with optional
+gradient accumulation (``train.accum_steps``) and activation checkpointing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from omnijepa.train.checkpoint import (
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.data_order import StepBatchSampler, StepCollate, StepIndexedDataset
 from omnijepa.train.metrics_log import MetricsLog
+from omnijepa.train.micro_batches import split_batch
 from omnijepa.train.optim import build_adamw
+from omnijepa.train.sharding import gradient_sync, set_activation_checkpointing, wrap
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -116,6 +120,32 @@ def _set_schedules(opt: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> t
     return lr, wd
 
 
+def _forward_backward(
+    model: nn.Module,
+    batch: dict,
+    step: int,
+    cfg: TrainConfig,
+    scaler: torch.amp.GradScaler,
+    device: torch.device,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Loss and gradients of one step, over ``cfg.accum_steps`` micro-batches (the gradient
+    sync waits for the last one); returns the mean loss and mean statistics (detached)."""
+    dtype = PRECISIONS[cfg.precision]
+    micro = split_batch(batch, cfg.accum_steps)
+    losses, stats = [], []
+    for i, part in enumerate(micro):
+        with gradient_sync(model, i == len(micro) - 1):
+            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=bool(dtype)):
+                loss, part_stats = model(part, step)
+            scaler.scale(loss / len(micro)).backward()
+        losses.append(loss.detach())
+        stats.append(part_stats)
+    if len(micro) == 1:
+        return losses[0], stats[0]
+    mean = {k: torch.stack([torch.as_tensor(st[k]) for st in stats]).mean(0) for k in stats[0]}
+    return torch.stack(losses).mean(), mean
+
+
 def train(
     parts: TrainParts,
     cfg: TrainConfig,
@@ -130,18 +160,17 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     objective = parts.objective.to(device)
-    optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0])
+    if cfg.activation_checkpointing and not set_activation_checkpointing(objective, True):
+        print("train.activation_checkpointing: this model has no blocks to checkpoint", flush=True)
     start = 0
-    if resume:
+    if resume:  # whole tensors, loaded before sharding: any strategy and world size resumes
         state = load_model_weights(run_dir, objective)
-        load_optimizer(run_dir, optimizer, state)
         set_rng_state(state["rng"])
         start = int(state["step"])
-    model: nn.Module = objective
-    if world > 1:
-        model = nn.parallel.DistributedDataParallel(
-            objective, device_ids=[device.index] if device.type == "cuda" else None
-        )
+    model = wrap(objective, cfg.strategy, device, world)  # FSDP shards ``objective`` in place
+    optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0])  # on the final parameters
+    if resume:
+        load_optimizer(run_dir, optimizer, state)
     if world > 1 and hasattr(parts.collate, "shard"):
         parts.collate.shard(rank, world, cfg.batch_size)  # global-batch masks, this rank's rows
     end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
@@ -161,7 +190,6 @@ def train(
         num_workers=loader_workers(cfg.num_workers, device),
         pin_memory=device.type == "cuda",
     )
-    dtype = PRECISIONS[cfg.precision]
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     is_main = rank == 0
     log = MetricsLog(run_dir, start if resume else None, cfg.tensorboard) if is_main else None
@@ -175,8 +203,10 @@ def train(
     )
     plain_every = max(1, (end - start) // 10)
     last: dict[str, Any] = {}
-    if cfg.probe_every and parts.online_probe and start == 0 and log is not None:
-        log.log({"step": 0, **parts.online_probe(online_encoder(objective))})  # = the twin
+    if cfg.probe_every and parts.online_probe and start == 0:  # every rank: FSDP gathers
+        first = {"step": 0, **parts.online_probe(online_encoder(objective))}  # = the twin
+        if log is not None:
+            log.log(first)
         objective.train()
     t0, seen = time.perf_counter(), 0
     objective.train()
@@ -184,10 +214,8 @@ def train(
         step = batch["step"]
         lr, wd = _set_schedules(optimizer, cfg, step)
         batch = batch_to_device(batch, device)
-        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            loss, stats = model(batch, step)
         optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
+        loss, stats = _forward_backward(model, batch, step, cfg, scaler, device)
         if cfg.clip_grad > 0:
             scaler.unscale_(optimizer)
             nn.utils.clip_grad_norm_(objective.parameters(), cfg.clip_grad)
@@ -229,18 +257,14 @@ def train(
             if plain and (done % plain_every == 0 or done == end):
                 print(f"step {done}/{end} loss {value:.4f}", flush=True)
         bar.update(1)
-        if is_main and cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < end:
-            save_checkpoint(
-                run_dir, objective, optimizer, {**state_base, "step": done, "finished": False}
-            )
+        if cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < end:
+            meta = {**state_base, "step": done, "finished": False}
+            save_checkpoint(run_dir, objective, optimizer, meta, write=is_main)
     bar.close()
-    if is_main:
-        finished = end == cfg.steps
-        save_checkpoint(
-            run_dir, objective, optimizer, {**state_base, "step": end, "finished": finished}
-        )
-        if log is not None:
-            log.close()
+    meta = {**state_base, "step": end, "finished": end == cfg.steps}
+    save_checkpoint(run_dir, objective, optimizer, meta, write=is_main)  # every rank gathers
+    if log is not None:
+        log.close()
     return last
 
 
