@@ -44,8 +44,9 @@ class EncoderConfig:
 class PredictorConfig:
     """The narrow predictor (I-JEPA: width 384 at ViT-H scale; here about half the encoder).
 
-    ``kind``: ``mask_tokens`` (context and queries updated together) or ``context_aware``
-    (the encoder context re-fed at every layer)."""
+    ``kind``: ``mask_tokens`` (context and queries updated together), ``context_aware``
+    (the encoder context re-fed at every layer) or ``isolated_queries`` (each target from the
+    context and its own position only)."""
 
     kind: str = "mask_tokens"
     dim: int = 64
