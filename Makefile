@@ -7,15 +7,17 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup system-deps demo test test-all lint repro clean
 
-# Debian packages the built-in data needs: Fashion-MNIST (dataset-fashion-mnist) and UCI Letter
-# Recognition (opencv-doc). Installed only when missing.
+# Debian packages the built-in data needs: Fashion-MNIST (dataset-fashion-mnist), UCI Letter
+# Recognition (opencv-doc) and the speech synthesiser for spoken words (espeak-ng). Installed
+# only when missing.
 DEB_FILES := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz \
-             /usr/share/doc/opencv-doc/examples/data/letter-recognition.data
+             /usr/share/doc/opencv-doc/examples/data/letter-recognition.data \
+             /usr/bin/espeak-ng
 system-deps:
 	@missing=0; for f in $(DEB_FILES); do [ -f $$f ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist opencv-doc; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist opencv-doc espeak-ng; \
 	fi
 
 $(STAMP): pyproject.toml

@@ -109,9 +109,26 @@ SERIES_TINY = [
     "predictor.heads=2",
     *TRAIN_EVAL_TINY,
 ]
+# Audio: 240 spoken words in one accent (12 voices), 16 mel bands, 8 x 8 patches.
+AUDIO_TINY = [
+    "device=cpu",
+    "data.accents=[en-us]",
+    "data.speeds=[160]",
+    "data.pitches=[50]",
+    "data.front_end.n_mels=16",
+    "model.patch_time=8",
+    "model.patch_freq=8",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=16",
+    "predictor.depth=1",
+    "predictor.heads=2",
+    *TRAIN_EVAL_TINY,
+]
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
-    "series_jepa": SERIES_TINY,
+    "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY,
 }  # fmt: skip
 
 

@@ -12,7 +12,8 @@ from omnijepa.nn.tokens import grid_axes
 
 def predict(kind: str, targets: torch.Tensor) -> torch.Tensor:
     torch.manual_seed(0)
-    pred = PREDICTORS.get(kind)(16, 8, 2, 2, 2.0, "sincos", grid_axes(("row", "col"), (4, 4))).eval()
+    axes = grid_axes(("row", "col"), (4, 4))
+    pred = PREDICTORS.get(kind)(16, 8, 2, 2, 2.0, "sincos", axes).eval()
     z = torch.randn(2, 5, 16, generator=torch.Generator().manual_seed(1))
     coords = torch.stack(torch.meshgrid(torch.arange(4), torch.arange(4), indexing="ij"), -1)
     context = torch.tensor([[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]])

@@ -9,7 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "omnijepa"
 LOWER_LAYERS = ("nn", "masks", "modalities", "objectives", "train", "eval", "data")
-PAPER_NAMES = ("ijepa", "i-jepa", "lejepa", "pointjepa", "point-jepa", "3djepa", "tjepa")
+PAPER_NAMES = (
+    "ijepa", "i-jepa", "lejepa", "pointjepa", "point-jepa", "3djepa", "tjepa", "ajepa", "a-jepa",
+)  # fmt: skip
 
 
 def modules() -> dict[str, Path]:

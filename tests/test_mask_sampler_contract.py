@@ -22,6 +22,8 @@ SHARES = {
     "sequence_runs": ("target_ratio", None),  # context: a share of what the targets leave
     "point_blocks": ("target_ratio", "context_ratio"),
     "random_tokens": ("target_ratio", None),
+    "stripes": ("target_scale", None),
+    "tf_curriculum": (None, None),  # either family: checked through its two samplers
 }
 GRIDS = [(16,), (6, 6), (2, 4, 4)]
 TINY = [(2,), (1, 2), (3,), (2, 1, 1)]
@@ -59,12 +61,16 @@ def test_sampler_contract(name: str, grid: tuple[int, ...]) -> None:
         sampler, masks = draw(name, grid, b, seed)
         check_batch(masks, b, n)
         t_attr, c_attr = SHARES[name]
-        lo, hi = getattr(sampler.cfg, t_attr)
         share = masks.targets.shape[2] / n
-        # blocks on a plane round both sides: up to half a row and half a column of slack
-        plane = grid[-2:] if name == "multiblock" and len(grid) > 1 else (0,)
-        tol = (1.5 + 0.5 * sum(plane)) / n
-        assert lo - tol <= share <= hi + tol, (share, lo, hi)
+        if t_attr is not None:
+            lo, hi = getattr(sampler.cfg, t_attr)
+            # blocks on a plane round both sides: up to half a row and half a column of slack;
+            # a stripe is whole rows or columns: at least one
+            plane = grid[-2:] if name == "multiblock" and len(grid) > 1 else (0,)
+            tol = (1.5 + 0.5 * sum(plane)) / n
+            if name == "stripes":
+                lo, hi = lo - 0.5 / min(grid), max(hi + 0.5 / min(grid), 1 / min(grid))
+            assert lo - tol <= share <= hi + tol, (share, lo, hi)
         if c_attr is not None:
             assert masks.context.shape[1] / n <= getattr(sampler.cfg, c_attr)[1] + 1.5 / n
         again = build_mask_sampler(name, grid)

@@ -13,6 +13,7 @@ import torch
 
 from omnijepa.data.series_data import pad_series
 from omnijepa.modalities import TOKENIZERS
+from omnijepa.modalities.audio import SpectrogramTokenizer, pad_frames
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.modalities.point_cloud import PointPatchTokenizer, group_patches, pack_patches
 from omnijepa.modalities.series import SeriesWindowTokenizer
@@ -42,7 +43,13 @@ def _series() -> tuple[Tokenizer, torch.Tensor]:
     return SeriesWindowTokenizer(2, 4, 16), pad_series(xs, 20)
 
 
+def _spectrogram() -> tuple[Tokenizer, torch.Tensor]:
+    specs = [pad_frames(torch.randn(n, 8), 16) for n in (16, 9, 4)]  # clips of 3 lengths
+    return SpectrogramTokenizer(16, 8, 4, 4, 16), torch.stack(specs)
+
+
 EXAMPLES: dict[str, Callable[[], tuple[Tokenizer, torch.Tensor]]] = {
+    "spectrogram_patch": _spectrogram,
     "patch": _image,
     "point_patch": _points,
     "tabular": _table,

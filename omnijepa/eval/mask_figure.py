@@ -41,8 +41,8 @@ def draw_image_masks(
         shown = rgb.copy()
         shown[~ctx] = 0.15 + 0.2 * shown[~ctx]
         tgt = rgb * 0.35
-        for j in range(targets.shape[1]):
-            m = _patch_mask(targets[i, j], cols, rows, patch)
+        for j in range(len(targets[i])):  # a sequence of (M_i, Nt_i) works too
+            m = _patch_mask(targets[i][j], cols, rows, patch)
             colour = np.array(matplotlib.colors.to_rgb(TARGET_COLOURS[j % len(TARGET_COLOURS)]))
             tgt[m] = 0.5 * tgt[m] + 0.5 * colour
         for ax, pic, name in zip(axes[i], (rgb, shown, tgt), ("input", "context", "targets")):
@@ -53,10 +53,10 @@ def draw_image_masks(
             ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
             if i == 0:
                 ax.set_title(name)
-    fig.suptitle(
-        f"{title} ({context.shape[1]} context patches, "
-        f"{targets.shape[1]}x{targets.shape[2]} target patches)"
-    )
+    counts = sorted({len(c) for c in context})
+    shapes = " or ".join(sorted({f"{len(t)}x{len(t[0])}" for t in targets}))
+    span = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    fig.suptitle(f"{title}\n({span} context, {shapes} target patches)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -65,6 +65,26 @@ def beats(
     return Check(name, passed, detail), gap
 
 
+def not_worse(
+    name: str, a: Sequence[float], b: Sequence[float], tolerance: float
+) -> tuple[Check, dict[str, Any]]:
+    """Non-inferiority: ``a`` is not worse than ``b`` by more than ``tolerance`` — the one-sided
+    paired t-test of "mean gap > -tolerance" gives p < ALPHA."""
+    gap = paired_gap(a, b)
+    shifted = paired_gap([x + tolerance for x in a], b)
+    gap["p_not_worse"] = shifted["p"]
+    if shifted["p"] is None:
+        detail = f"gap {gap['mean']:+.3f} from n={gap['n']} seed(s): no test possible (skipped)"
+        return Check(name, None, detail), gap
+    passed = shifted["p"] < ALPHA
+    detail = (
+        f"gap {gap['mean']:+.3f} ± {gap['std']:.3f} (n={gap['n']}), tolerance -{tolerance:.3f}, "
+        f"one-sided paired t-test of gap > -{tolerance:.3f}: p={shifted['p']:.3g} "
+        f"(needs < {ALPHA})"
+    )
+    return Check(name, passed, detail), gap
+
+
 def threshold(name: str, value: float, op: str, bound: float, what: str = "") -> Check:
     """A deterministic check on one number (``op``: '>' or '<'), printed with the number."""
     if not math.isfinite(value):

@@ -23,10 +23,20 @@ from omnijepa.masks.point_blocks import (
     SequenceRunsConfig,
     SequenceRunsMaskSampler,
 )
+from omnijepa.masks.stripes import (
+    CurriculumConfig,
+    CurriculumMaskSampler,
+    StripesConfig,
+    StripesMaskSampler,
+)
 from omnijepa.registry import Registry
 
 __all__ = [
     "MASK_SAMPLERS",
+    "CurriculumConfig",
+    "CurriculumMaskSampler",
+    "StripesConfig",
+    "StripesMaskSampler",
     "FeatureSubsetConfig",
     "FeatureSubsetMaskSampler",
     "MaskBatch",
@@ -52,6 +62,8 @@ MASK_SAMPLERS.add("feature_subsets", (FeatureSubsetConfig, FeatureSubsetMaskSamp
 MASK_SAMPLERS.add("sequence_runs", (SequenceRunsConfig, SequenceRunsMaskSampler))
 MASK_SAMPLERS.add("point_blocks", (PointBlocksConfig, PointBlocksMaskSampler))
 MASK_SAMPLERS.add("random_tokens", (RandomTokensConfig, RandomTokensMaskSampler))
+MASK_SAMPLERS.add("stripes", (StripesConfig, StripesMaskSampler))
+MASK_SAMPLERS.add("tf_curriculum", (CurriculumConfig, CurriculumMaskSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

@@ -20,11 +20,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from omnijepa.errors import ConfigError
 
-__all__ = ["MaskBatch", "MaskRequest", "MaskSampler", "SamplerBase", "check_coords_available"]
+__all__ = [
+    "MaskBatch",
+    "MaskRequest",
+    "MaskSampler",
+    "SamplerBase",
+    "check_coords_available",
+    "equal_length_rows",
+]
 
 
 @dataclass
@@ -87,3 +95,16 @@ def check_coords_available(sampler: MaskSampler, has_coords: bool, where: str) -
             f"mask sampler {type(sampler).__name__} needs token coordinates, which {where} "
             "does not provide"
         )
+
+
+def equal_length_rows(chosen: np.ndarray, generator: torch.Generator) -> np.ndarray:
+    """Sorted indices of the True cells of each row of ``chosen`` (B, N), every row cut to the
+    batch's shortest by a uniformly random subset, so the rows batch as one (B, K) array."""
+    counts = chosen.sum(1)
+    keep = int(counts.min())
+    b, n_cells = chosen.shape
+    if int(counts.max()) == keep:
+        return np.nonzero(chosen)[1].reshape(b, keep)
+    keys = torch.rand((b, n_cells), generator=generator, dtype=torch.float64).numpy()
+    keys[~chosen] = 2.0
+    return np.sort(np.argpartition(keys, keep - 1, axis=1)[:, :keep], axis=1)

@@ -72,7 +72,13 @@ import numpy as np
 import torch
 
 from omnijepa.errors import ConfigError
-from omnijepa.masks.mask_batch import MaskBatch, MaskRequest, MaskSampler, SamplerBase
+from omnijepa.masks.mask_batch import (
+    MaskBatch,
+    MaskRequest,
+    MaskSampler,
+    SamplerBase,
+    equal_length_rows,
+)
 
 __all__ = ["MaskBatch", "MaskSampler", "MultiBlockConfig", "MultiBlockMaskSampler"]
 
@@ -330,15 +336,8 @@ class MultiBlockMaskSampler(SamplerBase):
 
     def _equalise(self, context: np.ndarray, generator: torch.Generator) -> np.ndarray:
         """Sorted context indices cut to the batch minimum length (random subset)."""
-        counts = context.sum(1)
-        keep = int(counts.min())
-        b, n_cells = context.shape
-        if int(counts.max()) != keep:
-            if self.cfg.compat_ijepa2023:  # raster truncation: keep the first `keep` indices
-                context = context & (np.cumsum(context, axis=1) <= keep)
-            else:
-                keys = torch.rand((b, n_cells), generator=generator, dtype=torch.float64).numpy()
-                keys[~context] = 2.0
-                chosen = np.argpartition(keys, keep - 1, axis=1)[:, :keep]
-                return np.sort(chosen, axis=1)
-        return np.nonzero(context)[1].reshape(b, keep)
+        if self.cfg.compat_ijepa2023:  # raster truncation: keep the first `keep` indices
+            keep = int(context.sum(1).min())
+            context = context & (np.cumsum(context, axis=1) <= keep)
+            return np.nonzero(context)[1].reshape(context.shape[0], keep)
+        return equal_length_rows(context, generator)

@@ -3,7 +3,7 @@
 Importing this package registers every tokenizer in ``TOKENIZERS``.
 """
 
-from omnijepa.modalities import image, point_cloud, series, tabular  # noqa: F401  (registers)
+from omnijepa.modalities import audio, image, point_cloud, series, tabular  # noqa: F401
 from omnijepa.nn.tokens import TOKENIZERS
 
 __all__ = ["TOKENIZERS"]

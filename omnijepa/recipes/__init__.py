@@ -19,6 +19,7 @@ REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 
 
 def _register_builtin() -> None:
+    from omnijepa.recipes.ajepa import AJEPARecipe
     from omnijepa.recipes.ijepa import IJEPARecipe
     from omnijepa.recipes.lejepa import LeJEPARecipe
     from omnijepa.recipes.pointjepa import PointJEPARecipe
@@ -28,7 +29,7 @@ def _register_builtin() -> None:
 
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
-        SeriesJEPARecipe(),
+        SeriesJEPARecipe(), AJEPARecipe(),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)

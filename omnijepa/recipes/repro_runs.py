@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +135,14 @@ def run_latent_repro(
     margin: float,
     notes: str,
     vs_raw: bool = False,
+    judge: Callable[[dict[str, Runs], list[Variant], str, dict[str, Any]], list[Check]]
+    | None = None,
 ) -> dict[str, Any]:
     """The repro of a latent-prediction recipe: ``seeds`` runs of the default (with the
     position-only probe) and of each of ``recipe.variants``, paired by seed. Checks: the linear
     probe beats the random-init twin by ``margin`` and kNN beats it (and beats the raw input
-    when ``vs_raw``), the default beats every variant, and the context matters."""
+    when ``vs_raw``), the variants' checks (``judge``; default: the default beats every
+    variant), and the context matters."""
     t0 = time.perf_counter()
     variants = getattr(recipe, "variants", [])
     runs = variant_runs(recipe, overrides, variants, seeds, out, POSITION_PROBE)
@@ -151,7 +155,7 @@ def run_latent_repro(
     ]
     if vs_raw:
         checks.append(beats_reference(default, "linear_probe", "raw", 0.0, "linear probe")[0])
-    checks += judge_variants(runs, variants, "linear_probe", metrics)
+    checks += (judge or judge_variants)(runs, variants, "linear_probe", metrics)
     record_monitors(runs, out, seeds, metrics)
     checks += context_check(metrics.get("position_leak", {}))
     top = headline(metrics, "linear_probe", run_description(out))

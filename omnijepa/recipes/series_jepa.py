@@ -118,6 +118,7 @@ class SeriesJEPARecipe(Recipe):
         test_ds = PaddedSeriesDataset(data.test, length)
         sampler = MultiBlockMaskSampler((length // cfg.model.window,), cfg.mask)
         collate = MaskCollator(sampler, cfg.seed, steps=cfg.train.steps)
+
         def evaluate(trained: nn.Module) -> dict:
             twin = build_objective(cfg).eval_encoder().to(device)
             # the raw baseline: samples with the padding read as 0
