@@ -157,3 +157,20 @@ def test_train_on_a_folder_of_recordings(tmp_path: Path, tiny_overrides) -> None
     lp = res["metrics"]["linear_probe"]
     assert {"jepa", "random_init", "raw"} <= set(lp)
     assert "folder" in res["data"] and "speaker" not in res["metrics"]  # no speakers in folders
+
+
+def test_regularized_masking_bars_keys_but_not_queries() -> None:
+    from omnijepa.eval.finetune import barred_keys
+
+    pad = torch.tensor([[False] * 6 + [True] * 4, [False] * 10])
+    barred = barred_keys(pad, (2, 10), 0.5, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert barred.sum(1).tolist() == [3, 5] and not (barred & pad).any()
+    tok = SpectrogramTokenizer(16, 8, 4, 4, 16)
+    enc = TokenEncoder(tok, 1, 2).eval()
+    x = torch.randn(2, 16, 8)
+    plain, regular = enc(x), enc(x, barred=torch.zeros(2, 8, dtype=torch.bool))
+    torch.testing.assert_close(plain, regular)
+    some = torch.zeros(2, 8, dtype=torch.bool)
+    some[:, 0] = True
+    out = enc(x, barred=some)
+    assert out.shape == plain.shape and not torch.allclose(out[:, 1:], plain[:, 1:])

@@ -68,19 +68,23 @@ def beats(
 def not_worse(
     name: str, a: Sequence[float], b: Sequence[float], tolerance: float
 ) -> tuple[Check, dict[str, Any]]:
-    """Non-inferiority: ``a`` is not worse than ``b`` by more than ``tolerance`` — the one-sided
-    paired t-test of "mean gap > -tolerance" gives p < ALPHA."""
+    """Non-inferiority of ``a`` to ``b`` within ``tolerance``: passes when the one-sided paired
+    t-test of "mean gap > -tolerance" gives p < ALPHA, fails when the opposite test ("mean gap
+    < -tolerance") does, and is undecided (None: the run is "partial") when neither does —
+    failing to show non-inferiority is not showing inferiority."""
     gap = paired_gap(a, b)
-    shifted = paired_gap([x + tolerance for x in a], b)
-    gap["p_not_worse"] = shifted["p"]
-    if shifted["p"] is None:
+    above = paired_gap([x + tolerance for x in a], b)["p"]
+    below = paired_gap(b, [x + tolerance for x in a])["p"]
+    gap["p_not_worse"], gap["p_worse"] = above, below
+    if above is None or below is None:
         detail = f"gap {gap['mean']:+.3f} from n={gap['n']} seed(s): no test possible (skipped)"
         return Check(name, None, detail), gap
-    passed = shifted["p"] < ALPHA
+    passed = True if above < ALPHA else (False if below < ALPHA else None)
     detail = (
-        f"gap {gap['mean']:+.3f} ± {gap['std']:.3f} (n={gap['n']}), tolerance -{tolerance:.3f}, "
-        f"one-sided paired t-test of gap > -{tolerance:.3f}: p={shifted['p']:.3g} "
-        f"(needs < {ALPHA})"
+        f"gap {gap['mean']:+.3f} ± {gap['std']:.3f} (n={gap['n']}), tolerance -{tolerance:.3f}; "
+        f"one-sided paired t-tests: gap > -{tolerance:.3f} p={above:.3g}, "
+        f"gap < -{tolerance:.3f} p={below:.3g} (either needs < {ALPHA}"
+        f"{'; neither: undecided' if passed is None else ''})"
     )
     return Check(name, passed, detail), gap
 

@@ -66,10 +66,13 @@ class TokenEncoder(nn.Module):
         keep: torch.Tensor | None = None,
         layers: int = 1,
         positions: bool = True,
+        barred: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(B, N or K, D)`` outputs; ``layers=k`` concatenates the last k blocks' outputs
         (``(…, k·D)``, for frozen-feature probes; transformer stacks only). Outputs at padded
-        tokens are defined but meaningless: pool and score with ``padding``."""
+        tokens are defined but meaningless: pool and score with ``padding``. ``barred`` (B, N),
+        True = that token is no attention key in any layer but still attends and is output
+        (A-JEPA's regularized masking during fine-tuning)."""
         if layers > 1 and self.sequence_backbone:
             raise ValueError("features from several layers need the transformer stack")
         tokens = self.tokenizer(x)
@@ -77,6 +80,8 @@ class TokenEncoder(nn.Module):
             coords = self.coords(x).to(tokens.device)
             tokens = tokens + self.positions(coords).to(tokens.dtype)
         pad = self.padding(x)
+        if barred is not None:  # only the attention keys: the barred tokens stay in the output
+            pad = barred if pad is None else pad | barred
         if keep is not None:
             tokens = gather_tokens(tokens, keep)
             pad = None if pad is None else torch.gather(pad, 1, keep)

@@ -20,9 +20,10 @@ from torch import nn
 
 from omnijepa.data.point_data import PointData, PointDataConfig, load_point_data
 from omnijepa.errors import ConfigError
+from omnijepa.eval.finetune import finetune_accuracy
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
-from omnijepa.eval.point_probes import few_shot_accuracy, finetune_accuracy, svm_accuracy
+from omnijepa.eval.point_probes import few_shot_accuracy, svm_accuracy
 from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.masks import build_mask_sampler
 from omnijepa.masks.collator import MaskCollator
