@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import torch
 
-from omnijepa.nn.positional import batch_positions, gather_tokens
 from omnijepa.nn.predictor import MaskTokenPredictor
 
 
@@ -51,9 +50,7 @@ class IsolatedQueryPredictor(MaskTokenPredictor):
         """z_ctx (B, Nc, E), coords (N, A) or (B, N, A), context (B, Nc), targets (B, M, Nt)
         -> (B, M, Nt, E)."""
         b, m, nt = targets.shape
-        pos = batch_positions(self.positions, coords, b, z_ctx)
-        ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
-        queries = self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))
+        ctx, queries = self.embed(z_ctx, coords, context, targets)
         nc = ctx.shape[1]
         padding = None
         if ctx_padding is not None or tgt_padding is not None:

@@ -97,8 +97,20 @@ class MaskTokenPredictor(nn.Module):
         """Projected context + positions (B*M, Nc, dim) and mask-token queries (B*M, Nt, dim),
         one sequence per target block."""
         b, m, nt = targets.shape
-        pos = batch_positions(self.positions, coords, b, z_ctx)
-        ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
-        tgt = self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))
+        ctx, tgt = self.embed(z_ctx, coords, context, targets)
         ctx = ctx.repeat_interleave(m, dim=0)  # (B*M, Nc, dim)
         return ctx, tgt.view(b, m, nt, -1).reshape(b * m, nt, -1)
+
+    def embed(
+        self,
+        z_ctx: torch.Tensor,
+        coords: torch.Tensor,
+        context: torch.Tensor,
+        targets: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Projected context + positions (B, Nc, dim) and the mask-token queries of every
+        target, block after block (B, M*Nt, dim)."""
+        b, m, nt = targets.shape
+        pos = batch_positions(self.positions, coords, b, z_ctx)
+        ctx = self.in_proj(z_ctx) + gather_tokens(pos, context)
+        return ctx, self.mask_token + gather_tokens(pos, targets.reshape(b, m * nt))

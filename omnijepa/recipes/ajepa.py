@@ -43,12 +43,11 @@ from omnijepa.masks.multiblock import MultiBlockMaskSampler
 from omnijepa.masks.stripes import CurriculumConfig, CurriculumMaskSampler, StripesMaskSampler
 from omnijepa.modalities.audio import SpectrogramTokenizer
 from omnijepa.modalities.audio_augment import AudioAugmentConfig, LogMelAugment
-from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_predictor
+from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_token_jepa
 from omnijepa.recipes.paired_checks import Runs, per_seed
 from omnijepa.recipes.repro_runs import Variant, run_latent_repro
 from omnijepa.recipes.summary import aggregate
@@ -144,13 +143,7 @@ def build_tokenizer(cfg: AJEPAConfig) -> SpectrogramTokenizer:
 def build_objective(cfg: AJEPAConfig) -> LatentPrediction:
     """Tokenizer, encoder, predictor and EMA target (deterministic given ``cfg.seed``)."""
     torch.manual_seed(cfg.seed)
-    m = cfg.model
-    tok = build_tokenizer(cfg)
-    encoder = TokenEncoder(tok, m.depth, m.heads, m.mlp_ratio, m.pos)
-    predictor = build_predictor(cfg.predictor, m.dim, m.pos, tok.axes)
-    return LatentPrediction(
-        encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe
-    )
+    return build_token_jepa(build_tokenizer(cfg), cfg)
 
 
 def build_sampler(cfg: AJEPAConfig) -> MaskSampler:

@@ -9,12 +9,15 @@ built from the tokenizer's declared axes, and ``predictor.kind`` picks any entry
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
 from omnijepa.errors import ConfigError
+from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.nn.predictors import PREDICTORS
-from omnijepa.nn.tokens import Axis
+from omnijepa.nn.tokens import Axis, Tokenizer
+from omnijepa.objectives.latent_prediction import LatentPrediction
 
 _PREDICTOR_ALIASES = {"ijepa": "mask_tokens"}  # the name runs saved before it moved to nn/
 
@@ -66,3 +69,15 @@ def build_predictor(
     """The predictor ``p.kind`` predicting ``enc_dim``-wide targets at coordinates on ``axes``."""
     cls = PREDICTORS.get(_PREDICTOR_ALIASES.get(p.kind, p.kind))
     return cls(enc_dim, p.dim, p.depth, p.heads, p.mlp_ratio, pos, axes)
+
+
+def build_token_jepa(tokenizer: Tokenizer, cfg: Any) -> LatentPrediction:
+    """The latent-prediction objective of a tokenizer-based recipe: ``TokenEncoder`` over
+    ``tokenizer`` (``cfg.model``), ``cfg.predictor``, and the EMA target with ``cfg.loss``,
+    ``cfg.ema``, ``cfg.anti_collapse`` and ``cfg.position_probe``."""
+    m = cfg.model
+    encoder = TokenEncoder(tokenizer, m.depth, m.heads, m.mlp_ratio, m.pos)
+    predictor = build_predictor(cfg.predictor, m.dim, m.pos, tokenizer.axes)
+    return LatentPrediction(
+        encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe
+    )

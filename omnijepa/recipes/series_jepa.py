@@ -33,12 +33,11 @@ from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
 from omnijepa.modalities.series import SeriesWindowTokenizer
-from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_predictor
+from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_token_jepa
 from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
@@ -83,11 +82,7 @@ def build_objective(cfg: SeriesJEPAConfig) -> LatentPrediction:
     m = cfg.model
     windows = padded_length(cfg.data, m.window) // m.window
     tok = SeriesWindowTokenizer(cfg.data.channels, m.window, m.dim, max_windows=windows)
-    encoder = TokenEncoder(tok, m.depth, m.heads, m.mlp_ratio, m.pos)
-    predictor = build_predictor(cfg.predictor, m.dim, m.pos, tok.axes)
-    return LatentPrediction(
-        encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse, cfg.position_probe
-    )
+    return build_token_jepa(tok, cfg)
 
 
 class SeriesJEPARecipe(Recipe):
