@@ -6,10 +6,10 @@ synthesised once and cached (``data.cache_dir``, default ``~/.cache/omnijepa``).
 **by voice**: the test voices (variants m6, m7, f4, f5 in every accent) are never heard in
 training. Labels are the words; ``speakers`` (accent + variant) are kept for speaker probes.
 
-``data.path=DIR`` reads ``.wav``/``.flac``/``.ogg`` files through soundfile, mixed to mono and
-resampled to the front end's rate with ``scipy.signal.resample_poly``; one sub-folder per
-class (or a flat folder: unlabelled, label -1); ``test_fraction`` of each class is held out.
-A corrupt, empty or too-short file is one error naming it.
+``data.path=DIR`` reads ``.wav``/``.flac``/``.ogg``/``.mp3``/``.aiff`` files through soundfile,
+mixed to mono and resampled to the front end's rate with ``scipy.signal.resample_poly``; one
+sub-folder per class (or a flat folder: unlabelled, label -1); ``test_fraction`` of each class
+is held out. A corrupt, empty or too-short file is one error naming it.
 
 Every clip becomes a log-mel spectrogram (``modalities.audio``). A clip longer than the
 model's window is centre-cropped (``long_clips=crop``) or refused (``long_clips=error``);
@@ -42,7 +42,7 @@ WORDS = (
 )  # fmt: skip
 TRAIN_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "f1", "f2", "f3")
 TEST_VARIANTS = ("m6", "m7", "f4", "f5")
-SUFFIXES = (".wav", ".flac", ".ogg")
+SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
 
 @dataclass
