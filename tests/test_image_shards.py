@@ -74,3 +74,34 @@ def test_training_on_shards_resumes_to_the_same_weights(
     )
     for key in full:
         assert torch.equal(full[key], part[key]), key
+
+
+def test_each_rank_reads_only_its_own_shards(tmp_path: Path) -> None:
+    import numpy as np
+
+    from omnijepa.data.image_data import make_datasets
+    from omnijepa.errors import ConfigError
+    from omnijepa.train.data_order import StepBatchSampler
+
+    folder = make_folder(tmp_path / "imgs", n=40)
+    pack_image_folder(folder, tmp_path / "shards", shard_size=5)
+    data = load_image_data(ImageDataConfig(path=str(tmp_path / "shards"), image_size=12), 0)
+    train, _ = make_datasets(data)
+    owner = train.shard_of
+    assert owner is not None and len(owner) == len(train) and len(np.unique(owner)) == 8
+
+    def batches(rank: int, start: int = 0) -> list[list[int]]:
+        s = StepBatchSampler(len(train), 8, 0, start, 12, rank, 2, owner)
+        return [[i for i, _ in b] for b in s]
+
+    for rank in (0, 1):
+        got = batches(rank)
+        assert all(len(b) == 4 for b in got)
+        assert {int(owner[i]) % 2 for b in got for i in b} == {rank}  # its own shards only
+        assert batches(rank, start=5) == got[5:]  # a resumed run continues where it stopped
+    # each step's global batch has no repeats; the order is seeded, not the file order
+    assert all(not set(a) & set(b) for a, b in zip(batches(0), batches(1)))
+    with pytest.raises(ConfigError, match="divisible"):
+        StepBatchSampler(len(train), 7, 0, 0, 4, 0, 2, owner)
+    with pytest.raises(ConfigError, match="fewer than its"):
+        StepBatchSampler(len(train), 8, 0, 0, 4, 0, 2, np.zeros(len(train), dtype=int))

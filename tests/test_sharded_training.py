@@ -104,3 +104,15 @@ def test_resume_refuses_changes_to_what_the_run_computes(reference: Path, tmp_pa
     )  # fmt: skip
     assert done.returncode != 0
     assert "may change only" in done.stderr and "train.lr=0.1" in done.stderr
+
+
+def test_ranks_read_their_own_shards_under_torchrun(tmp_path: Path) -> None:
+    from omnijepa.data.image_shards import pack_image_folder
+    from tests.test_image_shards import make_folder
+
+    pack_image_folder(make_folder(tmp_path / "imgs", n=40), tmp_path / "shards", shard_size=5)
+    ov = [o for o in BASE if not o.startswith(("data.name", "data.train_size", "data.test_size"))]
+    out = tmp_path / "run"
+    omnijepa(2, "train", "ijepa", *ov, f"data.path={tmp_path / 'shards'}", "train.batch_size=8",
+             "train.rank_shards=true", "--out", str(out), cwd=tmp_path)  # fmt: skip
+    assert sorted(losses(out)) == list(range(1, STEPS + 1))

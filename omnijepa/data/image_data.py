@@ -159,6 +159,8 @@ class ImageTensorDataset(Dataset):
             mean, std = channel_stats(split)
         self.images = split.images
         self.labels = split.labels
+        # the tar shard of every sample, when the images are read from shards
+        self.shard_of = getattr(split.images, "shard_index", None)
         self.mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1, 1, 1)
         self.std = torch.as_tensor(std, dtype=torch.float32).reshape(-1, 1, 1)
 

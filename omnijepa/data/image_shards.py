@@ -102,6 +102,9 @@ class ShardImages(DecodedOnAccess):
     def __init__(self, entries: list[tuple[Path, int, int, str]], size: int, channels: int) -> None:
         self.entries = entries
         self.n, self.size, self.channels = len(entries), size, channels
+        names = sorted({e[0] for e in entries})
+        number = {name: k for k, name in enumerate(names)}
+        self.shard_index = np.array([number[e[0]] for e in entries], dtype=np.int64)
 
     def _read(self, i: int) -> torch.Tensor:
         shard, offset, size, name = self.entries[i]

@@ -24,6 +24,8 @@ class TrainConfig:
     strategy: Literal["ddp", "fsdp"] = "ddp"
     accum_steps: int = 1  # gradient accumulation: micro-batches per step (same global batch)
     activation_checkpointing: bool = False  # recompute block activations in backward
+    # sharded data (tar shards) under torchrun: each rank reads only its own shards
+    rank_shards: bool = False
     num_workers: int = -1  # DataLoader workers; -1 = auto (0 on CPU, up to 4 on CUDA)
     log_every: int = 10
     probe_every: int = 0  # online probe every N steps; 0 = off

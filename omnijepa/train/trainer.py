@@ -174,14 +174,18 @@ def train(
     if world > 1 and hasattr(parts.collate, "shard"):
         parts.collate.shard(rank, world, cfg.batch_size)  # global-batch masks, this rank's rows
     end = min(cfg.steps, cfg.stop_at) if cfg.stop_at else cfg.steps
+    owner = getattr(parts.dataset, "shard_of", None) if cfg.rank_shards else None
+    if cfg.rank_shards and owner is None and world > 1:
+        raise OmniJepaError("train.rank_shards needs sharded data (data.path=SHARDS/)")
     sampler = StepBatchSampler(
-        len(parts.dataset),
+        len(parts.dataset),  # type: ignore[arg-type]
         cfg.batch_size,
         seed,
         start,
         end,
         rank,
-        world,  # type: ignore[arg-type]
+        world,
+        owner,
     )
     loader = DataLoader(
         StepIndexedDataset(parts.dataset),
