@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from omnijepa.recipes.doctor import CHECKS, _point_groups, _sigreg, format_doctor, run_doctor
+from omnijepa.recipes.doctor import (
+    CHECKS,
+    _log_mel,
+    _point_groups,
+    _sigreg,
+    format_doctor,
+    run_doctor,
+)
 from tests.test_cli import assert_one_line_error, run_cli
 
 CPU = torch.device("cpu")
@@ -24,6 +31,7 @@ def test_doctor_runs_every_check_or_skips_it_with_a_reason() -> None:
 
 def test_device_comparisons_run_on_the_cpu_too() -> None:
     assert "CPU" in _sigreg(CPU) and "identical" in _point_groups(CPU)
+    assert "(101, 64)" in _log_mel(CPU)
 
 
 def test_gpu_flag_without_cuda_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,9 +2,10 @@
 
 On a GPU (``--gpu``, or whenever CUDA is present) each check runs on CUDA and, where a CPU
 reference exists, is compared with it: bf16 autocast through a ViT step, SIGReg, farthest-point
-sampling and kNN grouping, a one-process DDP all-reduce over NCCL, and a short ViT-B/16 I-JEPA
-step with its MFU. Without CUDA the GPU-only checks report "skipped" and ``--gpu`` fails: the
-test suite never needs a GPU, and this command is how a GPU session checks one in minutes.
+sampling and kNN grouping, the log-mel audio front end, a one-process DDP all-reduce over
+NCCL, and a short ViT-B/16 I-JEPA step with its MFU. Without CUDA the GPU-only checks report
+"skipped" and ``--gpu`` fails: the test suite never needs a GPU, and this command is how a GPU
+session checks one in minutes.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from omnijepa.config import load_config
 from omnijepa.errors import OmniJepaError
 from omnijepa.masks.collator import batch_generator
+from omnijepa.modalities.audio import FrontEndConfig, log_mel
 from omnijepa.modalities.point_cloud import group_patches
 from omnijepa.objectives.sigreg import SIGReg
 from omnijepa.recipes.bench import run_bench
@@ -68,6 +70,18 @@ def _point_groups(device: torch.device) -> str:
     return "64 groups x 32 points, identical to the CPU"
 
 
+def _log_mel(device: torch.device) -> str:
+    """The audio front end (torch.stft + mel filterbank) on the device matches the CPU."""
+    cfg = FrontEndConfig()
+    wave = torch.randn(4, cfg.sample_rate, generator=torch.Generator().manual_seed(0))
+    ref = log_mel(wave, cfg)
+    got = log_mel(wave.to(device), cfg).cpu()
+    err = float((got - ref).abs().max())
+    if err > 1e-2:
+        raise RuntimeError(f"log-mel on {device} differs from the CPU's by {err:.4f}")
+    return f"4 x 1 s clips -> {tuple(ref.shape[1:])}, max |diff| {err:.1e}"
+
+
 def _ddp_one_process(device: torch.device) -> str:
     """torch.distributed with one process: NCCL on CUDA (gloo on CPU), an all-reduce."""
     import torch.distributed as dist
@@ -104,6 +118,7 @@ CHECKS: list[tuple[str, Check, bool]] = [  # (name, check, needs CUDA)
     ("bf16 autocast step", _bf16_step, False),
     ("SIGReg on device", _sigreg, True),
     ("FPS + kNN on device", _point_groups, True),
+    ("log-mel front end on device", _log_mel, True),
     ("torch.distributed, 1 process", _ddp_one_process, False),
     ("ViT-B/16 I-JEPA step", _vitb16_step, True),
 ]
