@@ -75,11 +75,13 @@ class AudioDataConfig:
 
 @dataclass
 class AudioSplit:
-    """Log-mel spectrograms (list of (T_i, F)), labels (-1 = unlabelled) and speaker ids."""
+    """Log-mel spectrograms (list of (T_i, F)), labels (-1 = unlabelled), speaker ids and the
+    name of every clip (its file, or word/voice for the built-in words)."""
 
     specs: list[torch.Tensor]
     labels: torch.Tensor
     speakers: torch.Tensor
+    names: list[str]
 
 
 @dataclass
@@ -228,7 +230,9 @@ def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
         test = _split_by_class(lab, cfg.test_fraction, derived_rng(seed, "audio_split"))
         speakers = np.full(len(lab), -1)
         speaker_names: list[str] = []
-        source = f"audio folder {cfg.path}: {len(files)} files, {max(1, len(classes))} classes"
+        names = [str(f) for f in files]
+        kind = f"{len(classes)} classes" if classes else "unlabelled"
+        source = f"audio folder {cfg.path}: {len(files)} files, {kind}"
     else:
         if cfg.name != "spoken_words":
             raise ConfigError(f"unknown audio data {cfg.name!r}; use spoken_words or data.path")
@@ -238,6 +242,7 @@ def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
         speaker_names = sorted({v for _, v, _ in meta})
         speakers = np.array([speaker_names.index(v) for _, v, _ in meta])
         test = np.array([t for _, _, t in meta])
+        names = [f"{WORDS[w]}/{v}" for w, v, _ in meta]
         source = (
             f"spoken words (espeak-ng): {len(WORDS)} words, {len(speaker_names)} voices "
             f"({len(cfg.accents)} accents), test voices never heard in training"
@@ -247,7 +252,10 @@ def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
     def split(mask: np.ndarray) -> AudioSplit:
         idx = np.flatnonzero(mask)
         return AudioSplit(
-            [specs[i] for i in idx], torch.as_tensor(lab[idx]), torch.as_tensor(speakers[idx])
+            [specs[i] for i in idx],
+            torch.as_tensor(lab[idx]),
+            torch.as_tensor(speakers[idx]),
+            [names[i] for i in idx],
         )
 
     train, test_split = split(~test), split(test)
@@ -265,10 +273,10 @@ class SpectrogramDataset(Dataset):
     ) -> None:
         self.split, self.frames, self.mean, self.std = split, frames, mean, std
         if long_clips == "error":
-            for i, s in enumerate(split.specs):
+            for name, s in zip(split.names, split.specs):
                 if len(s) > frames:
                     raise DataError(
-                        f"clip {i} has {len(s)} frames, more than the {frames} of the model's "
+                        f"{name} has {len(s)} frames, more than the {frames} of the model's "
                         "window (data.long_clips=error); raise data.clip_seconds or crop"
                     )
 
