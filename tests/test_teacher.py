@@ -163,3 +163,17 @@ def test_anti_collapse_term_is_added_to_the_loss(on: str, tiny_overrides) -> Non
     assert float(loss.detach()) == pytest.approx(
         float(stats["prediction_loss"]) + 2 * float(stats["anti_collapse"]), rel=1e-5
     )
+
+
+def test_batch_standardised_targets_ignore_padding() -> None:
+    from omnijepa.objectives.latent_prediction import standardise_channels
+
+    h = torch.randn(2, 5, 3) * 4 + 7
+    pad = torch.tensor([[False] * 5, [False, False, True, True, True]])
+    h_padded = h.clone()
+    h_padded[1, 2:] = 1e6  # padded tokens must not move the statistics
+    out = standardise_channels(h_padded, pad)
+    real = out[~pad]
+    torch.testing.assert_close(real.mean(0), torch.zeros(3), atol=1e-5, rtol=0)
+    torch.testing.assert_close(real.std(0, unbiased=False), torch.ones(3), atol=1e-3, rtol=0)
+    torch.testing.assert_close(standardise_channels(h, pad)[~pad], real)

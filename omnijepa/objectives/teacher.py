@@ -40,6 +40,10 @@ class TeacherConfig:
     # the target encoder's pass adds positional encodings (as every paper does); false makes
     # targets position-free, so they cannot be predicted from the target positions alone
     positions: bool = True
+    # targets: "layer" = layer norm per token (I-JEPA); "layer_batch" also standardises every
+    # channel over the batch's tokens, removing what all targets share (a direction the
+    # predictor can output without looking at the context)
+    target_norm: Literal["layer", "layer_batch"] = "layer"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.start <= self.end <= 1.0:
