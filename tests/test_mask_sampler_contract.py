@@ -24,6 +24,7 @@ SHARES = {
     "random_tokens": ("target_ratio", None),
     "stripes": ("target_scale", None),
     "tf_curriculum": (None, None),  # either family: checked through its two samplers
+    "spatial_radius": (None, None),  # a share set by the radius: tests/test_eeg.py
 }
 GRIDS = [(16,), (6, 6), (2, 4, 4)]
 TINY = [(2,), (1, 2), (3,), (2, 1, 1)]

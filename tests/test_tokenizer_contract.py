@@ -14,6 +14,7 @@ import torch
 from omnijepa.data.series_data import pad_series
 from omnijepa.modalities import TOKENIZERS
 from omnijepa.modalities.audio import SpectrogramTokenizer, pad_frames
+from omnijepa.modalities.eeg import EEGChannelTokenizer, electrode_positions, pack_recording
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.modalities.point_cloud import PointPatchTokenizer, group_patches, pack_patches
 from omnijepa.modalities.series import SeriesWindowTokenizer
@@ -48,7 +49,17 @@ def _spectrogram() -> tuple[Tokenizer, torch.Tensor]:
     return SpectrogramTokenizer(16, 8, 4, 4, 16), torch.stack(specs)
 
 
+def _eeg() -> tuple[Tokenizer, torch.Tensor]:
+    montages = (["C3", "Cz", "C4", "Pz"], ["Fp1", "Fp2", "O1"], ["C3", "C4"])  # 3 channel sets
+    recs = [
+        pack_recording(torch.randn(len(m), n), electrode_positions(m), 4, 16)
+        for m, n in zip(montages, (16, 11, 8))
+    ]
+    return EEGChannelTokenizer(4, 16, 4, 16), torch.stack(recs)
+
+
 EXAMPLES: dict[str, Callable[[], tuple[Tokenizer, torch.Tensor]]] = {
+    "eeg_channel_window": _eeg,
     "spectrogram_patch": _spectrogram,
     "patch": _image,
     "point_patch": _points,

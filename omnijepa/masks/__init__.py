@@ -23,6 +23,7 @@ from omnijepa.masks.point_blocks import (
     SequenceRunsConfig,
     SequenceRunsMaskSampler,
 )
+from omnijepa.masks.spatial_radius import SpatialRadiusConfig, SpatialRadiusMaskSampler
 from omnijepa.masks.stripes import (
     CurriculumConfig,
     CurriculumMaskSampler,
@@ -35,6 +36,8 @@ __all__ = [
     "MASK_SAMPLERS",
     "CurriculumConfig",
     "CurriculumMaskSampler",
+    "SpatialRadiusConfig",
+    "SpatialRadiusMaskSampler",
     "StripesConfig",
     "StripesMaskSampler",
     "FeatureSubsetConfig",
@@ -64,6 +67,7 @@ MASK_SAMPLERS.add("point_blocks", (PointBlocksConfig, PointBlocksMaskSampler))
 MASK_SAMPLERS.add("random_tokens", (RandomTokensConfig, RandomTokensMaskSampler))
 MASK_SAMPLERS.add("stripes", (StripesConfig, StripesMaskSampler))
 MASK_SAMPLERS.add("tf_curriculum", (CurriculumConfig, CurriculumMaskSampler))
+MASK_SAMPLERS.add("spatial_radius", (SpatialRadiusConfig, SpatialRadiusMaskSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

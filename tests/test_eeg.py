@@ -1,0 +1,75 @@
+"""EEG channel-window tokens at electrode positions (MNE montages) and S-JEPA's spatial masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from omnijepa.errors import DataError
+from omnijepa.masks import batch_generator, build_mask_sampler
+from omnijepa.modalities.eeg import EEGChannelTokenizer, electrode_positions, pack_recording
+from omnijepa.nn.encoder import TokenEncoder
+
+TEN_TWENTY = ["Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4", "T8",
+              "P7", "P3", "Pz", "P4", "P8", "O1", "O2"]  # fmt: skip
+
+
+def test_positions_come_from_the_montage_by_name() -> None:
+    pos = electrode_positions(["C3", "cz", "C4", "Fpz", "Oz"])
+    c3, cz, c4, fpz, oz = pos
+    assert c3[0] < cz[0] < c4[0]  # left to right
+    assert fpz[1] > cz[1] > oz[1]  # front to back
+    assert 0.7 < np.linalg.norm(pos - pos.mean(0), axis=1).mean() < 1.3  # about a head radius
+    with pytest.raises(DataError, match="XYZ"):
+        electrode_positions(["C3", "XYZ"])
+
+
+def test_packing_marks_absent_channels_and_refuses_bad_samples() -> None:
+    rec = pack_recording(np.ones((2, 5)), electrode_positions(["C3", "C4"]), 3, 8)
+    assert rec.shape == (3, 11) and torch.isnan(rec[2]).all() and torch.isnan(rec[:2, 8:]).all()
+    bad = np.ones((2, 5))
+    bad[0, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        pack_recording(bad, electrode_positions(["C3", "C4"]), 3, 8)
+    with pytest.raises(DataError, match="more than"):
+        pack_recording(np.ones((4, 5)), electrode_positions(["C3", "C4", "Cz", "Pz"]), 3, 8)
+
+
+def test_recordings_with_different_montages_batch_like_alone() -> None:
+    tok = EEGChannelTokenizer(4, 8, 4, 16)
+    enc = TokenEncoder(tok, 1, 2, pos="mlp").eval()
+    small = pack_recording(torch.randn(2, 6), electrode_positions(["O1", "O2"]), 4, 8)
+    full = pack_recording(torch.randn(4, 8), electrode_positions(["C3", "Cz", "C4", "Pz"]), 4, 8)
+    batch = torch.stack([small, full])
+    pad = tok.padding(batch)
+    # O1, O2: windows 0 and 1 real (samples 0-5); channels 3 and 4 absent
+    assert pad[0].view(4, 2).tolist() == [[False, False]] * 2 + [[True, True]] * 2
+    assert not pad[1].any()
+    coords = tok.coords(batch)
+    assert coords.shape == (2, 8, 4) and coords[1, 3, 3] == 1  # channel 1, window 1
+    with torch.no_grad():
+        together = enc(batch)[0][~pad[0]]
+        alone = enc(small[None])[0][~pad[0]]
+    torch.testing.assert_close(together, alone)
+
+
+def test_spatial_radius_hides_whole_channels_near_a_centre() -> None:
+    windows = 3
+    tok = EEGChannelTokenizer(len(TEN_TWENTY), windows * 4, 4, 8)
+    rec = pack_recording(torch.randn(19, 12), electrode_positions(TEN_TWENTY), 19, 12)
+    coords = tok.coords(rec[None].repeat(6, 1, 1))
+    sampler = build_mask_sampler("spatial_radius", tok.grid, radius=0.6, max_share=0.5)
+    pos = electrode_positions(TEN_TWENTY)
+    for k in range(10):
+        masks = sampler.sample(6, batch_generator(0, k), coords=coords)
+        assert masks.targets.shape[1] == 1
+        for tgt, ctx in zip(masks.targets[:, 0], masks.context):
+            chans = sorted({int(i) // windows for i in tgt})
+            assert len(tgt) == windows * len(chans)  # every window of each hidden channel
+            assert 1 <= len(chans) <= 9 and set(tgt.tolist()).isdisjoint(ctx.tolist())
+            spread = np.linalg.norm(pos[chans][:, None] - pos[chans][None], axis=-1).max()
+            assert spread <= 2 * 0.6 + 1e-9  # all within the radius of one centre
+    wide = build_mask_sampler("spatial_radius", tok.grid, radius=5.0, max_share=0.3)
+    masks = wide.sample(2, batch_generator(0, 0), coords=coords[:2])
+    assert masks.targets.shape[2] == windows * 5  # capped at 30% of 19 channels
