@@ -126,9 +126,22 @@ AUDIO_TINY = [
     "predictor.heads=2",
     *TRAIN_EVAL_TINY,
 ]
+# EEG: 64 generated trials on 19 channels, 2 s at 64 Hz, windows of 32 samples.
+EEG_TINY = [
+    "device=cpu",
+    "data.train_size=64",
+    "data.test_size=32",
+    "data.sfreq=64",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=16",
+    "predictor.heads=2",
+    *TRAIN_EVAL_TINY,
+]
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
-    "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY,
+    "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
 }  # fmt: skip
 
 

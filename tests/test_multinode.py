@@ -39,6 +39,7 @@ def test_two_nodes_match_one_process(tmp_path: Path) -> None:
            "GLOO_SOCKET_IFNAME": "lo"}  # fmt: skip
     env.pop("WORLD_SIZE", None)
     port = free_port()
+
     def launch(host: bool) -> list[str]:  # both "nodes" on this machine: one hosts the store
         return [
             sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",

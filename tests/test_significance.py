@@ -1,5 +1,3 @@
-
-
 def test_not_worse_has_three_outcomes() -> None:
     from omnijepa.eval.significance import not_worse
 

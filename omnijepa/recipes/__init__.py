@@ -24,12 +24,13 @@ def _register_builtin() -> None:
     from omnijepa.recipes.lejepa import LeJEPARecipe
     from omnijepa.recipes.pointjepa import PointJEPARecipe
     from omnijepa.recipes.series_jepa import SeriesJEPARecipe
+    from omnijepa.recipes.sjepa import SJEPARecipe
     from omnijepa.recipes.three_d_jepa import ThreeDJEPARecipe
     from omnijepa.recipes.tjepa import TJEPARecipe
 
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
-        SeriesJEPARecipe(), AJEPARecipe(),
+        SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)
