@@ -76,3 +76,32 @@ def test_spatial_radius_hides_whole_channels_near_a_centre() -> None:
     wide = build_mask_sampler("spatial_radius", tok.grid, radius=5.0, max_share=0.3)
     masks = wide.sample(2, batch_generator(0, 0), coords=coords[:2])
     assert masks.targets.shape[2] == windows * 5  # capped at 30% of 19 channels
+
+
+def write_trials(path, names) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((48, len(names), 128)).astype(np.float32)
+    y = rng.integers(0, 2, 48)
+    x[y == 1, 0] *= 2.0  # class 1: more power on the first channel
+    np.savez(path, X=x, y=y, ch_names=np.array(names))
+
+
+def test_train_on_a_users_npz(tmp_path, tiny_overrides) -> None:  # noqa: ANN001
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import train_run
+
+    write_trials(tmp_path / "trials.npz", ["C3", "C4", "Cz", "Pz", "O1", "O2"])
+    ov = tiny_overrides("sjepa", f"data.path={tmp_path / 'trials.npz'}", "eval.few_shot=[]")
+    res = train_run(RECIPES.get("sjepa"), ov, tmp_path / "run")
+    assert {"jepa", "random_init", "raw"} <= set(res["metrics"]["linear_probe"])
+    assert "unseen_montage" not in res["metrics"] and "trials.npz" in res["data"]
+
+
+def test_unknown_channel_names_are_one_error(tmp_path, capsys, tiny_overrides) -> None:  # noqa: ANN001
+    from tests.test_cli import assert_one_line_error, run_cli
+
+    write_trials(tmp_path / "bad.npz", ["C3", "C4", "Q9"])
+    ov = tiny_overrides("sjepa", f"data.path={tmp_path / 'bad.npz'}")
+    code, _, err = run_cli(capsys, "train", "sjepa", *ov, "--out", tmp_path / "r")
+    assert code == 2
+    assert_one_line_error(err, "Q9")
