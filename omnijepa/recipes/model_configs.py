@@ -19,7 +19,13 @@ from omnijepa.nn.predictors import PREDICTORS
 from omnijepa.nn.tokens import Axis, Tokenizer
 from omnijepa.objectives.latent_prediction import LatentPrediction
 
-_PREDICTOR_ALIASES = {"ijepa": "mask_tokens"}  # the name runs saved before it moved to nn/
+_PREDICTOR_ALIASES = {"ijepa": "mask_tokens"}
+
+# ``omnijepa repro NAME --quick`` sizes of the small token recipes (series, EEG)
+TOKEN_QUICK = [
+    "train.steps=4", "train.batch_size=16", "data.train_size=64", "data.test_size=32",
+    "model.dim=32", "model.depth=1", "model.heads=2", "predictor.dim=16", "predictor.heads=2",
+]  # fmt: skip  # the name runs saved before it moved to nn/
 
 
 def _check_heads(where: str, dim: int, heads: int) -> None:

@@ -37,7 +37,12 @@ from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_token_jepa
+from omnijepa.recipes.model_configs import (
+    TOKEN_QUICK,
+    EncoderConfig,
+    PredictorConfig,
+    build_token_jepa,
+)
 from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
@@ -100,11 +105,7 @@ class SeriesJEPARecipe(Recipe):
         return SeriesJEPAConfig()
 
     def quick_overrides(self) -> list[str]:
-        return [
-            "train.steps=4", "train.batch_size=16", "data.train_size=64", "data.test_size=32",
-            "model.dim=32", "model.depth=1", "model.heads=2", "predictor.dim=16",
-            "predictor.heads=2",
-        ]  # fmt: skip
+        return list(TOKEN_QUICK)
 
     def build(self, cfg: SeriesJEPAConfig, device: torch.device) -> Built:
         data = load_series_data(cfg.data, cfg.seed)

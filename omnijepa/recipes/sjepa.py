@@ -34,7 +34,12 @@ from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_token_jepa
+from omnijepa.recipes.model_configs import (
+    TOKEN_QUICK,
+    EncoderConfig,
+    PredictorConfig,
+    build_token_jepa,
+)
 from omnijepa.recipes.paired_checks import Runs, per_seed
 from omnijepa.recipes.repro_runs import Variant, run_latent_repro
 from omnijepa.train.config import TrainConfig
@@ -129,11 +134,7 @@ class SJEPARecipe(Recipe):
         return SJEPAConfig()
 
     def quick_overrides(self) -> list[str]:
-        return [
-            "train.steps=4", "train.batch_size=16", "data.train_size=64", "data.test_size=32",
-            "model.dim=32", "model.depth=1", "model.heads=2", "predictor.dim=16",
-            "predictor.heads=2",
-        ]  # fmt: skip
+        return list(TOKEN_QUICK)
 
     def build(self, cfg: SJEPAConfig, device: torch.device) -> Built:
         splits = load_eeg_data(cfg.data, cfg.seed)
