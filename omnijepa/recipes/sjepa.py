@@ -26,7 +26,7 @@ from omnijepa.eval.electrode_figure import draw_electrode_masks
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.protocol import evaluate_against_twin
-from omnijepa.eval.significance import Check, threshold
+from omnijepa.eval.significance import Check, paired_gap, threshold
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.spatial_radius import SpatialRadiusConfig, SpatialRadiusMaskSampler
 from omnijepa.modalities.eeg import EEGChannelTokenizer, electrode_positions, pack_recording
@@ -50,7 +50,7 @@ from omnijepa.train.trainer import TrainParts
 class EEGModelConfig(EncoderConfig):
     """Windows of ``window`` samples per token; positions from (x, y, z, window) by an MLP."""
 
-    window: int = 32
+    window: int = 16  # 1/8 s at 128 Hz; 32 is 2x cheaper and worse (seed 0: kNN 0.507 vs 0.565)
     dim: int = 64
     depth: int = 3
     pos: str = "mlp"
@@ -112,9 +112,12 @@ class TokenCoords:
 def judge_unseen_montage(
     runs: dict[str, Runs], variants: list[Variant], probe: str, metrics: dict[str, Any]
 ) -> list[Check]:
-    """The pre-trained model on a montage it never saw: its probe stays above chance + 10."""
+    """The pre-trained model on a montage it never saw: its probe stays above chance + 10
+    (checked); its paired gap to the twin there is recorded."""
     acc = per_seed(runs["default"], "unseen_montage", probe, "jepa")
     chance = per_seed(runs["default"], "unseen_montage", probe, "chance")
+    twin = per_seed(runs["default"], "unseen_montage", probe, "random_init")
+    metrics["unseen_montage_gap_vs_random_init"] = paired_gap(acc, twin)  # reported
     mean, floor = sum(acc) / len(acc), sum(chance) / len(chance) + 0.10
     return [threshold("unseen montage: probe above chance + 0.10", mean, ">", floor, "probe")]
 
