@@ -143,9 +143,27 @@ EEG_TINY = [
     "predictor.heads=2",
     *TRAIN_EVAL_TINY,
 ]
+FMRI_TINY = [
+    "device=cpu",
+    "data.train_size=32",
+    "data.test_size=16",
+    "data.regions=12",
+    "data.networks=3",
+    "data.timepoints=32",
+    "model.patch=8",
+    "model.gradients=3",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=16",
+    "predictor.heads=2",
+    *TRAIN_EVAL_TINY,
+]
+
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
+    "brainjepa": FMRI_TINY,
 }  # fmt: skip
 
 

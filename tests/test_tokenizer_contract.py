@@ -14,9 +14,15 @@ import torch
 from omnijepa.data.series_data import pad_series
 from omnijepa.modalities import TOKENIZERS
 from omnijepa.modalities.audio import SpectrogramTokenizer, pad_frames
-from omnijepa.modalities.eeg import EEGChannelTokenizer, electrode_positions, pack_recording
+from omnijepa.modalities.eeg import (
+    EEGChannelConvTokenizer,
+    EEGChannelTokenizer,
+    electrode_positions,
+    pack_recording,
+)
 from omnijepa.modalities.image import PatchTokenizer
 from omnijepa.modalities.point_cloud import PointPatchTokenizer, group_patches, pack_patches
+from omnijepa.modalities.roi_series import ROIPatchTokenizer
 from omnijepa.modalities.series import SeriesWindowTokenizer
 from omnijepa.modalities.tabular import TabularTokenizer
 from omnijepa.nn.encoder import TokenEncoder
@@ -58,8 +64,23 @@ def _eeg() -> tuple[Tokenizer, torch.Tensor]:
     return EEGChannelTokenizer(4, 16, 4, 16), torch.stack(recs)
 
 
+def _eeg_conv() -> tuple[Tokenizer, torch.Tensor]:
+    tok, x = _eeg()
+    return EEGChannelConvTokenizer(4, 16, 4, 16), x
+
+
+def _roi_gradients() -> tuple[Tokenizer, torch.Tensor]:
+    return ROIPatchTokenizer(5, 12, 4, 16, torch.randn(5, 3).numpy()), torch.randn(3, 5, 12)
+
+
+def _roi_index() -> tuple[Tokenizer, torch.Tensor]:
+    return ROIPatchTokenizer(5, 13, 4, 16, None), torch.randn(3, 5, 13)
+
+
 EXAMPLES: dict[str, Callable[[], tuple[Tokenizer, torch.Tensor]]] = {
     "eeg_channel_window": _eeg,
+    "eeg_channel_conv": _eeg_conv,
+    "roi_time_patch": _roi_gradients,
     "spectrogram_patch": _spectrogram,
     "patch": _image,
     "point_patch": _points,
@@ -108,6 +129,13 @@ def test_every_positional_encoding_builds_from_declared_axes(name: str, pos: str
     enc = TokenEncoder(tok, 1, 2, pos=pos)
     out = enc(x)
     assert out.shape == (x.shape[0], tok(x).shape[1], tok.dim) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("pos", ["learned", "sincos", "linear_sincos", "mlp"])
+def test_roi_tokens_by_index_take_grid_encodings(pos: str) -> None:
+    tok, x = _roi_index()
+    assert [a.kind for a in tok.axes] == ["grid", "grid"] and tok(x).shape == (3, 15, 16)
+    assert TokenEncoder(tok, 1, 2, pos=pos)(x).shape == (3, 15, 16)
 
 
 def test_learned_positions_refuse_a_grid_larger_than_declared() -> None:

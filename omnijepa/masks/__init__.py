@@ -23,6 +23,7 @@ from omnijepa.masks.point_blocks import (
     SequenceRunsConfig,
     SequenceRunsMaskSampler,
 )
+from omnijepa.masks.roi_time_regions import RoiTimeConfig, RoiTimeMaskSampler
 from omnijepa.masks.spatial_radius import SpatialRadiusConfig, SpatialRadiusMaskSampler
 from omnijepa.masks.stripes import (
     CurriculumConfig,
@@ -36,6 +37,8 @@ __all__ = [
     "MASK_SAMPLERS",
     "CurriculumConfig",
     "CurriculumMaskSampler",
+    "RoiTimeConfig",
+    "RoiTimeMaskSampler",
     "SpatialRadiusConfig",
     "SpatialRadiusMaskSampler",
     "StripesConfig",
@@ -68,6 +71,7 @@ MASK_SAMPLERS.add("random_tokens", (RandomTokensConfig, RandomTokensMaskSampler)
 MASK_SAMPLERS.add("stripes", (StripesConfig, StripesMaskSampler))
 MASK_SAMPLERS.add("tf_curriculum", (CurriculumConfig, CurriculumMaskSampler))
 MASK_SAMPLERS.add("spatial_radius", (SpatialRadiusConfig, SpatialRadiusMaskSampler))
+MASK_SAMPLERS.add("roi_time", (RoiTimeConfig, RoiTimeMaskSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

@@ -3,7 +3,15 @@
 Importing this package registers every tokenizer in ``TOKENIZERS``.
 """
 
-from omnijepa.modalities import audio, eeg, image, point_cloud, series, tabular  # noqa: F401
+from omnijepa.modalities import (  # noqa: F401
+    audio,
+    eeg,
+    image,
+    point_cloud,
+    roi_series,
+    series,
+    tabular,
+)
 from omnijepa.nn.tokens import TOKENIZERS
 
 __all__ = ["TOKENIZERS"]

@@ -131,6 +131,35 @@ class PositionalMLP(nn.Module):
         return self.net(coords.to(self.net[0].weight.dtype))
 
 
+@POSITIONAL_ENCODINGS.register("linear_sincos")
+class LinearSinCosPositional(nn.Module):
+    """The continuous axes through a learned linear map into half the width, beside a fixed
+    sin-cos of the other axes (time, grid) in the other half: for units whose position is a
+    learned-about vector (brain regions at their connectivity gradients) that also have a
+    time index. Feed the continuous coordinates pre-scaled (e.g. into [-1, 1]). With only one
+    kind of axis, that part takes the whole width."""
+
+    def __init__(self, dim: int, axes: tuple[Axis, ...] = ()) -> None:
+        super().__init__()
+        if not axes:
+            raise ConfigError("pos=linear_sincos needs the tokenizer's coordinate axes")
+        self.cont = [i for i, a in enumerate(axes) if a.kind == "continuous"]
+        self.rest = [i for i, a in enumerate(axes) if a.kind != "continuous"]
+        mapped = 0 if not self.cont else dim if not self.rest else dim // 2
+        self.fixed = dim - mapped
+        if self.rest and self.fixed // (2 * len(self.rest)) == 0:
+            raise ConfigError(f"pos=linear_sincos: width {dim} is too small for {len(axes)} axes")
+        self.linear = nn.Linear(len(self.cont), mapped) if mapped else None
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        parts = []
+        if self.rest:
+            parts.append(sincos_embedding(coords[..., self.rest], self.fixed))
+        if self.linear is not None:
+            parts.append(self.linear(coords[..., self.cont].to(self.linear.weight.dtype)))
+        return torch.cat([p.to(parts[-1].dtype) for p in parts], dim=-1)
+
+
 def build_positional(name: str, dim: int, axes: tuple[Axis, ...]) -> nn.Module:
     """Create the positional encoding registered as ``name`` for coordinates on ``axes``."""
     return POSITIONAL_ENCODINGS.get(name)(dim, tuple(axes))

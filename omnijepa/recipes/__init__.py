@@ -20,6 +20,7 @@ REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 
 def _register_builtin() -> None:
     from omnijepa.recipes.ajepa import AJEPARecipe
+    from omnijepa.recipes.brainjepa import BrainJEPARecipe
     from omnijepa.recipes.ijepa import IJEPARecipe
     from omnijepa.recipes.lejepa import LeJEPARecipe
     from omnijepa.recipes.pointjepa import PointJEPARecipe
@@ -30,7 +31,7 @@ def _register_builtin() -> None:
 
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
-        SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(),
+        SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(), BrainJEPARecipe(),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)

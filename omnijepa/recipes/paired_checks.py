@@ -7,9 +7,11 @@ shares its data split and its initial weights, so variants pair by seed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from omnijepa.eval.significance import Check, beats, paired_gap
+from omnijepa.eval.significance import Check, beats, not_worse, paired_gap
+from omnijepa.recipes.summary import aggregate
 
 Runs = list[dict[str, Any]]
 NOT_SCORES = {"linear_c"}  # per-feature-set figures that are settings, not accuracies
@@ -66,3 +68,32 @@ def headline(metrics: dict[str, Any], metric: str, data: str = "") -> dict[str, 
         "random_init": metrics[metric]["random_init"],
         "gap": metrics["gaps_vs_random_init"][metric],
     }
+
+
+Judge = Callable[[dict[str, Runs], list[tuple[str, list[str]]], str, dict[str, Any]], list[Check]]
+
+
+def non_inferiority_judge(tolerances: dict[str, float], what: str) -> Judge:
+    """A repro judge for ablations whose published gain is below our seed noise: the default
+    (``what``) is not worse than each variant named in ``tolerances`` by more than its
+    tolerance (paired over seeds; three outcomes, see ``significance.not_worse``); other
+    variants are reported with their paired gap. Records every variant's score and gap."""
+
+    def judge(runs: dict[str, Runs], variants: list[tuple[str, list[str]]], probe: str,
+              metrics: dict[str, Any]) -> list[Check]:  # fmt: skip
+        default = per_seed(runs["default"], probe, "jepa")
+        checks = []
+        for name, _ in variants:
+            other = per_seed(runs[name], probe, "jepa")
+            metrics[f"{name}_{probe}"] = aggregate(runs[name])[probe]["jepa"]
+            if name in tolerances:
+                tol = tolerances[name]
+                label = f"{what} not worse than {name} by more than {tol:.2f} ({probe})"
+                check, gap = not_worse(label, default, other, tol)
+                checks.append(check)
+            else:
+                gap = paired_gap(default, other)
+            metrics[f"gap_vs_{name}"] = gap
+        return checks
+
+    return judge

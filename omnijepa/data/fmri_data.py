@@ -1,0 +1,218 @@
+"""ROI time series (fMRI): generated subjects whose label acts through connectivity, or a
+user's files.
+
+Built-in ``networks``: ``regions`` ROIs in ``networks`` functional networks (the ROI index order
+is shuffled once, so networks are not contiguous runs). Each subject's neural activity is a
+stable VAR(1) at 10 Hz whose coupling is strong within networks and weak between them, with
+subject-to-subject jitter and a global gain; it is convolved with the canonical double-gamma
+haemodynamic response, sampled every ``tr`` seconds, and given white noise (``noise`` x the
+signal's std) and slow drift. The label ("patient") weakens the within-network coupling of one
+network by ``effect``: it lives in connectivity, not in any one region's level or power.
+
+``data.path=FILE.npz`` reads ``X`` (subjects, regions, time) and ``y``; a folder with one
+sub-folder per class reads each subject's ``.csv`` (rows = time, columns = regions; a header
+row is skipped) or ``.npy`` ``(time, regions)``. Every series is z-scored per region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from omnijepa.data.image_data import derived_rng
+from omnijepa.errors import ConfigError, DataError
+
+
+@dataclass
+class FMRIDataConfig:
+    """What ROI series to load (``path`` overrides the generator) and the generator's knobs."""
+
+    name: str = "networks"
+    path: str | None = None
+    regions: int = 48
+    networks: int = 6
+    timepoints: int = 80  # TRs per subject
+    tr: float = 2.0  # seconds
+    train_size: int = 400
+    test_size: int = 200
+    effect: float = 0.4  # share of within-network coupling a patient's network loses
+    noise: float = 1.0  # sensor noise std relative to the signal's
+    test_fraction: float = 0.25  # files: share of the subjects held out
+
+    def __post_init__(self) -> None:
+        if self.regions < 2 or self.networks < 1 or self.networks > self.regions:
+            raise ConfigError("data.regions >= 2 and 1 <= data.networks <= data.regions")
+        if self.timepoints < 4 or self.train_size < 2 or self.test_size < 2 or self.tr <= 0:
+            raise ConfigError("data.timepoints >= 4, data.train/test_size >= 2, data.tr > 0")
+
+
+@dataclass
+class ROISplit:
+    """Per-subject ``(R, T)`` series (z-scored per region) and labels."""
+
+    series: np.ndarray
+    labels: np.ndarray
+
+
+def double_gamma_hrf(dt: float, seconds: float = 32.0) -> np.ndarray:
+    """The canonical haemodynamic response (peak ~5 s, undershoot ~15 s), unit sum."""
+    from scipy.stats import gamma
+
+    t = np.arange(0.0, seconds, dt)
+    h = gamma.pdf(t, 6.0) - gamma.pdf(t, 16.0) / 6.0
+    return h / h.sum()
+
+
+def network_layout(cfg: FMRIDataConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Network label per ROI (shuffled order) and the group coupling matrix."""
+    rng = derived_rng(seed, "fmri_layout")
+    labels = rng.permutation(np.arange(cfg.regions) % cfg.networks)
+    same = labels[:, None] == labels[None, :]
+    coupling = np.where(same, rng.uniform(0.5, 1.0, (cfg.regions,) * 2),
+                        rng.normal(0.0, 0.05, (cfg.regions,) * 2))  # fmt: skip
+    np.fill_diagonal(coupling, 0.0)
+    return labels, coupling
+
+
+def generate_subjects(
+    cfg: FMRIDataConfig, n: int, seed: int, purpose: str
+) -> ROISplit:
+    """``n`` subjects, half of them patients, on the seed's network layout."""
+    networks, base = network_layout(cfg, seed)
+    rng = derived_rng(seed, purpose)
+    y = rng.permutation(np.arange(n) % 2)
+    inside = networks[:, None] == networks[None, :]
+    target = (networks[:, None] == 0) & inside
+    a = base[None] * (1.0 + 0.1 * rng.standard_normal((n, cfg.regions, cfg.regions)))
+    a[y == 1] *= np.where(target, 1.0 - cfg.effect, 1.0)[None]
+    radius = np.abs(np.linalg.eigvals(a)).max(1)
+    a *= (rng.uniform(0.85, 0.95, n) / radius)[:, None, None]
+    dt, step = 0.1, int(round(cfg.tr / 0.1))
+    hrf = double_gamma_hrf(dt)
+    total = (cfg.timepoints + 16) * step + len(hrf)
+    x = np.zeros((n, cfg.regions))
+    neural = np.empty((total, n, cfg.regions))
+    for t in range(total):
+        x = np.einsum("srq,sq->sr", a, x) + rng.standard_normal((n, cfg.regions))
+        neural[t] = x
+    from scipy.signal import fftconvolve
+
+    bold = fftconvolve(neural, hrf[:, None, None], axes=0)[len(hrf) : total]
+    bold = bold[::step][-cfg.timepoints :].transpose(1, 2, 0)  # (n, R, T)
+    bold += cfg.noise * bold.std() * rng.standard_normal(bold.shape)
+    time = np.linspace(0.0, 1.0, cfg.timepoints)
+    drift = rng.normal(0, 0.3, (n, cfg.regions, 2)) * bold.std()
+    bold += drift[..., :1] * time + drift[..., 1:] * np.cos(np.pi * time)
+    return ROISplit(zscore(bold), y)
+
+
+def zscore(series: np.ndarray) -> np.ndarray:
+    """Each region of each subject to zero mean, unit variance over time."""
+    s = np.asarray(series, dtype=np.float64)
+    s = s - s.mean(-1, keepdims=True)
+    return (s / np.maximum(s.std(-1, keepdims=True), 1e-8)).astype(np.float32)
+
+
+def _read_subject(path: Path) -> np.ndarray:
+    try:
+        if path.suffix.lower() == ".npy":
+            x = np.load(path, allow_pickle=False)
+        else:
+            x = np.genfromtxt(path, delimiter=",", skip_header=_has_header(path))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {path} as a (time, regions) table: {exc}") from None
+    if x.ndim != 2 or not np.isfinite(x).all():
+        raise DataError(f"{path}: need a finite (time, regions) table, got shape {x.shape}")
+    return x.T
+
+
+def _has_header(path: Path) -> int:
+    first = path.read_text(errors="replace").split("\n", 1)[0]
+    try:
+        [float(v) for v in first.split(",")]
+        return 0
+    except ValueError:
+        return 1
+
+
+def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` (subjects, R, T) and labels from an ``.npz`` or a folder of class sub-folders."""
+    if not path.exists():
+        raise DataError(f"data.path {path} does not exist")
+    if path.is_dir():
+        xs, ys = [], []
+        for label, d in enumerate(sorted(p for p in path.iterdir() if p.is_dir())):
+            for f in sorted(d.iterdir()):
+                if f.suffix.lower() in (".csv", ".npy"):
+                    xs.append(_read_subject(f))
+                    ys.append(label)
+        if len(set(ys)) < 2:
+            raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
+        if len({x.shape for x in xs}) != 1:
+            raise DataError(f"{path}: subjects differ in shape {sorted({x.shape for x in xs})}")
+        return np.stack(xs), np.asarray(ys)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            x, y = z["X"], z["y"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(f"cannot read {path} as ROI series (.npz with X, y): {exc}") from None
+    if x.ndim != 3 or len(y) != len(x):
+        raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
+    if not np.isfinite(x).all():
+        raise DataError(f"{path}: X holds NaN or infinite values")
+    _, y = np.unique(y, return_inverse=True)
+    return x, y
+
+
+def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
+    """``train`` and ``test`` subjects."""
+    if cfg.path:
+        x, y = read_roi_path(Path(cfg.path))
+        order = derived_rng(seed, "fmri_split").permutation(len(x))
+        k = max(1, int(round(cfg.test_fraction * len(x))))
+        te, tr = order[:k], order[k:]
+        return {"train": ROISplit(zscore(x[tr]), y[tr]), "test": ROISplit(zscore(x[te]), y[te])}
+    if cfg.name != "networks":
+        raise ConfigError(f"unknown ROI data {cfg.name!r}; use networks or data.path=FILE")
+    return {
+        "train": generate_subjects(cfg, cfg.train_size, seed, "fmri_train"),
+        "test": generate_subjects(cfg, cfg.test_size, seed, "fmri_test"),
+    }
+
+
+class ROIDataset(Dataset):
+    """``(R, T)`` float tensors and labels."""
+
+    def __init__(self, split: ROISplit) -> None:
+        self.x = torch.from_numpy(split.series)
+        self.labels = split.labels
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.x[i], int(self.labels[i])
+
+
+def connectivity_features(ds: ROIDataset) -> tuple[np.ndarray, np.ndarray]:
+    """The field's baseline: the upper triangle of each subject's Fisher-z correlation."""
+    x = ds.x.double()
+    x = (x - x.mean(-1, keepdim=True)) / x.std(-1, keepdim=True).clamp_min(1e-8)
+    corr = (x @ x.transpose(1, 2) / x.shape[-1]).clamp(-0.999, 0.999)
+    iu = torch.triu_indices(x.shape[1], x.shape[1], 1)
+    return torch.atanh(corr[:, iu[0], iu[1]]).numpy(), np.asarray(ds.labels)
+
+
+__all__ = [
+    "FMRIDataConfig",
+    "ROIDataset",
+    "ROISplit",
+    "connectivity_features",
+    "generate_subjects",
+    "load_fmri_data",
+    "network_layout",
+]

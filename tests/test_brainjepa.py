@@ -1,0 +1,133 @@
+"""Brain-JEPA's parts: connectivity gradients, ROI x time tokens, spatio-temporal region masks,
+the generated subjects (a label that lives in connectivity) and a user's ROI series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from omnijepa.data.fmri_data import (
+    FMRIDataConfig,
+    ROIDataset,
+    connectivity_features,
+    generate_subjects,
+    load_fmri_data,
+)
+from omnijepa.errors import DataError
+from omnijepa.masks import batch_generator, build_mask_sampler
+from omnijepa.modalities.brain_gradients import (
+    diffusion_gradients,
+    functional_connectivity,
+    scaled_positions,
+)
+from omnijepa.modalities.roi_series import ROIPatchTokenizer
+
+
+def block_connectivity(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.repeat([0, 1, 2], 12))
+    fc = np.where(labels[:, None] == labels[None], 0.6, 0.05) + rng.normal(0, 0.05, (36, 36))
+    fc = (fc + fc.T) / 2
+    np.fill_diagonal(fc, 1.0)
+    return fc, labels
+
+
+def test_gradients_separate_known_blocks_and_have_fixed_signs() -> None:
+    fc, labels = block_connectivity()
+    g = diffusion_gradients(fc, 2)
+    centres = np.stack([g[labels == k].mean(0) for k in range(3)])
+    within = max(np.linalg.norm(g[labels == k] - centres[k], axis=1).max() for k in range(3))
+    between = min(np.linalg.norm(centres[a] - centres[b]) for a in range(3) for b in range(a))
+    assert within < 0.1 * between
+    assert np.all(g[np.abs(g).argmax(0), [0, 1]] > 0)  # largest entry of each component > 0
+    np.testing.assert_allclose(diffusion_gradients(fc, 2), g)
+    pos = scaled_positions(g)
+    assert pos.min() == pytest.approx(-1.0) and pos.max() == pytest.approx(1.0)
+    with pytest.raises(DataError, match="regions"):
+        diffusion_gradients(fc[:2, :2], 2)
+
+
+def test_connectivity_of_series_is_their_mean_correlation() -> None:
+    rng = np.random.default_rng(0)
+    common = rng.standard_normal((4, 200))
+    x = np.stack([np.stack([c, c + 0.01 * rng.standard_normal(200), rng.standard_normal(200)])
+                  for c in common])  # fmt: skip
+    fc = functional_connectivity(x)
+    assert fc.shape == (3, 3) and fc[0, 1] > 0.99 and abs(fc[0, 2]) < 0.2
+
+
+def test_roi_tokens_and_coordinates() -> None:
+    pos = np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32)
+    tok = ROIPatchTokenizer(6, 34, 8, 16, pos)
+    x = torch.randn(2, 6, 34)
+    assert tok(x).shape == (2, 24, 16) and tok.grid == (6, 4)
+    coords = tok.coords(x)
+    assert coords.shape == (24, 4) and torch.equal(coords[5, :3], torch.from_numpy(pos[1]))
+    assert coords[5, 3] == 1  # ROI 1, patch 1 (region-major)
+    with pytest.raises(DataError, match="does not fit"):
+        tok(torch.randn(2, 5, 34))
+
+
+def test_region_time_masks_keep_their_structure() -> None:
+    sampler = build_mask_sampler("roi_time", (48, 5))
+    shares = []
+    for step in range(20):
+        m = sampler.sample(8, batch_generator(0, step))
+        ctx, tgt = m.context.numpy(), m.targets[:, 0].numpy()
+        for i in range(8):
+            assert not set(ctx[i]) & set(tgt[i])
+        shares.append(ctx.shape[1] / 240)
+        regions_in_ctx = ctx // 5
+        assert all(len(set(r)) < 48 for r in regions_in_ctx)  # alpha regions left the context
+    assert 0.1 < float(np.mean(shares)) < 0.5  # the paper's ~27% context
+
+
+def test_generated_label_lives_in_connectivity() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    cfg = FMRIDataConfig(train_size=160, test_size=80, regions=24, networks=4)
+    tr, te = generate_subjects(cfg, 160, 0, "a"), generate_subjects(cfg, 80, 0, "b")
+    assert tr.series.shape == (160, 24, 80) and np.isfinite(tr.series).all()
+    np.testing.assert_allclose(tr.series.std(-1), 1.0, atol=1e-3)  # z-scored per region
+    a, y = connectivity_features(ROIDataset(tr))
+    b, yt = connectivity_features(ROIDataset(te))
+    assert LogisticRegression(C=0.1, max_iter=2000).fit(a, y).score(b, yt) > 0.75
+    level = lambda s: np.abs(s.series).mean(-1)  # noqa: E731  # amplitude per region: no label
+    assert LogisticRegression(max_iter=2000).fit(level(tr), y).score(level(te), yt) < 0.7
+
+
+def test_users_roi_files(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "s.npz", X=rng.standard_normal((20, 5, 40)), y=np.repeat(["hc", "pt"], 10))
+    data = load_fmri_data(FMRIDataConfig(path=str(tmp_path / "s.npz")), 0)
+    assert len(data["train"].labels) == 15 and data["test"].series.shape == (5, 5, 40)
+    for cls in ("control", "patient"):
+        (tmp_path / "csv" / cls).mkdir(parents=True)
+        for k in range(4):
+            table = rng.standard_normal((40, 5))
+            header = "a,b,c,d,e\n" if k % 2 else ""
+            (tmp_path / "csv" / cls / f"sub{k}.csv").write_text(
+                header + "\n".join(",".join(f"{v:.3f}" for v in row) for row in table)
+            )
+    data = load_fmri_data(FMRIDataConfig(path=str(tmp_path / "csv")), 0)
+    assert sum(len(s.labels) for s in data.values()) == 8
+    bad = rng.standard_normal((4, 5, 40))
+    bad[1, 2, 3] = np.nan
+    np.savez(tmp_path / "nan.npz", X=bad, y=np.arange(4) % 2)
+    with pytest.raises(DataError, match="NaN"):
+        load_fmri_data(FMRIDataConfig(path=str(tmp_path / "nan.npz")), 0)
+
+
+def test_train_brainjepa_on_a_users_npz(tmp_path: Path, tiny_overrides) -> None:  # noqa: ANN001
+    from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import train_run
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "s.npz", X=rng.standard_normal((24, 6, 32)), y=np.arange(24) % 2)
+    ov = tiny_overrides("brainjepa", f"data.path={tmp_path / 's.npz'}", "eval.few_shot=[]")
+    res = train_run(RECIPES.get("brainjepa"), ov, tmp_path / "run")
+    assert {"jepa", "random_init", "raw"} <= set(res["metrics"]["linear_probe"])
+    assert "6 ROIs x 32 TRs" in res["data"]
