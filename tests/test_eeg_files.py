@@ -147,3 +147,19 @@ def test_train_on_a_ts_file_without_channel_names(tmp_path: Path, tiny_overrides
     assert {"jepa", "random_init", "raw"} <= set(res["metrics"]["linear_probe"])
     assert set(res["metrics"]["heads"]) == {f"{k}_{m}" for k in ("contextual", "post_local",
                                             "pre_local") for m in ("new", "full")}  # fmt: skip
+
+
+def test_ts_sidecar_found_by_folder_name_in_auxiliary(tmp_path: Path) -> None:
+    x, labels = toy_trials(channels=2)
+    (tmp_path / "Toy").mkdir()
+    (tmp_path / "auxiliary").mkdir()
+    ts = tmp_path / "Toy" / "Toy_TRAIN.ts"
+    write_ts(ts, x, labels, None)
+    ts.write_text(ts.read_text().replace("@problemName Toy", "@problemName EEG-toy"))
+    side = {"sfreq": 64, "channels": ["C3", "C4"]}
+    (tmp_path / "auxiliary" / "Toy.json").write_text(json.dumps(side))
+    trials = read_ts(ts, ReadOptions())
+    assert trials.sfreq == 64 and trials.channels[0] == ("C3", "C4")
+    (tmp_path / "auxiliary" / "Toy.json").write_text("{broken")
+    with pytest.raises(DataError, match="sidecar"):
+        read_ts(ts, ReadOptions())

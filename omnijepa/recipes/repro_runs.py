@@ -38,14 +38,19 @@ def variant_runs(
     seeds: int,
     out: Path,
     default_extra: tuple[str, ...] = (),
+    full_eval: tuple[str, ...] = (),
 ) -> dict[str, list[dict[str, Any]]]:
     """Per-seed metrics of ``default`` and every variant under ``out/<name>_<seed>``.
 
     Seed k of every variant has the same data and starting weights, so they pair by seed.
-    ``default_extra`` overrides apply to the default runs only (e.g. ``POSITION_PROBE``).
+    ``default_extra`` overrides apply to the default runs only (e.g. ``POSITION_PROBE``);
+    variants named in ``full_eval`` keep the twin and raw baselines (e.g. runs on other data).
     """
     plan = [("default", [*default_extra, *overrides])]
-    plan += [(name, [*overrides, *extra, *VARIANT_EVAL]) for name, extra in variants]
+    plan += [
+        (name, [*overrides, *extra, *([] if name in full_eval else VARIANT_EVAL)])
+        for name, extra in variants
+    ]
     jobs = [job for name, ov in plan for job in seed_jobs(recipe, ov, seeds, out, name)]
     results = run_jobs(jobs)  # all runs in one pool, so they share the cores
     return {name: results[i * seeds : (i + 1) * seeds] for i, (name, _) in enumerate(plan)}
@@ -145,7 +150,8 @@ def run_latent_repro(
     variant), and the context matters."""
     t0 = time.perf_counter()
     variants = getattr(recipe, "variants", [])
-    runs = variant_runs(recipe, overrides, variants, seeds, out, POSITION_PROBE)
+    full_eval = tuple(getattr(recipe, "full_eval_variants", ()))
+    runs = variant_runs(recipe, overrides, variants, seeds, out, POSITION_PROBE, full_eval)
     default = runs["default"]
     metrics = aggregate(default)
     metrics["gaps_vs_random_init"] = twin_gaps(default)
