@@ -160,10 +160,26 @@ FMRI_TINY = [
     *TRAIN_EVAL_TINY,
 ]
 
+VIDEO_TINY = [
+    "device=cpu",
+    "data.train_size=48",
+    "data.test_size=24",
+    "data.frames=4",
+    "data.size=16",
+    "data.item=8",
+    "model.dim=32",
+    "model.depth=1",
+    "model.heads=2",
+    "predictor.dim=16",
+    "predictor.heads=2",
+    *TRAIN_EVAL_TINY,
+]
+
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,
+    "vjepa": VIDEO_TINY,
 }  # fmt: skip
 
 

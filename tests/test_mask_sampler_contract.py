@@ -25,6 +25,7 @@ SHARES = {
     "stripes": ("target_scale", None),
     "tf_curriculum": (None, None),  # either family: checked through its two samplers
     "spatial_radius": (None, None),  # a share set by the radius: tests/test_eeg.py
+    "tubes": (None, None),  # either kind: multi-block shares, tests/test_video.py
     "roi_time": (None, None),  # unions of blocks of drawn shares: tests/test_brainjepa.py
 }
 GRIDS = [(16,), (6, 6), (2, 4, 4)]

@@ -25,6 +25,7 @@ from omnijepa.modalities.point_cloud import PointPatchTokenizer, group_patches, 
 from omnijepa.modalities.roi_series import ROIPatchTokenizer
 from omnijepa.modalities.series import SeriesWindowTokenizer
 from omnijepa.modalities.tabular import TabularTokenizer
+from omnijepa.modalities.video import TubeletTokenizer
 from omnijepa.nn.encoder import TokenEncoder
 from omnijepa.nn.positional import POSITIONAL_ENCODINGS
 from omnijepa.nn.tokens import Axis, Tokenizer
@@ -73,6 +74,10 @@ def _roi_gradients() -> tuple[Tokenizer, torch.Tensor]:
     return ROIPatchTokenizer(5, 12, 4, 16, torch.randn(5, 3).numpy()), torch.randn(3, 5, 12)
 
 
+def _video() -> tuple[Tokenizer, torch.Tensor]:
+    return TubeletTokenizer(1, 4, 8, 2, 4, 16), torch.randn(3, 1, 4, 8, 8)
+
+
 def _roi_index() -> tuple[Tokenizer, torch.Tensor]:
     return ROIPatchTokenizer(5, 13, 4, 16, None), torch.randn(3, 5, 13)
 
@@ -81,6 +86,7 @@ EXAMPLES: dict[str, Callable[[], tuple[Tokenizer, torch.Tensor]]] = {
     "eeg_channel_window": _eeg,
     "eeg_channel_conv": _eeg_conv,
     "roi_time_patch": _roi_gradients,
+    "tubelet": _video,
     "spectrogram_patch": _spectrogram,
     "patch": _image,
     "point_patch": _points,

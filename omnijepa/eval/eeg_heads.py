@@ -29,7 +29,7 @@ from omnijepa.errors import ConfigError
 from omnijepa.registry import Registry
 
 HEAD_KINDS = ("contextual", "post_local", "pre_local")
-POOLS = ("flatten", "time_mean")
+POOLS = ("flatten", "time_mean", "time_mean_std")
 MODES = ("new", "full")
 
 
@@ -40,7 +40,7 @@ class HeadsConfig:
     kinds: tuple[str, ...] = HEAD_KINDS
     modes: tuple[str, ...] = MODES
     virtual: int = 4  # virtual channels of the spatial filter
-    pool: str = "time_mean"  # average the windows before the linear; or flatten (the paper)
+    pool: str = "time_mean"  # average the windows; flatten (the paper); time_mean_std (+ std)
     epochs: int = 60
     warmup: int = 10  # full: epochs of new layers alone before everything trains
     lr: float = 1e-2  # the paper's 1e-3 leaves the heads at chance in 60 epochs here
@@ -71,10 +71,14 @@ class Readout(nn.Module):
     def __init__(self, virtual: int, windows: int, dim: int, classes: int, pool: str) -> None:
         super().__init__()
         self.pool = pool
-        self.out = nn.Linear(virtual * dim * (windows if pool == "flatten" else 1), classes)
+        width = {"flatten": windows, "time_mean": 1, "time_mean_std": 2}[pool]
+        self.out = nn.Linear(virtual * dim * width, classes)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        return self.out((feats if self.pool == "flatten" else feats.mean(2)).flatten(1))
+        if self.pool == "flatten":
+            return self.out(feats.flatten(1))
+        pooled = [feats.mean(2)] + ([feats.std(2)] if self.pool == "time_mean_std" else [])
+        return self.out(torch.cat(pooled, dim=-1).flatten(1))
 
 
 class SpatialLinear(nn.Module):

@@ -31,6 +31,7 @@ from omnijepa.masks.stripes import (
     StripesConfig,
     StripesMaskSampler,
 )
+from omnijepa.masks.tubes import TubesConfig, TubesMaskSampler
 from omnijepa.registry import Registry
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "CurriculumConfig",
     "CurriculumMaskSampler",
     "RoiTimeConfig",
+    "TubesConfig",
+    "TubesMaskSampler",
     "RoiTimeMaskSampler",
     "SpatialRadiusConfig",
     "SpatialRadiusMaskSampler",
@@ -72,6 +75,7 @@ MASK_SAMPLERS.add("stripes", (StripesConfig, StripesMaskSampler))
 MASK_SAMPLERS.add("tf_curriculum", (CurriculumConfig, CurriculumMaskSampler))
 MASK_SAMPLERS.add("spatial_radius", (SpatialRadiusConfig, SpatialRadiusMaskSampler))
 MASK_SAMPLERS.add("roi_time", (RoiTimeConfig, RoiTimeMaskSampler))
+MASK_SAMPLERS.add("tubes", (TubesConfig, TubesMaskSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

@@ -11,6 +11,7 @@ from omnijepa.modalities import (  # noqa: F401
     roi_series,
     series,
     tabular,
+    video,
 )
 from omnijepa.nn.tokens import TOKENIZERS
 

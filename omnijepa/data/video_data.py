@@ -1,0 +1,202 @@
+"""Video clips: generated moving Fashion-MNIST items with a known motion, or a user's videos.
+
+Built-in ``moving_fashion``: one Fashion-MNIST item (``item`` px) slides across a black
+``size`` x ``size`` canvas for ``frames`` frames in one of ``directions`` directions at a speed of
+1-2 px per frame; the label is the direction, a property of the motion that no single frame
+holds. Train clips use Fashion-MNIST's training items, test clips its test items.
+
+``data.path=DIR``: one sub-folder per class of video files (.avi, .mp4, .mov, .mkv, .webm,
+.mpg), decoded with OpenCV; each video is centre-cropped square, resized to ``size``, made grey
+(``channels=1``) or RGB (``channels=3``), and ``clips_per_video`` clips of ``frames`` frames taken
+``stride`` apart are cut at evenly spaced starts (a short video repeats its last frame). The
+held-out videos (``test_fraction`` of each class) never share a clip with training. A video
+OpenCV cannot read is one error naming it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from omnijepa.data.canvas import resize_batch
+from omnijepa.data.image_data import derived_rng
+from omnijepa.data.image_sources import load_fashion_mnist_arrays
+from omnijepa.errors import ConfigError, DataError
+
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v")
+
+
+@dataclass
+class VideoDataConfig:
+    """What clips to load (``path`` overrides the generator) and their shape."""
+
+    name: str = "moving_fashion"
+    path: str | None = None
+    frames: int = 8
+    size: int = 32
+    channels: int = 1
+    stride: int = 2  # files: frames between the frames of a clip
+    clips_per_video: int = 4  # files
+    test_fraction: float = 0.25  # files: share of each class's videos held out
+    train_size: int = 2000
+    test_size: int = 1000
+    item: int = 12  # generator: item side in px
+    items: int = 1  # generator: items per clip, all moving the same way
+    directions: int = 8  # generator: motion classes
+    background: str = "black"  # generator: black, or texture (a static smooth random pattern)
+
+    def __post_init__(self) -> None:
+        if self.frames < 1 or self.size < 4 or self.channels not in (1, 3) or self.stride < 1:
+            raise ConfigError("data.frames >= 1, data.size >= 4, data.channels 1 or 3, stride >= 1")
+        if self.directions < 2 or not 1 <= self.item < self.size:
+            raise ConfigError("data.directions >= 2 and data.item < data.size")
+
+
+@dataclass
+class Clips:
+    """uint8 clips (N, C, T, H, W) and int labels; ``classes`` names them."""
+
+    x: np.ndarray
+    y: np.ndarray
+    classes: list[str]
+
+
+def _texture(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    """Static smooth random patterns in [0, 110]: a background the items pass over."""
+    coarse = rng.random((n, 1, size // 4, size // 4)).astype(np.float32)
+    up = torch.nn.functional.interpolate(torch.from_numpy(coarse), size=(size, size),
+                                         mode="bicubic", align_corners=False)  # fmt: skip
+    return (up[:, 0].clamp(0, 1).numpy() * 110).astype(np.uint8)
+
+
+def moving_items(cfg: VideoDataConfig, n: int, seed: int, split: str) -> Clips:
+    """``n`` clips of ``cfg.items`` items moving together in one of ``cfg.directions``
+    directions (each item at its own start and speed), over ``cfg.background``."""
+    if cfg.background not in ("black", "texture"):
+        raise ConfigError(f"data.background={cfg.background!r}; use black or texture")
+    tx, _, vx, _ = load_fashion_mnist_arrays()
+    items = tx if split == "train" else vx
+    rng = derived_rng(seed, f"video_{split}")
+    y = rng.integers(0, cfg.directions, n)
+    angle = 2 * np.pi * y / cfg.directions
+    ground = _texture(rng, n, cfg.size) if cfg.background == "texture" else None
+    x = np.zeros((n, 1, cfg.frames, cfg.size, cfg.size), dtype=np.uint8)
+    if ground is not None:
+        x[:, 0] = ground[:, None]
+    room, ar = cfg.size - cfg.item, np.arange(cfg.item)
+    for _ in range(cfg.items):
+        pick = resize_batch(items[rng.integers(0, len(items), n)], cfg.item)
+        speed = rng.uniform(1.0, 2.0, n)
+        v = np.stack([np.sin(angle), np.cos(angle)], 1) * speed[:, None]  # (dy, dx) per frame
+        travel = v * (cfg.frames - 1)
+        lo = np.maximum(0.0, -travel)
+        hi = np.maximum(lo, room - np.maximum(0.0, travel))
+        start = lo + rng.random((n, 2)) * (hi - lo)
+        for t in range(cfg.frames):
+            pos = np.clip(np.round(start + v * t).astype(int), 0, room)
+            rows = (pos[:, :1] + ar)[:, :, None]
+            cols = (pos[:, 1:] + ar)[:, None, :]
+            sel = (np.arange(n)[:, None, None], 0, t, rows, cols)
+            x[sel] = np.maximum(x[sel], pick)
+    if cfg.channels == 3:
+        x = np.repeat(x, 3, axis=1)
+    names = [f"direction {k * 360 // cfg.directions} deg" for k in range(cfg.directions)]
+    return Clips(x, y, names)
+
+
+def read_video(path: Path, cfg: VideoDataConfig) -> np.ndarray:
+    """All frames of ``path`` as uint8 (T, C, size, size), centre-cropped and resized."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    try:
+        while cap.isOpened() and len(frames) < 4096:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            h, w = frame.shape[:2]
+            side = min(h, w)
+            top, left = (h - side) // 2, (w - side) // 2
+            frame = cv2.resize(frame[top : top + side, left : left + side], (cfg.size,) * 2,
+                               interpolation=cv2.INTER_AREA)  # fmt: skip
+            if cfg.channels == 1:
+                frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)[..., None]
+            else:
+                frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+            frames.append(frame.transpose(2, 0, 1))
+    finally:
+        cap.release()
+    if not frames:
+        raise DataError(f"cannot read video {path}: OpenCV decodes no frame from it")
+    return np.stack(frames)
+
+
+def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
+    """``clips_per_video`` clips (N, C, T, H, W) at evenly spaced starts."""
+    span = (cfg.frames - 1) * cfg.stride + 1
+    last = max(len(video) - span, 0)
+    starts = np.linspace(0, last, cfg.clips_per_video).round().astype(int)
+    idx = np.minimum(starts[:, None] + cfg.stride * np.arange(cfg.frames), len(video) - 1)
+    return video[idx].transpose(0, 2, 1, 3, 4)
+
+
+def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str, Clips]:
+    """Train/test clips from class sub-folders, split by video."""
+    if not root.is_dir():
+        raise DataError(f"data.path {root} is not a folder of class sub-folders of videos")
+    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    parts: dict[str, tuple[list, list]] = {"train": ([], []), "test": ([], [])}
+    names = []
+    for d in classes:
+        files = sorted(f for f in d.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
+        if not files:
+            continue
+        label = len(names)
+        names.append(d.name)
+        order = derived_rng(seed, f"video_split_{d.name}").permutation(len(files))
+        k = int(round(cfg.test_fraction * len(files))) if len(files) > 1 else 0
+        for rank, i in enumerate(order):
+            split = "test" if rank < k else "train"
+            clips = cut_clips(read_video(files[i], cfg), cfg)
+            parts[split][0].append(clips)
+            parts[split][1].extend([label] * len(clips))
+    if len(names) < 2 or not parts["test"][0]:
+        raise DataError(
+            f"{root}: need >= 2 class sub-folders of videos ({', '.join(VIDEO_SUFFIXES)}) with "
+            f">= 2 videos in some class, to hold out test videos; found classes {names}"
+        )
+    return {k: Clips(np.concatenate(x), np.asarray(y), names) for k, (x, y) in parts.items()}
+
+
+def load_video_data(cfg: VideoDataConfig, seed: int) -> dict[str, Clips]:
+    """``train`` and ``test`` clips."""
+    if cfg.path:
+        return read_video_folders(Path(cfg.path), cfg, seed)
+    if cfg.name != "moving_fashion":
+        raise ConfigError(f"unknown video data {cfg.name!r}; use moving_fashion or data.path=DIR")
+    return {
+        "train": moving_items(cfg, cfg.train_size, seed, "train"),
+        "test": moving_items(cfg, cfg.test_size, seed, "test"),
+    }
+
+
+class ClipDataset(Dataset):
+    """Float clips (C, T, H, W) scaled to about zero mean, unit spread, and labels."""
+
+    def __init__(self, clips: Clips) -> None:
+        self.x = torch.from_numpy(clips.x)
+        self.labels = clips.y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return (self.x[i].float() / 255.0 - 0.5) / 0.5, int(self.labels[i])
+
+
+__all__ = ["ClipDataset", "Clips", "VideoDataConfig", "cut_clips", "load_video_data"]
