@@ -52,7 +52,12 @@ from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_token_jepa
+from omnijepa.recipes.model_configs import (
+    TOKEN_QUICK,
+    EncoderConfig,
+    PredictorConfig,
+    build_token_jepa,
+)
 from omnijepa.recipes.paired_checks import non_inferiority_judge
 from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.registry import Registry
@@ -165,11 +170,7 @@ class BrainJEPARecipe(Recipe):
         return BrainJEPAConfig()
 
     def quick_overrides(self) -> list[str]:
-        return [
-            "train.steps=4", "train.batch_size=16", "data.train_size=32", "data.test_size=16",
-            "model.dim=32", "model.depth=1", "model.heads=2", "predictor.dim=16",
-            "predictor.heads=2", "model.gradients=3",
-        ]  # fmt: skip
+        return [*TOKEN_QUICK, "model.gradients=3"]
 
     def build(self, cfg: BrainJEPAConfig, device: torch.device) -> Built:
         splits = load_fmri_data(cfg.data, cfg.seed)

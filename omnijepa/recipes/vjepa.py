@@ -30,7 +30,12 @@ from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.model_configs import EncoderConfig, PredictorConfig, build_token_jepa
+from omnijepa.recipes.model_configs import (
+    TOKEN_QUICK,
+    EncoderConfig,
+    PredictorConfig,
+    build_token_jepa,
+)
 from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
@@ -94,11 +99,7 @@ class VJEPARecipe(Recipe):
         return VJEPAConfig()
 
     def quick_overrides(self) -> list[str]:
-        return [
-            "train.steps=4", "train.batch_size=16", "data.train_size=64", "data.test_size=32",
-            "model.dim=32", "model.depth=1", "model.heads=2", "predictor.dim=16",
-            "predictor.heads=2",
-        ]  # fmt: skip
+        return [*TOKEN_QUICK]
 
     def build(self, cfg: VJEPAConfig, device: torch.device) -> Built:
         clips = load_video_data(cfg.data, cfg.seed)
