@@ -162,7 +162,8 @@ def fine_tune_heads(
                 name: head_accuracy(enc, kind, mode, train, test, classes, cfg, device, seed)
                 for name, enc in encoders.items()
             }
-            print(f"[sjepa] head {kind}-{mode}: {out[f'{kind}_{mode}']}", flush=True)
+            scores = ", ".join(f"{n} {v:.3f}" for n, v in out[f"{kind}_{mode}"].items())
+            print(f"[sjepa] head {kind}-{mode}: {scores}", flush=True)
     return out
 
 
