@@ -247,7 +247,7 @@ def read_class_folders(root: Path, opts: ReadOptions) -> EEGTrials:
                 out.signals += pieces
                 out.channels += [ch] * len(pieces)
                 out.labels += [d.name] * len(pieces)
-    if len({lab for lab in out.labels}) < 2:
+    if len(set(out.labels)) < 2:
         found = ", ".join(d.name for d in classes) or "none"  # a single class cannot be probed
         raise DataError(
             f"{root}: need >= 2 class sub-folders holding EEG recordings "

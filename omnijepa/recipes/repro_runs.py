@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from omnijepa.eval.significance import Check, threshold
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.paired_checks import (
+    Judge,
     Runs,
     beats_reference,
     beats_variant,
@@ -140,8 +140,7 @@ def run_latent_repro(
     margin: float,
     notes: str,
     vs_raw: bool = False,
-    judge: Callable[[dict[str, Runs], list[Variant], str, dict[str, Any]], list[Check]]
-    | None = None,
+    judge: Judge | None = None,
 ) -> dict[str, Any]:
     """The repro of a latent-prediction recipe: ``seeds`` runs of the default (with the
     position-only probe) and of each of ``recipe.variants``, paired by seed. Checks: the linear

@@ -130,19 +130,18 @@ def build_objective(cfg: SJEPAConfig, channels: int, length: int) -> LatentPredi
 
 
 def head_data(
-    cfg: SJEPAConfig, eeg: EEGData, channels: int, tok: EEGChannelTokenizer
+    cfg: SJEPAConfig, eeg: EEGData, data: dict[str, EEGDataset], tok: EEGChannelTokenizer
 ) -> tuple[EEGDataset, EEGDataset]:
     """Where the heads are fine-tuned: on the generated task, a few trials recorded with another
     headset (``heads.montage``, default Emotiv-14: the controlled cross-montage test); on a
-    user's or real data, its own train and test splits."""
+    user's or real data, its own train and test datasets (``data``)."""
     if "unseen_train" not in eeg.splits:
-        train, test = eeg.splits["train"], eeg.splits["test"]
-    else:
-        names = cfg.heads.montage or EMOTIV_14
-        rng = derived_rng(cfg.seed, "eeg_headset")
-        train = generate_lateralised(cfg.data, names, 2 * cfg.heads.train_per_class, rng)
-        test = generate_lateralised(cfg.data, names, cfg.heads.test_size, rng)
-    return tuple(EEGDataset(s, channels, tok.length, cfg.data.center) for s in (train, test))
+        return data["train"], data["test"]
+    names = cfg.heads.montage or EMOTIV_14
+    rng = derived_rng(cfg.seed, "eeg_headset")
+    train = generate_lateralised(cfg.data, names, 2 * cfg.heads.train_per_class, rng)
+    test = generate_lateralised(cfg.data, names, cfg.heads.test_size, rng)
+    return tuple(EEGDataset(s, tok.channels, tok.length, cfg.data.center) for s in (train, test))
 
 
 def fine_tune_heads(
@@ -234,7 +233,7 @@ class SJEPARecipe(Recipe):
             if cfg.heads.kinds and cfg.heads.modes:
                 result["heads"] = fine_tune_heads(
                     {"jepa": trained.eval_encoder(), "random_init": twin},
-                    *head_data(cfg, eeg, channels, tok),
+                    *head_data(cfg, eeg, data, tok),
                     len(eeg.classes), cfg.heads, device, cfg.seed,
                 )  # fmt: skip
             return result
