@@ -175,11 +175,23 @@ VIDEO_TINY = [
     *TRAIN_EVAL_TINY,
 ]
 
+MCJEPA_TINY = [
+    "device=cpu",
+    "data.size=32",
+    "data.train_pairs=24",
+    "data.test_pairs=6",
+    "scenes.train_scenes=24",
+    "scenes.test_scenes=12",
+    "scenes.item_side=[10,16]",
+    "model.widths=[8,8,16,16]",
+    *TRAIN_EVAL_TINY,
+]
+
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,
-    "vjepa": VIDEO_TINY,
+    "vjepa": VIDEO_TINY, "mcjepa": MCJEPA_TINY,
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1] / "omnijepa"
 LOWER_LAYERS = ("nn", "masks", "modalities", "objectives", "train", "eval", "data")
 PAPER_NAMES = (
     "ijepa", "i-jepa", "lejepa", "pointjepa", "point-jepa", "3djepa", "tjepa", "ajepa", "a-jepa",
-    "sjepa", "s-jepa", "brainjepa", "brain-jepa", "vjepa", "v-jepa",
+    "sjepa", "s-jepa", "brainjepa", "brain-jepa", "vjepa", "v-jepa", "mcjepa", "mc-jepa",
 )  # fmt: skip
 
 

@@ -78,7 +78,7 @@ def _cmd_list(args: argparse.Namespace) -> None:
 def _print_metrics(metrics: dict) -> None:
     from omnijepa.recipes.summary import fmt
 
-    for section in ("linear_probe", "knn", "mlp", "gbdt"):
+    for section in ("linear_probe", "knn", "mlp", "gbdt", "epe", "dense_miou"):
         if section in metrics:
             row = ", ".join(f"{k} {fmt(v).split(' ±')[0]}" for k, v in metrics[section].items())
             print(f"{section}: {row}")

@@ -87,3 +87,12 @@ def render_canvas(
             py, px = _random_corners(rng, n, size, patch)
             _paste_max(canvas, everyone, py, px, resize_batch(crops, patch))
     return canvas
+
+
+def texture(rng: np.random.Generator, n: int, size: int, cells: int = 8) -> np.ndarray:
+    """Smooth random patterns (n, size, size) in [0, 110]: bicubic upsampling of a
+    ``cells`` x ``cells`` random grid (a ground that items move over or sit on)."""
+    coarse = torch.from_numpy(rng.random((n, 1, cells, cells)).astype(np.float32))
+    up = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bicubic",
+                                         align_corners=False)  # fmt: skip
+    return (up[:, 0].clamp(0, 1).numpy() * 110).astype(np.uint8)

@@ -35,7 +35,7 @@ _PROGRESS_MIN = 500  # show a progress bar from this many images (and only on a 
 LAZY_ABOVE = 20_000  # data.decode=auto: folders with more selected images decode per sample
 
 
-def _is_image(path: Path) -> bool:
+def is_image(path: Path) -> bool:
     return (
         path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".") and path.is_file()
     )
@@ -53,12 +53,12 @@ def scan_image_folder(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
     classes: list[str] = []
     subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     for d in subdirs:
-        found = sorted(p for p in d.rglob("*") if _is_image(p))
+        found = sorted(p for p in d.rglob("*") if is_image(p))
         if found:
             files += found
             labels += [len(classes)] * len(found)
             classes.append(d.name)
-    loose = sorted(p for p in root.iterdir() if _is_image(p))
+    loose = sorted(p for p in root.iterdir() if is_image(p))
     if classes:
         if loose:
             warnings.warn(

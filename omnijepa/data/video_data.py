@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from omnijepa.data.canvas import resize_batch
+from omnijepa.data.canvas import resize_batch, texture
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.image_sources import load_fashion_mnist_arrays
 from omnijepa.errors import ConfigError, DataError
@@ -65,14 +65,6 @@ class Clips:
     classes: list[str]
 
 
-def _texture(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
-    """Static smooth random patterns in [0, 110]: a background the items pass over."""
-    coarse = rng.random((n, 1, size // 4, size // 4)).astype(np.float32)
-    up = torch.nn.functional.interpolate(torch.from_numpy(coarse), size=(size, size),
-                                         mode="bicubic", align_corners=False)  # fmt: skip
-    return (up[:, 0].clamp(0, 1).numpy() * 110).astype(np.uint8)
-
-
 def moving_items(cfg: VideoDataConfig, n: int, seed: int, split: str) -> Clips:
     """``n`` clips of ``cfg.items`` items moving together in one of ``cfg.directions``
     directions (each item at its own start and speed), over ``cfg.background``."""
@@ -83,7 +75,7 @@ def moving_items(cfg: VideoDataConfig, n: int, seed: int, split: str) -> Clips:
     rng = derived_rng(seed, f"video_{split}")
     y = rng.integers(0, cfg.directions, n)
     angle = 2 * np.pi * y / cfg.directions
-    ground = _texture(rng, n, cfg.size) if cfg.background == "texture" else None
+    ground = texture(rng, n, cfg.size, cfg.size // 4) if cfg.background == "texture" else None
     x = np.zeros((n, 1, cfg.frames, cfg.size, cfg.size), dtype=np.uint8)
     if ground is not None:
         x[:, 0] = ground[:, None]

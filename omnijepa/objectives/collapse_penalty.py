@@ -20,6 +20,7 @@ from torch import nn
 
 from omnijepa.nn.tokens import mean_over_tokens
 from omnijepa.objectives.sigreg import SIGReg
+from omnijepa.objectives.vicreg import covariance_penalty, variance_hinge
 from omnijepa.registry import Registry
 
 
@@ -39,14 +40,7 @@ class AntiCollapseConfig:
 
 def variance_covariance(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """VICReg variance hinge + covariance penalty of ``x`` (N, D)."""
-    x = x.float()
-    x = x - x.mean(dim=0)
-    std = torch.sqrt(x.var(dim=0) + eps)
-    variance = torch.relu(1.0 - std).mean()
-    n, d = x.shape
-    cov = (x.T @ x) / max(1, n - 1)
-    off = cov - torch.diag(torch.diagonal(cov))
-    return variance + off.square().sum() / d
+    return variance_hinge(x, eps) + covariance_penalty(x)
 
 
 class _SIGRegPenalty(nn.Module):

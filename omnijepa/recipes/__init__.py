@@ -23,6 +23,7 @@ def _register_builtin() -> None:
     from omnijepa.recipes.brainjepa import BrainJEPARecipe
     from omnijepa.recipes.ijepa import IJEPARecipe
     from omnijepa.recipes.lejepa import LeJEPARecipe
+    from omnijepa.recipes.mcjepa import MCJEPARecipe
     from omnijepa.recipes.pointjepa import PointJEPARecipe
     from omnijepa.recipes.series_jepa import SeriesJEPARecipe
     from omnijepa.recipes.sjepa import SJEPARecipe
@@ -33,7 +34,7 @@ def _register_builtin() -> None:
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
         SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(), BrainJEPARecipe(),
-        VJEPARecipe(),
+        VJEPARecipe(), MCJEPARecipe(),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)
