@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from omnijepa.recipes import RECIPES
-from omnijepa.recipes.parallel_runs import repro_jobs, run_jobs, seed_jobs, set_repro_jobs
+from omnijepa.recipes.parallel_runs import (
+    job_threads,
+    repro_jobs,
+    run_jobs,
+    seed_jobs,
+    set_repro_jobs,
+)
 
 
 def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,3 +44,10 @@ def test_parallel_runs_match_serial_runs(tmp_path: Path, tiny_overrides) -> None
         assert a["linear_probe"]["jepa"] == pytest.approx(b["linear_probe"]["jepa"], abs=0.05)
         assert a["linear_probe"]["random_init"] == b["linear_probe"]["random_init"]
     assert (tmp_path / "b" / "s_1" / "results.json").is_file()
+
+
+def test_the_last_runs_share_the_cores_left_idle() -> None:
+    assert [job_threads(i, 3, 2, 2) for i in range(3)] == [1, 1, 2]  # 3 seeds on 2 cores
+    assert [job_threads(i, 4, 2, 2) for i in range(4)] == [1, 1, 1, 1]
+    assert [job_threads(i, 5, 2, 8) for i in range(5)] == [4, 4, 4, 4, 8]
+    assert job_threads(0, 1, 1, 1) == 1

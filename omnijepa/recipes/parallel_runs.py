@@ -2,7 +2,8 @@
 
 A repro is many small runs (seeds x variants). On a CPU one run rarely keeps every core busy
 (small matmuls, Python overhead), so ``jobs`` runs proceed side by side in spawned processes,
-each with ``cores // jobs`` torch threads; on a GPU, runs go one after another. Every run is
+each with ``cores // jobs`` torch threads (the last runs, when fewer than ``jobs`` remain,
+share the cores among themselves); on a GPU, runs go one after another. Every run is
 seeded by its own config, so results do not depend on how runs are scheduled (up to float
 rounding from the thread count).
 """
@@ -70,16 +71,26 @@ def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
     return _means(res["metrics"])
 
 
+def job_threads(index: int, n_jobs: int, workers: int, cores: int) -> int:
+    """Torch threads for job ``index``: the cores shared among the workers, except that the
+    last ``n_jobs % workers`` jobs (which run with fewer neighbours) share them among
+    themselves — 3 runs on 2 cores: the third gets both cores instead of leaving one idle."""
+    tail = n_jobs % workers
+    share = tail if tail and index >= n_jobs - tail else workers
+    return max(1, cores // share)
+
+
 def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
     """Train+evaluate every job; per-run metric means, in the order of ``jobs``."""
     workers = repro_jobs(len(jobs))
     if workers == 1:
         return [_run_one(job, 0, False) for job in jobs]
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    cores = os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")  # fork after torch threads start can deadlock
     t0 = time.perf_counter()
     with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        futures = [pool.submit(_run_one, job, threads, True) for job in jobs]
+        futures = [pool.submit(_run_one, job, job_threads(i, len(jobs), workers, cores), True)
+                   for i, job in enumerate(jobs)]  # fmt: skip
         results = []
         for job, fut in zip(jobs, futures):
             results.append(fut.result())
