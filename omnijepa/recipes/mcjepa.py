@@ -203,9 +203,9 @@ class MCJEPARecipe(Recipe):
     def draw_masks(self, cfg: MCJEPAConfig, path: Path, n: int) -> None:
         """MC-JEPA masks nothing: its pretext is the flow that warps one frame's features onto
         the other's. The picture shows ``n`` training pairs and their exact flows."""
-        pairs, _, where = load_flow_pairs(replace(cfg.data, train_pairs=n, test_pairs=1), cfg.seed)
+        pairs, _, _ = load_flow_pairs(replace(cfg.data, train_pairs=n, test_pairs=1), cfg.seed)
         cols = {"second frame": pairs.second, "flow to predict": pairs.flow}
-        draw_flow_figure(path, pairs.first, cols, f"MC-JEPA training pairs ({where})")
+        draw_flow_figure(path, pairs.first, cols, "MC-JEPA training pairs")
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
         t0 = time.perf_counter()
