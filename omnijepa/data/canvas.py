@@ -93,6 +93,5 @@ def texture(rng: np.random.Generator, n: int, size: int, cells: int = 8) -> np.n
     """Smooth random patterns (n, size, size) in [0, 110]: bicubic upsampling of a
     ``cells`` x ``cells`` random grid (a ground that items move over or sit on)."""
     coarse = torch.from_numpy(rng.random((n, 1, cells, cells)).astype(np.float32))
-    up = torch.nn.functional.interpolate(coarse, size=(size, size), mode="bicubic",
-                                         align_corners=False)  # fmt: skip
+    up = F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False)
     return (up[:, 0].clamp(0, 1).numpy() * 110).astype(np.uint8)

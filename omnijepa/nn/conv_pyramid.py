@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+FINEST_STRIDE = 2  # the first level halves the image; every later level halves again
+
 
 class ConvPyramid(nn.Module):
     """Images (B, C, H, W) -> ``len(widths)`` feature maps at strides 2, 4, 8, ..."""
@@ -21,7 +23,6 @@ class ConvPyramid(nn.Module):
         if not widths or min(widths) < 1:
             raise ValueError(f"model.widths must be positive channel counts, got {widths}")
         self.widths = tuple(int(w) for w in widths)
-        self.in_channels = channels
         levels, prev = [], channels
         for w in self.widths:
             levels.append(
@@ -42,7 +43,7 @@ class ConvPyramid(nn.Module):
     @property
     def stride(self) -> int:
         """Down-sampling factor of the coarsest level: image sides must be multiples of it."""
-        return 2 ** len(self.widths)
+        return FINEST_STRIDE ** len(self.widths)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = (x - 0.5) / 0.25  # images in [0, 1] to roughly zero mean, unit scale

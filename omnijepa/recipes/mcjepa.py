@@ -35,7 +35,7 @@ from omnijepa.eval.flow_metrics import (
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.modalities.image_views import random_resized_crops
-from omnijepa.nn.conv_pyramid import ConvPyramid
+from omnijepa.nn.conv_pyramid import FINEST_STRIDE, ConvPyramid
 from omnijepa.nn.flow_head import FlowHead
 from omnijepa.objectives.motion_content import MotionContent, MotionContentConfig
 from omnijepa.recipes.base import Built, Recipe
@@ -91,12 +91,11 @@ class MCJEPAConfig:
 
 def build_objective(cfg: MCJEPAConfig) -> MotionContent:
     """Pyramid, flow head and expander (deterministic given ``cfg.seed``)."""
-    stride = 2 ** len(cfg.model.widths)
-    if cfg.data.size % stride:
-        raise ConfigError(f"data.size={cfg.data.size} must be a multiple of {stride} "
-                          f"(2 ** the {len(cfg.model.widths)} pyramid levels)")  # fmt: skip
     torch.manual_seed(cfg.seed)
     pyramid = ConvPyramid(cfg.data.channels, tuple(cfg.model.widths))
+    if cfg.data.size % pyramid.stride:
+        raise ConfigError(f"data.size={cfg.data.size} must be a multiple of {pyramid.stride} "
+                          f"(2 ** the {len(cfg.model.widths)} pyramid levels)")  # fmt: skip
     head = FlowHead(pyramid.widths, cfg.model.radius, cfg.model.head_hidden, cfg.model.skip_levels)
     return MotionContent(pyramid, head, cfg.objective)
 
@@ -249,8 +248,7 @@ def evaluate_mcjepa(
     miou, pixel_acc = {}, {}
     maps = {k: (lambda x, m=m: pyramid_maps(m.pyramid(x))) for k, m in models.items()}
     if base:
-        stride = cfg.data.size // trained.pyramid(tr.images[:1].to(device))[0].shape[-1]
-        maps["raw"] = lambda x: raw_patches(x, stride)
+        maps["raw"] = lambda x: raw_patches(x, FINEST_STRIDE)  # on the maps' grid
     for k, fn in maps.items():
         res = dense_probe(fn, (tr.images, tr.pixels), (te.images, te.pixels), tr.num_classes,
                           device, cfg.seed)  # fmt: skip
