@@ -187,11 +187,20 @@ MCJEPA_TINY = [
     *TRAIN_EVAL_TINY,
 ]
 
+# UI-JEPA: 16 recordings of 8 frames at 32 px, one decoder-training episode per intent.
+UIJEPA_TINY = [
+    "device=cpu", "data.frames=8", "data.size=32", "data.pretrain_episodes=16", "data.shots=1",
+    "data.test_per_intent=1", "model.dim=32", "model.depth=1", "model.heads=2",
+    "model.tubelet=2", "predictor.dim=16", "predictor.heads=2", "decoder.steps=4",
+    "decoder.dim=16", "eval.similarity=tfidf", "train.batch_size=4", "train.steps=4",
+    "train.progress=false",
+]  # fmt: skip
+
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,
-    "vjepa": VIDEO_TINY, "mcjepa": MCJEPA_TINY,
+    "vjepa": VIDEO_TINY, "mcjepa": MCJEPA_TINY, "uijepa": UIJEPA_TINY,
 }  # fmt: skip
 
 

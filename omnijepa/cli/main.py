@@ -49,11 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", type=Path, required=True)
     m.add_argument("--n", type=int, default=4, help="number of images")
 
-    d = sub.add_parser("data", help="data tools: `data pack DIR --out SHARDS` writes tar shards")
-    d.add_argument("action", choices=["pack"])
-    d.add_argument("folder", type=Path)
+    d = sub.add_parser(
+        "data",
+        help="data tools: `data pack DIR --out SHARDS` writes tar shards; `data export-ui "
+        "--out DIR` writes generated UI recordings with annotations.csv",
+    )
+    d.add_argument("action", choices=["pack", "export-ui"])
+    d.add_argument("folder", type=Path, nargs="?", help="pack: the image folder")
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--shard-size", type=int, default=1000)
+    d.add_argument("--pretrain", type=int, default=200, help="export-ui: unlabelled episodes")
+    d.add_argument("--frames", type=int, default=16, help="export-ui: frames per recording")
+    d.add_argument("--size", type=int, default=64, help="export-ui: frame side in px")
+    d.add_argument("--seed", type=int, default=0, help="export-ui: generator seed")
     dr = sub.add_parser("doctor", help="run the device-specific paths once (--gpu: CUDA required)")
     dr.add_argument("--gpu", action="store_true", help="fail unless CUDA is available")
     b = sub.add_parser("bench", help="throughput, memory, FLOPs and MFU as DIR/bench.json")
@@ -78,7 +86,9 @@ def _cmd_list(args: argparse.Namespace) -> None:
 def _print_metrics(metrics: dict) -> None:
     from omnijepa.recipes.summary import fmt
 
-    for section in ("linear_probe", "knn", "mlp", "gbdt", "epe", "dense_miou"):
+    sections = ("linear_probe", "knn", "mlp", "gbdt", "epe", "dense_miou", "few_shot_similarity",
+                "few_shot_slot_f1", "zero_shot_similarity")  # fmt: skip
+    for section in sections:
         if section in metrics:
             row = ", ".join(f"{k} {fmt(v).split(' ±')[0]}" for k, v in metrics[section].items())
             print(f"{section}: {row}")
@@ -158,8 +168,19 @@ def _cmd_masks(args: argparse.Namespace) -> None:
 
 
 def _cmd_data(args: argparse.Namespace) -> None:
+    if args.action == "export-ui":
+        from omnijepa.data.ui_data import UIDataConfig, generate_ui_data
+        from omnijepa.data.ui_folder import export_ui_folder
+
+        cfg = UIDataConfig(frames=args.frames, size=args.size, pretrain_episodes=args.pretrain)
+        n = export_ui_folder(generate_ui_data(cfg, args.seed), args.out)
+        print(f"wrote {n} recordings and annotations.csv to {args.out}; train on them with "
+              f"omnijepa train uijepa data.path={args.out}")  # fmt: skip
+        return
     from omnijepa.data.image_shards import pack_image_folder
 
+    if args.folder is None:
+        raise OmniJepaError("data pack needs the image FOLDER to pack")
     shards = pack_image_folder(args.folder, args.out, args.shard_size)
     print(f"wrote {len(shards)} shard(s) to {args.out}; train on them with data.path={args.out}")
 

@@ -157,9 +157,7 @@ def _class_order(labels: list[str]) -> list[str]:
         return names
 
 
-def to_splits(
-    parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str
-) -> EEGData:
+def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> EEGData:
     """Trials as read -> resampled, placed, labelled splits and their common length."""
     notes: list[str] = []
     classes = _class_order([lab for p in parts.values() for lab in p.labels])

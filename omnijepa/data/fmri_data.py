@@ -78,9 +78,7 @@ def network_layout(cfg: FMRIDataConfig, seed: int) -> tuple[np.ndarray, np.ndarr
     return labels, coupling
 
 
-def generate_subjects(
-    cfg: FMRIDataConfig, n: int, seed: int, purpose: str
-) -> ROISplit:
+def generate_subjects(cfg: FMRIDataConfig, n: int, seed: int, purpose: str) -> ROISplit:
     """``n`` subjects, half of them patients, on the seed's network layout."""
     networks, base = network_layout(cfg, seed)
     rng = derived_rng(seed, purpose)

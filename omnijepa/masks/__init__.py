@@ -13,6 +13,12 @@ from typing import Any
 from omnijepa.errors import ConfigError
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.feature_subsets import FeatureSubsetConfig, FeatureSubsetMaskSampler
+from omnijepa.masks.frames import (
+    FramesAndTubesConfig,
+    FramesAndTubesSampler,
+    TemporalConfig,
+    TemporalMaskSampler,
+)
 from omnijepa.masks.mask_batch import MaskBatch, MaskSampler, check_coords_available
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
 from omnijepa.masks.point_blocks import (
@@ -47,6 +53,10 @@ __all__ = [
     "StripesConfig",
     "StripesMaskSampler",
     "FeatureSubsetConfig",
+    "FramesAndTubesConfig",
+    "FramesAndTubesSampler",
+    "TemporalConfig",
+    "TemporalMaskSampler",
     "FeatureSubsetMaskSampler",
     "MaskBatch",
     "MaskCollator",
@@ -76,6 +86,8 @@ MASK_SAMPLERS.add("tf_curriculum", (CurriculumConfig, CurriculumMaskSampler))
 MASK_SAMPLERS.add("spatial_radius", (SpatialRadiusConfig, SpatialRadiusMaskSampler))
 MASK_SAMPLERS.add("roi_time", (RoiTimeConfig, RoiTimeMaskSampler))
 MASK_SAMPLERS.add("tubes", (TubesConfig, TubesMaskSampler))
+MASK_SAMPLERS.add("temporal", (TemporalConfig, TemporalMaskSampler))
+MASK_SAMPLERS.add("frames_and_tubes", (FramesAndTubesConfig, FramesAndTubesSampler))
 
 
 def get_mask_sampler(name: str) -> tuple[type, type]:

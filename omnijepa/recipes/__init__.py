@@ -29,12 +29,13 @@ def _register_builtin() -> None:
     from omnijepa.recipes.sjepa import SJEPARecipe
     from omnijepa.recipes.three_d_jepa import ThreeDJEPARecipe
     from omnijepa.recipes.tjepa import TJEPARecipe
+    from omnijepa.recipes.uijepa import UIJEPARecipe
     from omnijepa.recipes.vjepa import VJEPARecipe
 
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
         SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(), BrainJEPARecipe(),
-        VJEPARecipe(), MCJEPARecipe(),
+        VJEPARecipe(), MCJEPARecipe(), UIJEPARecipe(),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)

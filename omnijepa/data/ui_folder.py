@@ -1,0 +1,157 @@
+"""A user's screen recordings for ``uijepa``, and the export of generated episodes to one.
+
+Folder layout (``data.path=DIR``): video files anywhere under ``DIR`` (.mp4, .mov, .avi, ...)
+and ``DIR/annotations.csv`` (``data.annotations``) with a header row and the columns
+
+- ``video``: the file, relative to ``DIR``;
+- ``intent``: the intent text ("send bob a message saying hi");
+- ``split`` (optional): ``train``, ``test`` or ``zero_shot``. Without it, ``test_fraction`` of
+  the videos of every intent text with two or more videos are held out as the few-shot test,
+  and there is no zero-shot split.
+
+The decoder-training videos and every unannotated video under ``DIR`` are the unlabelled
+pre-training clips (test videos never are); each clip is
+``frames`` frames sampled evenly over the whole recording (UI-JEPA's uniform sampling),
+centre-cropped square and resized to ``size``. A missing or garbled file, a missing column or
+an empty intent is one error that names it.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.data.image_data import derived_rng
+from omnijepa.data.ui_data import SPLITS, IntentClips, UIData, UIDataConfig
+from omnijepa.data.video_data import VIDEO_SUFFIXES, VideoDataConfig, read_video
+from omnijepa.errors import DataError
+
+SPLIT_NAMES = {"train": "few_train", "test": "few_test", "zero_shot": "zero_test"}
+EXPORT_NAMES = {v: k for k, v in SPLIT_NAMES.items()}
+
+
+def read_annotations(path: Path) -> list[dict[str, str]]:
+    """Rows of the annotation file with ``video``, ``intent`` and ``split`` (may be "")."""
+    if not path.is_file():
+        raise DataError(f"{path} not found: a uijepa folder needs an annotations.csv with "
+                        "columns video,intent[,split] (see `omnijepa data export-ui`)")  # fmt: skip
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields = {(k or "").strip().lower(): k for k in reader.fieldnames or []}
+            missing = [c for c in ("video", "intent") if c not in fields]
+            if missing:
+                raise DataError(
+                    f"{path}: missing column(s) {', '.join(missing)}; found "
+                    f"{sorted(fields) or 'no header'} (need video,intent[,split])"
+                )
+            rows = []
+            for n, row in enumerate(reader, start=2):
+                rec = {c: (row.get(fields[c]) or "").strip() if c in fields else ""
+                       for c in ("video", "intent", "split")}  # fmt: skip
+                if not rec["video"] or not rec["intent"]:
+                    raise DataError(f"{path} line {n}: empty video or intent")
+                if rec["split"] and rec["split"].lower() not in SPLIT_NAMES:
+                    raise DataError(f"{path} line {n}: split {rec['split']!r} is not one of "
+                                    f"{', '.join(SPLIT_NAMES)}")  # fmt: skip
+                rows.append(rec)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path} is not a readable UTF-8 CSV file: {exc}") from exc
+    if not rows:
+        raise DataError(f"{path} has no annotated videos")
+    return rows
+
+
+def clip_of(path: Path, cfg: UIDataConfig) -> np.ndarray:
+    """(C, T, size, size) uint8: ``cfg.frames`` frames evenly spaced over the video."""
+    if not path.is_file():
+        raise DataError(f"video {path} named in the annotations does not exist")
+    video = read_video(path, VideoDataConfig(size=cfg.size, channels=cfg.channels))
+    idx = np.linspace(0, len(video) - 1, cfg.frames).round().astype(int)
+    return video[idx].transpose(1, 0, 2, 3)
+
+
+def _assign_splits(rows: list[dict[str, str]], cfg: UIDataConfig, seed: int) -> list[str]:
+    if any(r["split"] for r in rows):
+        return [SPLIT_NAMES[r["split"].lower()] if r["split"] else "few_train" for r in rows]
+    out = ["few_train"] * len(rows)
+    groups: dict[str, list[int]] = {}
+    for k, r in enumerate(rows):
+        groups.setdefault(" ".join(r["intent"].lower().split()), []).append(k)
+    rng = derived_rng(seed, "ui_folder_split")
+    for members in groups.values():
+        if len(members) >= 2:
+            held = max(1, int(round(cfg.test_fraction * len(members))))
+            for k in rng.permutation(members)[:held]:
+                out[k] = "few_test"
+    return out
+
+
+def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:
+    """Pre-training clips of every video under ``cfg.path`` and the annotated splits."""
+    root = Path(cfg.path or "")
+    if not root.is_dir():
+        raise DataError(f"data.path {root} is not a folder of screen recordings")
+    rows = read_annotations(root / cfg.annotations)
+    splits = _assign_splits(rows, cfg, seed)
+    clips = {r["video"]: clip_of(root / r["video"], cfg) for r in rows}
+    parts: dict[str, tuple[list, list]] = {k: ([], []) for k in SPLITS}
+    for r, s in zip(rows, splits):
+        parts[s][0].append(clips[r["video"]])
+        parts[s][1].append(r["intent"])
+    if not parts["few_train"][0] or not parts["few_test"][0]:
+        raise DataError(
+            f"{root / cfg.annotations}: need videos to train the decoder on and a "
+            "few-shot test set (a split column, or an intent with >= 2 videos)"
+        )
+    named = {(root / v).resolve() for v in clips}
+    extra = sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES
+                   and p.resolve() not in named)  # fmt: skip
+    train = [clips[r["video"]] for r, s in zip(rows, splits) if s == "few_train"]
+    pretrain = np.stack([*train, *(clip_of(p, cfg) for p in extra)])
+    empty = np.zeros((0, cfg.channels, cfg.frames, cfg.size, cfg.size), np.uint8)
+    out = {k: IntentClips(np.stack(x) if x else empty, t) for k, (x, t) in parts.items()}
+    source = f"{root}: {len(rows)} annotated and {len(extra)} unannotated recordings"
+    return UIData(pretrain, out, source)
+
+
+def write_video(path: Path, clip: np.ndarray, fps: int = 8) -> None:
+    """Write a (C, T, H, W) uint8 clip losslessly (FFV1 in AVI)."""
+    import cv2
+
+    c, _, h, w = clip.shape
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h), True)
+    try:
+        for frame in clip.transpose(1, 2, 3, 0):
+            bgr = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR) if c == 1 else frame[..., ::-1]
+            writer.write(np.ascontiguousarray(bgr))
+    finally:
+        writer.release()
+
+
+def export_ui_folder(data: UIData, out: Path) -> int:
+    """Write ``data`` as a folder ``read_ui_folder`` reads back: labelled splits under
+    ``videos/`` with ``annotations.csv``, pre-training episodes under ``unlabelled/``. Refuses
+    a folder that already holds an annotations file. Returns the number of videos."""
+    if (out / "annotations.csv").exists():
+        raise DataError(f"{out} already holds annotations.csv; choose an empty folder")
+    (out / "videos").mkdir(parents=True, exist_ok=True)
+    (out / "unlabelled").mkdir(exist_ok=True)
+    rows = []
+    for split, part in data.splits.items():
+        for k in range(len(part)):
+            name = f"videos/{split}_{k:05d}.avi"
+            write_video(out / name, part.x[k])
+            rows.append((name, part.texts[k], EXPORT_NAMES[split]))
+    for k, clip in enumerate(data.pretrain):
+        write_video(out / f"unlabelled/episode_{k:05d}.avi", clip)
+    with (out / "annotations.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["video", "intent", "split"])
+        w.writerows(rows)
+    return len(rows) + len(data.pretrain)
+
+
+__all__ = ["export_ui_folder", "read_annotations", "read_ui_folder", "write_video"]

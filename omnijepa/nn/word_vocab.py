@@ -1,0 +1,53 @@
+"""A word-level vocabulary for the small text decoders: built from training texts, with
+padding, begin, end and unknown tokens, and the round trip text <-> ids."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words and digits of ``text``, punctuation dropped."""
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+class WordVocab:
+    """Every word of the training texts, in first-seen order after the four specials."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.words = [PAD, BOS, EOS, UNK]
+        self.index = {w: k for k, w in enumerate(self.words)}
+        for text in texts:
+            for w in tokenize(text):
+                if w not in self.index:
+                    self.index[w] = len(self.words)
+                    self.words.append(w)
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def encode(self, texts: list[str], length: int) -> torch.Tensor:
+        """(N, length) ids: BOS, the words (cut to fit), EOS, then padding."""
+        out = torch.zeros(len(texts), length, dtype=torch.long)
+        for i, text in enumerate(texts):
+            ids = [self.index.get(w, 3) for w in tokenize(text)][: length - 2]
+            row = [1, *ids, 2]
+            out[i, : len(row)] = torch.tensor(row)
+        return out
+
+    def decode(self, ids: list[int]) -> str:
+        """Words up to the first EOS, specials dropped."""
+        words = []
+        for k in ids:
+            if k == 2:
+                break
+            if k > 3:
+                words.append(self.words[k])
+        return " ".join(words)
+
+
+__all__ = ["WordVocab", "tokenize"]

@@ -1,0 +1,216 @@
+"""UI-JEPA: the intent grammar, generated episodes, temporal masks, the text decoder, the
+intent metrics, user folders of recordings, and the recipe end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from omnijepa.data.ui_data import UIDataConfig, generate_ui_data, load_ui_data
+from omnijepa.data.ui_episodes import render_episode
+from omnijepa.data.ui_folder import export_ui_folder, read_ui_folder
+from omnijepa.data.ui_intents import ACTIONS, Intent, all_intents, parse_slots, split_intents
+from omnijepa.errors import ConfigError, DataError
+from omnijepa.eval.intent_decoding import DecoderConfig, DecodeSet, decode_and_score
+from omnijepa.eval.intent_metrics import exact_match, resolve_similarity, score_intents
+from omnijepa.masks.frames import (
+    FramesAndTubesConfig,
+    FramesAndTubesSampler,
+    TemporalConfig,
+    TemporalMaskSampler,
+)
+from omnijepa.nn.word_vocab import WordVocab
+from tests.conftest import UIJEPA_TINY
+from tests.test_cli import assert_one_line_error, run_cli
+
+SMALL = UIDataConfig(frames=8, size=32, pretrain_episodes=6, shots=1, test_per_intent=1)
+
+
+def test_every_paraphrase_parses_back_to_its_slots() -> None:
+    for intent in all_intents():
+        for k in range(len(ACTIONS[intent.action][3])):
+            assert parse_slots(intent.text(k)) == intent.slots(), intent.text(k)
+    assert parse_slots("add an event on monday") == {("app", "calendar"), ("action", "add event"),
+                                                     ("value", "monday")}  # fmt: skip
+    assert parse_slots("the weather is nice") == set()
+
+
+def test_the_split_holds_out_actions_and_combinations_of_seen_values() -> None:
+    split = split_intents(("video call",), 0.25, np.random.default_rng(0))
+    assert not {i.action for i in split.seen} & {"video call"}
+    assert {i for i in split.unseen if i.action == "video call"} == {
+        i for i in all_intents() if i.action == "video call"
+    }
+    seen_values = set().union(*(i.slots() for i in split.seen))
+    for i in split.unseen:
+        if i.action != "video call":
+            assert i.slots() <= seen_values  # a new combination of values seen in training
+    assert not set(split.seen) & set(split.unseen)
+    assert len(split.unseen) > 8
+    with pytest.raises(ConfigError, match="unseen_actions"):
+        split_intents(("fly",), 0.2, np.random.default_rng(0))
+
+
+def test_episodes_are_deterministic_and_differ_by_intent() -> None:
+    a = Intent("phone", "call", "bob", "")
+    b = Intent("phone", "call", "heidi", "")
+    ea = render_episode(a, 16, np.random.default_rng(3))
+    assert ea.frames.shape == (16, 64, 64) and ea.frames.dtype == np.uint8
+    assert np.array_equal(ea.frames, render_episode(a, 16, np.random.default_rng(3)).frames)
+    eb = render_episode(b, 16, np.random.default_rng(3))
+    assert not np.array_equal(ea.frames[-1], eb.frames[-1])  # another contact's call screen
+    for intent in all_intents():  # every script runs, also on few frames
+        assert render_episode(intent, 6, np.random.default_rng(0)).frames.shape[0] == 6
+
+
+def test_generated_splits_have_the_planned_sizes_and_texts() -> None:
+    data = generate_ui_data(SMALL, 0)
+    assert data.pretrain.shape == (6, 1, 8, 32, 32)
+    few, zero = data.splits["few_train"], data.splits["zero_test"]
+    assert len(few) == len(data.splits["few_test"]) and len(zero) > 0
+    assert all(parse_slots(t) == s for t, s in zip(few.texts, few.slots))
+    assert any("video" in t or "facetime" in t for t in zero.texts)
+    assert not any("video" in t or "facetime" in t for t in few.texts)
+
+
+def test_temporal_masks_hide_whole_time_steps() -> None:
+    grid = (4, 3, 3)
+    sampler = TemporalMaskSampler(grid, TemporalConfig(share=(0.25, 0.5)))
+    for seed in range(5):
+        m = sampler.sample(3, torch.Generator().manual_seed(seed))
+        for ctx, tgt in zip(m.context, m.targets[:, 0]):
+            assert not set(ctx.tolist()) & set(tgt.tolist())
+            assert sorted([*ctx.tolist(), *tgt.tolist()]) == list(range(36))
+            steps = {i // 9 for i in tgt.tolist()}
+            assert len(tgt) == 9 * len(steps) and 1 <= len(steps) <= 2
+    with pytest.raises(ConfigError, match="2 time steps"):
+        TemporalMaskSampler((1, 3, 3))
+    tubes_only = FramesAndTubesSampler(grid, FramesAndTubesConfig(temporal_share=0.0))
+    assert tubes_only.temporal is None
+    both = FramesAndTubesSampler(grid, FramesAndTubesConfig(temporal_share=1.0))
+    m = both.sample(2, torch.Generator().manual_seed(0))
+    assert m.targets.shape[1] == 1 and len(m.targets[0, 0]) % 9 == 0
+
+
+def test_the_vocabulary_round_trips_and_marks_unknown_words() -> None:
+    vocab = WordVocab(["call bob", "text bob hi"])
+    ids = vocab.encode(["text bob hi", "call zed"], 6)
+    assert vocab.decode(ids[0, 1:].tolist()) == "text bob hi"
+    assert ids[1, 2].item() == 3  # zed is unknown
+    assert ids[0, 0].item() == 1 and ids[0, 4].item() == 2
+
+
+def test_the_decoder_learns_texts_its_memory_determines_and_not_others() -> None:
+    g = torch.Generator().manual_seed(0)
+    texts = ["call bob", "turn on wifi", "text carol hi", "add an event on monday"]
+    keys = torch.randn(4, 6, 16, generator=g)
+    idx = torch.arange(64) % 4
+    train = DecodeSet(keys[idx] + 0.05 * torch.randn(64, 6, 16, generator=g),
+                      [texts[k] for k in idx])  # fmt: skip
+    test = DecodeSet(keys + 0.05 * torch.randn(4, 6, 16, generator=g), texts)
+    cfg = DecoderConfig(dim=32, steps=150, dropout=0.0)
+    scores, gen = decode_and_score(train, {"t": test}, cfg, "tfidf", 0, torch.device("cpu"))
+    assert gen["t"] == texts and scores["t"]["exact_match"] == 1.0
+    noise = DecodeSet(torch.randn(64, 6, 16, generator=g), train.texts)  # memory says nothing
+    scores, _ = decode_and_score(noise, {"t": test}, cfg, "tfidf", 0, torch.device("cpu"))
+    assert scores["t"]["exact_match"] <= 0.5
+
+
+def test_intent_metrics() -> None:
+    gold = ["call bob", "turn on wifi"]
+    s = score_intents(["Call Bob!", "text carol hi"], gold, [{("action", "call"),
+                      ("app", "phone"), ("object", "bob")}, {("action", "turn on"),
+                      ("app", "settings"), ("object", "wifi")}], "tfidf")  # fmt: skip
+    assert s["exact_match"] == 0.5 and s["slot_f1"] == 0.5
+    assert 0.45 < s["similarity"] < 0.55  # 1 and 0
+    assert exact_match(["a b"], ["a  b"]).tolist() == [1.0]
+    assert resolve_similarity("tfidf") == "tfidf"
+    assert resolve_similarity("auto") in ("tfidf", "minilm")
+    with pytest.raises(ConfigError, match="intent similarity"):
+        resolve_similarity("bleu")
+
+
+def test_an_exported_folder_reads_back_losslessly(tmp_path: Path) -> None:
+    data = generate_ui_data(SMALL, 0)
+    n = export_ui_folder(data, tmp_path / "ui")
+    assert n == sum(len(v) for v in data.splits.values()) + len(data.pretrain)
+    back = read_ui_folder(UIDataConfig(path=str(tmp_path / "ui"), frames=8, size=32), 0)
+    for k, part in data.splits.items():
+        assert back.splits[k].texts == part.texts
+        assert np.array_equal(back.splits[k].x, part.x)
+    assert len(back.pretrain) == len(data.pretrain) + len(data.splits["few_train"])
+    with pytest.raises(DataError, match="already holds"):
+        export_ui_folder(data, tmp_path / "ui")
+
+
+def test_a_folder_without_a_split_column_holds_out_videos_per_intent(tmp_path: Path) -> None:
+    data = generate_ui_data(SMALL, 0)
+    export_ui_folder(data, tmp_path)
+    rows = (tmp_path / "annotations.csv").read_text().splitlines()
+    body = [",".join(r.split(",")[:2]) for r in rows[1:]]
+    body += [f"{r.split(',')[0]},call bob" for r in rows[1:4]]  # one intent with 3 videos
+    (tmp_path / "annotations.csv").write_text("Video,Intent\n" + "\n".join(body) + "\n")
+    back = load_ui_data(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
+    assert len(back.splits["few_test"]) >= 1 and len(back.splits["zero_test"]) == 0
+    assert back.splits["few_test"].slots is None
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "match"),
+    [
+        (None, "annotations.csv not found"),
+        ("file,text\na.avi,call bob\n", "missing column"),
+        ("video,intent\nnope.avi,call bob\nnope2.avi,call bob\n", "nope.avi"),
+        ("video,intent,split\na.avi,call bob,dev\n", "split 'dev'"),
+        ("video,intent\na.avi,\n", "empty video or intent"),
+        (b"\xff\xfe\x00garbage\x00", "not a readable UTF-8 CSV"),
+    ],
+)
+def test_a_bad_folder_is_one_clear_error(tmp_path: Path, csv_text, match, capsys) -> None:
+    if isinstance(csv_text, bytes):
+        (tmp_path / "annotations.csv").write_bytes(csv_text)
+    elif csv_text is not None:
+        (tmp_path / "annotations.csv").write_text(csv_text)
+    with pytest.raises(DataError, match=match):
+        read_ui_folder(UIDataConfig(path=str(tmp_path)), 0)
+    code, _, err = run_cli(capsys, "train", "uijepa", f"data.path={tmp_path}", *UIJEPA_TINY,
+                           "--out", tmp_path / "run")  # fmt: skip
+    assert code != 0
+    assert_one_line_error(err, match.split()[0].strip("'"))
+    assert not (tmp_path / "run" / "results.json").exists()
+
+
+def test_a_garbled_video_is_named(tmp_path: Path) -> None:
+    (tmp_path / "v.avi").write_bytes(b"not a video at all")
+    (tmp_path / "annotations.csv").write_text("video,intent\nv.avi,call bob\n")
+    with pytest.raises(DataError, match="v.avi"):
+        read_ui_folder(UIDataConfig(path=str(tmp_path)), 0)
+
+
+def test_train_writes_scores_examples_and_intents(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    code, stdout, err = run_cli(capsys, "train", "uijepa", *UIJEPA_TINY, "--out", out)
+    assert code == 0, err
+    m = json.loads((out / "results.json").read_text())["metrics"]
+    for key in ("few_shot_similarity", "few_shot_slot_f1", "zero_shot_exact_match"):
+        assert {"jepa", "random_init"} <= set(m[key])
+    assert "few_shot" in stdout
+    assert (out / "examples.png").stat().st_size > 0
+    pairs = json.loads((out / "intents.json").read_text())
+    assert set(pairs) == {"jepa", "random_init"} and pairs["jepa"]["few_shot"][0]["gold"]
+
+
+def test_the_data_export_command_writes_a_trainable_folder(tmp_path: Path, capsys) -> None:
+    code, stdout, err = run_cli(capsys, "data", "export-ui", "--out", tmp_path / "ui",
+                                "--pretrain", "4", "--frames", "8", "--size", "32")  # fmt: skip
+    assert code == 0, err
+    assert (tmp_path / "ui" / "annotations.csv").is_file() and "data.path=" in stdout
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "uijepa", *UIJEPA_TINY,
+                           f"data.path={tmp_path / 'ui'}", "--out", out)  # fmt: skip
+    assert code == 0, err
+    assert "annotated" in json.loads((out / "results.json").read_text())["data"]
