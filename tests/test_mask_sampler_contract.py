@@ -27,6 +27,7 @@ SHARES = {
     "spatial_radius": (None, None),  # a share set by the radius: tests/test_eeg.py
     "tubes": (None, None),  # either kind: multi-block shares, tests/test_video.py
     "roi_time": (None, None),  # unions of blocks of drawn shares: tests/test_brainjepa.py
+    "frames_and_tubes": (None, None),  # tubes or whole time steps: tests/test_uijepa.py
 }
 GRIDS = [(16,), (6, 6), (2, 4, 4)]
 TINY = [(2,), (1, 2), (3,), (2, 1, 1)]

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from omnijepa.data.ui_data import UIDataConfig, generate_ui_data, load_ui_data
+from omnijepa.data.ui_data import UIDataConfig, generate_ui_data
 from omnijepa.data.ui_episodes import render_episode
 from omnijepa.data.ui_folder import export_ui_folder, read_ui_folder
 from omnijepa.data.ui_intents import ACTIONS, Intent, all_intents, parse_slots, split_intents
+from omnijepa.data.ui_sources import load_ui_data
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.eval.intent_decoding import DecoderConfig, DecodeSet, decode_and_score
 from omnijepa.eval.intent_metrics import exact_match, resolve_similarity, score_intents
@@ -24,6 +25,7 @@ from omnijepa.masks.frames import (
     TemporalMaskSampler,
 )
 from omnijepa.nn.word_vocab import WordVocab
+from omnijepa.recipes.uijepa import pool_space, varied_examples
 from tests.conftest import UIJEPA_TINY
 from tests.test_cli import assert_one_line_error, run_cli
 
@@ -166,7 +168,7 @@ def test_a_folder_without_a_split_column_holds_out_videos_per_intent(tmp_path: P
         ("file,text\na.avi,call bob\n", "missing column"),
         ("video,intent\nnope.avi,call bob\nnope2.avi,call bob\n", "nope.avi"),
         ("video,intent,split\na.avi,call bob,dev\n", "split 'dev'"),
-        ("video,intent\na.avi,\n", "empty video or intent"),
+        ("video,intent\na.avi,\n", "empty intent"),
         (b"\xff\xfe\x00garbage\x00", "not a readable UTF-8 CSV"),
     ],
 )
@@ -214,3 +216,30 @@ def test_the_data_export_command_writes_a_trainable_folder(tmp_path: Path, capsy
                            f"data.path={tmp_path / 'ui'}", "--out", out)  # fmt: skip
     assert code == 0, err
     assert "annotated" in json.loads((out / "results.json").read_text())["data"]
+
+
+def test_memory_pooling_averages_cells_and_checks_the_grid() -> None:
+    z = torch.arange(2 * 4 * 4 * 4 * 1, dtype=torch.float32).reshape(2, 64, 1)
+    pooled = pool_space(z, (4, 4, 4), 2)
+    assert pooled.shape == (2, 16, 1)
+    assert pooled[0, 0, 0].item() == (0 + 1 + 4 + 5) / 4  # rows 0-1, cols 0-1 of time step 0
+    assert torch.equal(pool_space(z, (4, 4, 4), 1), z)
+    with pytest.raises(ConfigError, match="decoder.pool=3"):
+        pool_space(z, (4, 4, 4), 3)
+
+
+def test_the_per_frame_baseline_scores_its_last_frame_too(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "uijepa", *UIJEPA_TINY, "model.per_frame=true",
+                           "eval.baselines=false", "--out", out)  # fmt: skip
+    assert code == 0, err
+    res = json.loads((out / "results.json").read_text())
+    assert set(res["metrics"]["few_shot_similarity"]) == {"jepa", "last_frame"}
+    assert "(1, 4, 4) tokens" in res["data"]
+
+
+def test_example_pictures_pick_different_intents() -> None:
+    texts = ["call bob", "call ann", "text bob hi", "call eve", "turn on wifi", "text ann ok"]
+    pick = varied_examples(texts, 3)
+    assert len(pick) == 3 and len({texts[i].split()[0] for i in pick}) == 3
+    assert len(varied_examples(texts, 10)) == 6

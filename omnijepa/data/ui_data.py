@@ -7,7 +7,8 @@ decoder learns from ``shots`` episodes of each seen slot combination; few-shot t
 ``test_per_intent`` new episodes of each seen combination, zero-shot test as many of each
 unseen one (``data.ui_intents.split_intents``). Every episode's text is a random paraphrase.
 
-``data.path=DIR``: the user's recordings with ``DIR/annotations.csv`` (``data.ui_folder``).
+``data.path=DIR``: the user's recordings with ``DIR/annotations.csv`` (``data.ui_folder``;
+``data.ui_sources`` picks between the two).
 """
 
 from __future__ import annotations
@@ -122,13 +123,4 @@ def generate_ui_data(cfg: UIDataConfig, seed: int) -> UIData:
     return UIData(pretrain, splits, source)
 
 
-def load_ui_data(cfg: UIDataConfig, seed: int) -> UIData:
-    """The user's folder when ``data.path`` is set, else the generated episodes."""
-    if cfg.path:
-        from omnijepa.data.ui_folder import read_ui_folder
-
-        return read_ui_folder(cfg, seed)
-    return generate_ui_data(cfg, seed)
-
-
-__all__ = ["SPLITS", "IntentClips", "UIData", "UIDataConfig", "load_ui_data", "to_clips"]
+__all__ = ["SPLITS", "IntentClips", "UIData", "UIDataConfig", "generate_ui_data", "to_clips"]

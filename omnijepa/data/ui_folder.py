@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnijepa.data.annotation_csv import read_annotation_rows
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.ui_data import SPLITS, IntentClips, UIData, UIDataConfig
 from omnijepa.data.video_data import VIDEO_SUFFIXES, VideoDataConfig, read_video
@@ -34,33 +35,12 @@ EXPORT_NAMES = {v: k for k, v in SPLIT_NAMES.items()}
 
 def read_annotations(path: Path) -> list[dict[str, str]]:
     """Rows of the annotation file with ``video``, ``intent`` and ``split`` (may be "")."""
-    if not path.is_file():
-        raise DataError(f"{path} not found: a uijepa folder needs an annotations.csv with "
-                        "columns video,intent[,split] (see `omnijepa data export-ui`)")  # fmt: skip
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            fields = {(k or "").strip().lower(): k for k in reader.fieldnames or []}
-            missing = [c for c in ("video", "intent") if c not in fields]
-            if missing:
-                raise DataError(
-                    f"{path}: missing column(s) {', '.join(missing)}; found "
-                    f"{sorted(fields) or 'no header'} (need video,intent[,split])"
-                )
-            rows = []
-            for n, row in enumerate(reader, start=2):
-                rec = {c: (row.get(fields[c]) or "").strip() if c in fields else ""
-                       for c in ("video", "intent", "split")}  # fmt: skip
-                if not rec["video"] or not rec["intent"]:
-                    raise DataError(f"{path} line {n}: empty video or intent")
-                if rec["split"] and rec["split"].lower() not in SPLIT_NAMES:
-                    raise DataError(f"{path} line {n}: split {rec['split']!r} is not one of "
-                                    f"{', '.join(SPLIT_NAMES)}")  # fmt: skip
-                rows.append(rec)
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DataError(f"{path} is not a readable UTF-8 CSV file: {exc}") from exc
-    if not rows:
-        raise DataError(f"{path} has no annotated videos")
+    rows = read_annotation_rows(path, ("video", "intent"), ("split",),
+                                " (see `omnijepa data export-ui`)")  # fmt: skip
+    for n, rec in enumerate(rows, start=2):
+        if rec["split"] and rec["split"].lower() not in SPLIT_NAMES:
+            raise DataError(f"{path} line {n}: split {rec['split']!r} is not one of "
+                            f"{', '.join(SPLIT_NAMES)}")  # fmt: skip
     return rows
 
 

@@ -86,7 +86,6 @@ MASK_SAMPLERS.add("tf_curriculum", (CurriculumConfig, CurriculumMaskSampler))
 MASK_SAMPLERS.add("spatial_radius", (SpatialRadiusConfig, SpatialRadiusMaskSampler))
 MASK_SAMPLERS.add("roi_time", (RoiTimeConfig, RoiTimeMaskSampler))
 MASK_SAMPLERS.add("tubes", (TubesConfig, TubesMaskSampler))
-MASK_SAMPLERS.add("temporal", (TemporalConfig, TemporalMaskSampler))
 MASK_SAMPLERS.add("frames_and_tubes", (FramesAndTubesConfig, FramesAndTubesSampler))
 
 

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from omnijepa.data.ui_data import UIData, UIDataConfig, load_ui_data
+from omnijepa.data.ui_data import UIData, UIDataConfig
+from omnijepa.data.ui_sources import load_ui_data
 from omnijepa.data.video_data import ClipDataset, Clips
 from omnijepa.errors import ConfigError
 from omnijepa.eval.collapse import collapse_report
@@ -144,6 +145,18 @@ def pool_space(z: torch.Tensor, grid: tuple[int, int, int], k: int) -> torch.Ten
     return z.reshape(n, -1, d)
 
 
+def varied_examples(texts: list[str], n: int) -> np.ndarray:
+    """Indices of ``n`` texts, as many with different first words as there are (a fixed
+    shuffle), so a picture of examples shows different intents."""
+    order = np.random.default_rng(0).permutation(len(texts))
+    first, rest, seen = [], [], set()
+    for i in order:
+        head = (texts[i].split() or [""])[0]
+        (rest if head in seen else first).append(int(i))
+        seen.add(head)
+    return np.array(sorted((first + rest)[:n]), dtype=int)
+
+
 def _tubelet(cfg: UIJEPAConfig) -> int:
     return 1 if cfg.model.per_frame else cfg.model.tubelet
 
@@ -224,10 +237,10 @@ class UIJEPARecipe(Recipe):
         def figures(trained: nn.Module, run_dir: Path) -> None:
             few = data.splits["few_test"]
             gen = texts.get("jepa", {}).get("few_shot", [])
-            k = min(cfg.eval.examples, len(few))
+            pick = varied_examples(few.texts, cfg.eval.examples)
             titles = [f"gold: {few.texts[i]}   generated: {gen[i] if i < len(gen) else '-'}"
-                      for i in range(k)]  # fmt: skip
-            draw_episodes(few.x[:k], sampler, tok.grid, _tubelet(cfg), cfg.model.patch,
+                      for i in pick]  # fmt: skip
+            draw_episodes(few.x[pick], sampler, tok.grid, _tubelet(cfg), cfg.model.patch,
                           run_dir / "examples.png", titles, cfg.seed)  # fmt: skip
             pairs = {arm: {split: [{"gold": g, "generated": p} for g, p in
                                    zip(data.splits[TEST_SPLITS[split]].texts, gen_texts)]

@@ -1,0 +1,44 @@
+"""Annotation tables next to a user's files (``annotations.csv``, ``captions.csv``): a header
+row, required and optional columns matched case-insensitively, every required cell non-empty,
+and one error naming the file, the line and what is wrong."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from omnijepa.errors import DataError
+
+
+def read_annotation_rows(
+    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = (), hint: str = ""
+) -> list[dict[str, str]]:
+    """Rows as ``{column: stripped text}`` for the required and optional columns (optional
+    ones "" when absent). ``hint`` ends the not-found error (how to make such a file)."""
+    layout = ",".join(required) + "".join(f"[,{c}]" for c in optional)
+    if not path.is_file():
+        raise DataError(f"{path} not found: need a CSV file with columns {layout}{hint}")
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields = {(k or "").strip().lower(): k for k in reader.fieldnames or []}
+            missing = [c for c in required if c not in fields]
+            if missing:
+                raise DataError(f"{path}: missing column(s) {', '.join(missing)}; found "
+                                f"{sorted(fields) or 'no header'} (need {layout})")  # fmt: skip
+            rows = []
+            for n, row in enumerate(reader, start=2):
+                rec = {c: (row.get(fields[c]) or "").strip() if c in fields else ""
+                       for c in (*required, *optional)}  # fmt: skip
+                empty = [c for c in required if not rec[c]]
+                if empty:
+                    raise DataError(f"{path} line {n}: empty {' and '.join(empty)}")
+                rows.append(rec)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path} is not a readable UTF-8 CSV file: {exc}") from exc
+    if not rows:
+        raise DataError(f"{path} has no rows under its header")
+    return rows
+
+
+__all__ = ["read_annotation_rows"]

@@ -1,0 +1,67 @@
+"""A user's captioned images for the text-image recipes: ``DIR/captions.csv`` with the columns
+``file`` (an image path relative to ``DIR``), ``caption`` and ``label`` (a class name), and
+optionally ``split`` (``train`` or ``test``). Without a split column, ``test_fraction`` of
+every class is held out (seeded). Images are read grey or RGB, centre-cropped and resized; a
+missing or unreadable image, a missing column, an empty cell or an unknown split is one error
+that names it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.data.annotation_csv import read_annotation_rows
+from omnijepa.data.image_data import derived_rng
+from omnijepa.data.image_folder import read_image
+from omnijepa.data.sentiment_scenes import CaptionedImages
+from omnijepa.errors import DataError
+
+CAPTIONS_FILE = "captions.csv"
+
+
+def _splits(rows: list[dict[str, str]], test_fraction: float, seed: int, path: Path) -> list[str]:
+    given = [r["split"].lower() for r in rows]
+    bad = sorted({s for s in given if s and s not in ("train", "test")})
+    if bad:
+        raise DataError(f"{path}: split values {bad} are not train or test")
+    if any(given):
+        return [s or "train" for s in given]
+    out = ["train"] * len(rows)
+    rng = derived_rng(seed, "caption_folder_split")
+    for label in sorted({r["label"] for r in rows}):
+        members = [k for k, r in enumerate(rows) if r["label"] == label]
+        held = int(round(test_fraction * len(members))) if len(members) > 1 else 0
+        for k in rng.permutation(members)[:held]:
+            out[k] = "test"
+    return out
+
+
+def read_caption_folder(root: Path, size: int, channels: int, seed: int,
+                        test_fraction: float = 0.25) -> dict[str, CaptionedImages]:  # fmt: skip
+    """``train`` and ``test`` captioned images of a folder with ``captions.csv``."""
+    if not root.is_dir():
+        raise DataError(f"data.path {root} is not a folder of images with {CAPTIONS_FILE}")
+    path = root / CAPTIONS_FILE
+    rows = read_annotation_rows(path, ("file", "caption", "label"), ("split",))
+    classes = tuple(sorted({r["label"] for r in rows}))
+    if len(classes) < 2:
+        raise DataError(f"{path}: need >= 2 labels, found {list(classes)}")
+    splits = _splits(rows, test_fraction, seed, path)
+    out = {}
+    for split in ("train", "test"):
+        keep = [r for r, s in zip(rows, splits) if s == split]
+        if not keep:
+            raise DataError(f"{path}: no {split} rows (set a split column, or give some label "
+                            "two or more images)")  # fmt: skip
+        missing = [r["file"] for r in keep if not (root / r["file"]).is_file()]
+        if missing:
+            raise DataError(f"{path}: image {missing[0]} does not exist under {root}")
+        images = np.stack([read_image(root / r["file"], size, channels) for r in keep])
+        labels = np.array([classes.index(r["label"]) for r in keep], dtype=np.int64)
+        out[split] = CaptionedImages(images, [r["caption"] for r in keep], labels, classes)
+    return out
+
+
+__all__ = ["CAPTIONS_FILE", "read_caption_folder"]
