@@ -243,3 +243,17 @@ def test_example_pictures_pick_different_intents() -> None:
     pick = varied_examples(texts, 3)
     assert len(pick) == 3 and len({texts[i].split()[0] for i in pick}) == 3
     assert len(varied_examples(texts, 10)) == 6
+
+
+def test_a_quick_repro_judges_every_arm(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "repro"
+    code, stdout, err = run_cli(capsys, "repro", "uijepa", *UIJEPA_TINY, "--quick", "--seeds",
+                                "2", "--out", out)  # fmt: skip
+    assert code == 0, err
+    res = json.loads((out / "results.json").read_text())
+    assert len(res["checks"]) == 4 and res["verdict"] in ("reproduced", "not reproduced", "partial")
+    m = res["metrics"]
+    for key in ("gap_vs_per_frame", "gap_vs_last_frame", "gap_vs_no_temporal"):
+        assert m[key]["n"] == 2
+    assert set(m["per_frame"]["few_shot_similarity"]) == {"jepa", "last_frame"}
+    assert res["headline"]["metric"] == "few_shot_similarity" and "verdict" in stdout

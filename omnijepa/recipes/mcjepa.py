@@ -12,7 +12,6 @@ same network at its random init. ``omnijepa repro mcjepa`` adds the paper's abla
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,10 +39,7 @@ from omnijepa.nn.flow_head import FlowHead
 from omnijepa.objectives.motion_content import MotionContent, MotionContentConfig
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.mcjepa_checks import VARIANTS, judge_mcjepa
-from omnijepa.recipes.paired_checks import headline, twin_gaps
-from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import run_description, variant_runs
-from omnijepa.recipes.summary import aggregate
+from omnijepa.recipes.repro_runs import judged_variant_repro
 from omnijepa.seeding import step_generator
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
@@ -207,12 +203,7 @@ class MCJEPARecipe(Recipe):
         draw_flow_figure(path, pairs.first, cols, "MC-JEPA training pairs")
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
-        t0 = time.perf_counter()
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        runs = variant_runs(self, ov, self.variants, seeds, out)
-        metrics = aggregate(runs["default"])
-        metrics["gaps_vs_random_init"] = twin_gaps(runs["default"])
-        checks = judge_mcjepa(runs, metrics)
         notes = (
             "Flow: pairs cut from photos and warped by random smooth flows (affine + Gaussian "
             "bumps, largest vector 1-4 px), so EPE is exact; held-out pairs come from photos "
@@ -220,8 +211,8 @@ class MCJEPARecipe(Recipe):
             "dense probe = per-cell logistic regression on all pyramid levels (11 classes, "
             "mIoU). Variants: flow_only, content_only, no_level_vc (objective.level_vc=0)."
         )
-        top = headline(metrics, "dense_miou", run_description(out))
-        return write_repro(self, out, metrics, checks, t0, notes, top)
+        return judged_variant_repro(self, out, seeds, ov, self.variants, judge_mcjepa,
+                                    "dense_miou", notes)  # fmt: skip
 
 
 def evaluate_mcjepa(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,27 @@ def variant_runs(
     jobs = [job for name, ov in plan for job in seed_jobs(recipe, ov, seeds, out, name)]
     results = run_jobs(jobs)  # all runs in one pool, so they share the cores
     return {name: results[i * seeds : (i + 1) * seeds] for i, (name, _) in enumerate(plan)}
+
+
+def judged_variant_repro(
+    recipe: Recipe,
+    out: Path,
+    seeds: int,
+    overrides: list[str],
+    variants: list[Variant],
+    judge: Callable[[dict[str, Runs], dict[str, Any]], list[Check]],
+    metric: str,
+    notes: str,
+) -> dict[str, Any]:
+    """The default and its variants over seeds, the twin gaps, ``judge``'s checks (it may add
+    figures to the metrics) and ``results.json`` headed by ``metric``."""
+    t0 = time.perf_counter()
+    runs = variant_runs(recipe, overrides, variants, seeds, out)
+    metrics = aggregate(runs["default"])
+    metrics["gaps_vs_random_init"] = twin_gaps(runs["default"])
+    checks = judge(runs, metrics)
+    top = headline(metrics, metric, run_description(out))
+    return write_repro(recipe, out, metrics, checks, t0, notes, top)
 
 
 def run_monitors(run_dir: Path) -> dict[str, float]:

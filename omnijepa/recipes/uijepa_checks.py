@@ -14,15 +14,13 @@ split is where UI-JEPA trails large multimodal models).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from omnijepa.eval.significance import Check, beats, paired_gap
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.paired_checks import Runs, beats_reference, headline, per_seed, twin_gaps
-from omnijepa.recipes.repro_report import write_repro
-from omnijepa.recipes.repro_runs import run_description, variant_runs
+from omnijepa.recipes.paired_checks import Runs, beats_reference, per_seed
+from omnijepa.recipes.repro_runs import judged_variant_repro
 from omnijepa.recipes.summary import aggregate
 
 VARIANTS = [
@@ -64,22 +62,17 @@ def judge_uijepa(runs: dict[str, Runs], metrics: dict[str, Any]) -> list[Check]:
 
 def run_uijepa_repro(recipe: Recipe, out: Path, seeds: int, overrides: list[str]) -> dict[str, Any]:
     """All runs, the checks and ``results.json``."""
-    t0 = time.perf_counter()
-    runs = variant_runs(recipe, overrides, VARIANTS, seeds, out)
-    metrics = aggregate(runs["default"])
-    metrics["gaps_vs_random_init"] = twin_gaps(runs["default"])
-    checks = judge_uijepa(runs, metrics)
     notes = (
         "Generated phone-task recordings (home screen of shuffled app icons, scrolling contact "
         "list, dialer, chat keyboard, settings switches, calendar) with distractors; intents "
         "as 4 slots with paraphrased texts. The decoder (2-layer transformer, word vocabulary) "
         "is trained from scratch on the few-shot episodes of seen slot combinations; zero-shot "
         "holds new combinations of seen values and the unseen action 'video call'. Similarity: "
-        "cosine of sentence embeddings (MiniLM when installed, else TF-IDF; see "
-        "similarity_backend)."
+        "cosine of sentence embeddings (MiniLM when installed, else TF-IDF; the data line "
+        "names it)."
     )
-    top = headline(metrics, METRIC, run_description(out))
-    return write_repro(recipe, out, metrics, checks, t0, notes, top)
+    return judged_variant_repro(recipe, out, seeds, overrides, VARIANTS, judge_uijepa, METRIC,
+                                notes)  # fmt: skip
 
 
 __all__ = ["VARIANTS", "judge_uijepa", "run_uijepa_repro"]
