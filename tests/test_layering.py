@@ -12,6 +12,7 @@ LOWER_LAYERS = ("nn", "masks", "modalities", "objectives", "train", "eval", "dat
 PAPER_NAMES = (
     "ijepa", "i-jepa", "lejepa", "pointjepa", "point-jepa", "3djepa", "tjepa", "ajepa", "a-jepa",
     "sjepa", "s-jepa", "brainjepa", "brain-jepa", "vjepa", "v-jepa", "mcjepa", "mc-jepa",
+    "uijepa", "ui-jepa", "tijepa", "ti-jepa",
 )  # fmt: skip
 
 

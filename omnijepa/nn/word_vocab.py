@@ -4,6 +4,7 @@ padding, begin, end and unknown tokens, and the round trip text <-> ids."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import torch
 
@@ -26,6 +27,14 @@ class WordVocab:
                 if w not in self.index:
                     self.index[w] = len(self.words)
                     self.words.append(w)
+
+    @classmethod
+    def most_common(cls, texts: list[str], n: int, extra: list[str] = ()) -> WordVocab:
+        """The ``n`` most frequent words of ``texts`` (ties in first-seen order), then every
+        word of ``extra`` not among them."""
+        counts = Counter(w for t in texts for w in tokenize(t))
+        top = [w for w, _ in counts.most_common(n)]
+        return cls([" ".join(top), *extra])
 
     def __len__(self) -> int:
         return len(self.words)

