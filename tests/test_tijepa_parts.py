@@ -26,6 +26,7 @@ from omnijepa.data.sentiment_scenes import (
 )
 from omnijepa.data.tweets import load_tweets
 from omnijepa.errors import ConfigError, DataError
+from omnijepa.masks.multiblock import MultiBlockMaskSampler
 from omnijepa.modalities.text import (
     MINILM_PACKAGE,
     TextEncoderConfig,
@@ -33,7 +34,10 @@ from omnijepa.modalities.text import (
     build_text_encoder,
     pretrain_masked_words,
 )
+from omnijepa.modalities.text_image import PairLayout, TextImageEncoder
 from omnijepa.nn.crosser import Crosser
+from omnijepa.objectives.latent_prediction import LatentPrediction
+from omnijepa.recipes.model_configs import PredictorConfig, build_predictor
 
 SMALL = SentimentSceneConfig(size=32, train_size=8, test_size=8)
 
@@ -191,3 +195,29 @@ def test_minilm_gives_unit_token_states_and_padding() -> None:
     assert out.tokens.shape[0] == 2 and out.tokens.shape[2] == 384
     assert torch.allclose(out.tokens.norm(dim=-1), torch.ones(out.tokens.shape[:2]), atol=1e-4)
     assert out.padding[1].any() and not out.padding[0].any()
+
+
+def test_packed_pairs_round_trip_and_train_under_latent_prediction() -> None:
+    g = torch.Generator().manual_seed(0)
+    layout = PairLayout(tokens=16, image_dim=12, text_len=6, text_dim=10)
+    image, text = torch.randn(4, 16, 12, generator=g), torch.randn(4, 5, 10, generator=g)
+    pad = torch.zeros(4, 5, dtype=torch.bool)
+    pad[0, 3:] = True
+    x = layout.pack(image, text, pad)
+    img2, txt2, pad2 = layout.unpack(x)
+    assert torch.equal(img2, image) and torch.equal(txt2[:, :5], text)
+    assert pad2[:, 5].all() and torch.equal(pad2[:, :5], pad)
+    with pytest.raises(DataError, match="do not fit"):
+        layout.unpack(x[:, :-1])
+    torch.manual_seed(0)
+    enc = TextImageEncoder(layout, (4, 4), Crosser(12, 10, 16, 1, 2))
+    predictor = build_predictor(PredictorConfig(dim=8, heads=2), 16, "sincos", enc.axes)
+    objective = LatentPrediction(enc, predictor, "smooth_l1")
+    masks = MultiBlockMaskSampler((4, 4)).sample(4, torch.Generator().manual_seed(1))
+    batch = {"x": x, "context": masks.context, "targets": masks.targets}
+    loss, stats = objective(batch, 0)
+    loss.backward()
+    assert torch.isfinite(loss) and stats["target_std"] > 0
+    assert enc.crosser.embed[0].weight.grad is not None
+    assert objective.target_encoder.crosser.embed[0].weight.grad is None  # the EMA target
+    assert enc(x, keep=masks.context).shape == (4, masks.context.shape[1], 16)
