@@ -25,7 +25,7 @@ from omnijepa.data.sentiment_scenes import (
     label_rule,
 )
 from omnijepa.data.tweets import load_tweets
-from omnijepa.errors import ConfigError, DataError
+from omnijepa.errors import ConfigError, DataError, OmniJepaError, RunDirError
 from omnijepa.masks.multiblock import MultiBlockMaskSampler
 from omnijepa.modalities.text import (
     MINILM_PACKAGE,
@@ -38,6 +38,8 @@ from omnijepa.modalities.text_image import PairLayout, TextImageEncoder
 from omnijepa.nn.crosser import Crosser
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.recipes.model_configs import PredictorConfig, build_predictor
+from omnijepa.recipes.run import saved_config
+from omnijepa.recipes.saved_runs import encoder_from_run, saved_recipe
 
 SMALL = SentimentSceneConfig(size=32, train_size=8, test_size=8)
 
@@ -221,3 +223,17 @@ def test_packed_pairs_round_trip_and_train_under_latent_prediction() -> None:
     assert enc.crosser.embed[0].weight.grad is not None
     assert objective.target_encoder.crosser.embed[0].weight.grad is None  # the EMA target
     assert enc(x, keep=masks.context).shape == (4, masks.context.shape[1], 16)
+
+
+def test_a_finished_runs_encoder_is_reused_frozen(finished_run: Path) -> None:
+    enc = encoder_from_run(finished_run, torch.device("cpu"))
+    assert not any(p.requires_grad for p in enc.parameters()) and not enc.training
+    cfg = saved_config(saved_recipe(finished_run), finished_run)
+    side = cfg.data.image_size
+    tokens = enc(torch.zeros(2, 1, side, side))
+    assert tokens.dim() == 3 and tokens.shape[0] == 2
+    with pytest.raises(RunDirError, match="not a run directory"):
+        encoder_from_run(finished_run.parent, torch.device("cpu"))
+    (finished_run / "model.safetensors").write_bytes(b"garbage")
+    with pytest.raises(OmniJepaError):
+        encoder_from_run(finished_run, torch.device("cpu"))

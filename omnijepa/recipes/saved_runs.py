@@ -1,4 +1,5 @@
-"""Existing run directories: find their recipe by name, resume them, re-evaluate them."""
+"""Existing run directories: find their recipe by name, resume them, re-evaluate them, and
+reuse their trained encoder frozen (TI-JEPA's image side: ``model.image_encoder=DIR``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
+
 from omnijepa.config import apply_dict, parse_overrides
+from omnijepa.errors import RunDirError
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import read_saved, saved_config, train_run, write_json
@@ -46,3 +51,17 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     }
     write_json(run_dir / "eval.json", results)
     return results
+
+
+def encoder_from_run(run_dir: Path, device: torch.device) -> nn.Module:
+    """The encoder a finished run's verdict probes (its target encoder for EMA recipes),
+    with the run's weights, in eval mode and frozen."""
+    recipe = saved_recipe(run_dir)
+    built = recipe.build(saved_config(recipe, run_dir), device)
+    objective = built.parts.objective.to(device)
+    load_model_weights(run_dir, objective)
+    if not hasattr(objective, "eval_encoder"):
+        raise RunDirError(f"{run_dir}: a {recipe.name!r} run has no token encoder to reuse")
+    encoder = objective.eval_encoder().eval()
+    encoder.requires_grad_(False)
+    return encoder
