@@ -3,7 +3,9 @@ intent metrics, user folders of recordings, and the recipe end to end."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -257,3 +259,21 @@ def test_a_quick_repro_judges_every_arm(tmp_path: Path, capsys) -> None:
         assert m[key]["n"] == 2
     assert set(m["per_frame"]["few_shot_similarity"]) == {"jepa", "last_frame"}
     assert res["headline"]["metric"] == "few_shot_similarity" and "verdict" in stdout
+
+
+def test_decoder_training_shows_a_progress_bar_on_a_terminal(monkeypatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    g = torch.Generator().manual_seed(0)
+    train = DecodeSet(torch.randn(8, 4, 8, generator=g), ["call bob", "turn on wifi"] * 4)
+    cfg = DecoderConfig(dim=16, steps=5, ensemble=2)
+    decode_and_score(train, {}, cfg, "tfidf", 0, torch.device("cpu"), "decoders (jepa)")
+    assert "decoders (jepa)" in screen.getvalue() and "10/10" in screen.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    decode_and_score(train, {}, cfg, "tfidf", 0, torch.device("cpu"))
+    assert quiet.getvalue() == ""

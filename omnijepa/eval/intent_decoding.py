@@ -10,10 +10,12 @@ encoder compared gets the same decoder, steps and seed.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from tqdm import tqdm
 
 from omnijepa.eval.intent_metrics import score_intents
 from omnijepa.nn.text_decoder import IntentDecoder, greedy_ensemble
@@ -53,8 +55,9 @@ Scale = tuple[torch.Tensor, torch.Tensor]  # per-channel mean and std of the tra
 
 
 def fit_decoder(memory: torch.Tensor, words: torch.Tensor, vocab: int, cfg: DecoderConfig,
-                seed: int) -> IntentDecoder:  # fmt: skip
-    """One decoder trained on standardised ``memory`` and word ids (teacher forcing)."""
+                seed: int, bar: tqdm | None = None) -> IntentDecoder:  # fmt: skip
+    """One decoder trained on standardised ``memory`` and word ids (teacher forcing);
+    ``bar`` advances once per step."""
     torch.manual_seed(seed)
     dec = IntentDecoder(memory.shape[-1], vocab, cfg.dim, cfg.depth, cfg.heads, cfg.max_len,
                         cfg.dropout).to(memory.device)  # fmt: skip
@@ -73,22 +76,31 @@ def fit_decoder(memory: torch.Tensor, words: torch.Tensor, vocab: int, cfg: Deco
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if bar is not None:
+            bar.update()
     return dec.eval()
 
 
 def train_decoders(
-    train: DecodeSet, cfg: DecoderConfig, seed: int, device: torch.device
+    train: DecodeSet,
+    cfg: DecoderConfig,
+    seed: int,
+    device: torch.device,
+    progress: str | None = None,
 ) -> tuple[list[IntentDecoder], WordVocab, Scale]:
     """``cfg.ensemble`` decoders fitted on ``train`` (seeds derived from ``seed``), their
-    vocabulary and the memory standardisation."""
+    vocabulary and the memory standardisation; ``progress`` names a progress bar (shown on
+    a terminal)."""
     vocab = WordVocab(train.texts)
     mem = train.memory.float()
     mean = mem.mean(dim=(0, 1), keepdim=True)
     std = mem.std(dim=(0, 1), keepdim=True).clamp_min(1e-6)
     memory = ((mem - mean) / std).to(device)
     words = vocab.encode(train.texts, cfg.max_len).to(device)
-    decoders = [fit_decoder(memory, words, len(vocab), cfg, seed * 1009 + k)
-                for k in range(cfg.ensemble)]  # fmt: skip
+    show = progress is not None and sys.stderr.isatty()
+    with tqdm(total=cfg.ensemble * cfg.steps, desc=progress, disable=not show) as bar:
+        decoders = [fit_decoder(memory, words, len(vocab), cfg, seed * 1009 + k, bar)
+                    for k in range(cfg.ensemble)]  # fmt: skip
     return decoders, vocab, (mean, std)
 
 
@@ -110,10 +122,11 @@ def generate(
 
 
 def decode_and_score(train: DecodeSet, tests: dict[str, DecodeSet], cfg: DecoderConfig,
-                     similarity: str, seed: int, device: torch.device
+                     similarity: str, seed: int, device: torch.device,
+                     progress: str | None = None
                      ) -> tuple[dict[str, dict[str, float]], dict[str, list[str]]]:  # fmt: skip
     """Scores per test split (empty splits skipped) and the generated texts."""
-    decoders, vocab, scale = train_decoders(train, cfg, seed, device)
+    decoders, vocab, scale = train_decoders(train, cfg, seed, device, progress)
     scores, texts = {}, {}
     for name, part in tests.items():
         if len(part.texts) == 0:

@@ -186,7 +186,9 @@ def evaluate_uijepa(trained: LatentPrediction, cfg: UIJEPAConfig, data: UIData,
             name: DecodeSet(mem[k], sp[k].texts, sp[k].slots) for name, k in TEST_SPLITS.items()
         }
         train = DecodeSet(mem["few_train"], sp["few_train"].texts, sp["few_train"].slots)
-        scores, texts = decode_and_score(train, sets, cfg.decoder, similarity, cfg.seed, device)
+        label = f"decoders ({arm})" if cfg.train.progress else None
+        scores, texts = decode_and_score(train, sets, cfg.decoder, similarity, cfg.seed, device,
+                                         label)  # fmt: skip
         for split, metrics in scores.items():
             for metric, value in metrics.items():
                 out.setdefault(f"{split}_{metric}", {})[arm] = value
