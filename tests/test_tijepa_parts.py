@@ -26,6 +26,8 @@ from omnijepa.data.sentiment_scenes import (
 )
 from omnijepa.data.tweets import load_tweets
 from omnijepa.errors import ConfigError, DataError, OmniJepaError, RunDirError
+from omnijepa.eval.class_scores import score_feature_sets
+from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.masks.multiblock import MultiBlockMaskSampler
 from omnijepa.modalities.text import (
     MINILM_PACKAGE,
@@ -237,3 +239,26 @@ def test_a_finished_runs_encoder_is_reused_frozen(finished_run: Path) -> None:
     (finished_run / "model.safetensors").write_bytes(b"garbage")
     with pytest.raises(OmniJepaError):
         encoder_from_run(finished_run, torch.device("cpu"))
+
+
+def test_class_scores_see_what_each_feature_set_holds() -> None:
+    rng = np.random.default_rng(0)
+    img_s, txt_s = rng.integers(0, 3, 900), rng.integers(0, 3, 900)
+    y = label_rule(img_s, txt_s)
+
+    def onehot(v: np.ndarray, k: int) -> np.ndarray:
+        return np.eye(k)[v] + 0.05 * rng.standard_normal((len(v), k))
+
+    sets = {
+        "image": onehot(img_s, 3),
+        "text": onehot(txt_s, 3),
+        "both": onehot(img_s * 3 + txt_s, 9),
+    }
+    cfg = ProbeConfig(c_grid=(0.1, 1.0, 10.0))
+    feats = {k: (v[:600], v[600:]) for k, v in sets.items()}
+    scores = score_feature_sets(feats, y[:600], y[600:], cfg, 0)
+    assert set(scores) == {"accuracy", "macro_f1", "weighted_f1"}
+    for side in ("image", "text"):
+        assert 0.45 < scores["accuracy"][side] < 0.65  # one side caps near 5/9
+    assert scores["accuracy"]["both"] > 0.95 and scores["macro_f1"]["both"] > 0.95
+    assert scores["weighted_f1"]["image"] <= scores["accuracy"]["image"] + 0.05
