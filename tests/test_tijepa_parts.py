@@ -36,7 +36,7 @@ from omnijepa.modalities.text import (
     build_text_encoder,
     pretrain_masked_words,
 )
-from omnijepa.modalities.text_image import PairLayout, TextImageEncoder
+from omnijepa.modalities.text_image import PairLayout, TextImageEncoder, pack_pairs
 from omnijepa.nn.crosser import Crosser
 from omnijepa.objectives.latent_prediction import LatentPrediction
 from omnijepa.recipes.model_configs import PredictorConfig, build_predictor
@@ -262,3 +262,29 @@ def test_class_scores_see_what_each_feature_set_holds() -> None:
         assert 0.45 < scores["accuracy"][side] < 0.65  # one side caps near 5/9
     assert scores["accuracy"]["both"] > 0.95 and scores["macro_f1"]["both"] > 0.95
     assert scores["weighted_f1"]["image"] <= scores["accuracy"]["image"] + 0.05
+
+
+def test_pairs_are_encoded_once_and_packed_in_batches() -> None:
+    class Patches(torch.nn.Module):  # a stand-in frozen image encoder: 4 x 4 patches
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.unfold(2, 4, 4).unfold(3, 4, 4).reshape(len(x), -1, 16)
+
+    def words(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        n = max(len(t.split()) for t in texts)
+        tok = torch.zeros(len(texts), n, 3)
+        pad = torch.ones(len(texts), n, dtype=torch.bool)
+        for i, t in enumerate(texts):
+            for j, w in enumerate(t.split()):
+                tok[i, j], pad[i, j] = float(len(w)), False
+        return tok, pad
+
+    images = torch.arange(5 * 64, dtype=torch.float32).reshape(5, 1, 8, 8)
+    caps = ["a bb", "ccc", "d ee fff gggg hhhhh", "i", "jj kk"]
+    packed, layout = pack_pairs(images, caps, Patches(), words, text_len=4, batch_size=2)
+    assert layout == PairLayout(tokens=4, image_dim=16, text_len=4, text_dim=3)
+    image, text, pad = layout.unpack(packed)
+    assert torch.equal(image, Patches()(images))
+    assert text[2, :, 0].tolist() == [1.0, 2.0, 3.0, 4.0]  # cut to 4 tokens
+    assert pad[3].tolist() == [False, True, True, True]
+    with pytest.raises(DataError, match="5 images but 4 captions"):
+        pack_pairs(images, caps[:4], Patches(), words, 4)

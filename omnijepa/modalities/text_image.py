@@ -8,6 +8,7 @@ target are those of I-JEPA; the target is an EMA copy of the crosser, as in TI-J
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,34 @@ class PairLayout:
         return image, text, x[:, n_img + n_txt :] > 0.5
 
 
+@torch.no_grad()
+def pack_pairs(
+    images: torch.Tensor,
+    captions: list[str],
+    image_encoder: nn.Module,
+    encode_text: Callable[[list[str]], tuple[torch.Tensor, torch.Tensor]],
+    text_len: int,
+    batch_size: int = 256,
+) -> tuple[torch.Tensor, PairLayout]:
+    """Frozen features of every (image, caption) pair, packed: (N, layout.size) and the
+    layout. ``image_encoder`` maps (B, C, H, W) to tokens (B, P, Di); ``encode_text`` maps
+    captions to tokens (B, L, Dt) and padding (B, L), cut to ``text_len`` tokens."""
+    if len(images) != len(captions):
+        raise DataError(f"{len(images)} images but {len(captions)} captions")
+    image_encoder.eval()
+    parts, layout = [], None
+    for k in range(0, len(images), batch_size):
+        img = image_encoder(images[k : k + batch_size]).float().cpu()
+        txt, pad = encode_text(captions[k : k + batch_size])
+        txt, pad = txt[:, :text_len].float().cpu(), pad[:, :text_len].cpu()
+        if layout is None:
+            layout = PairLayout(img.shape[1], img.shape[2], text_len, txt.shape[2])
+        parts.append(layout.pack(img, txt, pad))
+    if layout is None:
+        raise DataError("no image-caption pairs to encode")
+    return torch.cat(parts), layout
+
+
 class TextImageEncoder(nn.Module):
     """Packed pairs -> crosser outputs at the (kept) image tokens, on a (rows, cols) grid."""
 
@@ -94,4 +123,4 @@ class TextImageEncoder(nn.Module):
         return self.crosser(image, text, pad, keep)
 
 
-__all__ = ["PairLayout", "TextImageEncoder"]
+__all__ = ["PairLayout", "TextImageEncoder", "pack_pairs"]
