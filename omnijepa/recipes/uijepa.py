@@ -133,13 +133,19 @@ def clip_tokens(encoder: nn.Module, x: np.ndarray, per_frame: bool, device: torc
     return torch.cat(out)
 
 
+def check_pool(grid: tuple[int, int, int], k: int) -> None:
+    """ConfigError unless ``decoder.pool`` = k tiles the grid's rows and cols."""
+    if k < 1 or grid[1] % k or grid[2] % k:
+        raise ConfigError(f"decoder.pool={k} must divide the token grid's rows and cols "
+                          f"{grid[1]}x{grid[2]}")  # fmt: skip
+
+
 def pool_space(z: torch.Tensor, grid: tuple[int, int, int], k: int) -> torch.Tensor:
     """(N, T H W, D) tokens on ``grid`` -> (N, T (H/k) (W/k), D), averaged over k x k cells."""
+    check_pool(grid, k)
     if k == 1:
         return z
     t, h, w = grid
-    if h % k or w % k:
-        raise ConfigError(f"decoder.pool={k} must divide the token grid's rows and cols {h}x{w}")
     n, _, d = z.shape
     z = z.reshape(n, t, h // k, k, w // k, k, d).mean(dim=(3, 5))
     return z.reshape(n, -1, d)
@@ -166,19 +172,19 @@ def _unlabelled(x: np.ndarray) -> ClipDataset:
 
 
 def evaluate_uijepa(trained: LatentPrediction, cfg: UIJEPAConfig, data: UIData,
-                    device: torch.device, texts_out: dict) -> dict[str, Any]:  # fmt: skip
+                    device: torch.device, texts_out: dict, grid: tuple[int, int, int],
+                    similarity: str) -> dict[str, Any]:  # fmt: skip
     """Decoder scores per encoder arm (``jepa``, ``random_init``, ``last_frame``) and split,
-    as ``{split}_{metric}: {arm: value}``; ``texts_out`` receives the generated texts."""
+    as ``{split}_{metric}: {arm: value}``, on tokens of ``grid``, with the ``similarity``
+    backend; ``texts_out`` receives the generated texts."""
     per_frame = cfg.model.per_frame
     arms: dict[str, tuple[nn.Module, bool]] = {"jepa": (trained.eval_encoder(), False)}
     if cfg.eval.baselines:
         arms["random_init"] = (build_objective(cfg).eval_encoder().to(device), False)
     if per_frame:
         arms["last_frame"] = (trained.eval_encoder(), True)
-    similarity = resolve_similarity(cfg.eval.similarity)
-    grid = build_tokenizer(cfg).grid
     sp = data.splits
-    out: dict[str, Any] = {"similarity_backend": similarity}
+    out: dict[str, Any] = {}
     for arm, (enc, last) in arms.items():
         mem = {k: pool_space(clip_tokens(enc, sp[k].x, per_frame, device, last), grid,
                              cfg.decoder.pool) for k in sp}  # fmt: skip
@@ -225,8 +231,10 @@ class UIJEPARecipe(Recipe):
                 "eval.similarity=tfidf"]  # fmt: skip
 
     def build(self, cfg: UIJEPAConfig, device: torch.device) -> Built:
-        data = load_ui_data(cfg.data, cfg.seed)
         tok = build_tokenizer(cfg)
+        similarity = resolve_similarity(cfg.eval.similarity)  # settings fail before any work
+        check_pool(tok.grid, cfg.decoder.pool)
+        data = load_ui_data(cfg.data, cfg.seed)
         pre = as_frames(data.pretrain) if cfg.model.per_frame else data.pretrain
         sampler = FramesAndTubesSampler(tok.grid, cfg.mask)
         collate = MaskCollator(sampler, cfg.seed, steps=cfg.train.steps)
@@ -234,7 +242,7 @@ class UIJEPARecipe(Recipe):
         texts: dict[str, dict[str, list[str]]] = {}
 
         def evaluate(trained: nn.Module) -> dict:
-            return evaluate_uijepa(trained, cfg, data, device, texts)
+            return evaluate_uijepa(trained, cfg, data, device, texts, tok.grid, similarity)
 
         def figures(trained: nn.Module, run_dir: Path) -> None:
             few = data.splits["few_test"]
@@ -251,8 +259,6 @@ class UIJEPARecipe(Recipe):
             write_json(run_dir / "intents.json", pairs)
 
         n = {k: len(v) for k, v in data.splits.items()}
-        similarity = resolve_similarity(cfg.eval.similarity)  # fails here, before training
-        pool_space(torch.zeros(1, int(np.prod(tok.grid)), 1), tok.grid, cfg.decoder.pool)
         d = cfg.data
         desc = (f"{data.source}: {len(data.pretrain)} unlabelled recordings; decoder "
                 f"{n['few_train']} few-shot train, tests {n['few_test']} few-shot / "
