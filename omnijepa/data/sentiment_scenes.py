@@ -2,18 +2,23 @@
 small-scale multimodal sentiment task, in place of MVSA).
 
 Each image is a grey ``size`` x ``size`` scene: a face (a ring with two eyes and a mouth that
-smiles, is flat or frowns) at a random place and scale among clutter (rectangles, rings, bars).
-Each caption fills a template with a sentiment word (positive, neutral or negative) and a
-noun ("the morning at the park was lovely"). Image and caption sentiments are drawn
-independently and uniformly; the label (negative, neutral, positive) follows a fixed rule:
+smiles, is flat or frowns) near the centre (``face_spread``) at a random scale among clutter
+(rectangles, rings, bars). Each caption fills a template with a sentiment word (positive,
+neutral or negative) and a noun ("the morning at the park was lovely"). The face's sentiment
+is uniform; the caption copies it with probability ``agreement`` (captions describe their
+images, somewhat, as real ones do) and is otherwise uniform and independent. The label
+(negative, neutral, positive) follows a fixed rule:
 
 - a neutral caption takes the image's sentiment, a neutral face takes the caption's;
 - agreeing sentiments keep it; a smile with a negative caption or a frown with a positive one
   is mixed, hence neutral.
 
-So the face alone predicts the label at most 5/9 of the time, as does the caption alone (the
-best guess from one side is right in 1/3 of the neutral cases and 2/3 of the others), and the
-two together always. Test captions use templates never seen in training, so a text model has
+So with ``agreement=0`` the face alone predicts the label at most 5/9 of the time, as does the
+caption alone (the best guess from one side is right in 1/3 of the neutral cases and 2/3 of
+the others); with the default 0.25, at most 2/3; the two together always. Face size, mouth
+depth and placement were set so that a 300-step I-JEPA ViT's mean-pooled tokens read the
+face's sentiment at about 75% (at random init 64%; anywhere in the scene, 40%).
+Test captions use templates never seen in training, so a text model has
 to read the sentiment word, not the template.
 """
 
@@ -60,7 +65,11 @@ class SentimentSceneConfig:
     train_size: int = 3000
     test_size: int = 1000
     clutter: int = 3  # distractor shapes per scene
-    face_scale: tuple[float, float] = (0.3, 0.5)  # face diameter / image side
+    face_scale: tuple[float, float] = (0.5, 0.8)  # face diameter / image side
+    mouth_bend: float = 0.5  # smile / frown depth, x face radius
+    mouth_width: float = 0.12  # mouth half-thickness, x face radius
+    face_spread: float = 0.15  # share of the free room the face centre wanders (0 = centred)
+    agreement: float = 0.5  # chance that the caption copies the face's sentiment
 
     def __post_init__(self) -> None:
         lo, hi = (float(v) for v in self.face_scale)
@@ -68,6 +77,10 @@ class SentimentSceneConfig:
             raise ConfigError("data.size >= 24 and 0.15 <= data.face_scale lo <= hi <= 0.9")
         if min(self.train_size, self.test_size) < 1 or self.clutter < 0:
             raise ConfigError("data.train_size, data.test_size >= 1 and data.clutter >= 0")
+        if not (0 <= self.agreement <= 1 and 0 <= self.face_spread <= 1
+                and 0 < self.mouth_bend <= 1 and 0 < self.mouth_width <= 0.3):  # fmt: skip
+            raise ConfigError("data.agreement and data.face_spread in [0, 1], data.mouth_bend "
+                              "in (0, 1], data.mouth_width in (0, 0.3]")  # fmt: skip
 
 
 @dataclass
@@ -87,18 +100,19 @@ class CaptionedImages:
 
 
 def draw_face(img: np.ndarray, cy: float, cx: float, radius: float, mood: int,
-              value: int) -> None:  # fmt: skip
-    """A ring face with two eyes and a mouth: a smile (mood 2), a flat line (1) or a frown (0)."""
+              value: int, bend: float = 0.25, mouth: float = 0.07) -> None:  # fmt: skip
+    """A ring face with two eyes and a mouth: a smile (mood 2), a flat line (1) or a frown (0)
+    whose middle sits ``bend`` x radius off its ends, ``mouth`` x radius half-thick."""
     yy, xx = np.mgrid[: img.shape[0], : img.shape[1]].astype(float)
     d = np.hypot(yy - cy, xx - cx)
     img[np.abs(d - radius) <= max(1.0, radius * 0.09)] = value
     for side in (-1, 1):
         img[np.hypot(yy - (cy - 0.3 * radius), xx - (cx + side * 0.35 * radius))
             <= max(1.0, 0.12 * radius)] = value  # fmt: skip
-    bend = (1 - mood) * 0.25 * radius  # smile (mood 2): the middle sits lower than the ends
+    bend = (1 - mood) * bend * radius  # smile (mood 2): the middle sits lower than the ends
     u = (xx - cx) / (0.45 * radius)
     mouth_row = cy + 0.4 * radius - bend * (1 - u**2) + bend * 0.5
-    on = (np.abs(u) <= 1) & (np.abs(yy - mouth_row) <= max(0.8, 0.07 * radius))
+    on = (np.abs(u) <= 1) & (np.abs(yy - mouth_row) <= max(0.8, mouth * radius))
     img[on] = value
 
 
@@ -127,8 +141,10 @@ def render_scenes(mood: np.ndarray, cfg: SentimentSceneConfig, rng: np.random.Ge
         img = (rng.random((s, s)) * 25).astype(np.uint8)
         _clutter(img, rng, cfg.clutter)
         radius = rng.uniform(*cfg.face_scale) * s / 2
-        cy, cx = rng.uniform(radius + 1, s - radius - 1, 2)
-        draw_face(img, cy, cx, radius, int(m), int(rng.integers(190, 256)))
+        free = (s - 2 * radius - 2) / 2 * cfg.face_spread  # off-centre range, px
+        cy, cx = s / 2 + rng.uniform(-free, free, 2)
+        value = int(rng.integers(190, 256))
+        draw_face(img, cy, cx, radius, int(m), value, cfg.mouth_bend, cfg.mouth_width)
         out[i, 0] = img
     return out
 
@@ -145,6 +161,7 @@ def generate_split(cfg: SentimentSceneConfig, n: int, seed: int, split: str) -> 
     """``n`` triples of the ``train`` or ``test`` split (test: held-out caption templates)."""
     rng = derived_rng(seed, f"sentiment_{split}")
     image_s, text_s = rng.integers(0, 3, n), rng.integers(0, 3, n)
+    text_s = np.where(rng.random(n) < cfg.agreement, image_s, text_s)
     templates = TRAIN_TEMPLATES if split == "train" else TEST_TEMPLATES
     return CaptionedImages(render_scenes(image_s, cfg, rng), captions(text_s, templates, rng),
                            label_rule(image_s, text_s), CLASSES, image_s, text_s)  # fmt: skip

@@ -68,13 +68,16 @@ def pack_pairs(
 ) -> tuple[torch.Tensor, PairLayout]:
     """Frozen features of every (image, caption) pair, packed: (N, layout.size) and the
     layout. ``image_encoder`` maps (B, C, H, W) to tokens (B, P, Di); ``encode_text`` maps
-    captions to tokens (B, L, Dt) and padding (B, L), cut to ``text_len`` tokens."""
+    captions to tokens (B, L, Dt) and padding (B, L), cut to ``text_len`` tokens. Batches go
+    to the image encoder's device; the packed pairs stay on the CPU."""
     if len(images) != len(captions):
         raise DataError(f"{len(images)} images but {len(captions)} captions")
     image_encoder.eval()
+    first = next(image_encoder.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
     parts, layout = [], None
     for k in range(0, len(images), batch_size):
-        img = image_encoder(images[k : k + batch_size]).float().cpu()
+        img = image_encoder(images[k : k + batch_size].to(device)).float().cpu()
         txt, pad = encode_text(captions[k : k + batch_size])
         txt, pad = txt[:, :text_len].float().cpu(), pad[:, :text_len].cpu()
         if layout is None:

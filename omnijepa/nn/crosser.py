@@ -48,13 +48,17 @@ class CrossAttention(nn.Module):
 
 
 class CrossBlock(CheckpointableBlock):
-    """x + self_attn(norm(x)); x + cross_attn(norm(x), text); x + mlp(norm(x))."""
+    """x + self_attn(norm(x)); x + cross_attn(norm(x), norm(text)); x + mlp(norm(x)). The
+    text is layer-normed too (as Perceiver normalises its cross-attention inputs): frozen
+    text encoders give L2-normalised tokens (MiniLM, gte), whose entries are ~20x smaller than
+    the layer-normed image tokens', so the text branch would start almost silent."""
 
     def __init__(self, dim: int, text_dim: int, heads: int, mlp_ratio: float = 4.0) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.attn = SelfAttention(dim, heads)
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
+        self.norm_text = nn.LayerNorm(text_dim, eps=1e-6)
         self.cross = CrossAttention(dim, text_dim, heads)
         self.norm3 = nn.LayerNorm(dim, eps=1e-6)
         self.mlp = MLP(dim, int(dim * mlp_ratio))
@@ -63,7 +67,7 @@ class CrossBlock(CheckpointableBlock):
         self, x: torch.Tensor, text: torch.Tensor, text_pad: torch.Tensor | None
     ) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
-        x = x + self.cross(self.norm2(x), text, text_pad)
+        x = x + self.cross(self.norm2(x), self.norm_text(text), text_pad)
         return x + self.mlp(self.norm3(x))
 
 

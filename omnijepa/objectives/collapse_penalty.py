@@ -6,7 +6,9 @@ every token with ``pool=tokens``) of the context encoder or of the predictor:
 
 - ``vc``: VICReg's variance hinge ``mean_d relu(1 − std_d)`` plus its covariance term
   ``Σ_{i≠j} C_ij² / D`` (C-JEPA adds these to I-JEPA);
-- ``sigreg``: LeJEPA's sliced Epps-Pulley test towards N(0, I) (ijepa_lite's I-JEPA + SIGReg).
+- ``sigreg``: LeJEPA's sliced Epps-Pulley test towards N(0, I) (ijepa_lite's I-JEPA + SIGReg);
+- ``vicreg``: ``vc`` with the covariance term weighted 1/25, VICReg's 25 : 25 : 1 beside an
+  MSE prediction loss (TI-JEPA-Large's loss, with ``loss=l2`` and ``on=prediction``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from omnijepa.registry import Registry
 class AntiCollapseConfig:
     """``anti_collapse.*`` keys; ``kind=none`` (default where the paper has none) is off."""
 
-    kind: str = "none"  # none | vc | sigreg
+    kind: str = "none"  # none | vc | sigreg | vicreg
     weight: float = 1.0
     on: Literal["context", "prediction"] = "context"
     pool: Literal["mean", "tokens"] = "mean"  # per-sample mean of tokens, or every token
@@ -57,8 +59,18 @@ class _VCPenalty(nn.Module):
         return variance_covariance(x)
 
 
+class _VICRegTermsPenalty(nn.Module):
+    """VICReg's variance and covariance terms at its 25 : 1 weights, scaled so that they sit
+    beside an MSE (``l2``) prediction loss of weight 1: TI-JEPA-Large's 25 MSE + 25 variance
+    + 1 covariance, divided by 25."""
+
+    def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
+        return variance_hinge(x) + covariance_penalty(x) / 25.0
+
+
 PENALTIES: Registry[Callable[[], nn.Module]] = Registry("anti-collapse term")
 PENALTIES.add("vc", _VCPenalty)
+PENALTIES.add("vicreg", _VICRegTermsPenalty)
 PENALTIES.add("sigreg", _SIGRegPenalty)
 
 
