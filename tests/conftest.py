@@ -196,11 +196,22 @@ UIJEPA_TINY = [
     "train.progress=false",
 ]  # fmt: skip
 
+# TI-JEPA: 48 / 24 captioned 32 px scenes, a 4-step I-JEPA image side, the tweets text side.
+TIJEPA_TINY = [
+    "device=cpu", "data.size=32", "data.train_size=48", "data.test_size=24",
+    "image.vit.dim=32", "image.vit.depth=1", "image.vit.heads=2", "image.predictor.dim=16",
+    "image.predictor.heads=2", "image.train.steps=4", "image.train.batch_size=8",
+    "image.train.progress=false", "text.kind=tweets", "text.steps=4", "text.vocab=300",
+    "text.corpus=500", "text.dim=32", "model.dim=32", "model.depth=1", "model.heads=2",
+    "predictor.dim=16", "predictor.heads=2", "predictor.depth=1", "train.batch_size=8",
+    "train.steps=4", "train.progress=false",
+]  # fmt: skip
+
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,
-    "vjepa": VIDEO_TINY, "mcjepa": MCJEPA_TINY, "uijepa": UIJEPA_TINY,
+    "vjepa": VIDEO_TINY, "mcjepa": MCJEPA_TINY, "uijepa": UIJEPA_TINY, "tijepa": TIJEPA_TINY,
 }  # fmt: skip
 
 

@@ -28,6 +28,7 @@ def _register_builtin() -> None:
     from omnijepa.recipes.series_jepa import SeriesJEPARecipe
     from omnijepa.recipes.sjepa import SJEPARecipe
     from omnijepa.recipes.three_d_jepa import ThreeDJEPARecipe
+    from omnijepa.recipes.tijepa import TIJEPARecipe
     from omnijepa.recipes.tjepa import TJEPARecipe
     from omnijepa.recipes.uijepa import UIJEPARecipe
     from omnijepa.recipes.vjepa import VJEPARecipe
@@ -35,7 +36,7 @@ def _register_builtin() -> None:
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
         SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(), BrainJEPARecipe(),
-        VJEPARecipe(), MCJEPARecipe(), UIJEPARecipe(),
+        VJEPARecipe(), MCJEPARecipe(), UIJEPARecipe(), TIJEPARecipe(RECIPES),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)

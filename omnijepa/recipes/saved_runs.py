@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 from omnijepa.config import apply_dict, parse_overrides
-from omnijepa.errors import RunDirError
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import read_saved, saved_config, train_run, write_json
+from omnijepa.recipes.saved_encoder import run_encoder
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import load_model_weights
 from omnijepa.train.trainer import resolve_device
@@ -54,14 +54,5 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
 
 
 def encoder_from_run(run_dir: Path, device: torch.device) -> nn.Module:
-    """The encoder a finished run's verdict probes (its target encoder for EMA recipes),
-    with the run's weights, in eval mode and frozen."""
-    recipe = saved_recipe(run_dir)
-    built = recipe.build(saved_config(recipe, run_dir), device)
-    objective = built.parts.objective.to(device)
-    load_model_weights(run_dir, objective)
-    if not hasattr(objective, "eval_encoder"):
-        raise RunDirError(f"{run_dir}: a {recipe.name!r} run has no token encoder to reuse")
-    encoder = objective.eval_encoder().eval()
-    encoder.requires_grad_(False)
-    return encoder
+    """The frozen encoder of a finished run of any registered recipe (``run_encoder``)."""
+    return run_encoder(run_dir, device, RECIPES)
