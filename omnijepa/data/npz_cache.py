@@ -1,0 +1,43 @@
+"""Generated data cached on disk as one ``.npz`` per configuration, so a slow generator (a
+simulator, a speech synthesiser) runs once per machine: ``~/.cache/omnijepa`` or the
+``OMNIJEPA_CACHE`` folder. A damaged cache file is rebuilt; writes are atomic."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+Arrays = dict[str, np.ndarray]
+
+
+def cache_root(override: str = "") -> Path:
+    """``override``, else $OMNIJEPA_CACHE, else ``~/.cache/omnijepa``."""
+    default = os.path.expanduser("~/.cache/omnijepa")
+    return Path(override or os.environ.get("OMNIJEPA_CACHE") or default)
+
+
+def cached_arrays(name: str, key: object, build: Callable[[], Arrays], keys: tuple[str, ...],
+                  root: str = "") -> Arrays:  # fmt: skip
+    """The arrays ``build()`` makes for ``key`` (any repr-stable object), read from
+    ``<root>/<name>_<hash>.npz`` when it holds every name in ``keys``, else built and saved."""
+    digest = hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+    path = cache_root(root) / f"{name}_{digest}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as z:
+                return {k: z[k] for k in keys}
+        except (OSError, ValueError, KeyError):
+            pass  # damaged: rebuilt below
+    arrays = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return arrays
+
+
+__all__ = ["cache_root", "cached_arrays"]

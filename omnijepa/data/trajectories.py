@@ -1,0 +1,86 @@
+"""Demonstration trajectories for imitation-learning recipes: flat arrays of ``obs`` (T, Do),
+``actions`` (T, Da) and ``episode_starts`` (T,) bool (True at each episode's first step), the
+layout of a user's ``.npz`` and of the generated demonstrations. Bad files are one error that
+names the problem: a missing array, mismatched lengths, NaN or infinite values, or episodes
+that do not start at step 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.errors import DataError
+
+KEYS = ("obs", "actions", "episode_starts")
+
+
+@dataclass
+class Trajectories:
+    """Steps of several episodes, concatenated in time order."""
+
+    obs: np.ndarray
+    actions: np.ndarray
+    episode_starts: np.ndarray
+
+    def __post_init__(self) -> None:
+        check_trajectories(self.obs, self.actions, self.episode_starts, "trajectories")
+
+    def __len__(self) -> int:
+        return len(self.obs)
+
+    @property
+    def bounds(self) -> list[tuple[int, int]]:
+        """(start, end) step range of every episode."""
+        starts = np.flatnonzero(self.episode_starts).tolist()
+        return list(zip(starts, [*starts[1:], len(self.obs)]))
+
+    def episodes(self, which: np.ndarray | list[int]) -> Trajectories:
+        """The episodes at indices ``which``, in that order."""
+        spans = [self.bounds[int(i)] for i in which]
+        idx = np.concatenate([np.arange(a, b) for a, b in spans]) if spans else np.zeros(0, int)
+        starts = np.zeros(len(idx), bool)
+        starts[np.cumsum([0] + [b - a for a, b in spans[:-1]])] = bool(spans)
+        return Trajectories(self.obs[idx], self.actions[idx], starts)
+
+
+def check_trajectories(obs: np.ndarray, actions: np.ndarray, starts: np.ndarray,
+                       where: str) -> None:  # fmt: skip
+    """DataError naming the first problem of the three arrays, if any."""
+    if obs.ndim != 2 or actions.ndim != 2 or starts.ndim != 1:
+        raise DataError(f"{where}: obs and actions must be 2-D (steps, dims) and episode_starts "
+                        f"1-D, got {obs.shape}, {actions.shape}, {starts.shape}")  # fmt: skip
+    if not len(obs) == len(actions) == len(starts):
+        raise DataError(f"{where}: obs has {len(obs)} steps, actions {len(actions)}, "
+                        f"episode_starts {len(starts)}; they must match")  # fmt: skip
+    if len(obs) == 0:
+        raise DataError(f"{where}: no steps")
+    for name, arr in (("obs", obs), ("actions", actions)):
+        if not np.isfinite(arr).all():
+            bad = int(np.argwhere(~np.isfinite(arr))[0][0])
+            raise DataError(f"{where}: {name} holds NaN or infinite values (first at step {bad})")
+    if not bool(starts[0]):
+        raise DataError(f"{where}: episode_starts[0] must be True (step 0 starts an episode)")
+
+
+def read_trajectories(path: Path) -> Trajectories:
+    """A user's ``.npz`` with ``obs``, ``actions`` and ``episode_starts``."""
+    if not path.is_file():
+        raise DataError(f"trajectory file not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in KEYS if k not in z.files]
+            if missing:
+                raise DataError(f"{path}: missing array(s) {missing}; a trajectory file holds "
+                                f"{list(KEYS)}")  # fmt: skip
+            obs, actions, starts = (z[k] for k in KEYS)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path} is not a readable .npz file: {exc}") from None
+    if obs.dtype.kind not in "fiu" or actions.dtype.kind not in "fiu":
+        raise DataError(f"{path}: obs and actions must be numeric")
+    check_trajectories(obs, actions, starts, str(path))
+    return Trajectories(obs.astype(np.float32), actions.astype(np.float32), starts.astype(bool))
+
+
+__all__ = ["KEYS", "Trajectories", "check_trajectories", "read_trajectories"]

@@ -1,0 +1,140 @@
+"""Trajectory data for the imitation-learning recipes: the user .npz reader and its errors,
+episode bookkeeping, the Reacher scripted expert (kinematics, a path the observation does not
+determine, success) and the cached demonstrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from omnijepa.data.npz_cache import cached_arrays
+from omnijepa.data.trajectories import Trajectories, read_trajectories
+from omnijepa.errors import DataError
+
+gym = pytest.importorskip("gymnasium")
+pytest.importorskip("mujoco")
+
+from omnijepa.data.reacher_demos import (  # noqa: E402
+    SUCCESS_RADIUS,
+    ExpertConfig,
+    expert_path,
+    forward_kinematics,
+    inverse_kinematics,
+    make_env,
+    reacher_demonstrations,
+)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIJEPA_CACHE", str(tmp_path / "cache"))
+
+
+def _arrays(steps: int = 6) -> dict[str, np.ndarray]:
+    starts = np.zeros(steps, bool)
+    starts[[0, 4]] = True
+    return {"obs": np.arange(steps * 3, dtype=np.float32).reshape(steps, 3),
+            "actions": np.ones((steps, 2), np.float32), "episode_starts": starts}  # fmt: skip
+
+
+def test_a_user_file_reads_back_with_its_episodes(tmp_path: Path) -> None:
+    np.savez(tmp_path / "t.npz", **_arrays())
+    tr = read_trajectories(tmp_path / "t.npz")
+    assert tr.bounds == [(0, 4), (4, 6)]
+    two = tr.episodes([1, 0])
+    assert two.bounds == [(0, 2), (2, 6)] and two.obs[0, 0] == 12.0
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"actions": np.ones((5, 2))}, "obs has 6 steps, actions 5"),
+        ({"obs": np.full((6, 3), np.nan)}, "NaN or infinite"),
+        ({"episode_starts": np.zeros(6, bool)}, "episode_starts\\[0\\]"),
+        ({"obs": np.ones(6)}, "2-D"),
+        ({"drop": "actions"}, "missing array"),
+    ],
+)
+def test_a_bad_trajectory_file_is_one_clear_error(tmp_path: Path, change: dict, match: str) -> None:
+    arrays = _arrays()
+    if "drop" in change:
+        arrays.pop(change["drop"])
+    else:
+        arrays.update(change)
+    np.savez(tmp_path / "t.npz", **arrays)
+    with pytest.raises(DataError, match=match):
+        read_trajectories(tmp_path / "t.npz")
+
+
+def test_a_missing_or_garbled_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not found"):
+        read_trajectories(tmp_path / "nope.npz")
+    (tmp_path / "g.npz").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="g.npz"):
+        read_trajectories(tmp_path / "g.npz")
+
+
+def test_inverse_kinematics_inverts_forward_kinematics() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        q = np.array([rng.uniform(-np.pi, np.pi), rng.uniform(0.2, 2.8)])
+        p = forward_kinematics(q)
+        assert np.allclose(forward_kinematics(inverse_kinematics(p, 1.0)), p, atol=1e-9)
+        assert np.allclose(forward_kinematics(inverse_kinematics(p, -1.0)), p, atol=1e-9)
+
+
+def test_the_expert_path_pauses_moves_smoothly_and_holds() -> None:
+    cfg = ExpertConfig(pause=(5, 5), duration=(20, 20), hold_share=1.0, hold=(4, 4))
+    start, goal = np.array([0.2, 0.0]), np.array([0.0, 0.15])
+    path = expert_path(start, goal, 50, cfg, np.random.default_rng(0))
+    assert np.allclose(path[:6], start)  # the idle pause: the same observation, no motion
+    assert np.allclose(path[15:20], path[15])  # the midpoint hold
+    assert np.allclose(path[29:], goal)
+    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert steps[6] < steps[10] and steps[27] < steps[24]  # slow in, slow out
+
+
+def test_the_expert_reaches_and_random_actions_do_not() -> None:
+    demos = reacher_demonstrations(40, seed=0)
+    assert demos.success_rate >= 0.95
+    assert len(demos.trajectories) == 40 * 50 and len(demos.trajectories.bounds) == 40
+    env = make_env()
+    rng, hits = np.random.default_rng(0), 0
+    for ep in range(40):
+        env.reset(seed=ep)
+        for _ in range(50):
+            env.step(rng.uniform(-1, 1, 2).astype(np.float32))
+        u = env.unwrapped
+        hits += np.linalg.norm(u.get_body_com("fingertip")[:2] - u.data.qpos[2:4]) < SUCCESS_RADIUS
+    assert hits / 40 < 0.2
+
+
+def test_the_expert_is_not_markovian_in_the_observation() -> None:
+    # during the pause the arm sits still, then moves from the same state: one observation,
+    # two actions, depending on time alone
+    cfg = ExpertConfig(pause=(8, 8), hold_share=0.0)
+    tr = reacher_demonstrations(1, seed=3, cfg=cfg).trajectories
+    still = np.abs(tr.actions[:8]).max(axis=1)
+    moving = np.abs(tr.actions[9:14]).max(axis=1)
+    assert still.max() < 0.1 * moving.max()
+
+
+def test_demonstrations_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    a = reacher_demonstrations(3, seed=1, steps=10)
+    files = list((tmp_path / "cache").glob("reacher_demos_*.npz"))
+    assert len(files) == 1
+    files[0].write_bytes(b"broken")
+    b = reacher_demonstrations(3, seed=1, steps=10)
+    assert np.array_equal(a.trajectories.actions, b.trajectories.actions)
+    calls = []
+
+    def build() -> dict[str, np.ndarray]:
+        calls.append(1)
+        return {"x": np.ones(2)}
+
+    for _ in range(2):
+        assert cached_arrays("t", ("k", 1), build, ("x",))["x"].tolist() == [1.0, 1.0]
+    assert len(calls) == 1
+    assert isinstance(a.trajectories, Trajectories)
