@@ -207,11 +207,21 @@ TIJEPA_TINY = [
     "train.steps=4", "train.progress=false",
 ]  # fmt: skip
 
+# ACT-JEPA: 4 + 2 Reacher demonstrations of 12 steps, a width-32 policy, 3 rollouts.
+ACTJEPA_TINY = [
+    "device=cpu", "data.episodes=4", "data.heldout_episodes=2", "data.steps=12",
+    "model.dim=32", "model.depth=1", "model.heads=2", "model.chunk=3", "model.history=2",
+    "model.predictor_dim=16", "model.predictor_depth=1", "eval.episodes=3",
+    "eval.probe_steps=5", "eval.pictures=2", "train.batch_size=16", "train.steps=4",
+    "train.progress=false",
+]  # fmt: skip
+
 MODALITY_TINY = {
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,
     "vjepa": VIDEO_TINY, "mcjepa": MCJEPA_TINY, "uijepa": UIJEPA_TINY, "tijepa": TIJEPA_TINY,
+    "actjepa": ACTJEPA_TINY,
 }  # fmt: skip
 
 

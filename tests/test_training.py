@@ -275,7 +275,8 @@ def test_every_recipe_trains_end_to_end(name: str, tmp_path: Path, tiny_override
         assert leaf["n"] == 1 and leaf["std"] == 0.0, path
         assert math.isfinite(leaf["mean"]), path
     metrics = on_disk["metrics"]
-    main = [m for m in ("linear_probe", "svm", "mlp", "few_shot_similarity") if m in metrics]
+    main = [m for m in ("linear_probe", "svm", "mlp", "few_shot_similarity", "success_rate")
+            if m in metrics]  # fmt: skip
     assert main, f"{name}: no probe in results"
     lp = metrics[main[0]]
     assert {"jepa", "random_init"} <= set(lp)

@@ -163,9 +163,16 @@ __all__ = [
     "ExpertConfig",
     "expert_episode",
     "expert_path",
+    "fingertip_and_target",
     "forward_kinematics",
     "inverse_kinematics",
     "make_env",
     "min_jerk",
     "reacher_demonstrations",
 ]
+
+
+def fingertip_and_target(env) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Current fingertip and target (x, y) of a Reacher environment."""
+    u = env.unwrapped
+    return u.get_body_com("fingertip")[:2].copy(), u.data.qpos[2:4].copy()

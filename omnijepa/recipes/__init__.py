@@ -19,6 +19,7 @@ REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 
 
 def _register_builtin() -> None:
+    from omnijepa.recipes.actjepa import ACTJEPARecipe
     from omnijepa.recipes.ajepa import AJEPARecipe
     from omnijepa.recipes.brainjepa import BrainJEPARecipe
     from omnijepa.recipes.ijepa import IJEPARecipe
@@ -36,7 +37,7 @@ def _register_builtin() -> None:
     recipes = (
         IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
         SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(), BrainJEPARecipe(),
-        VJEPARecipe(), MCJEPARecipe(), UIJEPARecipe(), TIJEPARecipe(RECIPES),
+        VJEPARecipe(), MCJEPARecipe(), UIJEPARecipe(), TIJEPARecipe(RECIPES), ACTJEPARecipe(),
     )  # fmt: skip
     for recipe in recipes:
         RECIPES.add(recipe.name, recipe)

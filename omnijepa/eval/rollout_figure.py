@@ -1,0 +1,59 @@
+"""Picture of rollouts: each episode's fingertip path from start to end, its target, and
+whether it ended within the success radius, one panel per policy arm."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def draw_rollouts(arms: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], radius: float,
+                  path: Path, title: str) -> None:  # fmt: skip
+    """``arms``: name -> (paths (E, T, 2), targets (E, 2), final distances (E,))."""
+    fig, axes = plt.subplots(1, len(arms), figsize=(3.6 * len(arms), 3.8), squeeze=False)
+    colours = plt.cm.tab10(np.arange(10))
+    for ax, (name, (paths, targets, final)) in zip(axes[0], arms.items()):
+        for i, (p, g) in enumerate(zip(paths, targets)):
+            c = colours[i % 10]
+            ax.plot(p[:, 0], p[:, 1], "-", color=c, lw=1.2)
+            ax.plot(*p[0], "o", color=c, ms=3)
+            ax.add_patch(plt.Circle(tuple(g), radius, color=c, fill=final[i] < radius,
+                                    alpha=0.6))  # fmt: skip
+        ax.set_aspect("equal")
+        ax.set_xlim(-0.23, 0.23)
+        ax.set_ylim(-0.23, 0.23)
+        hits = int(np.sum(final < radius))
+        ax.set_title(f"{name}: {hits}/{len(final)} reached", fontsize=9)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+__all__ = ["draw_context_and_targets", "draw_rollouts"]
+
+
+def draw_context_and_targets(series: list[np.ndarray], times: list[int], history: int,
+                             chunk: int, path: Path, title: str, ylabel: str) -> None:  # fmt: skip
+    """One row per episode: a scalar ``series`` over time, the ``history`` steps the encoder
+    sees up to ``times[i]`` shaded blue and the ``chunk`` future steps it predicts red."""
+    fig, axes = plt.subplots(len(series), 1, figsize=(6.4, 1.6 * len(series)), squeeze=False)
+    for ax, y, t in zip(axes[:, 0], series, times):
+        ax.plot(np.arange(len(y)), y, "k-", lw=1)
+        ax.axvspan(t - history + 0.5, t + 0.5, color="#377eb8", alpha=0.3, label="context")
+        ax.axvspan(t + 0.5, min(t + chunk, len(y) - 1) + 0.5, color="#e41a1c", alpha=0.3,
+                   label="targets (actions, latent states)")  # fmt: skip
+        ax.set_ylabel(ylabel, fontsize=7)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    axes[-1, 0].set_xlabel("step")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,316 @@
+"""ACT-JEPA (Vujinović, Kovačević 2025): an imitation policy trained end to end to predict
+chunks of future actions (as ACT) and, in latent space, the embeddings of the future
+proprioceptive states against an EMA target encoder (``objectives.chunked_policy``).
+
+At CPU scale: demonstrations of a scripted MuJoCo Reacher expert whose timing the observation
+does not reveal (``data.reacher_demos``), or a user's ``.npz`` (``data.path``). Tokens: a goal
+token (Reacher's target position) and the last ``model.history`` states with their time slots
+(``modalities.trajectory``). Evaluation: closed-loop rollouts on fresh environment seeds
+(success: the fingertip ends within 2 cm of the target; mean return) and the world-model probe
+(frozen encoder -> MLP -> the next k fingertip-to-target vectors, RMSE on held-out episodes),
+each beside the same network at its random init.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from omnijepa.data.image_data import derived_rng
+from omnijepa.data.reacher_demos import (
+    SUCCESS_RADIUS,
+    fingertip_and_target,
+    make_env,
+    reacher_demonstrations,
+)
+from omnijepa.data.trajectories import Trajectories, read_trajectories
+from omnijepa.errors import ConfigError
+from omnijepa.eval.future_probe import future_probe_rmse, pooled_tokens
+from omnijepa.eval.rollout_figure import draw_context_and_targets, draw_rollouts
+from omnijepa.eval.rollouts import RolloutResult, rollout
+from omnijepa.modalities.trajectory import ObsLayout, TrajectoryEncoder, Windows, step_windows
+from omnijepa.objectives.chunked_policy import ChunkedPolicy
+from omnijepa.objectives.teacher import TeacherConfig
+from omnijepa.recipes.base import Built, Recipe
+from omnijepa.train.config import TrainConfig
+from omnijepa.train.trainer import TrainParts
+
+
+@dataclass
+class TrajectoryDataConfig:
+    """``data.*``: generated Reacher demonstrations, or ``path`` (a user .npz)."""
+
+    path: str = ""
+    episodes: int = 60  # training demonstrations
+    heldout_episodes: int = 20  # demonstrations held out for the probe and action error
+    steps: int = 50
+    goal_dims: tuple[int, ...] = (4, 5)  # Reacher: the target position
+    probe_dims: tuple[int, ...] = (8, 9)  # Reacher: fingertip - target (metres)
+    test_fraction: float = 0.25  # user files: held-out share of the episodes
+
+
+@dataclass
+class PolicyConfig:
+    """``model.*``: encoder, chunk, predictor and the loss weights that make the arms."""
+
+    dim: int = 64  # the notes' CPU plan says 128: 2.6x slower per step here
+    depth: int = 3
+    heads: int = 4
+    history: int = 4  # past states the encoder reads
+    chunk: int = 10  # actions per decision, and the JEPA horizon
+    predictor_dim: int = 32
+    predictor_depth: int = 2
+    latent_weight: float = 1.0  # 0 = ACT; with chunk=1, behaviour cloning
+    latent_only_share: float = 0.0  # two-stage: share of steps training the JEPA branch alone
+
+    def __post_init__(self) -> None:
+        if min(self.history, self.chunk, self.depth) < 1 or self.dim % self.heads:
+            raise ConfigError("model.history, model.chunk, model.depth >= 1 and model.dim a "
+                              "multiple of model.heads")  # fmt: skip
+        if self.latent_weight < 0 or not 0 <= self.latent_only_share < 1:
+            raise ConfigError("model.latent_weight >= 0 and model.latent_only_share in [0, 1)")
+
+
+@dataclass
+class RolloutEvalConfig:
+    """``eval.*``: rollouts, probe budget and the random-init twin."""
+
+    episodes: int = 100  # fresh environment seeds
+    probe_steps: int = 300
+    baselines: bool = True
+    pictures: int = 6  # episodes drawn in rollouts.png
+
+
+@dataclass
+class ACTJEPAConfig:
+    """All keys of the ``actjepa`` recipe."""
+
+    seed: int = 0
+    device: str = "auto"
+    data: TrajectoryDataConfig = field(default_factory=TrajectoryDataConfig)
+    model: PolicyConfig = field(default_factory=PolicyConfig)
+    ema: TeacherConfig = field(default_factory=TeacherConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=1500, batch_size=128, lr=6e-4, start_lr=6e-5, warmup=0.04,
+        weight_decay=(0.1, 0.1)))  # fmt: skip
+    eval: RolloutEvalConfig = field(default_factory=RolloutEvalConfig)
+
+
+def build_policy(cfg: ACTJEPAConfig, layout: ObsLayout, action_dim: int) -> ChunkedPolicy:
+    """The policy for ``cfg`` (deterministic given ``cfg.seed``)."""
+    torch.manual_seed(cfg.seed)
+    m = cfg.model
+    slots = max(m.history, m.chunk)
+    encoder = TrajectoryEncoder(len(layout.state), len(layout.goal), slots, m.dim, m.depth,
+                                m.heads)  # fmt: skip
+    latent_only = int(round(m.latent_only_share * cfg.train.steps))
+    return ChunkedPolicy(encoder, action_dim, m.chunk, m.predictor_dim, m.predictor_depth,
+                         m.heads, cfg.ema, m.latent_weight, latent_only)  # fmt: skip
+
+
+class WindowDataset(Dataset):
+    def __init__(self, w: Windows) -> None:
+        self.w = w
+
+    def __len__(self) -> int:
+        return len(self.w)
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+def collate_windows(w: Windows) -> Any:
+    """(indices, step) -> the batch dict of those windows."""
+    names = ("history", "history_pad", "goal", "actions", "actions_pad", "future", "future_pad")
+
+    def collate(idx: list[int], step: int) -> dict:
+        i = torch.as_tensor(idx)
+        return {k: getattr(w, k)[i] for k in names}
+
+    return collate
+
+
+@dataclass
+class Episodes:
+    """Training and held-out trajectories, whether they come with an environment."""
+
+    train: Trajectories
+    heldout: Trajectories
+    source: str
+    simulated: bool
+
+
+def load_episodes(cfg: TrajectoryDataConfig, seed: int) -> Episodes:
+    """A user's .npz split by episode, or generated Reacher demonstrations."""
+    if cfg.path:
+        tr = read_trajectories(Path(cfg.path))
+        n = len(tr.bounds)
+        if n < 2:
+            raise ConfigError(f"{cfg.path}: need >= 2 episodes to hold one out, found {n}")
+        order = derived_rng(seed, "trajectory_split").permutation(n)
+        held = max(1, int(round(cfg.test_fraction * n)))
+        return Episodes(tr.episodes(np.sort(order[held:])), tr.episodes(np.sort(order[:held])),
+                        f"trajectories {cfg.path}", False)  # fmt: skip
+    demos = reacher_demonstrations(cfg.episodes + cfg.heldout_episodes, seed, steps=cfg.steps)
+    tr = demos.trajectories
+    return Episodes(tr.episodes(range(cfg.episodes)),
+                    tr.episodes(range(cfg.episodes, cfg.episodes + cfg.heldout_episodes)),
+                    f"Reacher-v5 scripted demonstrations (expert success "
+                    f"{demos.success_rate:.2f})", True)  # fmt: skip
+
+
+def eval_seeds(seed: int, n: int) -> list[int]:
+    """Environment seeds for rollouts, in [2^31, 2^32): disjoint from the demonstrations'."""
+    return [int(s) for s in derived_rng(seed, "reacher_eval").integers(2**31, 2**32 - 1, n)]
+
+
+def run_rollouts(policy: ChunkedPolicy, cfg: ACTJEPAConfig, layout: ObsLayout,
+                 stats: tuple[np.ndarray, np.ndarray], device: torch.device,
+                 label: str | None) -> RolloutResult:  # fmt: skip
+    """``eval.episodes`` closed-loop Reacher episodes on fresh seeds."""
+    policy.eval()
+    seeds = eval_seeds(cfg.seed, cfg.eval.episodes)
+    envs = [make_env() for _ in seeds]
+    try:
+        return rollout(policy.act, envs, seeds, cfg.data.steps, cfg.model.history, layout.state,
+                       list(layout.goal), stats[0], stats[1], fingertip_and_target, device,
+                       label)  # fmt: skip
+    finally:
+        for env in envs:
+            env.close()
+
+
+@torch.no_grad()
+def heldout_action_l1(policy: ChunkedPolicy, w: Windows, device: torch.device) -> float:
+    """Mean L1 error of the predicted action chunks on held-out windows (real steps only)."""
+    policy.eval()
+    pred = policy.act(w.history.to(device), w.goal.to(device), w.history_pad.to(device)).cpu()
+    err = (pred - w.actions).abs().mean(-1)
+    keep = (~w.actions_pad).float()
+    return float((err * keep).sum() / keep.sum())
+
+
+def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, eps: Episodes,
+                     windows: dict[str, Windows], layout: ObsLayout,
+                     stats: tuple[np.ndarray, np.ndarray], device: torch.device,
+                     rollouts_out: dict[str, RolloutResult]) -> dict[str, Any]:  # fmt: skip
+    """Probe RMSE, held-out action error and (with a simulator) rollout success and return,
+    per arm (``jepa``: the trained policy, ``random_init``: the same network untrained)."""
+    arms = {"jepa": trained}
+    if cfg.eval.baselines:
+        arms["random_init"] = build_policy(cfg, layout, eps.train.actions.shape[1]).to(device)
+    out: dict[str, Any] = {}
+    progress = cfg.train.progress
+    for arm, policy in arms.items():
+        feats = tuple(pooled_tokens(policy.eval_encoder(), windows[s], device)
+                      for s in ("train", "heldout"))  # fmt: skip
+        out.setdefault("probe_rmse", {})[arm] = future_probe_rmse(
+            feats,  # type: ignore[arg-type]
+            (windows["train"].probe, windows["heldout"].probe),
+            (windows["train"].future_pad, windows["heldout"].future_pad),
+            cfg.eval.probe_steps,
+            cfg.seed,
+        )
+        out.setdefault("heldout_action_l1", {})[arm] = heldout_action_l1(
+            policy, windows["heldout"], device
+        )
+        if eps.simulated:
+            res = run_rollouts(policy, cfg, layout, stats, device,
+                               f"rollouts ({arm})" if progress else None)  # fmt: skip
+            rollouts_out[arm] = res
+            out.setdefault("success_rate", {})[arm] = res.success_rate(SUCCESS_RADIUS)
+            out.setdefault("mean_return", {})[arm] = float(res.returns.mean())
+            out.setdefault("final_distance", {})[arm] = float(np.median(res.final_distance))
+    trained.train()
+    return out
+
+
+class ACTJEPARecipe(Recipe):
+    name = "actjepa"
+    summary = "ACT-JEPA: action chunks + JEPA prediction of future states (imitation, 2025)"
+    claim = (
+        "the frozen ACT-JEPA encoder's future-state probe RMSE is <= 0.85 x ACT's, its rollout "
+        "success is within 3 points of ACT's or better, and chunked policies beat behaviour "
+        "cloning (paired over seeds); two-stage training reported"
+    )
+    reference = {
+        "probe RMSE ACT -> ACT-JEPA": {"Push-T": "0.1424 -> 0.0895", "ManiSkill": "0.0531 -> "
+                                       "0.0348", "Meta-World": "0.0295 -> 0.0208"},
+        "success % ACT / ACT-JEPA / two-stage": {"Push-T": "34 / 41 / 27",
+                                                 "ManiSkill": "26 / 36 / 0",
+                                                 "Meta-World": "90 / 92 / 23.3"},
+    }  # fmt: skip
+
+    def default_config(self) -> ACTJEPAConfig:
+        return ACTJEPAConfig()
+
+    def quick_overrides(self) -> list[str]:
+        return ["train.steps=4", "train.batch_size=16", "data.episodes=4",
+                "data.heldout_episodes=2", "data.steps=12", "model.dim=32", "model.depth=1",
+                "model.heads=2", "model.chunk=3", "model.history=2", "model.predictor_dim=16",
+                "model.predictor_depth=1", "eval.episodes=3", "eval.probe_steps=5",
+                "eval.pictures=2"]  # fmt: skip
+
+    def draw_masks(self, cfg: ACTJEPAConfig, path: Path, n: int) -> None:
+        """Context (past states) and targets (next chunk) on ``n`` training episodes."""
+        eps = load_episodes(cfg.data, cfg.seed)
+        bounds = eps.train.bounds[:n]
+        rng = derived_rng(cfg.seed, "actjepa_masks")
+        dims = list(cfg.data.probe_dims)
+        series = [np.linalg.norm(eps.train.obs[a:b][:, dims], axis=1) for a, b in bounds]
+        times = [int(rng.integers(0, b - a)) for a, b in bounds]
+        draw_context_and_targets(series, times, cfg.model.history, cfg.model.chunk, path,
+                                 "ACT-JEPA: what the encoder sees and what it predicts",
+                                 f"|obs{dims}|")  # fmt: skip
+
+    def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
+        from omnijepa.recipes.actjepa_checks import METRIC, NOTES, VARIANTS, judge_actjepa
+        from omnijepa.recipes.repro_runs import judged_variant_repro
+
+        ov = [*(self.quick_overrides() if quick else []), *overrides]
+        return judged_variant_repro(self, out, seeds, ov, VARIANTS, judge_actjepa, METRIC, NOTES)
+
+    def build(self, cfg: ACTJEPAConfig, device: torch.device) -> Built:
+        eps = load_episodes(cfg.data, cfg.seed)
+        layout = ObsLayout(tuple(cfg.data.goal_dims), eps.train.obs.shape[1])
+        bad = [d for d in cfg.data.probe_dims if not 0 <= d < layout.obs_dim]
+        if bad or not cfg.data.probe_dims:
+            raise ConfigError(f"data.probe_dims {list(cfg.data.probe_dims)} must be indices of "
+                              f"the {layout.obs_dim} observation dims")  # fmt: skip
+        mean = eps.train.obs.mean(0)
+        std = eps.train.obs.std(0) + 1e-6  # training episodes only
+        m = cfg.model
+        windows = {name: step_windows(tr, layout, m.history, m.chunk, mean, std,
+                                      tuple(cfg.data.probe_dims))
+                   for name, tr in (("train", eps.train), ("heldout", eps.heldout))}  # fmt: skip
+        policy = build_policy(cfg, layout, eps.train.actions.shape[1])
+        parts = TrainParts(policy, WindowDataset(windows["train"]),
+                           collate_windows(windows["train"]))  # fmt: skip
+        results: dict[str, RolloutResult] = {}
+
+        def evaluate(trained: nn.Module) -> dict:
+            return evaluate_actjepa(trained, cfg, eps, windows, layout, (mean, std), device,
+                                    results)  # type: ignore[arg-type]  # fmt: skip
+
+        def figures(trained: nn.Module, run_dir: Path) -> None:
+            n = cfg.eval.pictures
+            arms = {a: (r.paths[:n], r.targets[:n], r.final_distance[:n])
+                    for a, r in results.items()}  # fmt: skip
+            if arms:
+                title = "fingertip paths on fresh seeds (filled target: reached)"
+                draw_rollouts(arms, SUCCESS_RADIUS, run_dir / "rollouts.png", title)
+
+        desc = (f"{eps.source}: {len(eps.train.bounds)} train / {len(eps.heldout.bounds)} "
+                f"held-out episodes ({len(eps.train)} / {len(eps.heldout)} steps), obs "
+                f"{layout.obs_dim} (goal dims {list(layout.goal)}), actions "
+                f"{eps.train.actions.shape[1]}; history {m.history}, chunk {m.chunk}")  # fmt: skip
+        return Built(parts, evaluate, desc, figures)
+
+
+__all__ = ["ACTJEPAConfig", "ACTJEPARecipe", "build_policy", "load_episodes"]
