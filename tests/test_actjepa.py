@@ -47,6 +47,10 @@ def test_windows_pad_history_before_and_chunks_after_each_episode() -> None:
     assert w.future_pad[3].tolist() == [True, True, True]
     assert w.history_pad[4].tolist() == [True, False]  # a new episode starts at step 4
     assert w.probe[4, :, 0].tolist() == [15.0, 18.0, 18.0]  # raw future values, clamped
+    assert w.probe_now[4, 0].item() == 12.0
+    from omnijepa.recipes.actjepa import PROBE_TARGETS
+
+    assert PROBE_TARGETS.get("displacement")(w)[4, :, 0].tolist() == [3.0, 6.0, 6.0]
     with pytest.raises(Exception, match="goal dims"):
         ObsLayout((0, 1, 2), 3)
 

@@ -52,6 +52,7 @@ class Windows:
     future: torch.Tensor  # (N, k, Ds) s_{t+1}..s_{t+k}
     future_pad: torch.Tensor  # (N, k)
     probe: torch.Tensor  # (N, k, Dp) raw future values of the probed obs dims
+    probe_now: torch.Tensor  # (N, Dp) their raw values at step t
 
     def __len__(self) -> int:
         return len(self.history)
@@ -85,7 +86,8 @@ def step_windows(tr: Trajectories, layout: ObsLayout, history: int, chunk: int,
                    t_(gl[starts]).float(), t_(tr.actions[np.array(act_idx)]).float(),
                    t_(np.array(act_pad)), t_(st[np.array(fut_idx)]).float(),
                    t_(np.array(fut_pad)),
-                   t_(tr.obs[np.array(fut_idx)][..., list(probe_dims)]).float())  # fmt: skip
+                   t_(tr.obs[np.array(fut_idx)][..., list(probe_dims)]).float(),
+                   t_(tr.obs[starts][:, list(probe_dims)]).float())  # fmt: skip
 
 
 class TrajectoryEncoder(nn.Module):
