@@ -162,3 +162,18 @@ def test_a_quick_repro_judges_every_arm(tmp_path: Path, capsys) -> None:
     m = res["metrics"]
     assert m["success_gap_vs_act"]["n"] == 2 and "probe_rmse" in m["two_stage"]
     assert isinstance(m["ceiling"], bool)
+
+
+def test_the_linear_probe_reads_a_linear_future_and_not_noise() -> None:
+    from omnijepa.eval.future_probe import linear_future_rmse
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 6, generator=g)
+    y = (x[:, :2] * 0.5)[:, None, :].repeat(1, 3, 1)  # 3 future steps, 2 dims
+    pad = torch.zeros(400, 3, dtype=torch.bool)
+    pad[::7, 2] = True  # some windows end early: fitted without them, scored on real steps
+    good = linear_future_rmse((x[:300], x[300:]), (y[:300], y[300:]), (pad[:300], pad[300:]))
+    noise = torch.randn(400, 6, generator=g)
+    bad = linear_future_rmse((noise[:300], noise[300:]), (y[:300], y[300:]),
+                             (pad[:300], pad[300:]))  # fmt: skip
+    assert good < 0.01 < 0.3 < bad

@@ -1,7 +1,9 @@
-"""World-model probe of a frozen trajectory encoder (ACT-JEPA's state probe): a small MLP on
-the mean of the encoder's tokens predicts the next k values of chosen observation dims
-(Reacher: the fingertip-to-target vector, in metres), trained on training windows and scored
-by RMSE on held-out episodes' windows, padded future steps left out."""
+"""World-model probes of a frozen trajectory encoder (ACT-JEPA's state probe): from the mean
+of the encoder's tokens, predict the next k values of chosen observation dims (Reacher: the
+fingertip-to-target vector, in metres), fitted on training windows and scored by RMSE on
+held-out episodes' windows, padded future steps left out. Two heads: a linear map (ridge,
+closed form), which asks whether the encoder *organises* the future, and a small MLP, which
+can also decode what a random encoder merely passes through (there a random encoder wins)."""
 
 from __future__ import annotations
 
@@ -54,4 +56,26 @@ def future_probe_rmse(features: tuple[torch.Tensor, torch.Tensor],
         return float(((err * keep).sum() / keep.sum().clamp_min(1.0)).sqrt())
 
 
-__all__ = ["future_probe_rmse", "pooled_tokens"]
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+def linear_future_rmse(features: Pair, targets: Pair, pads: Pair, ridge: float = 0.1) -> float:
+    """RMSE on the test windows of a ridge map fitted on the train windows whose whole future
+    lies inside their episode (z-scored features plus a bias)."""
+    (xa, xb), (ya, yb), (pa, pb) = features, targets, pads
+    full = ~pa.any(1)
+    xa, ya = xa[full].double(), ya[full].double()
+    mu, sd = xa.mean(0), xa.std(0) + 1e-6
+
+    def design(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([(x.double() - mu) / sd, torch.ones(len(x), 1, dtype=torch.double)], 1)
+
+    a = design(xa)
+    w = torch.linalg.solve(a.T @ a + ridge * torch.eye(a.shape[1], dtype=torch.double),
+                           a.T @ ya.reshape(len(ya), -1))  # fmt: skip
+    err = ((design(xb) @ w).view(yb.shape) - yb.double()).square().sum(-1)
+    keep = (~pb).double()
+    return float(((err * keep).sum() / keep.sum().clamp_min(1.0)).sqrt())
+
+
+__all__ = ["future_probe_rmse", "linear_future_rmse", "pooled_tokens"]

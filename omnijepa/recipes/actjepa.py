@@ -32,7 +32,7 @@ from omnijepa.data.reacher_demos import (
 )
 from omnijepa.data.trajectories import Trajectories, read_trajectories
 from omnijepa.errors import ConfigError
-from omnijepa.eval.future_probe import future_probe_rmse, pooled_tokens
+from omnijepa.eval.future_probe import future_probe_rmse, linear_future_rmse, pooled_tokens
 from omnijepa.eval.rollout_figure import draw_context_and_targets, draw_rollouts
 from omnijepa.eval.rollouts import RolloutResult, rollout
 from omnijepa.modalities.trajectory import ObsLayout, TrajectoryEncoder, Windows, step_windows
@@ -221,15 +221,14 @@ def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, eps: Episodes,
     for arm, policy in arms.items():
         feats = tuple(pooled_tokens(policy.eval_encoder(), windows[s], device)
                       for s in ("train", "heldout"))  # fmt: skip
-        out.setdefault("probe_rmse", {})[arm] = future_probe_rmse(
-            feats,  # type: ignore[arg-type]
-            tuple(
-                PROBE_TARGETS.get(cfg.eval.probe_target)(windows[s]) for s in ("train", "heldout")
-            ),  # type: ignore[arg-type]
-            (windows["train"].future_pad, windows["heldout"].future_pad),
-            cfg.eval.probe_steps,
-            cfg.seed,
-        )
+        targets = tuple(PROBE_TARGETS.get(cfg.eval.probe_target)(windows[s])
+                        for s in ("train", "heldout"))  # fmt: skip
+        pads = (windows["train"].future_pad, windows["heldout"].future_pad)
+        rmse = linear_future_rmse(feats, targets, pads)  # type: ignore[arg-type]
+        out.setdefault("probe_rmse", {})[arm] = rmse
+        out.setdefault("probe_rmse_mlp", {})[arm] = future_probe_rmse(
+            feats, targets, pads, cfg.eval.probe_steps, cfg.seed
+        )  # type: ignore[arg-type]
         out.setdefault("heldout_action_l1", {})[arm] = heldout_action_l1(
             policy, windows["heldout"], device
         )
