@@ -22,7 +22,12 @@ from torch import nn
 
 from omnijepa.nn.query_decoder import QueryDecoder
 from omnijepa.objectives.latent_prediction import masked_mean
-from omnijepa.objectives.teacher import TeacherConfig, TeacherSchedule, relative_drift
+from omnijepa.objectives.teacher import (
+    TeacherConfig,
+    TeacherSchedule,
+    ema_update,
+    relative_drift,
+)
 
 
 class ChunkedPolicy(nn.Module):
@@ -71,10 +76,7 @@ class ChunkedPolicy(nn.Module):
     def after_optimizer_step(self, step: int, total: int) -> dict[str, float]:
         """EMA update of the target encoder (only when the JEPA branch is on)."""
         m = self.schedule.momentum(step, total) if self.latent_weight > 0 else 1.0
-        if m < 1.0:
-            t = list(self.target_encoder.parameters())
-            torch._foreach_mul_(t, m)
-            torch._foreach_add_(t, [p.detach() for p in self.encoder.parameters()], alpha=1 - m)
+        ema_update(self.target_encoder, self.encoder, m)
         return {"ema_momentum": m}
 
     def diagnostics(self, step: int, total: int) -> dict[str, float]:

@@ -23,7 +23,12 @@ from torch import nn
 
 from omnijepa.nn.positional import gather_tokens
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penalty
-from omnijepa.objectives.teacher import TeacherConfig, TeacherSchedule, relative_drift
+from omnijepa.objectives.teacher import (
+    TeacherConfig,
+    TeacherSchedule,
+    ema_update,
+    relative_drift,
+)
 from omnijepa.registry import Registry
 
 # Each loss maps (prediction, target) of shape (..., D) to a per-token loss (...,).
@@ -149,11 +154,7 @@ class LatentPrediction(nn.Module):
     def after_optimizer_step(self, step: int, total: int) -> dict[str, float]:
         """Move the target encoder towards the context encoder; call after each step."""
         m = self.momentum(step, total)
-        if m < 1.0:
-            t_params = list(self.target_encoder.parameters())
-            s_params = [p.detach() for p in self.encoder.parameters()]
-            torch._foreach_mul_(t_params, m)
-            torch._foreach_add_(t_params, s_params, alpha=1.0 - m)
+        ema_update(self.target_encoder, self.encoder, m)
         return {"ema_momentum": m}
 
     def diagnostics(self, step: int, total: int) -> dict[str, float]:

@@ -114,6 +114,17 @@ class TeacherSchedule:
 
 
 @torch.no_grad()
+def ema_update(target: nn.Module, source: nn.Module, momentum: float) -> None:
+    """target <- momentum * target + (1 - momentum) * source, parameter by parameter (no-op
+    at momentum 1)."""
+    if momentum >= 1.0:
+        return
+    t_params = list(target.parameters())
+    torch._foreach_mul_(t_params, momentum)
+    torch._foreach_add_(t_params, [p.detach() for p in source.parameters()], alpha=1.0 - momentum)
+
+
+@torch.no_grad()
 def relative_drift(module: nn.Module, initial: list[torch.Tensor]) -> float:
     """‖θ − θ₀‖ / ‖θ₀‖ over all parameters of ``module`` (same order as ``initial``); sharded
     parameters are gathered, so under FSDP every rank must call it."""
