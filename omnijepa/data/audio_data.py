@@ -18,7 +18,6 @@ a shorter one is padded with NaN frames, which the tokenizer reads as padding.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import os
@@ -33,6 +32,7 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from omnijepa.data.image_data import derived_rng
+from omnijepa.data.npz_cache import cached_arrays
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.audio import FrontEndConfig, log_mel, pad_frames
 
@@ -60,7 +60,7 @@ class AudioDataConfig:
     accents: tuple[str, ...] = ("en-us", "en-gb", "en-gb-scotland", "en-029")
     speeds: tuple[int, ...] = (140, 180)
     pitches: tuple[int, ...] = (35, 65)
-    cache_dir: str = ""  # "" = ~/.cache/omnijepa
+    cache_dir: str = ""  # "" = $OMNIJEPA_CACHE or ~/.cache/omnijepa
 
     def __post_init__(self) -> None:
         if self.long_clips not in ("crop", "error"):
@@ -152,19 +152,8 @@ def spoken_words(cfg: AudioDataConfig) -> tuple[list[np.ndarray], list[tuple[int
         for accent in cfg.accents for v in variants
         for s in cfg.speeds for p in cfg.pitches for w in range(len(WORDS))
     ]  # fmt: skip
-    key = hashlib.sha1(repr((jobs, rate, WORDS)).encode()).hexdigest()[:12]
-    root = Path(cfg.cache_dir or os.path.expanduser("~/.cache/omnijepa"))
-    cache = root / f"spoken_words_{key}.npz"
-    if cache.is_file():
-        try:
-            with np.load(cache) as z:
-                flat, ends = z["samples"], z["ends"]
-            waves = np.split(flat.astype(np.float32), ends[:-1])
-        except (OSError, ValueError, KeyError):
-            waves = []  # a damaged cache is rebuilt
-    else:
-        waves = []
-    if len(waves) != len(jobs):
+
+    def build() -> dict[str, np.ndarray]:
         with ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2))) as pool:
             results = list(
                 tqdm(
@@ -175,11 +164,12 @@ def spoken_words(cfg: AudioDataConfig) -> tuple[list[np.ndarray], list[tuple[int
                 )
             )
         waves = [resample(w, r, rate) for w, r in results]
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp.npz")
         samples = np.concatenate(waves).astype(np.float16)  # half the disk; ample for speech
-        np.savez(tmp, samples=samples, ends=np.cumsum([len(w) for w in waves]))
-        os.replace(tmp, cache)
+        return {"samples": samples, "ends": np.cumsum([len(w) for w in waves])}
+
+    z = cached_arrays("spoken_words", (jobs, rate, WORDS), build, ("samples", "ends"),
+                      cfg.cache_dir)  # fmt: skip
+    waves = np.split(z["samples"].astype(np.float32), z["ends"][:-1])
     meta = [(w, voice, voice.rsplit("+", 1)[1] in TEST_VARIANTS) for w, voice, _, _ in jobs]
     return waves, meta
 
