@@ -16,10 +16,15 @@ from omnijepa.registry import Registry
 from omnijepa.train.checkpoint import load_model_weights
 
 
+def recipe_of_run(run_dir: Path, recipes: Registry[Recipe]) -> Recipe:
+    """The recipe in ``recipes`` that an existing run directory was trained with."""
+    return recipes.get(read_saved(run_dir)[0])
+
+
 def run_encoder(run_dir: Path, device: torch.device, recipes: Registry[Recipe]) -> nn.Module:
     """The encoder a finished run's verdict probes (its target encoder for EMA recipes),
     with the run's weights, in eval mode and frozen; its recipe is looked up in ``recipes``."""
-    recipe = recipes.get(read_saved(run_dir)[0])
+    recipe = recipe_of_run(run_dir, recipes)
     built = recipe.build(saved_config(recipe, run_dir), device)
     objective = built.parts.objective.to(device)
     load_model_weights(run_dir, objective)
@@ -30,4 +35,4 @@ def run_encoder(run_dir: Path, device: torch.device, recipes: Registry[Recipe]) 
     return encoder
 
 
-__all__ = ["run_encoder"]
+__all__ = ["recipe_of_run", "run_encoder"]

@@ -13,8 +13,8 @@ from torch import nn
 from omnijepa.config import apply_dict, parse_overrides
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.base import Recipe
-from omnijepa.recipes.run import read_saved, saved_config, train_run, write_json
-from omnijepa.recipes.saved_encoder import run_encoder
+from omnijepa.recipes.run import saved_config, train_run, write_json
+from omnijepa.recipes.saved_encoder import recipe_of_run, run_encoder
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import load_model_weights
 from omnijepa.train.trainer import resolve_device
@@ -22,7 +22,7 @@ from omnijepa.train.trainer import resolve_device
 
 def saved_recipe(run_dir: Path) -> Recipe:
     """The recipe an existing run directory was trained with."""
-    return RECIPES.get(read_saved(run_dir)[0])
+    return recipe_of_run(run_dir, RECIPES)
 
 
 def resume_run(run_dir: Path) -> dict[str, Any]:

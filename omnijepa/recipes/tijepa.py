@@ -247,13 +247,11 @@ class TIJEPARecipe(Recipe):
             t = text.encode(captions)
             return t.tokens, t.padding
 
-        packed, layouts = {}, []
+        packed = {}  # both splits share one layout: the same encoders and text.max_len
         for name, split in (("train", data.train), ("test", data.test)):
             images = side.dataset.normalize(torch.from_numpy(split.images))
             packed[name], layout = pack_pairs(images, split.captions, side.encoder, encode_text,
                                               cfg.text.max_len)  # fmt: skip
-            layouts.append(layout)
-        layout = layouts[0]
         objective = build_objective(cfg, layout, side.grid)
         sampler = MultiBlockMaskSampler(side.grid, cfg.mask)
         parts = TrainParts(objective, PackedPairs(packed["train"], data.train.labels),

@@ -6,7 +6,7 @@ directory is given. Either way the encoder is frozen and its patch tokens feed t
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -67,7 +67,7 @@ def _pretrain_ijepa(cfg: ImageSideConfig, data: ImageDataConfig, ds: ImageTensor
     objective = build_objective(icfg)
     side = data.image_size // cfg.vit.patch
     collate = MaskCollator(MultiBlockMaskSampler((side, side), icfg.mask), seed)
-    tcfg = TrainConfig(**{**vars(cfg.train), "progress": progress and cfg.train.progress})
+    tcfg = replace(cfg.train, progress=progress and cfg.train.progress)
     if tcfg.progress:
         print(f"[tijepa] pre-training the image encoder: I-JEPA, {tcfg.steps} steps of "
               f"{tcfg.batch_size} on {len(ds)} training images", flush=True)  # fmt: skip
