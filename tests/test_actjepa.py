@@ -1,5 +1,6 @@
 """ACT-JEPA recipe: step windows and their padding, the chunked policy's losses and EMA, the
-rollouts and probe, user trajectory files and their errors."""
+rollouts and probe on each control task (Reacher, Pendulum without a goal token), the task
+defaults, user trajectory files and their errors."""
 
 from __future__ import annotations
 
@@ -101,6 +102,43 @@ def test_train_rolls_out_probes_and_draws(tmp_path: Path, capsys) -> None:
         assert set(m[key]) == {"jepa", "random_init"}
     assert "Reacher-v5 scripted demonstrations" in res["data"]
     assert (out / "rollouts.png").stat().st_size > 0
+
+
+def test_train_on_the_pendulum_task_without_a_goal_token(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "actjepa", *ACTJEPA_TINY, "data.task=pendulum",
+                           "--out", out)  # fmt: skip
+    assert code == 0, err
+    res = json.loads((out / "results.json").read_text())
+    assert "Pendulum-v1 swing-up scripted demonstrations" in res["data"]
+    assert "obs 3 (goal dims [])" in res["data"] and "actions 1" in res["data"]
+    assert set(res["metrics"]["success_rate"]) == {"jepa", "random_init"}
+    assert (out / "rollouts.png").stat().st_size > 0
+
+
+def test_task_defaults_fill_only_unset_keys() -> None:
+    from omnijepa.config import load_config
+    from omnijepa.recipes.actjepa import ACTJEPAConfig, resolve_task
+
+    def data(*ov: str):  # noqa: ANN202
+        return resolve_task(load_config(ACTJEPAConfig(), None, list(ov)))[1].data
+
+    d = data()
+    assert (d.steps, d.goal_dims, d.probe_dims) == (50, (4, 5), (8, 9))  # Reacher, as before
+    d = data("data.task=pendulum")
+    assert (d.steps, d.goal_dims, d.probe_dims) == (100, (), (0, 1))
+    d = data("data.task=pendulum", "data.steps=30", "data.probe_dims=[2]")
+    assert (d.steps, d.goal_dims, d.probe_dims) == (30, (), (2,))
+    assert data("data.goal_dims=[]").goal_dims == ()  # explicitly none, not the task's
+
+
+def test_an_unknown_task_is_one_error_listing_the_tasks(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "actjepa", *ACTJEPA_TINY, "data.task=cartpole",
+                           "--out", out)  # fmt: skip
+    assert code != 0
+    assert_one_line_error(err, "valid: pendulum, reacher")
+    assert not (out / "results.json").exists()
 
 
 def test_rollout_seeds_are_disjoint_from_the_demonstrations() -> None:

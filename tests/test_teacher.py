@@ -166,7 +166,7 @@ def test_anti_collapse_term_is_added_to_the_loss(on: str, tiny_overrides) -> Non
 
 
 def test_batch_standardised_targets_ignore_padding() -> None:
-    from omnijepa.objectives.latent_prediction import standardise_channels
+    from omnijepa.objectives.target_norms import standardise_channels
 
     h = torch.randn(2, 5, 3) * 4 + 7
     pad = torch.tensor([[False] * 5, [False, False, True, True, True]])

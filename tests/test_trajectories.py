@@ -1,6 +1,6 @@
 """Trajectory data for the imitation-learning recipes: the user .npz reader and its errors,
-episode bookkeeping, the Reacher scripted expert (kinematics, a path the observation does not
-determine, success) and the cached demonstrations."""
+episode bookkeeping, the Reacher and Pendulum scripted experts (kinematics, a schedule the
+observation does not determine, success), the cached demonstrations and the task registry."""
 
 from __future__ import annotations
 
@@ -138,3 +138,62 @@ def test_demonstrations_are_cached_and_a_damaged_cache_is_rebuilt(tmp_path: Path
         assert cached_arrays("t", ("k", 1), build, ("x",))["x"].tolist() == [1.0, 1.0]
     assert len(calls) == 1
     assert isinstance(a.trajectories, Trajectories)
+
+
+def test_the_pendulum_expert_swings_up_and_random_torques_do_not() -> None:
+    from omnijepa.data.pendulum_demos import make_env as pendulum_env
+    from omnijepa.data.pendulum_demos import pendulum_demonstrations, tip_and_target
+
+    demos = pendulum_demonstrations(12, seed=0)
+    assert demos.success_rate >= 0.9 and demos.radius == 0.2
+    tr = demos.trajectories
+    assert tr.obs.shape == (12 * 100, 3) and tr.actions.shape == (12 * 100, 1)
+    assert np.abs(tr.actions).max() <= 1.0  # rescaled torques, as rollouts clip them
+    env = pendulum_env()
+    rng, hits = np.random.default_rng(0), 0
+    for ep in range(12):
+        env.reset(seed=ep)
+        for _ in range(100):
+            env.step(rng.uniform(-1, 1, 1).astype(np.float32))
+        tip, top = tip_and_target(env)
+        hits += np.linalg.norm(tip - top) < 0.2
+    assert hits / 12 < 0.3
+
+
+def test_the_pendulum_expert_pauses_and_hesitates_on_a_schedule() -> None:
+    from omnijepa.data.pendulum_demos import SwingUpConfig, expert_torque, idle_plan
+
+    cfg = SwingUpConfig(pause=(6, 6), hesitations=(1, 1), hesitation=(4, 4), window=0)
+    pause, holds = idle_plan(30, cfg, np.random.default_rng(0))
+    assert pause == 6 and np.flatnonzero(holds).tolist() == [6, 7, 8, 9]
+    # one observation, three actions depending on the schedule alone: not Markovian
+    state = (np.pi - 0.5, 2.0)  # swinging low
+    assert expert_torque(*state, hesitating=False, paused=True, cfg=cfg) == 0.0
+    assert expert_torque(*state, hesitating=True, paused=False, cfg=cfg) == 0.0
+    assert abs(expert_torque(*state, hesitating=False, paused=False, cfg=cfg)) > 1.0
+    # near the top the catch holds the pole even during a hesitation
+    assert expert_torque(0.2, 0.0, hesitating=True, paused=False, cfg=cfg) < 0
+
+
+def test_pendulum_demonstrations_are_cached(tmp_path: Path) -> None:
+    from omnijepa.data.pendulum_demos import pendulum_demonstrations
+
+    a = pendulum_demonstrations(2, seed=1, steps=10)
+    files = list((tmp_path / "cache").glob("pendulum_demos_*.npz"))
+    assert len(files) == 1
+    stamp = files[0].stat().st_mtime_ns
+    b = pendulum_demonstrations(2, seed=1, steps=10)
+    assert files[0].stat().st_mtime_ns == stamp  # read back, not rebuilt
+    assert np.array_equal(a.trajectories.obs, b.trajectories.obs)
+    assert np.array_equal(a.final_distance, b.final_distance)
+    assert len(list((tmp_path / "cache").glob("pendulum_demos_*.npz"))) == 1
+
+
+def test_the_task_registry_names_its_tasks() -> None:
+    from omnijepa.data.control_tasks import CONTROL_TASKS
+    from omnijepa.errors import ConfigError
+
+    assert CONTROL_TASKS.names() == ["pendulum", "reacher"]
+    assert CONTROL_TASKS.get("pendulum").goal_dims == ()
+    with pytest.raises(ConfigError, match="valid: pendulum, reacher"):
+        CONTROL_TASKS.get("cartpole")

@@ -22,6 +22,7 @@ import numpy as np
 
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.npz_cache import cached_arrays
+from omnijepa.data.trajectories import Demonstrations as TaskDemonstrations
 from omnijepa.data.trajectories import Trajectories
 from omnijepa.errors import ConfigError
 
@@ -118,15 +119,10 @@ def expert_episode(env, seed: int, steps: int, cfg: ExpertConfig
 
 
 @dataclass
-class Demonstrations:
-    """Expert trajectories and each episode's final fingertip-target distance."""
+class Demonstrations(TaskDemonstrations):
+    """Reacher demonstrations: success is the fingertip within ``SUCCESS_RADIUS``."""
 
-    trajectories: Trajectories
-    final_distance: np.ndarray
-
-    @property
-    def success_rate(self) -> float:
-        return float(np.mean(self.final_distance < SUCCESS_RADIUS))
+    radius: float = SUCCESS_RADIUS
 
 
 def reacher_demonstrations(episodes: int, seed: int, cfg: ExpertConfig | None = None,

@@ -45,6 +45,20 @@ class Trajectories:
         return Trajectories(self.obs[idx], self.actions[idx], starts)
 
 
+@dataclass
+class Demonstrations:
+    """Generated expert trajectories, each episode's final distance to its target, and the
+    distance under which an episode counts as a success (the task's)."""
+
+    trajectories: Trajectories
+    final_distance: np.ndarray
+    radius: float
+
+    @property
+    def success_rate(self) -> float:
+        return float(np.mean(self.final_distance < self.radius))
+
+
 def check_trajectories(obs: np.ndarray, actions: np.ndarray, starts: np.ndarray,
                        where: str) -> None:  # fmt: skip
     """DataError naming the first problem of the three arrays, if any."""
@@ -83,4 +97,4 @@ def read_trajectories(path: Path) -> Trajectories:
     return Trajectories(obs.astype(np.float32), actions.astype(np.float32), starts.astype(bool))
 
 
-__all__ = ["KEYS", "Trajectories", "check_trajectories", "read_trajectories"]
+__all__ = ["KEYS", "Demonstrations", "Trajectories", "check_trajectories", "read_trajectories"]

@@ -1,5 +1,6 @@
-"""Picture of rollouts: each episode's fingertip path from start to end, its target, and
-whether it ended within the success radius, one panel per policy arm."""
+"""Picture of rollouts: each episode's path (Reacher's fingertip, the pendulum's tip) from
+start (dot) to end (star: within the success radius of its target, cross: not), its target,
+one panel per policy arm."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import numpy as np  # noqa: E402
 
 
 def draw_rollouts(arms: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], radius: float,
-                  path: Path, title: str) -> None:  # fmt: skip
-    """``arms``: name -> (paths (E, T, 2), targets (E, 2), final distances (E,))."""
+                  path: Path, title: str, extent: float = 0.23) -> None:  # fmt: skip
+    """``arms``: name -> (paths (E, T, 2), targets (E, 2), final distances (E,)); axes span
+    +-``extent`` (Reacher's reach 0.21 m by default; a unit pendulum's tip: 1.15)."""
     fig, axes = plt.subplots(1, len(arms), figsize=(3.6 * len(arms), 3.8), squeeze=False)
     colours = plt.cm.tab10(np.arange(10))
     for ax, (name, (paths, targets, final)) in zip(axes[0], arms.items()):
@@ -22,11 +24,12 @@ def draw_rollouts(arms: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], ra
             c = colours[i % 10]
             ax.plot(p[:, 0], p[:, 1], "-", color=c, lw=1.2)
             ax.plot(*p[0], "o", color=c, ms=3)
+            ax.plot(*p[-1], "*" if final[i] < radius else "x", color=c, ms=6)  # where it ended
             ax.add_patch(plt.Circle(tuple(g), radius, color=c, fill=final[i] < radius,
                                     alpha=0.6))  # fmt: skip
         ax.set_aspect("equal")
-        ax.set_xlim(-0.23, 0.23)
-        ax.set_ylim(-0.23, 0.23)
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
         hits = int(np.sum(final < radius))
         ax.set_title(f"{name}: {hits}/{len(final)} reached", fontsize=9)
         ax.tick_params(labelsize=7)

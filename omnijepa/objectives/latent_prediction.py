@@ -23,6 +23,7 @@ from torch import nn
 
 from omnijepa.nn.positional import gather_tokens
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penalty
+from omnijepa.objectives.target_norms import normalise_targets
 from omnijepa.objectives.teacher import (
     TeacherConfig,
     TeacherSchedule,
@@ -73,17 +74,6 @@ def per_dim_std(x: torch.Tensor, padding: torch.Tensor | None = None) -> torch.T
     return var.sqrt().mean()
 
 
-def standardise_channels(h: torch.Tensor, padding: torch.Tensor | None) -> torch.Tensor:
-    """``h`` (B, N, D) with every channel standardised over the real tokens of the batch."""
-    flat = h.reshape(-1, h.shape[-1])
-    keep = None if padding is None else (~padding).reshape(-1, 1).to(h.dtype)
-    n = flat.new_tensor(flat.shape[0]) if keep is None else keep.sum().clamp_min(1.0)
-    weights = torch.ones_like(flat[:, :1]) if keep is None else keep
-    mean = (flat * weights).sum(0) / n
-    var = ((flat - mean).square() * weights).sum(0) / n
-    return (h - mean) / (var + 1e-6).sqrt()
-
-
 class LatentPrediction(nn.Module):
     """Context encoder + predictor trained to match a target encoder in latent space."""
 
@@ -121,12 +111,10 @@ class LatentPrediction(nn.Module):
         with torch.no_grad():
             h = self.target_encoder(x, positions=self.teacher.positions)
             target_std = per_dim_std(h, pad)
-            h = F.layer_norm(h.float(), (h.shape[-1],))
-            if self.teacher.target_norm == "layer_batch":
-                h = standardise_channels(h, pad)
+            coords = self.encoder.coords(x)
+            h = normalise_targets(self.teacher.target_norm, h, coords, pad)
             h = gather_tokens(h, targets.reshape(b, m * nt)).view(b, m, nt, -1)
         z = self.encoder(x, keep=context)
-        coords = self.encoder.coords(x)
         pred = self.predictor(z, coords, context, targets, ctx_pad, tgt_pad)
         loss = masked_mean(self.loss_fn(pred.float(), h), tgt_pad)
         stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach(), tgt_pad)}

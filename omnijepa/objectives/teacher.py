@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from omnijepa.distributed import full_tensor
+from omnijepa.objectives.target_norms import TARGET_NORMS
 
 TeacherMode = Literal["ema", "frozen", "shared"]
 
@@ -41,9 +42,9 @@ class TeacherConfig:
     # targets position-free, so they cannot be predicted from the target positions alone
     positions: bool = True
     # targets: "layer" = layer norm per token (I-JEPA); "layer_batch" also standardises every
-    # channel over the batch's tokens, removing what all targets share (a direction the
-    # predictor can output without looking at the context)
-    target_norm: Literal["layer", "layer_batch"] = "layer"
+    # channel over the batch's tokens; "position_residual" also removes what the position
+    # alone predicts across the batch (objectives.target_norms)
+    target_norm: str = "layer"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.start <= self.end <= 1.0:
@@ -53,6 +54,7 @@ class TeacherConfig:
             )
         if not 0.0 <= self.max_init_weight < 1.0:
             raise ValueError(f"ema.max_init_weight must be in [0, 1), got {self.max_init_weight}")
+        TARGET_NORMS.get(self.target_norm)  # an unknown kind fails here, naming the valid ones
 
 
 def _log_momenta(start: float, end: float, total: int) -> np.ndarray:

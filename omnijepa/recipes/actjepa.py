@@ -2,19 +2,21 @@
 chunks of future actions (as ACT) and, in latent space, the embeddings of the future
 proprioceptive states against an EMA target encoder (``objectives.chunked_policy``).
 
-At CPU scale: demonstrations of a scripted MuJoCo Reacher expert whose timing the observation
-does not reveal (``data.reacher_demos``), or a user's ``.npz`` (``data.path``). Tokens: a goal
-token (Reacher's target position) and the last ``model.history`` states with their time slots
-(``modalities.trajectory``). Evaluation: closed-loop rollouts on fresh environment seeds
-(success: the fingertip ends within 2 cm of the target; mean return) and the world-model probe
-(frozen encoder -> MLP -> the next k fingertip-to-target vectors, RMSE on held-out episodes),
-each beside the same network at its random init.
+At CPU scale: demonstrations of a scripted expert whose timing the observation does not
+reveal, on a simulated task of ``data.control_tasks`` (``data.task``: MuJoCo Reacher, the
+default, or a Pendulum swing-up), or a user's ``.npz`` (``data.path``). Tokens: a goal token
+(Reacher's target position; a learned constant without goal dims) and the last
+``model.history`` states with their time slots (``modalities.trajectory``). Evaluation:
+closed-loop rollouts on fresh environment seeds (success: the task's point ends within its
+radius of the target, e.g. Reacher's fingertip within 2 cm; mean return) and the world-model
+probe (frozen encoder -> linear map / MLP -> the next k values of ``data.probe_dims``, RMSE on
+held-out episodes), each beside the same network at its random init.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from omnijepa.data.control_tasks import CONTROL_TASKS, ControlTask
 from omnijepa.data.image_data import derived_rng
-from omnijepa.data.reacher_demos import (
-    SUCCESS_RADIUS,
-    fingertip_and_target,
-    make_env,
-    reacher_demonstrations,
-)
 from omnijepa.data.trajectories import Trajectories, read_trajectories
 from omnijepa.errors import ConfigError
 from omnijepa.eval.future_probe import future_probe_rmse, linear_future_rmse, pooled_tokens
@@ -50,14 +47,17 @@ PROBE_TARGETS.add("displacement", lambda w: w.probe - w.probe_now[:, None])
 
 @dataclass
 class TrajectoryDataConfig:
-    """``data.*``: generated Reacher demonstrations, or ``path`` (a user .npz)."""
+    """``data.*``: generated demonstrations of ``task``, or ``path`` (a user .npz). Unset
+    (null / 0) ``goal_dims``, ``probe_dims`` and ``steps`` take the task's values
+    (``resolve_task``); ``goal_dims=[]`` is no goal token."""
 
+    task: str = "reacher"  # a name in data.control_tasks.CONTROL_TASKS
     path: str = ""
     episodes: int = 60  # training demonstrations
     heldout_episodes: int = 20  # demonstrations held out for the probe and action error
-    steps: int = 50
-    goal_dims: tuple[int, ...] = (4, 5)  # Reacher: the target position
-    probe_dims: tuple[int, ...] = (8, 9)  # Reacher: fingertip - target (metres)
+    steps: int = 0  # episode length; 0: the task's (Reacher 50, Pendulum 100)
+    goal_dims: tuple[int, ...] | None = None  # None: the task's (Reacher: target position)
+    probe_dims: tuple[int, ...] | None = None  # None: the task's (Reacher: fingertip - target)
     test_fraction: float = 0.25  # user files: held-out share of the episodes
 
 
@@ -157,8 +157,20 @@ class Episodes:
     simulated: bool
 
 
+def resolve_task(cfg: ACTJEPAConfig) -> tuple[ControlTask, ACTJEPAConfig]:
+    """``cfg.data.task`` (ConfigError listing the valid names) and ``cfg`` with the data keys
+    left unset filled from it (user files too: their defaults stay Reacher's unless set)."""
+    task = CONTROL_TASKS.get(cfg.data.task)
+    d = cfg.data
+    goal = task.goal_dims if d.goal_dims is None else d.goal_dims
+    probe = task.probe_dims if d.probe_dims is None else d.probe_dims
+    data = replace(d, steps=d.steps or task.steps, goal_dims=goal, probe_dims=probe)
+    return task, replace(cfg, data=data)
+
+
 def load_episodes(cfg: TrajectoryDataConfig, seed: int) -> Episodes:
-    """A user's .npz split by episode, or generated Reacher demonstrations."""
+    """A user's .npz split by episode, or generated demonstrations of ``cfg.task`` (``cfg``
+    resolved by ``resolve_task``)."""
     if cfg.path:
         tr = read_trajectories(Path(cfg.path))
         n = len(tr.bounds)
@@ -168,29 +180,32 @@ def load_episodes(cfg: TrajectoryDataConfig, seed: int) -> Episodes:
         held = max(1, int(round(cfg.test_fraction * n)))
         return Episodes(tr.episodes(np.sort(order[held:])), tr.episodes(np.sort(order[:held])),
                         f"trajectories {cfg.path}", False)  # fmt: skip
-    demos = reacher_demonstrations(cfg.episodes + cfg.heldout_episodes, seed, steps=cfg.steps)
+    task = CONTROL_TASKS.get(cfg.task)
+    demos = task.demonstrations(cfg.episodes + cfg.heldout_episodes, seed, cfg.steps)
     tr = demos.trajectories
     return Episodes(tr.episodes(range(cfg.episodes)),
                     tr.episodes(range(cfg.episodes, cfg.episodes + cfg.heldout_episodes)),
-                    f"Reacher-v5 scripted demonstrations (expert success "
+                    f"{task.label} scripted demonstrations (expert success "
                     f"{demos.success_rate:.2f})", True)  # fmt: skip
 
 
-def eval_seeds(seed: int, n: int) -> list[int]:
+def eval_seeds(seed: int, n: int, task: str = "reacher") -> list[int]:
     """Environment seeds for rollouts, in [2^31, 2^32): disjoint from the demonstrations'."""
-    return [int(s) for s in derived_rng(seed, "reacher_eval").integers(2**31, 2**32 - 1, n)]
+    rng = derived_rng(seed, f"{task}_eval")
+    return [int(s) for s in rng.integers(2**31, 2**32 - 1, n)]
 
 
 def run_rollouts(policy: ChunkedPolicy, cfg: ACTJEPAConfig, layout: ObsLayout,
                  stats: tuple[np.ndarray, np.ndarray], device: torch.device,
                  label: str | None) -> RolloutResult:  # fmt: skip
-    """``eval.episodes`` closed-loop Reacher episodes on fresh seeds."""
+    """``eval.episodes`` closed-loop episodes of the task on fresh seeds."""
     policy.eval()
-    seeds = eval_seeds(cfg.seed, cfg.eval.episodes)
-    envs = [make_env() for _ in seeds]
+    task = CONTROL_TASKS.get(cfg.data.task)
+    seeds = eval_seeds(cfg.seed, cfg.eval.episodes, cfg.data.task)
+    envs = [task.make_env() for _ in seeds]
     try:
         return rollout(policy.act, envs, seeds, cfg.data.steps, cfg.model.history, layout.state,
-                       list(layout.goal), stats[0], stats[1], fingertip_and_target, device,
+                       list(layout.goal), stats[0], stats[1], task.locate, device,
                        label)  # fmt: skip
     finally:
         for env in envs:
@@ -236,7 +251,8 @@ def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, eps: Episodes,
             res = run_rollouts(policy, cfg, layout, stats, device,
                                f"rollouts ({arm})" if progress else None)  # fmt: skip
             rollouts_out[arm] = res
-            out.setdefault("success_rate", {})[arm] = res.success_rate(SUCCESS_RADIUS)
+            radius = CONTROL_TASKS.get(cfg.data.task).success_radius
+            out.setdefault("success_rate", {})[arm] = res.success_rate(radius)
             out.setdefault("mean_return", {})[arm] = float(res.returns.mean())
             out.setdefault("final_distance", {})[arm] = float(np.median(res.final_distance))
     trained.train()
@@ -271,36 +287,46 @@ class ACTJEPARecipe(Recipe):
 
     def draw_masks(self, cfg: ACTJEPAConfig, path: Path, n: int) -> None:
         """Context (past states) and targets (next chunk) on ``n`` training episodes."""
+        task, cfg = resolve_task(cfg)
         eps = load_episodes(cfg.data, cfg.seed)
         bounds = eps.train.bounds[:n]
         rng = derived_rng(cfg.seed, "actjepa_masks")
-        dims = list(cfg.data.probe_dims)
-        series = [np.linalg.norm(eps.train.obs[a:b][:, dims], axis=1) for a, b in bounds]
+        dims = list(cfg.data.probe_dims or ())
+        if eps.simulated:
+            series = [task.distance(eps.train.obs[a:b]) for a, b in bounds]
+            ylabel = "to target"
+        else:
+            series = [np.linalg.norm(eps.train.obs[a:b][:, dims], axis=1) for a, b in bounds]
+            ylabel = f"|obs{dims}|"
         times = [int(rng.integers(0, b - a)) for a, b in bounds]
         draw_context_and_targets(series, times, cfg.model.history, cfg.model.chunk, path,
                                  "ACT-JEPA: what the encoder sees and what it predicts",
-                                 f"|obs{dims}|")  # fmt: skip
+                                 ylabel)  # fmt: skip
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:
-        from omnijepa.recipes.actjepa_checks import METRIC, NOTES, VARIANTS, judge_actjepa
+        from omnijepa.config import load_config
+        from omnijepa.recipes.actjepa_checks import METRIC, VARIANTS, judge_actjepa
         from omnijepa.recipes.repro_runs import judged_variant_repro
 
         ov = [*(self.quick_overrides() if quick else []), *overrides]
-        return judged_variant_repro(self, out, seeds, ov, VARIANTS, judge_actjepa, METRIC, NOTES)
+        task, _ = resolve_task(load_config(self.default_config(), None, ov))
+        return judged_variant_repro(self, out, seeds, ov, VARIANTS, judge_actjepa, METRIC,
+                                    task.notes)  # fmt: skip
 
     def build(self, cfg: ACTJEPAConfig, device: torch.device) -> Built:
         PROBE_TARGETS.get(cfg.eval.probe_target)  # an unknown name fails before any work
+        task, cfg = resolve_task(cfg)  # an unknown data.task too
         eps = load_episodes(cfg.data, cfg.seed)
-        layout = ObsLayout(tuple(cfg.data.goal_dims), eps.train.obs.shape[1])
-        bad = [d for d in cfg.data.probe_dims if not 0 <= d < layout.obs_dim]
-        if bad or not cfg.data.probe_dims:
-            raise ConfigError(f"data.probe_dims {list(cfg.data.probe_dims)} must be indices of "
-                              f"the {layout.obs_dim} observation dims")  # fmt: skip
+        goal_dims, probe_dims = tuple(cfg.data.goal_dims or ()), tuple(cfg.data.probe_dims or ())
+        layout = ObsLayout(goal_dims, eps.train.obs.shape[1])
+        bad = [d for d in probe_dims if not 0 <= d < layout.obs_dim]
+        if bad or not probe_dims:
+            raise ConfigError(f"data.probe_dims {list(probe_dims)} must be indices of the "
+                              f"{layout.obs_dim} observation dims")  # fmt: skip
         mean = eps.train.obs.mean(0)
         std = eps.train.obs.std(0) + 1e-6  # training episodes only
         m = cfg.model
-        windows = {name: step_windows(tr, layout, m.history, m.chunk, mean, std,
-                                      tuple(cfg.data.probe_dims))
+        windows = {name: step_windows(tr, layout, m.history, m.chunk, mean, std, probe_dims)
                    for name, tr in (("train", eps.train), ("heldout", eps.heldout))}  # fmt: skip
         policy = build_policy(cfg, layout, eps.train.actions.shape[1])
         parts = TrainParts(policy, WindowDataset(windows["train"]),
@@ -316,8 +342,8 @@ class ACTJEPARecipe(Recipe):
             arms = {a: (r.paths[:n], r.targets[:n], r.final_distance[:n])
                     for a, r in results.items()}  # fmt: skip
             if arms:
-                title = "fingertip paths on fresh seeds (filled target: reached)"
-                draw_rollouts(arms, SUCCESS_RADIUS, run_dir / "rollouts.png", title)
+                draw_rollouts(arms, task.success_radius, run_dir / "rollouts.png",
+                              task.picture_title, task.extent)  # fmt: skip
 
         desc = (f"{eps.source}: {len(eps.train.bounds)} train / {len(eps.heldout.bounds)} "
                 f"held-out episodes ({len(eps.train)} / {len(eps.heldout)} steps), obs "
@@ -326,4 +352,4 @@ class ACTJEPARecipe(Recipe):
         return Built(parts, evaluate, desc, figures)
 
 
-__all__ = ["ACTJEPAConfig", "ACTJEPARecipe", "build_policy", "load_episodes"]
+__all__ = ["ACTJEPAConfig", "ACTJEPARecipe", "build_policy", "load_episodes", "resolve_task"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from omnijepa.data.control_tasks import CONTROL_TASKS
 from omnijepa.eval.significance import Check, beats, not_worse, paired_gap
 from omnijepa.recipes.paired_checks import Runs, per_seed
 from omnijepa.recipes.summary import aggregate
@@ -27,17 +28,7 @@ METRIC = "success_rate"
 PROBE_RATIO = 0.85
 SUCCESS_TOLERANCE = 0.03
 CEILING = 0.95
-NOTES = (
-    "Reacher-v5 (MuJoCo): 60 demonstrations of a scripted expert with unobservable idle "
-    "pauses, minimum-jerk paths and midpoint holds (expert success 100%), 20 more held out "
-    "for the probe; rollouts on 100 fresh environment seeds, success = fingertip within 2 cm "
-    "of the target at the end. Same network and budget for every arm; chunks are played "
-    "open-loop (no temporal ensembling). Probe: frozen context encoder, mean of its tokens, "
-    "a linear (ridge) map to the next k fingertip-to-target vectors; RMSE (m) of the "
-    "Euclidean error on held-out episodes. An MLP probe (300 steps) is reported beside it as "
-    "probe_rmse_mlp: it decodes what a random encoder passes through, so there the random "
-    "init wins."
-)
+NOTES = CONTROL_TASKS.get("reacher").notes  # the default task; repro reads data.task's
 
 
 def judge_actjepa(runs: dict[str, Runs], metrics: dict[str, Any]) -> list[Check]:
