@@ -14,6 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from omnijepa.config import load_config, to_dict
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import write_json
+from omnijepa.train.compilation import compile_blocks
 from omnijepa.train.optim import build_adamw
 from omnijepa.train.trainer import batch_to_device, resolve_device
 
@@ -50,6 +51,8 @@ def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) 
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
     objective = built.parts.objective.to(device)
+    if cfg.train.compile:
+        compile_blocks(objective)
     bsz = cfg.train.batch_size
     samples = [built.parts.dataset[i] for i in range(bsz)]
     collate = built.parts.collate

@@ -88,6 +88,7 @@ RESUME_KEYS = (
     "device",
     "train.strategy",
     "train.activation_checkpointing",
+    "train.compile",
     "train.num_workers",
     "train.progress",
     "train.checkpoint_every",

@@ -24,6 +24,7 @@ class TrainConfig:
     strategy: Literal["ddp", "fsdp"] = "ddp"
     accum_steps: int = 1  # gradient accumulation: micro-batches per step (same global batch)
     activation_checkpointing: bool = False  # recompute block activations in backward
+    compile: bool = False  # torch.compile every transformer block (train.compilation)
     # sharded data (tar shards) under torchrun: each rank reads only its own shards
     rank_shards: bool = False
     num_workers: int = -1  # DataLoader workers; -1 = auto (0 on CPU, up to 4 on CUDA)

@@ -31,6 +31,7 @@ from omnijepa.train.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
+from omnijepa.train.compilation import compile_blocks
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.data_order import StepBatchSampler, StepCollate, StepIndexedDataset
 from omnijepa.train.metrics_log import MetricsLog
@@ -162,6 +163,8 @@ def train(
     objective = parts.objective.to(device)
     if cfg.activation_checkpointing and not set_activation_checkpointing(objective, True):
         print("train.activation_checkpointing: this model has no blocks to checkpoint", flush=True)
+    if cfg.compile and not compile_blocks(objective):
+        print("train.compile: this model has no blocks to compile", flush=True)
     start = 0
     if resume:  # whole tensors, loaded before sharding: any strategy and world size resumes
         state = load_model_weights(run_dir, objective)
