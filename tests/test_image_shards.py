@@ -105,3 +105,35 @@ def test_each_rank_reads_only_its_own_shards(tmp_path: Path) -> None:
         StepBatchSampler(len(train), 7, 0, 0, 4, 0, 2, owner)
     with pytest.raises(ConfigError, match="fewer than its"):
         StepBatchSampler(len(train), 8, 0, 0, 4, 0, 2, np.zeros(len(train), dtype=int))
+
+
+def test_shards_at_a_url_read_like_local_ones_and_train(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_overrides
+) -> None:  # noqa: ANN001
+    import fsspec
+
+    folder = make_folder(tmp_path / "imgs", 24)
+    pack_image_folder(folder, tmp_path / "shards", shard_size=10)
+    fs = fsspec.filesystem("memory")
+    url = f"memory://omnijepa-test-{tmp_path.name}"
+    for p in sorted((tmp_path / "shards").iterdir()):  # "object storage"
+        fs.pipe_file(f"{url}/{p.name}", p.read_bytes())
+    try:
+        base = dict(image_size=12, channels=3, test_fraction=0.25)
+        local = load_image_data(ImageDataConfig(path=str(tmp_path / "shards"), **base), seed=1)
+        remote = load_image_data(ImageDataConfig(path=url, **base), seed=1)
+        assert remote.classes == local.classes and url in remote.source
+        assert torch.equal(remote.train.images[:], local.train.images[:])
+        assert torch.equal(remote.test.labels, local.test.labels)
+        ov = tiny_overrides("ijepa", "data.image_size=16", "train.steps=3", "train.batch_size=8")
+        for name, path in (("local", tmp_path / "shards"), ("remote", url)):
+            code, _, err = run_cli(capsys, "train", "ijepa", *ov, f"data.path={path}",
+                                   "--out", tmp_path / name)  # fmt: skip
+            assert code == 0, err
+        a = load_file(tmp_path / "local" / "model.safetensors")
+        b = load_file(tmp_path / "remote" / "model.safetensors")
+        assert all(torch.equal(a[k], b[k]) for k in a)
+        with pytest.raises(DataError, match="no \\*.tar shards"):
+            load_image_data(ImageDataConfig(path=f"{url}-missing"), seed=0)
+    finally:
+        fs.rm(url, recursive=True)

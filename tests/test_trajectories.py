@@ -20,11 +20,24 @@ from omnijepa.data.reacher_demos import (  # noqa: E402
     SUCCESS_RADIUS,
     ExpertConfig,
     expert_path,
+    fingertip_and_target,
     forward_kinematics,
     inverse_kinematics,
     make_env,
     reacher_demonstrations,
 )
+
+
+def random_success(env, locate, radius: float, episodes: int, steps: int, dims: int) -> float:  # noqa: ANN001
+    """Share of episodes that uniformly random actions end within ``radius`` of the target."""
+    rng, hits = np.random.default_rng(0), 0
+    for ep in range(episodes):
+        env.reset(seed=ep)
+        for _ in range(steps):
+            env.step(rng.uniform(-1, 1, dims).astype(np.float32))
+        point, target = locate(env)
+        hits += np.linalg.norm(point - target) < radius
+    return hits / episodes
 
 
 @pytest.fixture(autouse=True)
@@ -100,15 +113,7 @@ def test_the_expert_reaches_and_random_actions_do_not() -> None:
     demos = reacher_demonstrations(40, seed=0)
     assert demos.success_rate >= 0.95
     assert len(demos.trajectories) == 40 * 50 and len(demos.trajectories.bounds) == 40
-    env = make_env()
-    rng, hits = np.random.default_rng(0), 0
-    for ep in range(40):
-        env.reset(seed=ep)
-        for _ in range(50):
-            env.step(rng.uniform(-1, 1, 2).astype(np.float32))
-        u = env.unwrapped
-        hits += np.linalg.norm(u.get_body_com("fingertip")[:2] - u.data.qpos[2:4]) < SUCCESS_RADIUS
-    assert hits / 40 < 0.2
+    assert random_success(make_env(), fingertip_and_target, SUCCESS_RADIUS, 40, 50, 2) < 0.2
 
 
 def test_the_expert_is_not_markovian_in_the_observation() -> None:
@@ -149,15 +154,7 @@ def test_the_pendulum_expert_swings_up_and_random_torques_do_not() -> None:
     tr = demos.trajectories
     assert tr.obs.shape == (12 * 100, 3) and tr.actions.shape == (12 * 100, 1)
     assert np.abs(tr.actions).max() <= 1.0  # rescaled torques, as rollouts clip them
-    env = pendulum_env()
-    rng, hits = np.random.default_rng(0), 0
-    for ep in range(12):
-        env.reset(seed=ep)
-        for _ in range(100):
-            env.step(rng.uniform(-1, 1, 1).astype(np.float32))
-        tip, top = tip_and_target(env)
-        hits += np.linalg.norm(tip - top) < 0.2
-    assert hits / 12 < 0.3
+    assert random_success(pendulum_env(), tip_and_target, 0.2, 12, 100, 1) < 0.3
 
 
 def test_the_pendulum_expert_pauses_and_hesitates_on_a_schedule() -> None:

@@ -8,7 +8,8 @@ bytes) and ``{key}.cls`` (its class index as text, absent when unlabelled), plus
 Reading (``data.path=OUT``): the tar headers are scanned once for each member's byte offset, so a
 sample is one seek and one read in the shard, decoded in the DataLoader worker that asks for it.
 Random access keeps the trainer's deterministic order, so a resumed run continues exactly
-where it stopped.
+where it stopped. ``OUT`` may also be a URL (``s3://bucket/shards``, …: ``data.shard_storage``),
+read with ranged reads through fsspec.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from omnijepa.data.image_folder import (
     scan_image_folder,
     select_splits,
 )
+from omnijepa.data.shard_storage import ShardStorage, is_url
 from omnijepa.errors import DataError
 
 CLASSES_FILE = "classes.json"
@@ -65,19 +67,29 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def has_shards(root: Path) -> bool:
-    """True when ``root`` is a folder of ``*.tar`` shards."""
+def has_shards(path: str) -> bool:
+    """True when ``path`` is a URL (read as shards: a remote folder of images is not
+    supported) or a local folder of ``*.tar`` shards."""
+    if is_url(path):
+        return True
+    root = Path(path).expanduser()
     return root.is_dir() and any(root.glob("*.tar"))
 
 
-def index_shards(root: Path) -> tuple[list[tuple[Path, int, int, str]], np.ndarray, list[str]]:
-    """Every image sample of the shards in ``root`` as (shard, offset, size, name), with labels
+Entry = tuple[str, int, int, str]  # (shard, byte offset, size, member name)
+
+
+def index_shards(store: ShardStorage) -> tuple[list[Entry], np.ndarray, list[str]]:
+    """Every image sample of the shards in ``store`` as (shard, offset, size, name), with labels
     (-1 when a sample has no ``.cls``) and the class names (``classes.json``, if present)."""
-    images: dict[str, tuple[Path, int, int, str]] = {}
+    images: dict[str, Entry] = {}
     labels: dict[str, int] = {}
-    for shard in sorted(root.glob("*.tar")):
+    shards = store.shards()
+    if not shards:
+        raise DataError(f"no *.tar shards in {store.root}")
+    for shard in shards:
         try:
-            with tarfile.open(shard, "r") as tar:
+            with store.open(shard) as fh, tarfile.open(fileobj=fh, mode="r") as tar:
                 for m in tar.getmembers():
                     if not m.isfile():
                         continue
@@ -89,18 +101,19 @@ def index_shards(root: Path) -> tuple[list[tuple[Path, int, int, str]], np.ndarr
         except (tarfile.TarError, ValueError, OSError) as exc:
             raise DataError(f"cannot read shard {shard}: {exc}") from None
     if not images:
-        raise DataError(f"no image samples in the shards of {root}")
+        raise DataError(f"no image samples in the shards of {store.root}")
     keys = sorted(images)
-    classes_file = root / CLASSES_FILE
-    classes = json.loads(classes_file.read_text()) if classes_file.is_file() else []
+    text = store.read_text(CLASSES_FILE)
+    classes = json.loads(text) if text is not None else []
     return [images[k] for k in keys], np.array([labels.get(k, -1) for k in keys]), classes
 
 
 class ShardImages(DecodedOnAccess):
     """Samples of tar shards decoded when indexed (one seek and read per sample)."""
 
-    def __init__(self, entries: list[tuple[Path, int, int, str]], size: int, channels: int) -> None:
-        self.entries = entries
+    def __init__(self, store: ShardStorage, entries: list[Entry], size: int, channels: int
+                 ) -> None:  # fmt: skip
+        self.store, self.entries = store, entries
         self.n, self.size, self.channels = len(entries), size, channels
         names = sorted({e[0] for e in entries})
         number = {name: k for k, name in enumerate(names)}
@@ -108,9 +121,7 @@ class ShardImages(DecodedOnAccess):
 
     def _read(self, i: int) -> torch.Tensor:
         shard, offset, size, name = self.entries[i]
-        with open(shard, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read(size)
+        data = self.store.read_range(shard, offset, size)
         arr = read_image(io.BytesIO(data), self.size, self.channels, f"{shard}:{name}")
         return torch.from_numpy(arr.copy())
 
@@ -118,8 +129,9 @@ class ShardImages(DecodedOnAccess):
 def load_image_shards(cfg: ImageDataConfig, seed: int) -> ImageData:
     """The shards in ``cfg.path`` as a train/test pair (split as a folder would be), always
     decoded per sample."""
-    root = Path(cfg.path or "").expanduser()
-    entries, labels, classes = index_shards(root)
+    store = ShardStorage(cfg.path or "")
+    root = store.root
+    entries, labels, classes = index_shards(store)
     if len(entries) < 2:
         raise DataError(f"{root}: the shards hold only {len(entries)} image; need at least 2")
     train, test = select_splits(labels, cfg, seed)
@@ -131,10 +143,12 @@ def load_image_shards(cfg: ImageDataConfig, seed: int) -> ImageData:
     )
     return ImageData(
         train=ImageSplit(
-            ShardImages([entries[i] for i in train], cfg.image_size, cfg.channels), y[train]
+            ShardImages(store, [entries[i] for i in train], cfg.image_size, cfg.channels),
+            y[train],
         ),
         test=ImageSplit(
-            ShardImages([entries[i] for i in test], cfg.image_size, cfg.channels), y[test]
+            ShardImages(store, [entries[i] for i in test], cfg.image_size, cfg.channels),
+            y[test],
         ),
         classes=classes,
         source=source,

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from omnijepa.data.image_data import derived_rng
-from omnijepa.data.npz_cache import cached_arrays
-from omnijepa.data.trajectories import Demonstrations, Trajectories
-from omnijepa.errors import ConfigError
+from omnijepa.data.scripted_demos import gymnasium_env, scripted_demonstrations
+from omnijepa.data.trajectories import Demonstrations
 
 ENV_ID = "Pendulum-v1"
 SUCCESS_RADIUS = 0.2  # tip-to-top distance of a unit pole: |theta| < 0.2 rad (11.5 degrees)
@@ -47,21 +46,16 @@ class SwingUpConfig:
     kd: float = 2.0
 
 
-def make_env(seed: int | None = None):  # noqa: ANN201 (gymnasium is optional)
-    """Pendulum-v1 with actions in [-1, 1]; ConfigError when gymnasium is absent."""
-    try:
-        import gymnasium as gym
-        from gymnasium.wrappers import RescaleAction
+def _rescaled(env):  # noqa: ANN001, ANN202
+    from gymnasium.wrappers import RescaleAction
 
-        # the recipe's episodes are shorter than the default 200-step limit; never truncate
-        env = RescaleAction(gym.make(ENV_ID, max_episode_steps=10_000), np.float32(-1.0),
-                            np.float32(1.0))  # fmt: skip
-    except ImportError as exc:
-        raise ConfigError(f"the Pendulum demonstrations need gymnasium "
-                          f"(pip install 'omnijepa[control]'): {exc}") from None  # fmt: skip
-    if seed is not None:
-        env.reset(seed=seed)
-    return env
+    return RescaleAction(env, np.float32(-1.0), np.float32(1.0))
+
+
+def make_env(seed: int | None = None):  # noqa: ANN201 (gymnasium is optional)
+    """Pendulum-v1 with actions in [-1, 1]; ConfigError when gymnasium is absent. The
+    recipe's episodes may outrun the default 200-step limit: never truncate."""
+    return gymnasium_env(ENV_ID, "gymnasium", seed, _rescaled, max_episode_steps=10_000)
 
 
 def wrap_angle(a: float) -> float:
@@ -124,26 +118,10 @@ def pendulum_demonstrations(episodes: int, seed: int, cfg: SwingUpConfig | None 
                             steps: int = STEPS, cache_dir: str = "") -> Demonstrations:  # fmt: skip
     """``episodes`` expert swing-ups from environment seeds derived from ``seed``."""
     cfg = cfg or SwingUpConfig()
-    if episodes < 1 or steps < 2:
-        raise ConfigError("need >= 1 demonstration of >= 2 steps")
-
-    def build() -> dict[str, np.ndarray]:
-        env = make_env()
-        seeds = derived_rng(seed, "pendulum_demos").integers(0, 2**31 - 1, episodes)
-        runs = [expert_episode(env, int(s), steps, cfg) for s in seeds]
-        env.close()
-        starts = np.zeros(episodes * steps, bool)
-        starts[::steps] = True
-        return {"obs": np.concatenate([r[0] for r in runs]),
-                "actions": np.concatenate([r[1] for r in runs]),
-                "episode_starts": starts,
-                "final_distance": np.array([r[2] for r in runs])}  # fmt: skip
-
-    key = ("pendulum_demos", ENV_ID, episodes, seed, steps, repr(cfg))
-    names = ("obs", "actions", "episode_starts", "final_distance")
-    z = cached_arrays("pendulum_demos", key, build, names, cache_dir)
-    return Demonstrations(Trajectories(z["obs"], z["actions"], z["episode_starts"]),
-                          z["final_distance"], SUCCESS_RADIUS)  # fmt: skip
+    return scripted_demonstrations(
+        "pendulum_demos", make_env, lambda env, s, n: expert_episode(env, s, n, cfg), episodes,
+        seed, steps, SUCCESS_RADIUS, (ENV_ID, repr(cfg)), cache_dir,
+    )  # fmt: skip
 
 
 __all__ = [

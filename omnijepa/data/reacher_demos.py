@@ -21,10 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from omnijepa.data.image_data import derived_rng
-from omnijepa.data.npz_cache import cached_arrays
+from omnijepa.data.scripted_demos import gymnasium_env, scripted_demonstrations
 from omnijepa.data.trajectories import Demonstrations as TaskDemonstrations
-from omnijepa.data.trajectories import Trajectories
-from omnijepa.errors import ConfigError
 
 LINKS = (0.1, 0.11)
 SUCCESS_RADIUS = 0.02  # m: fingertip (0.01) and target (0.009) spheres touch
@@ -45,16 +43,7 @@ class ExpertConfig:
 
 def make_env(seed: int | None = None):  # noqa: ANN201 (gymnasium is optional)
     """The Reacher-v5 environment; ConfigError when gymnasium/MuJoCo are absent."""
-    try:
-        import gymnasium as gym
-
-        env = gym.make(ENV_ID)
-    except ImportError as exc:
-        raise ConfigError(f"the Reacher demonstrations need gymnasium and MuJoCo "
-                          f"(pip install 'omnijepa[control]'): {exc}") from None  # fmt: skip
-    if seed is not None:
-        env.reset(seed=seed)
-    return env
+    return gymnasium_env(ENV_ID, "gymnasium and MuJoCo", seed)
 
 
 def forward_kinematics(q: np.ndarray) -> np.ndarray:
@@ -129,26 +118,11 @@ def reacher_demonstrations(episodes: int, seed: int, cfg: ExpertConfig | None = 
                            steps: int = 50, cache_dir: str = "") -> Demonstrations:  # fmt: skip
     """``episodes`` expert demonstrations from environment seeds derived from ``seed``."""
     cfg = cfg or ExpertConfig()
-    if episodes < 1 or steps < 2:
-        raise ConfigError("need >= 1 demonstration of >= 2 steps")
-
-    def build() -> dict[str, np.ndarray]:
-        env = make_env()
-        seeds = derived_rng(seed, "reacher_demos").integers(0, 2**31 - 1, episodes)
-        runs = [expert_episode(env, int(s), steps, cfg) for s in seeds]
-        env.close()
-        starts = np.zeros(episodes * steps, bool)
-        starts[::steps] = True
-        return {"obs": np.concatenate([r[0] for r in runs]),
-                "actions": np.concatenate([r[1] for r in runs]),
-                "episode_starts": starts,
-                "final_distance": np.array([r[2] for r in runs])}  # fmt: skip
-
-    key = ("reacher_demos", ENV_ID, episodes, seed, steps, repr(cfg))
-    names = ("obs", "actions", "episode_starts", "final_distance")
-    z = cached_arrays("reacher_demos", key, build, names, cache_dir)
-    return Demonstrations(Trajectories(z["obs"], z["actions"], z["episode_starts"]),
-                          z["final_distance"])  # fmt: skip
+    demos = scripted_demonstrations(
+        "reacher_demos", make_env, lambda env, s, n: expert_episode(env, s, n, cfg), episodes,
+        seed, steps, SUCCESS_RADIUS, (ENV_ID, repr(cfg)), cache_dir,
+    )  # fmt: skip
+    return Demonstrations(demos.trajectories, demos.final_distance)
 
 
 __all__ = [

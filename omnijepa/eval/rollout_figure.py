@@ -1,6 +1,8 @@
-"""Picture of rollouts: each episode's path (Reacher's fingertip, the pendulum's tip) from
-start (dot) to end (star: within the success radius of its target, cross: not), its target,
-one panel per policy arm."""
+"""Picture of rollouts, one column per policy arm: on top each episode's path (Reacher's
+fingertip, the pendulum's tip) from start (dot) to end (star: within the success radius of its
+target, cross: not) and its target; below, each episode's distance to its target over time
+against the success radius (where paths overlap, as on the pendulum's circle, this row shows
+when an episode got there and whether it stayed)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,19 @@ def draw_rollouts(arms: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], ra
                   path: Path, title: str, extent: float = 0.23) -> None:  # fmt: skip
     """``arms``: name -> (paths (E, T, 2), targets (E, 2), final distances (E,)); axes span
     +-``extent`` (Reacher's reach 0.21 m by default; a unit pendulum's tip: 1.15)."""
-    fig, axes = plt.subplots(1, len(arms), figsize=(3.6 * len(arms), 3.8), squeeze=False)
+    fig, axes = plt.subplots(2, len(arms), figsize=(3.6 * len(arms), 6.0), squeeze=False,
+                             gridspec_kw={"height_ratios": [3.8, 2.2]})  # fmt: skip
     colours = plt.cm.tab10(np.arange(10))
+    top = max(float(np.linalg.norm(p - g[None], axis=1).max()) for paths, targets, _ in
+              arms.values() for p, g in zip(paths, targets))  # fmt: skip
+    for ax, (paths, targets, _) in zip(axes[1], arms.values()):
+        for i, (p, g) in enumerate(zip(paths, targets)):
+            ax.plot(np.linalg.norm(p - g[None], axis=1), "-", color=colours[i % 10], lw=1)
+        ax.axhline(radius, color="k", ls="--", lw=0.8)
+        ax.set_ylim(0, 1.05 * top)
+        ax.set_xlabel("step", fontsize=7)
+        ax.set_ylabel("distance to target", fontsize=7)
+        ax.tick_params(labelsize=7)
     for ax, (name, (paths, targets, final)) in zip(axes[0], arms.items()):
         for i, (p, g) in enumerate(zip(paths, targets)):
             c = colours[i % 10]
