@@ -105,3 +105,40 @@ def test_unknown_channel_names_are_one_error(tmp_path, capsys, tiny_overrides) -
     code, _, err = run_cli(capsys, "train", "sjepa", *ov, "--out", tmp_path / "r")
     assert code == 2
     assert_one_line_error(err, "Q9")
+
+
+def test_radius_reproduction_pairs_the_default_with_each_radius(tmp_path) -> None:  # noqa: ANN001
+    from omnijepa.recipes import REPRODUCTIONS
+
+    ov = ["device=cpu", "eval.few_shot=[]", "data.train_size=32", "data.test_size=16"]
+    res = REPRODUCTIONS.get("sjepa-radius")(tmp_path, 2, True, ov)
+    assert set(res["metrics"]["radius_probe"]) == {"default", "radius_0.4"}
+    assert res["metrics"]["gap_vs_radius_0.4"]["n"] == 2
+    assert list(res["checks"]) == [
+        "mask radius has no clear effect: probe spread over radii < 0.03"
+    ]
+    assert not (tmp_path / "default_0" / "results.json").read_text().count('"heads"')
+
+
+def test_mne_sphere_lead_field_is_focal_referenced_and_trains() -> None:
+    import numpy as np
+
+    from omnijepa.data.eeg_data import TEN_TWENTY, EEGDataConfig, generate_lateralised
+    from omnijepa.data.eeg_lead_field import LEAD_FIELDS, sphere_lead
+    from omnijepa.errors import ConfigError
+
+    lead = sphere_lead(TEN_TWENTY, ("C3", "C4"), "auto")
+    assert lead.shape == (len(TEN_TWENTY), 2) and np.abs(lead).max() == pytest.approx(1.0)
+    np.testing.assert_allclose(lead.sum(0), 0.0, atol=1e-9)  # average reference
+    names = list(TEN_TWENTY)
+    assert names[int(np.argmax(lead[:, 0]))] == "C3" and names[int(np.argmax(lead[:, 1]))] == "C4"
+    assert (lead < 0).any() and set(LEAD_FIELDS.names()) == {"gaussian", "mne_sphere"}
+    cfg = EEGDataConfig(lead_field="mne_sphere")
+    split = generate_lateralised(cfg, TEN_TWENTY, 200, np.random.default_rng(0))
+    c3, c4 = names.index("C3"), names.index("C4")
+    ratio = np.array([np.log(s[c3].var() / s[c4].var()) for s in split.signals])
+    y = np.asarray(split.labels)
+    # imagined right hand (1): the left (C3) mu rhythm desynchronises
+    assert ratio[y == 0].mean() - ratio[y == 1].mean() > 0.3
+    with pytest.raises(ConfigError, match="mne_sphere"):
+        EEGDataConfig(lead_field="nope")

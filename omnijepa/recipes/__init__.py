@@ -43,6 +43,12 @@ def _register_builtin() -> None:
         RECIPES.add(recipe.name, recipe)
         REPRODUCTIONS.add(recipe.name, recipe.repro)
 
+    from omnijepa.recipes.sjepa_repros import repro_sjepa_radius, repro_sjepa_real
+
+    sjepa = RECIPES.get("sjepa")
+    REPRODUCTIONS.add("sjepa-radius", lambda *args: repro_sjepa_radius(sjepa, *args))
+    REPRODUCTIONS.add("sjepa-real", lambda *args: repro_sjepa_real(sjepa, *args))
+
     from omnijepa.recipes.linear_jepa import repro_linear_jepa
 
     REPRODUCTIONS.add("linear-jepa", repro_linear_jepa)

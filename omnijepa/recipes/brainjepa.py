@@ -109,7 +109,9 @@ class BrainJEPAConfig:
         default_factory=lambda: AntiCollapseConfig(kind="vc", weight=1.0)
     )
     train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(steps=400, batch_size=32, probe_every=100)
+        # 200 steps: the repro's 3 arms x 3 seeds fit 10 minutes on 2 cores (400, 300 and 250
+        # steps gave gaps over the twin of +23.5, +23.3 and +30.7 points; 250 took 605 s)
+        default_factory=lambda: TrainConfig(steps=200, batch_size=32, probe_every=50)
     )
     eval: ProbeConfig = field(default_factory=ProbeConfig)
     position_probe: bool = False
@@ -162,7 +164,6 @@ class BrainJEPARecipe(Recipe):
     }
     variants = [
         ("learned_positions", ["model.positions=index", "model.pos=learned"]),
-        ("sincos_positions", ["model.positions=index", "model.pos=sincos"]),
         ("multiblock_masks", ["mask.kind=multiblock"]),
     ]
 
@@ -216,9 +217,8 @@ class BrainJEPARecipe(Recipe):
             "Generated subjects: VAR(1) neural activity in 6 networks of 48 ROIs, HRF, TR 2 s, "
             "80 TRs; the label weakens the coupling inside one network by 40%. Baseline: "
             "logistic regression on the connectivity upper triangle. Variants: ROI index "
-            "positions (learned table; sin-cos) and I-JEPA multi-block masks."
+            "positions (a learned table) and I-JEPA multi-block masks. Sin-cos index positions "
+            "(model.positions=index model.pos=sincos) left the repro to fit 10 minutes."
         )
-        judge = non_inferiority_judge(
-            {"learned_positions": 0.02, "sincos_positions": 0.02}, "gradient positions"
-        )
+        judge = non_inferiority_judge({"learned_positions": 0.02}, "gradient positions")
         return run_latent_repro(self, out, seeds, ov, 0.10, notes, judge=judge)
