@@ -195,12 +195,11 @@ def eval_seeds(seed: int, n: int, task: str = "reacher") -> list[int]:
     return [int(s) for s in rng.integers(2**31, 2**32 - 1, n)]
 
 
-def run_rollouts(policy: ChunkedPolicy, cfg: ACTJEPAConfig, layout: ObsLayout,
-                 stats: tuple[np.ndarray, np.ndarray], device: torch.device,
+def run_rollouts(policy: ChunkedPolicy, cfg: ACTJEPAConfig, task: ControlTask,
+                 layout: ObsLayout, stats: tuple[np.ndarray, np.ndarray], device: torch.device,
                  label: str | None) -> RolloutResult:  # fmt: skip
-    """``eval.episodes`` closed-loop episodes of the task on fresh seeds."""
+    """``eval.episodes`` closed-loop episodes of ``task`` on fresh seeds."""
     policy.eval()
-    task = CONTROL_TASKS.get(cfg.data.task)
     seeds = eval_seeds(cfg.seed, cfg.eval.episodes, cfg.data.task)
     envs = [task.make_env() for _ in seeds]
     try:
@@ -222,8 +221,8 @@ def heldout_action_l1(policy: ChunkedPolicy, w: Windows, device: torch.device) -
     return float((err * keep).sum() / keep.sum())
 
 
-def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, eps: Episodes,
-                     windows: dict[str, Windows], layout: ObsLayout,
+def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, task: ControlTask,
+                     eps: Episodes, windows: dict[str, Windows], layout: ObsLayout,
                      stats: tuple[np.ndarray, np.ndarray], device: torch.device,
                      rollouts_out: dict[str, RolloutResult]) -> dict[str, Any]:  # fmt: skip
     """Probe RMSE, held-out action error and (with a simulator) rollout success and return,
@@ -248,11 +247,10 @@ def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, eps: Episodes,
             policy, windows["heldout"], device
         )
         if eps.simulated:
-            res = run_rollouts(policy, cfg, layout, stats, device,
+            res = run_rollouts(policy, cfg, task, layout, stats, device,
                                f"rollouts ({arm})" if progress else None)  # fmt: skip
             rollouts_out[arm] = res
-            radius = CONTROL_TASKS.get(cfg.data.task).success_radius
-            out.setdefault("success_rate", {})[arm] = res.success_rate(radius)
+            out.setdefault("success_rate", {})[arm] = res.success_rate(task.success_radius)
             out.setdefault("mean_return", {})[arm] = float(res.returns.mean())
             out.setdefault("final_distance", {})[arm] = float(np.median(res.final_distance))
     trained.train()
@@ -334,8 +332,8 @@ class ACTJEPARecipe(Recipe):
         results: dict[str, RolloutResult] = {}
 
         def evaluate(trained: nn.Module) -> dict:
-            return evaluate_actjepa(trained, cfg, eps, windows, layout, (mean, std), device,
-                                    results)  # type: ignore[arg-type]  # fmt: skip
+            return evaluate_actjepa(trained, cfg, task, eps, windows, layout, (mean, std),
+                                    device, results)  # type: ignore[arg-type]  # fmt: skip
 
         def figures(trained: nn.Module, run_dir: Path) -> None:
             n = cfg.eval.pictures

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from omnijepa.data.control_tasks import CONTROL_TASKS
 from omnijepa.eval.significance import Check, beats, not_worse, paired_gap
 from omnijepa.recipes.paired_checks import Runs, per_seed
 from omnijepa.recipes.summary import aggregate
@@ -28,7 +27,6 @@ METRIC = "success_rate"
 PROBE_RATIO = 0.85
 SUCCESS_TOLERANCE = 0.03
 CEILING = 0.95
-NOTES = CONTROL_TASKS.get("reacher").notes  # the default task; repro reads data.task's
 
 
 def judge_actjepa(runs: dict[str, Runs], metrics: dict[str, Any]) -> list[Check]:
@@ -72,4 +70,4 @@ def judge_actjepa(runs: dict[str, Runs], metrics: dict[str, Any]) -> list[Check]
     return checks
 
 
-__all__ = ["METRIC", "NOTES", "VARIANTS", "judge_actjepa"]
+__all__ = ["METRIC", "VARIANTS", "judge_actjepa"]

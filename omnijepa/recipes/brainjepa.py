@@ -111,7 +111,7 @@ class BrainJEPAConfig:
     train: TrainConfig = field(
         # 200 steps: the repro's 3 arms x 3 seeds fit 10 minutes on 2 cores (400, 300 and 250
         # steps gave gaps over the twin of +23.5, +23.3 and +30.7 points; 250 took 605 s)
-        default_factory=lambda: TrainConfig(steps=200, batch_size=32, probe_every=50)
+        default_factory=lambda: TrainConfig(steps=200, batch_size=32, probe_every=100)
     )
     eval: ProbeConfig = field(default_factory=ProbeConfig)
     position_probe: bool = False

@@ -96,7 +96,7 @@ class SJEPAConfig:
     )
     train: TrainConfig = field(
         # 200 steps (300 before): each S-JEPA repro fits 10 minutes on 2 cores
-        default_factory=lambda: TrainConfig(steps=200, batch_size=32, probe_every=50)
+        default_factory=lambda: TrainConfig(steps=200, batch_size=32, probe_every=100)
     )
     eval: ProbeConfig = field(default_factory=ProbeConfig)
     heads: HeadsConfig = field(default_factory=HeadsConfig)
