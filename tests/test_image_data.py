@@ -223,6 +223,21 @@ def test_folder_centre_crops_instead_of_squashing(tmp_path: Path) -> None:
     assert px[1] > 240 and px[0] < 15 and px[2] < 15
 
 
+def test_colour_folder_read_as_grey_says_so(tmp_path: Path) -> None:
+    img = np.zeros((12, 12, 3), dtype=np.uint8)
+    img[..., 0] = 200  # red
+    for i in range(3):
+        (tmp_path / "red").mkdir(exist_ok=True)
+        Image.fromarray(img).save(tmp_path / "red" / f"{i}.png")
+        _save(tmp_path / "grey" / f"{i}.png", (12, 12), 90, mode="L")
+    grey = load_image_data(ImageDataConfig(path=str(tmp_path / "grey"), image_size=8), 0)
+    assert "data.channels=3" not in grey.source
+    coloured = load_image_data(ImageDataConfig(path=str(tmp_path / "red"), image_size=8), 0)
+    assert "data.channels=3" in coloured.source
+    rgb = load_image_data(ImageDataConfig(path=str(tmp_path / "red"), image_size=8, channels=3), 0)
+    assert "data.channels=3" not in rgb.source
+
+
 def test_flat_folder_is_unlabelled(tmp_path: Path) -> None:
     for i in range(5):
         _save(tmp_path / f"img{i}.JPEG", (20 + i, 30), 40 * i)

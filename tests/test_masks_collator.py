@@ -83,3 +83,22 @@ def test_collator_with_real_dataloader_workers():
         for k, (got, exp) in enumerate(zip(batches, expected)):
             assert same_masks(got, exp), (workers, k)
             assert torch.equal(got["x"], exp["x"])
+
+
+def test_crop_prepare_is_seeded_shape_preserving_and_off_by_default():
+    from omnijepa.masks.collator import batch_generator
+    from omnijepa.modalities.image_views import CropConfig, CropPrepare
+
+    assert not CropConfig().active
+    crop = CropPrepare(CropConfig(scale=(0.3, 1.0)))
+    x = torch.randn(4, 1, 16, 16)
+    a, coords = crop(x, batch_generator(0, 3))
+    b, _ = crop(x, batch_generator(0, 3))
+    c, _ = crop(x, batch_generator(0, 4))
+    assert coords is None and a.shape == x.shape
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    # a full-size crop with no flip reproduces the image (bilinear at pixel centres)
+    same, _ = CropPrepare(CropConfig(scale=(1.0, 1.0), ratio=(1.0, 1.0)))(x, batch_generator(0, 0))
+    assert torch.allclose(same, x, atol=1e-5)
+    with pytest.raises(ValueError, match="crop.scale"):
+        CropConfig(scale=(0.5, 1.5))

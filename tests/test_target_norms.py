@@ -51,3 +51,24 @@ def test_normalised_targets_are_standardised_and_unknown_kinds_fail() -> None:
     torch.testing.assert_close(flat.std(0, unbiased=False), torch.ones(8), atol=1e-3, rtol=0)
     with pytest.raises(ConfigError, match="position_residual"):
         TeacherConfig(target_norm="nope")
+
+
+def test_target_layers_average_the_last_blocks_normed_outputs() -> None:
+    from torch.nn import functional as F
+
+    from omnijepa.modalities.image import PatchTokenizer
+    from omnijepa.nn.encoder import TokenEncoder
+    from omnijepa.nn.predictor import MaskTokenPredictor
+    from omnijepa.objectives.latent_prediction import LatentPrediction
+
+    torch.manual_seed(0)
+    enc = TokenEncoder(PatchTokenizer(1, 4, 16, 8), depth=3, heads=2)
+    pred = MaskTokenPredictor(16, 8, 1, 2, axes=enc.tokenizer.axes)
+    x = torch.randn(2, 1, 8, 8)
+    last = LatentPrediction(enc, pred).target_tokens(x)
+    torch.testing.assert_close(last, enc(x))
+    mixed = LatentPrediction(enc, pred, teacher=TeacherConfig(target_layers=2)).target_tokens(x)
+    blocks = enc(x, layers=2).view(2, 4, 2, 16)
+    torch.testing.assert_close(mixed, F.layer_norm(blocks, (16,)).mean(-2))
+    with pytest.raises(ValueError, match="target_layers"):
+        TeacherConfig(target_layers=0)

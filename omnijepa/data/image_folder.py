@@ -105,6 +105,17 @@ def read_image(path: Path | BinaryIO, size: int, channels: int, name: str = "") 
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
 
+def colour_share(files: list[Path], sample: int = 32) -> float:
+    """Share of up to ``sample`` spread files whose pixels are not grey (R, G and B differ), so
+    a colour folder read as grayscale can be pointed out."""
+    picked = [files[i] for i in np.unique(np.linspace(0, len(files) - 1, sample).astype(int))]
+    coloured = 0
+    for f in picked:
+        arr = read_image(f, 16, 3).astype(np.int16)
+        coloured += int(np.abs(arr[0] - arr[1]).max() > 8 or np.abs(arr[1] - arr[2]).max() > 8)
+    return coloured / max(len(picked), 1)
+
+
 def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
     """Decode many images in a thread pool into uint8 (N, channels, size, size)."""
     out = np.empty((len(files), channels, size, size), dtype=np.uint8)
@@ -192,6 +203,8 @@ def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
         splits = (x[:n], x[n:])
     kind = f"{len(classes)} classes" if classes else "unlabeled"
     color = "RGB" if cfg.channels == 3 else "grayscale"
+    if cfg.channels == 1 and colour_share(chosen) > 0.5:
+        color += " (the files are in colour: data.channels=3 keeps it)"
     source = (
         f"image folder {root} ({len(files)} images, {kind}), centre-cropped and resized "
         f"to {cfg.image_size}x{cfg.image_size} {color}" + (", decoded per sample" if lazy else "")

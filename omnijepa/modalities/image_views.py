@@ -65,6 +65,43 @@ def random_resized_crops(
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+@dataclass
+class CropConfig:
+    """One random resized crop per image before masking (I-JEPA's only augmentation: the
+    official configs use scale (0.3, 1.0), no flip). ``scale=[1, 1]`` with ``flip=false``
+    turns it off."""
+
+    scale: tuple[float, float] = (1.0, 1.0)
+    ratio: tuple[float, float] = (0.75, 1.333)
+    flip: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("scale", "ratio"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi or (name == "scale" and hi > 1):
+                raise ValueError(
+                    f"crop.{name} must satisfy 0 < low <= high (<= 1 for scale), got {(lo, hi)}"
+                )
+
+    @property
+    def active(self) -> bool:
+        return self.flip or tuple(self.scale) != (1.0, 1.0)
+
+
+class CropPrepare:
+    """``MaskCollator`` prepare step: a random resized crop of every image, back to its own
+    size, drawn from the batch's generator (so a resumed run sees the same crops)."""
+
+    def __init__(self, cfg: CropConfig) -> None:
+        self.cfg = cfg
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, None]:
+        c = self.cfg
+        if x.shape[-1] != x.shape[-2]:
+            raise ValueError(f"crop augmentation needs square images, got {tuple(x.shape[-2:])}")
+        return random_resized_crops(x, x.shape[-1], c.scale, c.ratio, c.flip, generator), None
+
+
 class MultiViewCollate:
     """Collate ``(image, label)`` samples into ``{"x", "y", "views"}`` seeded by the step."""
 

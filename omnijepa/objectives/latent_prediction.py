@@ -109,7 +109,7 @@ class LatentPrediction(nn.Module):
         pad = self.encoder.padding(x)
         ctx_pad, tgt_pad = gather_padding(pad, context), gather_padding(pad, targets)
         with torch.no_grad():
-            h = self.target_encoder(x, positions=self.teacher.positions)
+            h = self.target_tokens(x)
             target_std = per_dim_std(h, pad)
             coords = self.encoder.coords(x)
             h = normalise_targets(self.teacher.target_norm, h, coords, pad)
@@ -133,6 +133,16 @@ class LatentPrediction(nn.Module):
             stats["position_only_loss"] = position_loss.detach()
             loss = loss + position_loss
         return loss, stats
+
+    def target_tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """The target encoder's tokens (B, N, D): its last block, or with
+        ``ema.target_layers=k`` the mean of its last k blocks' normed outputs."""
+        k = self.teacher.target_layers
+        h = self.target_encoder(x, positions=self.teacher.positions, layers=k)
+        if k == 1:
+            return h
+        h = h.view(*h.shape[:-1], k, -1)
+        return F.layer_norm(h, h.shape[-1:]).mean(-2)
 
     def momentum(self, step: int, total: int) -> float:
         """Teacher momentum of the update after ``step`` steps (``objectives.teacher``)."""

@@ -45,8 +45,13 @@ class TeacherConfig:
     # channel over the batch's tokens; "position_residual" also removes what the position
     # alone predicts across the batch (objectives.target_norms)
     target_norm: str = "layer"
+    # targets from the last k blocks of the target encoder, each normed, then averaged
+    # (data2vec's target); 1 = the last block only (every JEPA paper)
+    target_layers: int = 1
 
     def __post_init__(self) -> None:
+        if self.target_layers < 1:
+            raise ValueError(f"ema.target_layers must be >= 1, got {self.target_layers}")
         if not 0.0 <= self.start <= self.end <= 1.0:
             raise ValueError(
                 f"ema.start and ema.end must satisfy 0 <= start <= end <= 1, "
