@@ -165,6 +165,32 @@ def test_anti_collapse_term_is_added_to_the_loss(on: str, tiny_overrides) -> Non
     )
 
 
+def test_anti_collapse_alone_keeps_prediction_gradients_out_of_the_encoder(tiny_overrides) -> None:
+    def encoder_grads(alone: bool, vc_only: bool = False) -> list[torch.Tensor]:
+        ov = tiny_overrides("ijepa", f"anti_collapse.alone={str(alone).lower()}")
+        cfg = load_config(RECIPES.get("ijepa").default_config(), None, ov)
+        built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
+        ds, obj = built.parts.dataset, built.parts.objective
+        batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+        if vc_only:  # the VC term of the context, by hand
+            z = obj.encoder(batch["x"], keep=batch["context"])
+            loss = cfg.anti_collapse.weight * obj.penalty(z, 0)
+        else:
+            loss, _ = obj(batch, 0)
+        loss.backward()
+        preds = [p.grad for p in obj.predictor.parameters()]
+        assert vc_only or all(g is not None and float(g.abs().sum()) > 0 for g in preds)
+        return [p.grad.clone() for p in obj.encoder.parameters()]
+
+    alone, vc, full = encoder_grads(True), encoder_grads(False, True), encoder_grads(False)
+    for a, v in zip(alone, vc):
+        torch.testing.assert_close(a, v)  # the encoder hears only the VC term
+    assert any(not torch.allclose(f, v) for f, v in zip(full, vc))
+    with pytest.raises(ConfigError, match="alone"):
+        load_config(RECIPES.get("ijepa").default_config(), None,
+                    ["anti_collapse.kind=none", "anti_collapse.alone=true"])  # fmt: skip
+
+
 def test_batch_standardised_targets_ignore_padding() -> None:
     from omnijepa.objectives.target_norms import standardise_channels
 

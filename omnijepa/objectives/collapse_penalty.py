@@ -34,10 +34,18 @@ class AntiCollapseConfig:
     weight: float = 1.0
     on: Literal["context", "prediction"] = "context"
     pool: Literal["mean", "tokens"] = "mean"  # per-sample mean of tokens, or every token
+    # control: the encoder learns from this term alone (the predictor still trains, on
+    # detached context, so its loss stays logged); does latent prediction add anything?
+    alone: bool = False
 
     def __post_init__(self) -> None:
         if self.weight < 0:
             raise ValueError(f"anti_collapse.weight must be >= 0, got {self.weight}")
+        if self.alone and (self.kind == "none" or self.weight == 0 or self.on != "context"):
+            raise ValueError(
+                "anti_collapse.alone needs a term on the context (kind vc|sigreg|vicreg, "
+                "weight > 0, on=context): it trains the encoder with that term only"
+            )
 
 
 def variance_covariance(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:

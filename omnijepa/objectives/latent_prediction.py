@@ -115,7 +115,10 @@ class LatentPrediction(nn.Module):
             h = normalise_targets(self.teacher.target_norm, h, coords, pad)
             h = gather_tokens(h, targets.reshape(b, m * nt)).view(b, m, nt, -1)
         z = self.encoder(x, keep=context)
-        pred = self.predictor(z, coords, context, targets, ctx_pad, tgt_pad)
+        alone = self.penalty is not None and self.penalty.cfg.alone  # the VC-alone control
+        pred = self.predictor(
+            z.detach() if alone else z, coords, context, targets, ctx_pad, tgt_pad
+        )
         loss = masked_mean(self.loss_fn(pred.float(), h), tgt_pad)
         stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach(), tgt_pad)}
         if self.penalty is not None or self.position_predictor is not None:
