@@ -191,6 +191,35 @@ def test_anti_collapse_alone_keeps_prediction_gradients_out_of_the_encoder(tiny_
                     ["anti_collapse.kind=none", "anti_collapse.alone=true"])  # fmt: skip
 
 
+def test_encoder_gradient_norms_are_logged_and_name_the_dominant_term(tiny_overrides,
+                                                                     tmp_path) -> None:  # fmt: skip
+    from omnijepa.train.metrics_log import read_metrics
+
+    ov = tiny_overrides("ijepa", "train.probe_every=2")
+    cfg = load_config(RECIPES.get("ijepa").default_config(), None, ov)
+    built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
+    ds, obj = built.parts.dataset, built.parts.objective
+    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    before = {k: v.clone() for k, v in obj.state_dict().items()}
+    norms = obj.encoder_gradients(batch, 0)
+    assert all(torch.equal(before[k], v) for k, v in obj.state_dict().items())
+    z = obj.encoder(batch["x"], keep=batch["context"])
+    vc = cfg.anti_collapse.weight * obj.penalty(z, 0)
+    grads = torch.autograd.grad(vc, list(obj.encoder.parameters()))
+    direct = sum(float(g.square().sum()) for g in grads) ** 0.5
+    assert norms["encoder_grad_anti_collapse"] == pytest.approx(direct, rel=1e-4)
+    assert norms["encoder_grad_prediction"] > 0
+    alone = load_config(cfg, None, ["anti_collapse.alone=true"])
+    built = RECIPES.get("ijepa").build(alone, torch.device("cpu"))
+    assert built.parts.objective.encoder_gradients(batch, 0)["encoder_grad_prediction"] == 0
+    from omnijepa.cli.main import main
+
+    main(["train", "ijepa", *ov, "--out", str(tmp_path / "run")])
+    logged = [r for r in read_metrics(tmp_path / "run" / "metrics.jsonl")
+              if "encoder_grad_prediction" in r]  # fmt: skip
+    assert logged and all(r["encoder_grad_anti_collapse"] > 0 for r in logged)
+
+
 def test_batch_standardised_targets_ignore_padding() -> None:
     from omnijepa.objectives.target_norms import standardise_channels
 

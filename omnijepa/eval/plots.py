@@ -25,6 +25,18 @@ DIAGNOSTIC_KEYS = (
 )
 
 
+# per-term gradient norms on the encoder (LatentPrediction.encoder_gradients), one panel
+GRADIENT_KEYS = ("encoder_grad_prediction", "encoder_grad_anti_collapse")
+
+
+def _series(ax: Any, records: list[dict[str, Any]], key: str, label: str | None = None) -> None:
+    pts = [(r["step"], r[key]) for r in records if key in r]
+    marker = "." if len(pts) < 30 else None
+    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=label)
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+
+
 def plot_training(records: list[dict[str, Any]], out_dir: Path, title: str) -> list[Path]:
     """Write loss.png and diagnostics.png from metrics records; returns the paths."""
     written: list[Path] = []
@@ -44,14 +56,20 @@ def plot_training(records: list[dict[str, Any]], out_dir: Path, title: str) -> l
     written.append(path)
 
     keys = [k for k in DIAGNOSTIC_KEYS if any(k in r for r in records)]
-    if keys:
-        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.2), squeeze=False)
+    grads = [k for k in GRADIENT_KEYS if any(k in r for r in records)]
+    panels = len(keys) + bool(grads)
+    if panels:
+        fig, axes = plt.subplots(1, panels, figsize=(3.2 * panels, 3.2), squeeze=False)
         for ax, key in zip(axes[0], keys):
-            pts = [(r["step"], r[key]) for r in records if key in r]
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="." if len(pts) < 30 else None)
+            _series(ax, records, key)
             ax.set_title(key)
-            ax.set_xlabel("step")
-            ax.grid(alpha=0.3)
+        if grads:  # which loss term the encoder learns from, on one log axis
+            ax = axes[0][-1]
+            for key in grads:
+                _series(ax, records, key, label=key.removeprefix("encoder_grad_"))
+            ax.set_yscale("log")
+            ax.set_title("encoder gradient norm")
+            ax.legend(fontsize=7)
         fig.suptitle(f"{title}: collapse diagnostics")
         fig.tight_layout()
         path = out_dir / "diagnostics.png"

@@ -104,6 +104,14 @@ class LatentPrediction(nn.Module):
         self._init = [p.detach().clone() for p in encoder.parameters()]
 
     def forward(self, batch: dict, step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        terms, stats = self.loss_terms(batch, step)
+        return sum(terms.values()), stats  # type: ignore[return-value]
+
+    def loss_terms(
+        self, batch: dict, step: int
+    ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """The loss as named terms (``prediction``; ``anti_collapse`` times its weight;
+        ``position_only``, which trains only the diagnostic predictor) and the stats."""
         x, context, targets = batch["x"], batch["context"], batch["targets"]
         b, m, nt = targets.shape
         pad = self.encoder.padding(x)
@@ -119,23 +127,42 @@ class LatentPrediction(nn.Module):
         pred = self.predictor(
             z.detach() if alone else z, coords, context, targets, ctx_pad, tgt_pad
         )
-        loss = masked_mean(self.loss_fn(pred.float(), h), tgt_pad)
+        terms = {"prediction": masked_mean(self.loss_fn(pred.float(), h), tgt_pad)}
         stats = {"target_std": target_std, "pred_std": per_dim_std(pred.detach(), tgt_pad)}
         if self.penalty is not None or self.position_predictor is not None:
-            stats["prediction_loss"] = loss.detach()
+            stats["prediction_loss"] = terms["prediction"].detach()
         if self.penalty is not None:
             on, on_pad = (z, ctx_pad) if self.penalty.cfg.on == "context" else (pred, tgt_pad)
             reg = self.penalty(on, step, on_pad)
             stats["anti_collapse"] = reg.detach()
-            loss = loss + self.penalty_weight * reg
+            terms["anti_collapse"] = self.penalty_weight * reg
         if self.position_predictor is not None:
             blind = self.position_predictor(
                 z[:, :0], coords, context[:, :0], targets, None, tgt_pad
             )
-            position_loss = masked_mean(self.loss_fn(blind.float(), h), tgt_pad)
-            stats["position_only_loss"] = position_loss.detach()
-            loss = loss + position_loss
-        return loss, stats
+            terms["position_only"] = masked_mean(self.loss_fn(blind.float(), h), tgt_pad)
+            stats["position_only_loss"] = terms["position_only"].detach()
+        return terms, stats
+
+    def encoder_gradients(self, batch: dict, step: int) -> dict[str, float]:
+        """Norm of the prediction's and the (weighted) anti-collapse term's gradients on the
+        encoder's parameters for ``batch``: which term the encoder learns from. At small scale
+        the anti-collapse term's was 1000x the prediction's (ijepa, README). Buffers are
+        restored, so the extra pass changes nothing."""
+        if self.penalty is None:
+            return {}
+        saved = {k: v.clone() for k, v in self.named_buffers()}
+        terms, _ = self.loss_terms(batch, step)
+        params = [p for p in self.encoder.parameters() if p.requires_grad]
+        out = {}
+        for i, name in enumerate(("prediction", "anti_collapse")):
+            grads = torch.autograd.grad(terms[name], params, retain_graph=i == 0, allow_unused=True)
+            total = sum(float(g.float().square().sum()) for g in grads if g is not None)
+            out[f"encoder_grad_{name}"] = total**0.5
+        with torch.no_grad():
+            for k, v in self.named_buffers():
+                v.copy_(saved[k])
+        return out
 
     def target_tokens(self, x: torch.Tensor) -> torch.Tensor:
         """The target encoder's tokens (B, N, D): its last block, or with

@@ -80,7 +80,8 @@ def judged_variant_repro(
 
 def run_monitors(run_dir: Path) -> dict[str, float]:
     """From metrics.jsonl: final teacher weight on init and drifts; min and final target and
-    prediction std (collapse monitors)."""
+    prediction std (collapse monitors); the anti-collapse term's gradient on the encoder over
+    the prediction's, mean over the logged steps (> 1: the encoder learns mostly from it)."""
     records = read_metrics(run_dir / "metrics.jsonl")
     out: dict[str, float] = {}
     for key in ("teacher_init_weight", "target_drift", "online_drift"):
@@ -91,6 +92,10 @@ def run_monitors(run_dir: Path) -> dict[str, float]:
         vals = [r[key] for r in records if key in r]
         if vals:
             out[f"{key}_min"], out[f"{key}_final"] = min(vals), vals[-1]
+    grads = [r for r in records if r.get("encoder_grad_prediction", 0) > 0]
+    ratios = [r["encoder_grad_anti_collapse"] / r["encoder_grad_prediction"] for r in grads]
+    if ratios:
+        out["encoder_grad_ratio_anti_collapse_to_prediction"] = sum(ratios) / len(ratios)
     return out
 
 

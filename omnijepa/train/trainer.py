@@ -253,6 +253,8 @@ def train(
             }
             if hasattr(objective, "diagnostics"):
                 last.update(objective.diagnostics(done, cfg.steps))
+            if probe_now and hasattr(objective, "encoder_gradients") and world == 1:
+                last.update(objective.encoder_gradients(batch, step))
             if probe_now:
                 last.update(parts.online_probe(online_encoder(objective)))  # type: ignore[misc]
                 objective.train()
