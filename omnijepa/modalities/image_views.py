@@ -39,13 +39,15 @@ class ViewConfig:
 
 def random_resized_crops(
     x: torch.Tensor,
-    size: int,
+    size: int | tuple[int, int],
     scale: tuple[float, float],
     ratio: tuple[float, float],
     flip: bool,
     generator: torch.Generator,
 ) -> torch.Tensor:
-    """One random crop per image of ``x`` (B, C, H, W), resized to (B, C, size, size)."""
+    """One random crop per image of ``x`` (B, C, H, W), resized to (B, C, size, size), or to
+    (B, C, rows, cols) for ``size=(rows, cols)``."""
+    rows, cols = (size, size) if isinstance(size, int) else size
     b = x.shape[0]
     u = torch.rand(b, 5, generator=generator)
     area = scale[0] + (scale[1] - scale[0]) * u[:, 0]
@@ -61,7 +63,7 @@ def random_resized_crops(
     theta[:, 0, 2] = cx
     theta[:, 1, 1] = h
     theta[:, 1, 2] = cy
-    grid = F.affine_grid(theta, [b, x.shape[1], size, size], align_corners=False)
+    grid = F.affine_grid(theta, [b, x.shape[1], rows, cols], align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -97,9 +99,8 @@ class CropPrepare:
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, None]:
         c = self.cfg
-        if x.shape[-1] != x.shape[-2]:
-            raise ValueError(f"crop augmentation needs square images, got {tuple(x.shape[-2:])}")
-        return random_resized_crops(x, x.shape[-1], c.scale, c.ratio, c.flip, generator), None
+        size = (x.shape[-2], x.shape[-1])
+        return random_resized_crops(x, size, c.scale, c.ratio, c.flip, generator), None
 
 
 class MultiViewCollate:
