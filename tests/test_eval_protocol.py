@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from omnijepa.eval.frozen_probes import ProbeConfig, choose_c, probe_suite
 from omnijepa.eval.logistic import LogisticProbe, ProbeNotConverged
 from omnijepa.eval.protocol import encoders_to_probe, evaluate_frozen
-from omnijepa.eval.significance import beats, paired_gap, threshold, verdict
+from omnijepa.eval.significance import beats, not_worse, paired_gap, threshold, verdict
 from omnijepa.nn.transformer import TransformerStack
 
 
@@ -149,6 +149,16 @@ def test_checks_need_margin_and_significance() -> None:
     assert noisy.passed is False  # mean gap > 0 but p >= 0.05
     one = beats("x", [0.9], [0.5], margin=0.1)[0]
     assert one.passed is None and "skipped" in one.detail
+
+
+def test_gaps_that_do_not_vary_over_seeds_are_not_significant() -> None:
+    """A probe stuck at chance beside deterministic features gives the same gap on every
+    seed: no spread to test, so the check is skipped, never passed with p = 0."""
+    same = beats("x", [0.5, 0.5, 0.5], [0.452, 0.452, 0.452])
+    assert same[0].passed is None and "same on every seed" in same[0].detail
+    assert same[1]["p"] is None and same[1]["std"] == 0.0
+    assert beats("x", [0.5] * 3, [0.452] * 3, margin=0.1)[0].passed is False  # under it
+    assert not_worse("y", [0.5] * 3, [0.6] * 3, 0.02)[0].passed is None
 
 
 def test_verdict_is_three_valued() -> None:
