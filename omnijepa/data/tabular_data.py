@@ -220,6 +220,10 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
         y, classes = frame[target].to_numpy(dtype=np.float64), []
         strata = np.searchsorted(np.quantile(y, [0.2, 0.4, 0.6, 0.8]), y)  # stratify by quintile
     train, val, test = _split(strata, cfg, seed)
+    if len(test) == 0:
+        raise DataError(
+            f"{origin}: the test split is empty; raise data.test_fraction ({cfg.test_fraction})"
+        )
 
     cat_names = [
         c
@@ -234,7 +238,13 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
             x[:, j], card = _encode_categorical(frame[name], train)
             cardinalities.append(card)
         else:
-            x[:, j] = _standardise(numeric_values(frame[name], origin), train)
+            values = numeric_values(frame[name], origin)
+            if np.isinf(values).any():
+                raise DataError(
+                    f"{origin}: column {name!r} holds {int(np.isinf(values).sum())} infinite "
+                    "value(s); replace them, or leave the cells empty to mark them missing"
+                )
+            x[:, j] = _standardise(values, train)
 
     scale = (0.0, 1.0)
     if task == "regression":
@@ -280,6 +290,12 @@ def _class_indices(
         index = {c: i for i, c in enumerate(classes)}
         y = np.array([index[v] for v in labels], dtype=np.int64)
     counts = np.bincount(y, minlength=len(classes))
+    if counts.max() < 2:
+        raise DataError(
+            f"{origin}: every value of {col.name!r} occurs once ({len(y)} rows), so no class can "
+            "be both learned and tested (an ID column?): choose another data.target, or "
+            "data.task=regression for a numeric one"
+        )
     rare = [classes[i] for i in np.flatnonzero((counts > 0) & (counts < 2))]
     if rare:
         more = f" and {len(rare) - 10} more" if len(rare) > 10 else ""

@@ -108,7 +108,10 @@ def plot_embedding_2d(
     from sklearn.decomposition import PCA
 
     x = np.nan_to_num(np.asarray(features, dtype=np.float64))
-    xy = PCA(n_components=2).fit_transform(x) if x.shape[1] >= 2 else np.c_[x, np.zeros(len(x))]
+    if min(x.shape) >= 2:  # PCA needs two rows and two columns
+        xy = PCA(n_components=2).fit_transform(x)
+    else:
+        xy = np.c_[x[:, :1], np.zeros(len(x))]
     fig, ax = plt.subplots(figsize=(5.2, 4.2))
     if classes:
         for k, name in enumerate(classes):
