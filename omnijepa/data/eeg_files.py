@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnijepa.data import numpy_files
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, known_electrode
 from omnijepa.registry import Registry
@@ -79,13 +80,12 @@ def _finite(x: np.ndarray, where: str) -> np.ndarray:
 @EEG_READERS.register(".npz")
 def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
     """``X`` (trials, channels, time), ``y``, ``ch_names`` and optionally ``sfreq``."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            x, y = z["X"], z["y"]
-            names = tuple(str(c) for c in z["ch_names"]) if "ch_names" in z else opts.ch_names
-            sfreq = float(z["sfreq"]) if "sfreq" in z else opts.sfreq
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read {path} as EEG (.npz with X, y, ch_names): {exc}") from None
+    z = numpy_files.read_npz(path, "EEG (.npz with X, y, ch_names, sfreq)", ("X", "y"))
+    x, y = z["X"], z["y"]
+    names = tuple(str(c) for c in z["ch_names"].ravel()) if "ch_names" in z else opts.ch_names
+    sfreq = numpy_files.positive_scalar(z["sfreq"], "sfreq", path) if "sfreq" in z else opts.sfreq
+    if x.dtype.kind not in "iuf":
+        raise DataError(f"{path}: X must be numeric, got dtype {x.dtype}")
     if y.ndim == 2 and y.shape[1] == 1:  # a column of labels
         y = y[:, 0]
     if x.ndim != 3 or y.ndim != 1 or len(y) != len(x) or (names and x.shape[1] != len(names)):
@@ -217,11 +217,8 @@ for _suffix in MNE_SUFFIXES:
 @EEG_READERS.register(".npy")
 def read_npy(path: Path, opts: ReadOptions) -> EEGTrials:
     """One recording (channels, time) with no label (for class folders)."""
-    try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from None
-    if x.ndim != 2:
+    x = numpy_files.read_npy(path, "one EEG recording (channels, time)")
+    if x.ndim != 2 or x.dtype.kind not in "iuf":
         raise DataError(f"{path}: shape {x.shape}, expected (channels, time)")
     return EEGTrials([_finite(x, str(path))], [opts.ch_names], [""], opts.sfreq)
 

@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import Dataset
 
 from omnijepa.data.image_data import derived_rng
+from omnijepa.data.numpy_files import read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
 
@@ -116,14 +117,14 @@ def zscore(series: np.ndarray) -> np.ndarray:
 
 
 def _read_subject(path: Path) -> np.ndarray:
-    try:
-        if path.suffix.lower() == ".npy":
-            x = np.load(path, allow_pickle=False)
-        else:
+    if path.suffix.lower() == ".npy":
+        x = read_npy(path, "a (time, regions) table")
+    else:
+        try:
             x = np.genfromtxt(path, delimiter=",", skip_header=_has_header(path))
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path} as a (time, regions) table: {exc}") from None
-    if x.ndim != 2 or not np.isfinite(x).all():
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot read {path} as a (time, regions) table: {exc}") from None
+    if x.dtype.kind not in "iuf" or x.ndim != 2 or not np.isfinite(x).all():
         raise DataError(f"{path}: need a finite (time, regions) table, got shape {x.shape}")
     return x.T
 
@@ -153,12 +154,11 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
         if len({x.shape for x in xs}) != 1:
             raise DataError(f"{path}: subjects differ in shape {sorted({x.shape for x in xs})}")
         return np.stack(xs), np.asarray(ys)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            x, y = z["X"], z["y"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read {path} as ROI series (.npz with X, y): {exc}") from None
-    if x.ndim != 3 or len(y) != len(x):
+    z = read_npz(path, "ROI series (.npz with X, y)", ("X", "y"))
+    x, y = z["X"], z["y"]
+    if y.ndim == 2 and y.shape[1] == 1:  # a column of labels
+        y = y[:, 0]
+    if x.dtype.kind not in "iuf" or x.ndim != 3 or y.ndim != 1 or len(y) != len(x):
         raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
     if not np.isfinite(x).all():
         raise DataError(f"{path}: X holds NaN or infinite values")

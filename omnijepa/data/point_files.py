@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnijepa.data.numpy_files import read_npy
 from omnijepa.errors import DataError
 from omnijepa.registry import Registry
 
@@ -86,11 +87,8 @@ def _read_text(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
 
 def _read_npy(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarray:
     """The first 3 columns of a numeric (N, >=3) .npy array."""
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise DataError(f"cannot read {path}: {_reason(exc)}") from None
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iuf":
+    arr = read_npy(path, "a point cloud (N, >=3)")
+    if arr.dtype.kind not in "iuf":
         raise DataError(f"{path}: expected a numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise DataError(f"{path}: expected an (N, >=3) array of points, got shape {arr.shape}")

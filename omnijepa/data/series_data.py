@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import Dataset
 
 from omnijepa.data.image_data import derived_rng, split_indices
+from omnijepa.data.numpy_files import read_npy
 from omnijepa.errors import ConfigError, DataError
 
 WAVEFORMS = (
@@ -161,13 +162,15 @@ def make_waveforms(cfg: SeriesDataConfig, n: int, seed: int, part: str) -> Serie
 
 def _read_series(path: Path, channels: int) -> np.ndarray:
     """One file as (C, T) float32; a clear DataError for anything that is not."""
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        else:
+    if path.suffix == ".npy":
+        arr = read_npy(path, "a series (T,) or (C, T)")
+        if arr.dtype.kind not in "iuf":
+            raise DataError(f"{path}: a series must be numeric, got dtype {arr.dtype}")
+    else:
+        try:
             arr = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64).T
-    except (ValueError, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a readable {path.suffix} series ({exc})") from None
+        except (ValueError, OSError, EOFError) as exc:
+            raise DataError(f"{path}: not a readable {path.suffix} series ({exc})") from None
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnijepa.data.numpy_files import read_npz
 from omnijepa.errors import DataError
 
 KEYS = ("obs", "actions", "episode_starts")
@@ -82,15 +83,8 @@ def read_trajectories(path: Path) -> Trajectories:
     """A user's ``.npz`` with ``obs``, ``actions`` and ``episode_starts``."""
     if not path.is_file():
         raise DataError(f"trajectory file not found: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in KEYS if k not in z.files]
-            if missing:
-                raise DataError(f"{path}: missing array(s) {missing}; a trajectory file holds "
-                                f"{list(KEYS)}")  # fmt: skip
-            obs, actions, starts = (z[k] for k in KEYS)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path} is not a readable .npz file: {exc}") from None
+    z = read_npz(path, "a trajectory file", KEYS)
+    obs, actions, starts = (z[k] for k in KEYS)
     if obs.dtype.kind not in "fiu" or actions.dtype.kind not in "fiu":
         raise DataError(f"{path}: obs and actions must be numeric")
     check_trajectories(obs, actions, starts, str(path))

@@ -1,0 +1,67 @@
+"""A user's ``.npy`` / ``.npz`` files, read once for every loader: whatever is wrong with one
+(not a numpy file, truncated, empty, an ``.npz`` archive under an ``.npy`` name, object arrays,
+a missing array) is one :class:`DataError` naming the file, never a traceback from numpy."""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.errors import DataError
+
+# what np.load raises on damaged or foreign files (BadZipFile and EOFError are not ValueErrors)
+READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).strip() or type(exc).__name__
+
+
+def read_npy(path: Path, what: str) -> np.ndarray:
+    """The array in ``path``; ``what`` says what it should hold, for the error."""
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except READ_ERRORS as exc:
+        raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+    if not isinstance(arr, np.ndarray):  # np.load opens an .npz archive whatever its name
+        arr.close()
+        raise DataError(f"{path} is an .npz archive, not one .npy array ({what})")
+    return arr
+
+
+def read_npz(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Every array of the archive ``path`` by name; ``required`` names must be among them."""
+    try:
+        z = np.load(path, allow_pickle=False)
+    except READ_ERRORS as exc:
+        raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+    if not isinstance(z, np.lib.npyio.NpzFile):
+        raise DataError(f"{path} is one .npy array, not an .npz archive ({what})")
+    with z:
+        missing = [k for k in required if k not in z.files]
+        if missing:
+            raise DataError(
+                f"{path}: missing array(s) {missing}; {what} holds {list(required)} "
+                f"(found {z.files})"
+            )
+        try:
+            return {k: z[k] for k in z.files}
+        except READ_ERRORS as exc:
+            raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+
+
+def positive_scalar(value: np.ndarray, name: str, path: Path) -> float:
+    """A stored scalar such as a sampling rate: one finite number > 0."""
+    arr = np.asarray(value)
+    if arr.size != 1 or arr.dtype.kind not in "iuf":
+        raise DataError(f"{path}: {name} must be one number, got {arr.dtype} of shape {arr.shape}")
+    out = float(arr.reshape(()))
+    if not (math.isfinite(out) and out > 0):
+        raise DataError(f"{path}: {name} must be a positive number, got {out}")
+    return out
+
+
+__all__ = ["READ_ERRORS", "positive_scalar", "read_npy", "read_npz"]
