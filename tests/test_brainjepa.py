@@ -131,3 +131,19 @@ def test_train_brainjepa_on_a_users_npz(tmp_path: Path, tiny_overrides) -> None:
     res = train_run(RECIPES.get("brainjepa"), ov, tmp_path / "run")
     assert {"jepa", "random_init", "raw"} <= set(res["metrics"]["linear_probe"])
     assert "6 ROIs x 32 TRs" in res["data"]
+
+
+def test_roi_series_that_cannot_give_connectivity_are_refused(tmp_path: Path) -> None:
+    from omnijepa.data.fmri_data import read_roi_path
+    from omnijepa.modalities.brain_gradients import diffusion_gradients, functional_connectivity
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((8, 6, 40)), np.arange(8) % 2
+    for name, bad, why in [("flat", np.ones_like(x), "every region's series is constant"),
+                           ("huge", x * 1e200, "overflow")]:  # fmt: skip
+        np.savez(tmp_path / f"{name}.npz", X=bad, y=y)
+        with pytest.raises(DataError, match=f"{name}.npz.*{why}"):
+            read_roi_path(tmp_path / f"{name}.npz")
+    x[:, 2] = 0.0  # one empty parcel: a region with no connections still gets a position
+    grads = diffusion_gradients(functional_connectivity(x), 3)
+    assert grads.shape == (6, 3) and np.isfinite(grads).all()

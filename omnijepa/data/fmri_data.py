@@ -116,6 +116,18 @@ def zscore(series: np.ndarray) -> np.ndarray:
     return (s / np.maximum(s.std(-1, keepdims=True), 1e-8)).astype(np.float32)
 
 
+def check_roi_values(x: np.ndarray, where: str) -> None:
+    """Finite values small enough to square, and not every region flat (no connectivity)."""
+    if not np.isfinite(x).all():
+        raise DataError(f"{where}: X holds NaN or infinite values")
+    if x.size and float(np.abs(x).max()) > 1e30:
+        raise DataError(
+            f"{where}: values up to {float(np.abs(x).max()):.3g} overflow; rescale them"
+        )
+    if x.size and not (np.ptp(x, axis=-1) > 0).any():
+        raise DataError(f"{where}: every region's series is constant: no connectivity to learn")
+
+
 def _read_subject(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         x = read_npy(path, "a (time, regions) table")
@@ -153,15 +165,16 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
             raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
         if len({x.shape for x in xs}) != 1:
             raise DataError(f"{path}: subjects differ in shape {sorted({x.shape for x in xs})}")
-        return np.stack(xs), np.asarray(ys)
+        x = np.stack(xs)
+        check_roi_values(x, str(path))
+        return x, np.asarray(ys)
     z = read_npz(path, "ROI series (.npz with X, y)", ("X", "y"))
     x, y = z["X"], z["y"]
     if y.ndim == 2 and y.shape[1] == 1:  # a column of labels
         y = y[:, 0]
     if x.dtype.kind not in "iuf" or x.ndim != 3 or y.ndim != 1 or len(y) != len(x):
         raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
-    if not np.isfinite(x).all():
-        raise DataError(f"{path}: X holds NaN or infinite values")
+    check_roi_values(x, str(path))
     _, y = np.unique(y, return_inverse=True)
     return x, y
 

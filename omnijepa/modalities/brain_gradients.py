@@ -50,7 +50,7 @@ def diffusion_gradients(
     sparse = np.where(fc >= threshold, fc, 0.0)
     unit = sparse / np.maximum(np.linalg.norm(sparse, axis=1, keepdims=True), 1e-12)
     affinity = np.clip(unit @ unit.T, 0.0, None)
-    degree = affinity.sum(1)
+    degree = np.maximum(affinity.sum(1), 1e-12)  # a region with a flat series links nowhere
     kernel = affinity / np.outer(degree**alpha, degree**alpha)
     d = np.maximum(kernel.sum(1), 1e-12)
     sym = kernel / np.sqrt(np.outer(d, d))
