@@ -57,8 +57,13 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
             raise ConfigError(f"{key}: {value!r} is not one of {', '.join(map(repr, args))}")
         return value
     if origin in (tuple, list):
-        if isinstance(value, str):
-            value = yaml.safe_load(value) if value.strip().startswith("[") else value.split(",")
+        if isinstance(value, str) and value.strip().startswith("["):
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise ConfigError(f"{key}: cannot read {value!r} as a list like [1, 2]") from None
+        elif isinstance(value, str):
+            value = value.split(",")
         if not isinstance(value, (list, tuple)):
             value = [value]
         if origin is tuple and args and args[-1] is not Ellipsis:
@@ -129,6 +134,8 @@ def apply_dict(cfg: C, values: dict[str, Any], prefix: str = "") -> C:
             changes[name] = apply_dict(current, value, key + ".")
         else:
             changes[name] = _coerce(value, tp, key)
+        if name == "seed" and not 0 <= changes[name] < 2**32:  # numpy's and sklearn's range
+            raise ConfigError(f"{key}: must be an integer in [0, 2**32 - 1], got {value!r}")
     try:
         return dataclasses.replace(cfg, **changes)
     except (ValueError, TypeError) as exc:

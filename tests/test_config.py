@@ -52,6 +52,9 @@ def test_unknown_section_below_a_leaf_is_rejected() -> None:
         ("train.steps=1.5", "train.steps"),
         ("mask.target_scale=[0.1,0.2,0.3]", "mask.target_scale"),
         ("train.weight_decay=a,b", "train.weight_decay"),
+        ("mask.target_scale=[0.1", "mask.target_scale"),  # an unclosed list
+        ("seed=-1", "seed"),  # numpy and sklearn take seeds in [0, 2**32)
+        ("seed=99999999999999999999999", "seed"),
     ],
 )
 def test_type_errors_name_the_key(override: str, key: str) -> None:

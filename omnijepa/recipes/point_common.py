@@ -167,7 +167,7 @@ def build_point_collate(cfg: PointJEPAConfig) -> MaskCollator:
 def _check_sizes(cfg: PointJEPAConfig) -> None:
     m = cfg.model
     if m.num_groups > cfg.data.num_points or m.group_size > cfg.data.num_points:
-        raise ValueError(
+        raise ConfigError(
             f"model.num_groups ({m.num_groups}) and model.group_size ({m.group_size}) must not "
             f"exceed data.num_points ({cfg.data.num_points})"
         )
