@@ -103,7 +103,9 @@ def test_users_roi_files(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "s.npz", X=rng.standard_normal((20, 5, 40)), y=np.repeat(["hc", "pt"], 10))
     data = load_fmri_data(FMRIDataConfig(path=str(tmp_path / "s.npz")), 0)
-    assert len(data["train"].labels) == 15 and data["test"].series.shape == (5, 5, 40)
+    # stratified: 2 of each class's 10 subjects (round(2.5) = 2) are test subjects
+    assert len(data["train"].labels) == 16 and data["test"].series.shape == (4, 5, 40)
+    assert sorted(np.asarray(data["test"].labels).tolist()) == [0, 0, 1, 1]
     for cls in ("control", "patient"):
         (tmp_path / "csv" / cls).mkdir(parents=True)
         for k in range(4):
@@ -112,8 +114,12 @@ def test_users_roi_files(tmp_path: Path) -> None:
             (tmp_path / "csv" / cls / f"sub{k}.csv").write_text(
                 header + "\n".join(",".join(f"{v:.3f}" for v in row) for row in table)
             )
+    (tmp_path / "csv" / "control" / "._sub0.csv").write_bytes(b"\x00\x05\x16\x07")  # macOS
+    (tmp_path / "csv" / "patient" / "run2").mkdir()  # deeper files keep their class folder
+    np.save(tmp_path / "csv" / "patient" / "run2" / "sub9.npy", rng.standard_normal((40, 5)))
     data = load_fmri_data(FMRIDataConfig(path=str(tmp_path / "csv")), 0)
-    assert sum(len(s.labels) for s in data.values()) == 8
+    assert sum(len(s.labels) for s in data.values()) == 9
+    assert sorted(np.asarray(data["test"].labels).tolist()) == [0, 1]
     bad = rng.standard_normal((4, 5, 40))
     bad[1, 2, 3] = np.nan
     np.savez(tmp_path / "nan.npz", X=bad, y=np.arange(4) % 2)

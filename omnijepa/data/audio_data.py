@@ -31,7 +31,8 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from omnijepa.data.image_data import derived_rng
+from omnijepa.data.class_folders import labelled_files
+from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.data.npz_cache import cached_arrays
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.audio import FrontEndConfig, log_mel, pad_frames
@@ -177,29 +178,10 @@ def spoken_words(cfg: AudioDataConfig) -> tuple[list[np.ndarray], list[tuple[int
 def _folder_files(root: Path) -> tuple[list[Path], list[int], list[str]]:
     if not root.is_dir():
         raise DataError(f"data.path {root} is not a directory")
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files, labels = [], []
-    if classes:
-        for c, name in enumerate(classes):
-            found = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in SUFFIXES)
-            files += found
-            labels += [c] * len(found)
-    else:
-        files = sorted(p for p in root.iterdir() if p.suffix.lower() in SUFFIXES)
-        labels = [-1] * len(files)
+    files, labels, classes = labelled_files(root, SUFFIXES)
     if not files:
         raise DataError(f"no {'/'.join(SUFFIXES)} files under {root}")
     return files, labels, classes
-
-
-def _split_by_class(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Boolean test mask: ``fraction`` of each class (at least one when a class has 2+)."""
-    test = np.zeros(len(labels), dtype=bool)
-    for c in np.unique(labels):
-        idx = rng.permutation(np.flatnonzero(labels == c))
-        k = min(len(idx) - 1, max(1, round(fraction * len(idx)))) if len(idx) > 1 else 0
-        test[idx[:k]] = True
-    return test
 
 
 def _spectrograms(waves: list[np.ndarray], cfg: FrontEndConfig) -> list[torch.Tensor]:
@@ -217,7 +199,8 @@ def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
             read_audio(f, rate, cfg.min_seconds) for f in tqdm(files, desc="audio", disable=None)
         ]
         lab = np.asarray(labels)
-        test = _split_by_class(lab, cfg.test_fraction, derived_rng(seed, "audio_split"))
+        test = np.zeros(len(lab), dtype=bool)
+        test[split_indices(lab, cfg.test_fraction, derived_rng(seed, "audio_split"))[1]] = True
         speakers = np.full(len(lab), -1)
         speaker_names: list[str] = []
         names = [str(f) for f in files]

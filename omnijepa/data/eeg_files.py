@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from omnijepa.data import numpy_files
+from omnijepa.data.class_folders import class_dirs, data_files
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, known_electrode
 from omnijepa.registry import Registry
@@ -157,9 +158,9 @@ SKIP_EVENTS = re.compile(r"^(bad|edge|boundary)", re.IGNORECASE)
 def _mne_epochs(path: Path):  # noqa: ANN202 - mne types
     import mne
 
-    if path.suffix == ".fif" and re.search(r"[-_]epo$", path.stem):
+    if path.suffix.lower() == ".fif" and re.search(r"[-_]epo$", path.stem):
         return mne.read_epochs(path, preload=True, verbose="error")
-    if path.suffix == ".set":
+    if path.suffix.lower() == ".set":
         try:
             return mne.read_epochs_eeglab(path, verbose="error")
         except (ValueError, TypeError, KeyError, RuntimeError, IndexError):
@@ -230,11 +231,10 @@ def _cut(x: np.ndarray, span: int) -> list[np.ndarray]:
 
 def read_class_folders(root: Path, opts: ReadOptions) -> EEGTrials:
     """One sub-folder per class; every recording in it is cut into trials of ``seconds``."""
-    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    classes = class_dirs(root)
     out = EEGTrials([], [], [], None)
     for d in classes:
-        files = sorted(f for f in d.iterdir() if f.suffix.lower() in EEG_READERS)
-        for f in files:
+        for f in data_files(d, EEG_READERS.names()):
             rec = EEG_READERS.get(f.suffix.lower())(f, opts)
             sfreq = rec.sfreq or opts.sfreq
             if out.sfreq not in (None, sfreq):

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from omnijepa.data.image_data import derived_rng
+from omnijepa.data.class_folders import class_dirs, data_files
+from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.data.numpy_files import read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
@@ -156,11 +157,10 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"data.path {path} does not exist")
     if path.is_dir():
         xs, ys = [], []
-        for label, d in enumerate(sorted(p for p in path.iterdir() if p.is_dir())):
-            for f in sorted(d.iterdir()):
-                if f.suffix.lower() in (".csv", ".npy"):
-                    xs.append(_read_subject(f))
-                    ys.append(label)
+        for label, d in enumerate(class_dirs(path)):
+            for f in data_files(d, (".csv", ".npy")):
+                xs.append(_read_subject(f))
+                ys.append(label)
         if len(set(ys)) < 2:
             raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
         if len({x.shape for x in xs}) != 1:
@@ -183,9 +183,7 @@ def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
     """``train`` and ``test`` subjects."""
     if cfg.path:
         x, y = read_roi_path(Path(cfg.path))
-        order = derived_rng(seed, "fmri_split").permutation(len(x))
-        k = max(1, int(round(cfg.test_fraction * len(x))))
-        te, tr = order[:k], order[k:]
+        tr, te = split_indices(y, cfg.test_fraction, derived_rng(seed, "fmri_split"))
         return {"train": ROISplit(zscore(x[tr]), y[tr]), "test": ROISplit(zscore(x[te]), y[te])}
     if cfg.name != "networks":
         raise ConfigError(f"unknown ROI data {cfg.name!r}; use networks or data.path=FILE")

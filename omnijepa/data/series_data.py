@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from omnijepa.data.class_folders import labelled_files
 from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.data.numpy_files import read_npy
 from omnijepa.errors import ConfigError, DataError
@@ -162,7 +163,7 @@ def make_waveforms(cfg: SeriesDataConfig, n: int, seed: int, part: str) -> Serie
 
 def _read_series(path: Path, channels: int) -> np.ndarray:
     """One file as (C, T) float32; a clear DataError for anything that is not."""
-    if path.suffix == ".npy":
+    if path.suffix.lower() == ".npy":
         arr = read_npy(path, "a series (T,) or (C, T)")
         if arr.dtype.kind not in "iuf":
             raise DataError(f"{path}: a series must be numeric, got dtype {arr.dtype}")
@@ -189,11 +190,10 @@ def load_series_folder(cfg: SeriesDataConfig, seed: int) -> SeriesData:
     root = Path(cfg.path or "")
     if not root.is_dir():
         raise DataError(f"data.path {root} is not a folder")
-    files = sorted(p for p in root.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+    files, found_labels, classes = labelled_files(root, SUFFIXES)
     if len(files) < 2:
         raise DataError(f"data.path {root} holds fewer than 2 .npy/.csv series")
-    classes = sorted({p.parent.name for p in files if p.parent != root})
-    labels = np.array([classes.index(p.parent.name) if p.parent != root else -1 for p in files])
+    labels = np.asarray(found_labels)
     arrays = [_read_series(p, cfg.channels) for p in files]
     for p, a in zip(files, arrays):
         if a.shape[1] > cfg.max_length and not cfg.crop:

@@ -1,0 +1,63 @@
+"""Users' class folders, listed one way by the audio, series, EEG and fMRI loaders: hidden
+files skipped, suffixes in any case, the top-level sub-folder is the class at any depth, and a
+class with a single file still leaves a test split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.data.class_folders import labelled_files
+
+
+def _touch(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x00")
+    return path
+
+
+def test_hidden_case_and_depth(tmp_path: Path) -> None:
+    keep = [_touch(tmp_path / "walk" / "2020" / "a.NPY"), _touch(tmp_path / "walk" / "b.csv"),
+            _touch(tmp_path / "run" / "2021" / "c.npy")]  # fmt: skip
+    for hidden in ("walk/._a.npy", "run/.cache/d.npy", ".git/e.npy", "run/notes.txt"):
+        _touch(tmp_path / hidden)
+    files, labels, classes = labelled_files(tmp_path, (".npy", ".csv"))
+    assert classes == ["run", "walk"]
+    assert dict(zip(files, labels)) == {keep[2]: 0, keep[0]: 1, keep[1]: 1}
+
+
+def test_flat_folder_is_unlabelled(tmp_path: Path) -> None:
+    a, b = _touch(tmp_path / "x.wav"), _touch(tmp_path / "Y.WAV")
+    _touch(tmp_path / "._x.wav")
+    assert labelled_files(tmp_path, (".wav",)) == ([b, a], [-1, -1], [])  # sorted by name
+
+
+def test_series_folders_label_by_class_at_any_depth(tmp_path: Path) -> None:
+    from omnijepa.data.series_data import SeriesDataConfig, load_series_folder
+
+    rng = np.random.default_rng(0)
+    for cls in ("fast", "sine"):
+        for year in ("2020", "2021"):
+            for k in range(3):
+                (tmp_path / cls / year).mkdir(parents=True, exist_ok=True)
+                with open(tmp_path / cls / year / f"s{k}.NPY", "wb") as f:  # upper case
+                    np.save(f, rng.standard_normal(50))
+    (tmp_path / "fast" / "._s0.npy").write_bytes(b"\x00\x05\x16\x07")
+    data = load_series_folder(SeriesDataConfig(path=str(tmp_path)), 0)
+    assert data.class_names == ["fast", "sine"]
+    assert len(data.train.series) + len(data.test.series) == 12
+
+
+def test_audio_class_with_one_file_still_leaves_a_test_split(tmp_path: Path) -> None:
+    import soundfile as sf
+
+    from omnijepa.data.audio_data import AudioDataConfig, load_audio_data
+
+    tone = 0.3 * np.sin(np.arange(8000) / 5).astype(np.float32)
+    for j in range(4):
+        (tmp_path / f"c{j}").mkdir()
+        sf.write(tmp_path / f"c{j}" / "a.wav", tone, 16000)
+    (tmp_path / "c0" / "._a.wav").write_bytes(b"\x00\x05\x16\x07")  # not read
+    data = load_audio_data(AudioDataConfig(path=str(tmp_path)), 0)
+    assert len(data.test.labels) == 1 and len(data.train.labels) == 3
