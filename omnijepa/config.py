@@ -157,6 +157,8 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"override {pair!r} conflicts with an earlier one")
+        if parts[-1] == "path" and not text.strip():  # e.g. data.path=$UNSET
+            raise ConfigError(f"override {pair!r} gives an empty path (an unset variable?)")
         node[parts[-1]] = _parse_scalar(text)
     return nested
 

@@ -55,6 +55,8 @@ def test_unknown_section_below_a_leaf_is_rejected() -> None:
         ("mask.target_scale=[0.1", "mask.target_scale"),  # an unclosed list
         ("seed=-1", "seed"),  # numpy and sklearn take seeds in [0, 2**32)
         ("seed=99999999999999999999999", "seed"),
+        ("data.path=", "data.path"),  # an unset shell variable must not mean "built-in data"
+        ("data.image_size=0", "data.image_size"),
     ],
 )
 def test_type_errors_name_the_key(override: str, key: str) -> None:

@@ -133,8 +133,12 @@ def test_npz_labels_must_be_one_per_trial(tmp_path: Path) -> None:
     x, _ = toy_trials(6, 2, 64)
     names = np.array(["C3", "C4"])
     np.savez(tmp_path / "scalar.npz", X=x, y=np.array(1), ch_names=names, sfreq=128.0)
-    with pytest.raises(DataError, match=r"y \(\)"):
+    with pytest.raises(DataError, match=r"y has shape \(\)"):
         read_npz(tmp_path / "scalar.npz", ReadOptions())
+    y = np.where(np.arange(6) == 2, np.nan, np.arange(6) % 2)
+    np.savez(tmp_path / "nan.npz", X=x, y=y, ch_names=names, sfreq=128.0)
+    with pytest.raises(DataError, match=r"nan.npz: y holds 1 missing \(NaN\)"):
+        read_npz(tmp_path / "nan.npz", ReadOptions())
     np.savez(tmp_path / "col.npz", X=x, y=np.arange(6)[:, None] % 2, ch_names=names, sfreq=128.0)
     assert read_npz(tmp_path / "col.npz", ReadOptions()).labels == ["0", "1"] * 3
 

@@ -234,6 +234,8 @@ def test_malformed_files_raise_one_line_data_error(
         ("narrow.npy", np.zeros((5, 2)), "shape"),
         ("flat.npy", np.zeros(9), "shape"),
         ("nopoints.npy", np.zeros((0, 3)), "no points"),
+        ("transposed.npy", np.ones((3, 50)), r"\(3, 50\).*transpose"),
+        ("huge.npy", np.full((5, 3), 1e35), "rescale"),
     ],
 )
 def test_bad_npy_arrays(tmp_path: Path, name: str, array: np.ndarray, problem: str) -> None:
@@ -314,3 +316,11 @@ def test_bad_config(change: dict, match: str) -> None:
 def test_unknown_source_is_a_clear_data_error() -> None:
     with pytest.raises(DataError, match="shapes"):
         load_point_data(PointDataConfig(source="shape"), seed=0)
+
+
+def test_large_coordinates_normalise_without_overflow() -> None:
+    from omnijepa.data.point_data import normalize_clouds
+
+    cloud = np.random.default_rng(0).standard_normal((2, 64, 3)).astype(np.float32) * 1e20
+    out = normalize_clouds(cloud)
+    assert np.isfinite(out).all() and np.allclose(np.linalg.norm(out, axis=2).max(1), 1.0)

@@ -285,6 +285,9 @@ def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     rows = [[str(i), f"id{i}"] for i in range(40)]  # every class a single row: nothing to test
     with pytest.raises(DataError, match="ids.csv.*every value of 'y' occurs once"):
         _load(_write(tmp_path / "ids.csv", ["a", "y"], rows), target="y")
+    rows = [[str(i), "inf" if i == 3 else f"{i / 7:.3f}"] for i in range(20)]
+    with pytest.raises(DataError, match="target.*'y'.*1 infinite"):
+        _load(_write(tmp_path / "inf_target.csv", ["a", "y"], rows), target="y")
     rows = [["inf" if i == 3 else str(i), str(i % 2)] for i in range(20)]
     with pytest.raises(DataError, match="inf.csv.*'a'.*1 infinite"):
         _load(_write(tmp_path / "inf.csv", ["a", "y"], rows), target="y")

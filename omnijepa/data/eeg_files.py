@@ -87,9 +87,8 @@ def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
     sfreq = numpy_files.positive_scalar(z["sfreq"], "sfreq", path) if "sfreq" in z else opts.sfreq
     if x.dtype.kind not in "iuf":
         raise DataError(f"{path}: X must be numeric, got dtype {x.dtype}")
-    if y.ndim == 2 and y.shape[1] == 1:  # a column of labels
-        y = y[:, 0]
-    if x.ndim != 3 or y.ndim != 1 or len(y) != len(x) or (names and x.shape[1] != len(names)):
+    y = numpy_files.label_vector(y, len(x), path)
+    if x.ndim != 3 or (names and x.shape[1] != len(names)):
         raise DataError(
             f"{path}: X {x.shape}, y {y.shape}, {len(names)} ch_names do not fit "
             "(trials, channels, time) / (trials,) / (channels,)"

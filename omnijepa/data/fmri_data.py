@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from omnijepa.data.class_folders import class_dirs, data_files
 from omnijepa.data.image_data import derived_rng, split_indices
-from omnijepa.data.numpy_files import read_npy, read_npz
+from omnijepa.data.numpy_files import label_vector, read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
 
@@ -137,7 +137,9 @@ def _read_subject(path: Path) -> np.ndarray:
             x = np.genfromtxt(path, delimiter=",", skip_header=_has_header(path))
         except (OSError, ValueError) as exc:
             raise DataError(f"cannot read {path} as a (time, regions) table: {exc}") from None
-    if x.dtype.kind not in "iuf" or x.ndim != 2 or not np.isfinite(x).all():
+    if x.dtype.kind in "iuf" and x.ndim == 2 and not np.isfinite(x).all():
+        raise DataError(f"{path}: holds {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
+    if x.dtype.kind not in "iuf" or x.ndim != 2:
         raise DataError(f"{path}: need a finite (time, regions) table, got shape {x.shape}")
     return x.T
 
@@ -170,9 +172,8 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
         return x, np.asarray(ys)
     z = read_npz(path, "ROI series (.npz with X, y)", ("X", "y"))
     x, y = z["X"], z["y"]
-    if y.ndim == 2 and y.shape[1] == 1:  # a column of labels
-        y = y[:, 0]
-    if x.dtype.kind not in "iuf" or x.ndim != 3 or y.ndim != 1 or len(y) != len(x):
+    y = label_vector(y, len(x), path)
+    if x.dtype.kind not in "iuf" or x.ndim != 3:
         raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
     check_roi_values(x, str(path))
     _, y = np.unique(y, return_inverse=True)

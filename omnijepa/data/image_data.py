@@ -38,6 +38,9 @@ class ImageDataConfig:
     # 20,000 selected images)
     decode: str = "auto"
 
+    def __post_init__(self) -> None:
+        check_config(self)  # at parse time, before a model is sized from these keys
+
 
 @dataclass
 class ImageSplit:

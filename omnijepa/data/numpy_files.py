@@ -64,4 +64,16 @@ def positive_scalar(value: np.ndarray, name: str, path: Path) -> float:
     return out
 
 
-__all__ = ["READ_ERRORS", "positive_scalar", "read_npy", "read_npz"]
+def label_vector(y: np.ndarray, n: int, path: Path) -> np.ndarray:
+    """Stored labels as one per item: ``(n,)``, or an ``(n, 1)`` column; no missing (NaN)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or len(y) != n:
+        raise DataError(f"{path}: y has shape {y.shape}; it needs one label per item ({n},)")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise DataError(f"{path}: y holds {int(np.isnan(y).sum())} missing (NaN) label(s)")
+    return y
+
+
+__all__ = ["READ_ERRORS", "label_vector", "positive_scalar", "read_npy", "read_npz"]

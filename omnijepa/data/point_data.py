@@ -103,11 +103,16 @@ def check_config(cfg: PointDataConfig) -> None:
         raise ConfigError(f"data.classes lists a class more than once: {list(cfg.classes)}")
 
 
-def normalize_clouds(points: np.ndarray) -> np.ndarray:
-    """Centre each cloud on its mean and scale it so its farthest point has norm 1."""
-    centred = points - points.mean(axis=1, keepdims=True)
-    radius = np.linalg.norm(centred, axis=2).max(axis=1, keepdims=True)[..., None]
-    return (centred / np.maximum(radius, 1e-12)).astype(np.float32)
+def normalize_clouds(points: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Centre each cloud on its mean and scale it so its farthest point has norm 1 (in float64,
+    a few thousand clouds at a time, so coordinates of 1e20 do not overflow the norm)."""
+    out = np.empty(points.shape, dtype=np.float32)
+    for i in range(0, len(points), chunk):
+        p = points[i : i + chunk].astype(np.float64)
+        centred = p - p.mean(axis=1, keepdims=True)
+        radius = np.linalg.norm(centred, axis=2).max(axis=1, keepdims=True)[..., None]
+        out[i : i + chunk] = centred / np.maximum(radius, 1e-300)
+    return out
 
 
 def _split(points: np.ndarray, labels: np.ndarray, cfg: PointDataConfig) -> PointSplit:

@@ -92,6 +92,11 @@ def _read_npy(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarr
         raise DataError(f"{path}: expected a numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise DataError(f"{path}: expected an (N, >=3) array of points, got shape {arr.shape}")
+    if 0 < arr.shape[0] < arr.shape[1]:  # fewer points than coordinates: saved as (3, N)?
+        raise DataError(
+            f"{path}: shape {arr.shape} has fewer points than columns; points go in rows, "
+            f"(N, 3): transpose it (arr.T)"
+        )
     return arr[:, :3].astype(np.float64)
 
 
@@ -127,6 +132,10 @@ def load_point_file(path: str | Path, num_points: int, rng: np.random.Generator)
         raise DataError(f"{path}: no points")
     if not np.isfinite(points).all():
         raise DataError(f"{path}: coordinates contain NaN or infinity")
+    if float(np.abs(points).max()) > 1e30:  # past float32's range once stored
+        raise DataError(
+            f"{path}: coordinates up to {float(np.abs(points).max()):.3g}; rescale them"
+        )
     return resample(points, num_points, rng).astype(np.float32)
 
 

@@ -218,6 +218,11 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
         strata = y
     else:
         y, classes = frame[target].to_numpy(dtype=np.float64), []
+        if not np.isfinite(y).all():
+            raise DataError(
+                f"{origin}: target column {target!r} holds {int((~np.isfinite(y)).sum())} "
+                "infinite value(s)"
+            )
         strata = np.searchsorted(np.quantile(y, [0.2, 0.4, 0.6, 0.8]), y)  # stratify by quintile
     train, val, test = _split(strata, cfg, seed)
     if len(test) == 0:
