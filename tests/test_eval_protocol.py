@@ -169,3 +169,19 @@ def test_verdict_is_three_valued() -> None:
     assert verdict([ok, skipped]) == "partial"
     assert verdict([ok, skipped, bad]) == "not reproduced"
     assert verdict([]) == "partial"
+
+
+def test_thin_or_unlabelled_test_splits_are_said() -> None:
+    from omnijepa.eval.protocol import has_labels
+
+    x = np.zeros((6, 2))
+    two = (x, np.array([0, 0, 0, 1, 1, 1]))
+    with pytest.warns(UserWarning, match="one class: no probe"):
+        assert not has_labels((x, np.zeros(6, dtype=int)), two, warn=True)
+    with pytest.warns(UserWarning, match="no labels"):
+        assert not has_labels((x, -np.ones(6, dtype=int)), two, warn=True)
+    with pytest.warns(UserWarning, match="1 labelled item.*covering 1 of 2 classes"):
+        assert has_labels(two, (x[:1], np.array([1])), warn=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert has_labels(two, two, warn=True)  # 6 items, both classes: quiet

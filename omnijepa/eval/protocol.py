@@ -10,6 +10,7 @@ a ``collapse`` report of the verdict encoder's test features.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -43,9 +44,37 @@ def encoder_splits(
     )
 
 
-def has_labels(train: Split, test: Split) -> bool:
-    """True when the train split has >= 2 classes and the test split any label."""
-    return len(np.unique(train[1][train[1] >= 0])) >= 2 and bool((test[1] >= 0).any())
+def has_labels(train: Split, test: Split, warn: bool = False) -> bool:
+    """True when the train split has >= 2 classes and the test split any label; with ``warn``
+    it says why no probe runs, or that the test split is thin (the final evaluation warns, so
+    an unlabelled or one-class folder is not a silent run)."""
+    classes = np.unique(train[1][train[1] >= 0])
+    if not warn:
+        return len(classes) >= 2 and bool((test[1] >= 0).any())
+    if len(classes) < 2:
+        why = "no labels" if len(classes) == 0 else "one class"
+        warnings.warn(f"the training data has {why}: no probe can run, only the collapse "
+                      "monitors", stacklevel=2)  # fmt: skip
+        return False
+    if not (test[1] >= 0).any():
+        warnings.warn("the test split has no labelled item: no probe can run", stacklevel=2)
+        return False
+    warn_thin_test(classes, test[1])
+    return True
+
+
+def warn_thin_test(classes: np.ndarray, test_labels: np.ndarray, fewest: int = 5) -> None:
+    """Warn when the test split cannot support its scores: fewer than ``fewest`` labelled
+    items, or classes of the training split that it never shows."""
+    labelled = test_labels[test_labels >= 0]
+    missing = np.setdiff1d(classes, labelled)
+    if len(labelled) < fewest or len(missing):
+        warnings.warn(
+            f"the test split holds {len(labelled)} labelled item(s) covering "
+            f"{len(classes) - len(missing)} of {len(classes)} classes: its scores say little "
+            "(more data, or a larger test fraction)",
+            stacklevel=3,
+        )
 
 
 def evaluate_frozen(
@@ -67,7 +96,7 @@ def evaluate_frozen(
     """
     feats = {name: encoder_splits(enc, train, test, cfg, device) for name, enc in encoders.items()}
     result: dict[str, Any] = {"collapse": collapse_report(feats[verdict][1][0])}
-    if not has_labels(*feats[verdict]):
+    if not has_labels(*feats[verdict], warn=True):
         return result
     sets = dict(feats)
     if raw is not None:
