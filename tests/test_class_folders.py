@@ -71,3 +71,14 @@ def test_loose_files_beside_class_folders_are_left_out_with_a_warning(tmp_path: 
     with pytest.warns(UserWarning, match="1 file.*stray.npy.*left out"):
         files, _, _ = labelled_files(tmp_path, (".npy",))
     assert [f.name for f in files] == ["x.npy"]
+
+
+def test_series_beyond_float32_are_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from omnijepa.data.series_data import _read_series
+    from omnijepa.errors import DataError
+
+    np.save(tmp_path / "big.npy", np.full(20, 1e35))
+    with pytest.raises(DataError, match="big.npy: values up to 1e.35; rescale"):
+        _read_series(tmp_path / "big.npy", 1)

@@ -182,6 +182,9 @@ def _read_series(path: Path, channels: int) -> np.ndarray:
         )
     if not np.isfinite(arr).all():
         raise DataError(f"{path}: the series holds NaN or infinite values")
+    top = float(np.abs(arr).max())
+    if top > 1e30:  # past float32's range once stored
+        raise DataError(f"{path}: values up to {top:.3g}; rescale them")
     return arr.astype(np.float32)
 
 
