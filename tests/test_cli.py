@@ -227,6 +227,25 @@ def test_finished_run_is_not_overwritten_without_flag(
     assert "seed: 1" in (finished_run / "config.yaml").read_text()
 
 
+def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(
+    capsys, finished_run: Path, tmp_path: Path, tiny_overrides
+) -> None:
+    kept = {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()}
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           f"data.path={tmp_path / 'nope'}", "--out", finished_run,
+                           "--overwrite")  # fmt: skip
+    assert code == 2 and "nope" in err
+    assert {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()} == kept
+    fresh = tmp_path / "fresh"
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           f"data.path={tmp_path / 'nope'}", "--out", fresh)  # fmt: skip
+    assert code == 2 and not fresh.exists()  # a run that could not start leaves nothing
+    code, _, err = run_cli(capsys, "train", "ijepa", "--out", "/proc/omnijepa_run")
+    assert_one_line_error(err, "cannot create the run directory /proc/omnijepa_run")
+    code, _, err = run_cli(capsys, "train", "vjepa", "--resume", finished_run)
+    assert_one_line_error(err, "is a 'ijepa' run, not 'vjepa'")
+
+
 def test_resume_of_a_finished_run_exit_2(capsys, finished_run: Path) -> None:
     state = (finished_run / "state.json").read_bytes()
     code, _, err = run_cli(capsys, "train", "--resume", finished_run)

@@ -109,6 +109,10 @@ def _cmd_train(args: argparse.Namespace) -> None:
         if args.recipe is not None and "=" in args.recipe:
             args.overrides.insert(0, args.recipe)
         recipe = saved_recipe(args.resume)
+        if args.recipe is not None and "=" not in args.recipe and args.recipe != recipe.name:
+            raise OmniJepaError(
+                f"--resume {args.resume} is a {recipe.name!r} run, not {args.recipe!r}"
+            )
         res = train_run(recipe, args.overrides, args.resume, resume=True)
         out = args.resume
     else:

@@ -6,6 +6,7 @@ existing run directory by name, for resume and re-evaluation).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -108,6 +109,17 @@ def _how_it_runs(overrides: list[str]) -> list[str]:
     return overrides
 
 
+def _make_run_dir(out: Path) -> bool:
+    """Create ``out`` before the (slow) build, so an unwritable place fails first; True when
+    it did not exist before."""
+    existed = out.is_dir()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"cannot create the run directory {out}: {exc.strerror or exc}") from None
+    return not existed
+
+
 def train_run(
     recipe: Recipe,
     overrides: list[str],
@@ -130,14 +142,20 @@ def train_run(
     else:
         cfg = load_config(recipe.default_config(), config_file, overrides)
         _check_run_dir(out, overwrite)
-        if overwrite and out.is_dir() and _is_main():
-            for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
-                (out / name).unlink(missing_ok=True)
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
-    built = recipe.build(cfg, device)
+    made = not resume and _is_main() and _make_run_dir(out)
+    try:
+        built = recipe.build(cfg, device)
+    except BaseException:
+        if made:  # leave nothing behind for a run that could not start
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
-        out.mkdir(parents=True, exist_ok=True)
+        if overwrite:  # only now that the new run has started: a failed build keeps the old
+            for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
+                (out / name).unlink(missing_ok=True)
         text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
         atomic_write_text(out / CONFIG_FILE, text)
     print(f"[{recipe.name}] {built.description}; device {device}", flush=True)
