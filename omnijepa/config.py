@@ -184,6 +184,14 @@ def resolve_config_file(name: str | Path) -> Path:
     )
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """`` (line L, column C): problem`` of a YAML error, on one line."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or [type(exc).__name__])[0]
+    return f"{where}: {problem}"
+
+
 def load_config(base: C, yaml_path: str | Path | None = None, overrides: list[str] = ()) -> C:
     """Apply a YAML file (optional) and then ``key=value`` overrides to ``base``."""
     cfg = base
@@ -191,11 +199,8 @@ def load_config(base: C, yaml_path: str | Path | None = None, overrides: list[st
         path = resolve_config_file(yaml_path)
         try:
             data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:  # one line: the problem and where it is
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise ConfigError(f"config file {path} is not valid YAML{where}: {problem}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {path} is not valid YAML{yaml_problem(exc)}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must hold a mapping at the top level")
         cfg = apply_dict(cfg, data)

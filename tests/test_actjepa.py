@@ -178,6 +178,12 @@ def test_train_on_a_user_trajectory_file(tmp_path: Path, capsys) -> None:
         (lambda p: _user_file(p, nan=True), "NaN"),
         (lambda p: np.savez(p, obs=np.ones((4, 2))), "missing array"),
         (lambda p: _user_file(p, episodes=1), "2 episodes"),
+        (
+            lambda p: np.savez(
+                p, obs=np.ones((12, 5)), actions=np.ones((12, 2)), episode_starts=np.ones(12, bool)
+            ),
+            "model.chunk",
+        ),  # 1-step episodes
     ],
 )
 def test_a_bad_trajectory_file_is_one_clear_error(tmp_path: Path, make, match, capsys) -> None:

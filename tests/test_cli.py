@@ -331,3 +331,35 @@ def test_eval_writes_eval_json(capsys, finished_run: Path) -> None:
     # evaluating the saved target encoder gives the training run's own numbers back
     trained = json.loads((finished_run / "results.json").read_text())["metrics"]
     assert res["metrics"]["linear_probe"]["jepa"] == trained["linear_probe"]["jepa"]
+
+
+def test_masks_bench_and_report_refuse_bad_outputs_in_one_line(
+    capsys, tmp_path: Path, finished_run: Path
+) -> None:
+    code, _, err = run_cli(capsys, "masks", "ijepa", "--out", tmp_path / "m.txt")
+    assert_one_line_error(err, "give a picture file")
+    code, _, err = run_cli(capsys, "masks", "ijepa", "--out", tmp_path)  # a folder
+    assert_one_line_error(err, "give a picture file")
+    code, _, err = run_cli(capsys, "masks", "ijepa", "model.patch=5", "--out", tmp_path / "m.png")
+    assert_one_line_error(err, "not divisible by model.patch 5")
+    (tmp_path / "file").write_text("x")
+    code, _, err = run_cli(capsys, "bench", "ijepa", "--out", tmp_path / "file" / "b")
+    assert_one_line_error(err, "cannot create the folder")
+    code, _, err = run_cli(capsys, "report", finished_run)
+    assert_one_line_error(err, "holds no repro results")
+    for argv in (["masks", "ijepa", "--out", "m.png", "--n", "0"],
+                 ["bench", "ijepa", "--out", "b", "--steps", "-1"]):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_:
+            main([*argv])
+        assert exit_.value.code == 2 and "must be >= 1" in capsys.readouterr().err
+
+
+def test_overrides_typed_after_out_still_count(capsys, tmp_path: Path) -> None:
+    png = tmp_path / "m.png"
+    code, out, err = run_cli(capsys, "masks", "ijepa", "--out", png, "data.name=digits",
+                             "data.image_size=16", "model.patch=4")  # fmt: skip
+    assert code == 0, err
+    assert png.is_file()
+    with pytest.raises(SystemExit):
+        main(["masks", "ijepa", "--out", str(png), "--bogus"])
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err

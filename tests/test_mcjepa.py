@@ -194,3 +194,19 @@ def test_a_user_folder_of_images_becomes_exact_flow_pairs(tmp_path: Path) -> Non
     )
     assert str(tmp_path) in where and "5 train / 1 held-out" in where
     assert train.first.shape == (4, 1, 32, 32) and test.flow.shape == (2, 2, 32, 32)
+
+
+def test_one_photo_cannot_give_held_out_pairs(tmp_path) -> None:  # noqa: ANN001
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    from omnijepa.data.flow_pairs import folder_sources
+    from omnijepa.errors import DataError
+
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "only.png")
+    with pytest.raises(DataError, match="holds 1 image; need at least 2"):
+        folder_sources(tmp_path)
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "second.png")
+    train, test, _ = folder_sources(tmp_path)
+    assert len(train) == 1 and len(test) == 1 and not set(train) & set(test)

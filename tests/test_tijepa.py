@@ -107,6 +107,14 @@ def test_a_bad_caption_csv_is_one_clear_error(tmp_path: Path, csv_text, match, c
     assert not (out / "results.json").exists()
 
 
+def test_a_caption_csv_saved_by_excel_with_a_bom_is_read(tmp_path: Path) -> None:
+    from omnijepa.data.annotation_csv import read_annotation_rows
+
+    path = tmp_path / "captions.csv"
+    path.write_bytes("file,caption,label\nim0.png,hi,happy\n".encode("utf-8-sig"))
+    assert read_annotation_rows(path, ("file", "caption", "label"))[0]["file"] == "im0.png"
+
+
 def test_an_image_run_is_reused_as_the_frozen_image_side(finished_run: Path, tmp_path: Path,
                                                          capsys) -> None:  # fmt: skip
     out = tmp_path / "ti"

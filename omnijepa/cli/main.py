@@ -8,6 +8,27 @@ from pathlib import Path
 
 from omnijepa.errors import OmniJepaError
 
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
+
+
+def _make_dir(path: Path) -> None:
+    """Create the folder ``path`` (and its parents), or one error saying why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, FileExistsError) as exc:
+        raise OmniJepaError(f"cannot create the folder {path}: {exc.strerror or exc}") from None
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="omnijepa", description="The JEPA family in one library.")
@@ -47,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("recipe")
     m.add_argument("overrides", nargs="*")
     m.add_argument("--out", type=Path, required=True)
-    m.add_argument("--n", type=int, default=4, help="number of images")
+    m.add_argument("--n", type=_positive_int, default=4, help="number of images")
 
     d = sub.add_parser(
         "data",
@@ -57,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("action", choices=["pack", "export-ui"])
     d.add_argument("folder", type=Path, nargs="?", help="pack: the image folder")
     d.add_argument("--out", type=Path, required=True)
-    d.add_argument("--shard-size", type=int, default=1000)
+    d.add_argument("--shard-size", type=_positive_int, default=1000)
     d.add_argument("--pretrain", type=int, default=200, help="export-ui: unlabelled episodes")
     d.add_argument("--frames", type=int, default=16, help="export-ui: frames per recording")
     d.add_argument("--size", type=int, default=64, help="export-ui: frame side in px")
@@ -68,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("recipe")
     b.add_argument("overrides", nargs="*")
     b.add_argument("--out", type=Path, required=True)
-    b.add_argument("--steps", type=int, default=10)
+    b.add_argument("--steps", type=_positive_int, default=10)
     return p
 
 
@@ -166,7 +187,9 @@ def _cmd_masks(args: argparse.Namespace) -> None:
 
     recipe = RECIPES.get(args.recipe)
     cfg = load_config(recipe.default_config(), None, args.overrides)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix.lower() not in FIGURE_SUFFIXES or args.out.is_dir():
+        raise OmniJepaError(f"--out {args.out}: give a picture file ({', '.join(FIGURE_SUFFIXES)})")
+    _make_dir(args.out.parent)
     recipe.draw_masks(cfg, args.out, args.n)
     print(f"wrote {args.out}")
 
@@ -203,7 +226,9 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.bench import run_bench
 
-    res = run_bench(RECIPES.get(args.recipe), args.overrides, args.out, args.steps)
+    recipe = RECIPES.get(args.recipe)
+    _make_dir(args.out)  # before the benchmark, not after it
+    res = run_bench(recipe, args.overrides, args.out, args.steps)
     print(
         f"{res['recipe']} on {res['device']}: {res['train_samples_per_s']:.1f} samples/s, "
         f"{res['masks_per_s']:.0f} masks/s, {res['flops_per_sample'] / 1e9:.3f} GFLOP/sample, "
@@ -228,7 +253,15 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``omnijepa`` command."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    # key=value overrides typed after an option (``--out DIR seed=1``) still count
+    late = [a for a in rest if "=" in a and not a.startswith("-")]
+    if late and hasattr(args, "overrides"):
+        args.overrides = [*args.overrides, *late]
+        rest = [a for a in rest if a not in late]
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         COMMANDS[args.command](args)
     except OmniJepaError as exc:

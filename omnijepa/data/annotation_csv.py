@@ -19,7 +19,7 @@ def read_annotation_rows(
     if not path.is_file():
         raise DataError(f"{path} not found: need a CSV file with columns {layout}{hint}")
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:  # Excel's "CSV UTF-8" has a BOM
             reader = csv.DictReader(f)
             fields = {(k or "").strip().lower(): k for k in reader.fieldnames or []}
             missing = [c for c in required if c not in fields]

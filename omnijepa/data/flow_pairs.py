@@ -102,8 +102,11 @@ def folder_sources(root: Path) -> tuple[list[Path], list[Path], str]:
     files = sorted(p for p in root.rglob("*") if p.is_file() and is_image(p))
     if not files:
         raise DataError(f"data.path {root} holds no images (.png, .jpg, ...)")
-    test = files[4::5] or files[:1]
-    train = [f for f in files if f not in test] or files
+    if len(files) < 2:  # held-out pairs must come from photos never trained on
+        raise DataError(f"data.path {root} holds 1 image; need at least 2, one to train on "
+                        "and one held out")  # fmt: skip
+    test = files[4::5] or files[-1:]
+    train = [f for f in files if f not in test]
     return train, test, f"images from {root} ({len(train)} train / {len(test)} held-out)"
 
 

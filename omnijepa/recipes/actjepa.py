@@ -28,7 +28,7 @@ from torch.utils.data import Dataset
 from omnijepa.data.control_tasks import CONTROL_TASKS, ControlTask
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.trajectories import Trajectories, read_trajectories
-from omnijepa.errors import ConfigError
+from omnijepa.errors import ConfigError, DataError
 from omnijepa.eval.future_probe import future_probe_rmse, linear_future_rmse, pooled_tokens
 from omnijepa.eval.rollout_figure import draw_context_and_targets, draw_rollouts
 from omnijepa.eval.rollouts import RolloutResult, rollout
@@ -326,6 +326,10 @@ class ACTJEPARecipe(Recipe):
         m = cfg.model
         windows = {name: step_windows(tr, layout, m.history, m.chunk, mean, std, probe_dims)
                    for name, tr in (("train", eps.train), ("heldout", eps.heldout))}  # fmt: skip
+        if not bool((~windows["train"].future_pad.any(1)).any()):  # the probe's fit needs one
+            raise DataError(f"{eps.source}: no training episode runs past model.chunk="
+                            f"{m.chunk} steps, so no action chunk lies inside an episode; "
+                            "give longer episodes or a smaller model.chunk")  # fmt: skip
         policy = build_policy(cfg, layout, eps.train.actions.shape[1])
         parts = TrainParts(policy, WindowDataset(windows["train"]),
                            collate_windows(windows["train"]))  # fmt: skip

@@ -21,6 +21,7 @@ import torch
 
 from omnijepa.data.image_data import ImageDataConfig
 from omnijepa.data.image_loading import load_image_data
+from omnijepa.errors import ConfigError
 from omnijepa.eval.mask_figure import draw_image_masks
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
@@ -118,8 +119,10 @@ class IJEPARecipe(Recipe):
         ]
 
     def sampler(self, cfg: IJEPAConfig) -> MultiBlockMaskSampler:
-        side = cfg.data.image_size // cfg.model.patch
-        return MultiBlockMaskSampler((side, side), cfg.mask)
+        size, patch = cfg.data.image_size, cfg.model.patch
+        if patch < 1 or size % patch:
+            raise ConfigError(f"data.image_size {size} is not divisible by model.patch {patch}")
+        return MultiBlockMaskSampler((size // patch, size // patch), cfg.mask)
 
     def build(self, cfg: IJEPAConfig, device: torch.device) -> Built:
         prepare = CropPrepare(cfg.crop) if cfg.crop.active else None

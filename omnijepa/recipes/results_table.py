@@ -20,9 +20,15 @@ def _read(path: Path) -> dict[str, Any]:
     if not file.is_file():
         raise RunDirError(f"no results.json in {path}")
     try:
-        return json.loads(file.read_text())
+        results = json.loads(file.read_text())
     except json.JSONDecodeError as exc:
         raise RunDirError(f"{file} is not valid JSON: {exc}") from None
+    if not isinstance(results, dict) or not {"name", "verdict"} <= results.keys():
+        raise RunDirError(
+            f"{path} holds no repro results (a train run? `omnijepa report` reads the output "
+            "of `omnijepa repro NAME`)"
+        )
+    return results
 
 
 def short_data(text: str, limit: int = 60) -> str:

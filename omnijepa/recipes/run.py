@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict
+from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict, yaml_problem
 from omnijepa.distributed import finish
 from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
@@ -70,7 +70,7 @@ def read_saved(run_dir: Path) -> tuple[str, dict[str, Any]]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML{yaml_problem(exc)}") from None
     if not isinstance(data, dict) or "recipe" not in data:
         raise ConfigError(f"{path} does not name its recipe")
     return str(data.pop("recipe")), data

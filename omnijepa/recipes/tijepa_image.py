@@ -96,7 +96,7 @@ def frozen_image_side(run_dir: str, cfg: ImageSideConfig, images: np.ndarray, se
         encoder = _pretrain_ijepa(cfg, data, ds, seed, device, progress).to(device)
         source = f"I-JEPA ViT pre-trained here ({cfg.train.steps} steps)"
     tokenizer = getattr(encoder, "tokenizer", None)
-    if tokenizer is None or not hasattr(tokenizer, "grid"):
+    if tokenizer is None or not callable(getattr(tokenizer, "grid", None)):
         raise DataError(f"{run_dir}: its encoder does not take images (no patch tokenizer)")
     grid = tokenizer.grid((c, h, w))  # names a channel or size mismatch
     return FrozenImageSide(encoder, grid, ds, source)
