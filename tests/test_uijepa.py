@@ -156,11 +156,36 @@ def test_a_folder_without_a_split_column_holds_out_videos_per_intent(tmp_path: P
     export_ui_folder(data, tmp_path)
     rows = (tmp_path / "annotations.csv").read_text().splitlines()
     body = [",".join(r.split(",")[:2]) for r in rows[1:]]
-    body += [f"{r.split(',')[0]},call bob" for r in rows[1:4]]  # one intent with 3 videos
+    for k, r in enumerate(rows[1:4]):  # one intent with 3 videos (copies: one split each)
+        copy = f"videos/bob_{k}.avi"
+        (tmp_path / copy).write_bytes((tmp_path / r.split(",")[0]).read_bytes())
+        body.append(f"{copy},call bob")
     (tmp_path / "annotations.csv").write_text("Video,Intent\n" + "\n".join(body) + "\n")
     back = load_ui_data(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
     assert len(back.splits["few_test"]) >= 1 and len(back.splits["zero_test"]) == 0
     assert back.splits["few_test"].slots is None
+
+
+def test_a_users_folder_without_zero_shot_videos_trains_and_is_scored(
+    tmp_path: Path, capsys
+) -> None:
+    """Hidden files are skipped, a video in two splits is refused, and a folder with no
+    zero-shot rows is scored on its few-shot test (it crashed in the evaluation)."""
+    export_ui_folder(generate_ui_data(SMALL, 0), tmp_path)
+    (tmp_path / "unlabelled" / "._episode_00000.avi").write_bytes(b"\x00\x05\x16\x07")
+    rows = (tmp_path / "annotations.csv").read_text().splitlines()
+    kept = [r for r in rows[1:] if not r.endswith(",zero_shot")]
+    dup = kept[0].rsplit(",", 1)[0] + ",test"  # the same video again, as a test video
+    (tmp_path / "annotations.csv").write_text("\n".join([rows[0], *kept, dup]) + "\n")
+    with pytest.raises(DataError, match="listed in two splits"):
+        read_ui_folder(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
+    (tmp_path / "annotations.csv").write_text("\n".join([rows[0], *kept]) + "\n")
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "uijepa", f"data.path={tmp_path}", *UIJEPA_TINY,
+                           "data.frames=8", "data.size=32", "--out", out)  # fmt: skip
+    assert code == 0, err
+    metrics = json.loads((out / "results.json").read_text())["metrics"]
+    assert "few_shot_similarity" in metrics and "zero_shot_similarity" not in metrics
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from omnijepa.data.annotation_csv import read_annotation_rows
+from omnijepa.data.class_folders import data_files
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.ui_data import SPLITS, IntentClips, UIData, UIDataConfig
 from omnijepa.data.video_data import VIDEO_SUFFIXES, VideoDataConfig, read_video
@@ -76,6 +77,11 @@ def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:
         raise DataError(f"data.path {root} is not a folder of screen recordings")
     rows = read_annotations(root / cfg.annotations)
     splits = _assign_splits(rows, cfg, seed)
+    seen: dict[str, str] = {}
+    for r, s in zip(rows, splits):  # a test video must never be trained on
+        if seen.setdefault(r["video"], s) != s:
+            raise DataError(f"{root / cfg.annotations}: {r['video']} is listed in two splits "
+                            f"({seen[r['video']]} and {s})")  # fmt: skip
     clips = {r["video"]: clip_of(root / r["video"], cfg) for r in rows}
     parts: dict[str, tuple[list, list]] = {k: ([], []) for k in SPLITS}
     for r, s in zip(rows, splits):
@@ -87,8 +93,7 @@ def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:
             "few-shot test set (a split column, or an intent with >= 2 videos)"
         )
     named = {(root / v).resolve() for v in clips}
-    extra = sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES
-                   and p.resolve() not in named)  # fmt: skip
+    extra = [p for p in data_files(root, VIDEO_SUFFIXES) if p.resolve() not in named]
     train = [clips[r["video"]] for r, s in zip(rows, splits) if s == "few_train"]
     pretrain = np.stack([*train, *(clip_of(p, cfg) for p in extra)])
     empty = np.zeros((0, cfg.channels, cfg.frames, cfg.size, cfg.size), np.uint8)

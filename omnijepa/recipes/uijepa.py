@@ -187,9 +187,11 @@ def evaluate_uijepa(trained: LatentPrediction, cfg: UIJEPAConfig, data: UIData,
     out: dict[str, Any] = {}
     for arm, (enc, last) in arms.items():
         mem = {k: pool_space(clip_tokens(enc, sp[k].x, per_frame, device, last), grid,
-                             cfg.decoder.pool) for k in sp}  # fmt: skip
-        sets = {
-            name: DecodeSet(mem[k], sp[k].texts, sp[k].slots) for name, k in TEST_SPLITS.items()
+                             cfg.decoder.pool) for k in sp if len(sp[k].x)}  # fmt: skip
+        sets = {  # a user's folder may have no zero-shot videos: that split is not scored
+            name: DecodeSet(mem[k], sp[k].texts, sp[k].slots)
+            for name, k in TEST_SPLITS.items()
+            if k in mem
         }
         train = DecodeSet(mem["few_train"], sp["few_train"].texts, sp["few_train"].slots)
         label = f"decoders ({arm})" if cfg.train.progress else None
