@@ -11,14 +11,6 @@ from omnijepa.errors import OmniJepaError
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
 
 
-def _make_dir(path: Path) -> None:
-    """Create the folder ``path`` (and its parents), or one error saying why it cannot be."""
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except (OSError, FileExistsError) as exc:
-        raise OmniJepaError(f"cannot create the folder {path}: {exc.strerror or exc}") from None
-
-
 def _positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
     try:
@@ -184,12 +176,13 @@ def _cmd_report(args: argparse.Namespace) -> None:
 def _cmd_masks(args: argparse.Namespace) -> None:
     from omnijepa.config import load_config
     from omnijepa.recipes import RECIPES
+    from omnijepa.recipes.run import make_dir
 
     recipe = RECIPES.get(args.recipe)
     cfg = load_config(recipe.default_config(), None, args.overrides)
     if args.out.suffix.lower() not in FIGURE_SUFFIXES or args.out.is_dir():
         raise OmniJepaError(f"--out {args.out}: give a picture file ({', '.join(FIGURE_SUFFIXES)})")
-    _make_dir(args.out.parent)
+    make_dir(args.out.parent)
     recipe.draw_masks(cfg, args.out, args.n)
     print(f"wrote {args.out}")
 
@@ -225,9 +218,10 @@ def _cmd_doctor(args: argparse.Namespace) -> None:
 def _cmd_bench(args: argparse.Namespace) -> None:
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.bench import run_bench
+    from omnijepa.recipes.run import make_dir
 
     recipe = RECIPES.get(args.recipe)
-    _make_dir(args.out)  # before the benchmark, not after it
+    make_dir(args.out)  # before the benchmark, not after it
     res = run_bench(recipe, args.overrides, args.out, args.steps)
     print(
         f"{res['recipe']} on {res['device']}: {res['train_samples_per_s']:.1f} samples/s, "

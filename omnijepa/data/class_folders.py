@@ -30,8 +30,7 @@ def data_files(folder: Path, suffixes: Iterable[str], recursive: bool = True) ->
         for p in found
         if p.suffix.lower() in wanted
         and p.is_file()
-        and all(visible(part) for part in p.relative_to(folder).parents if part != Path("."))
-        and visible(p)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
 
@@ -41,10 +40,9 @@ def labelled_files(root: Path, suffixes: Iterable[str]) -> tuple[list[Path], lis
     sub-folders are left out (a label cannot be guessed for them)."""
     suffixes = tuple(suffixes)
     classes = class_dirs(root)
-    if not classes:
-        files = data_files(root, suffixes, recursive=False)
-        return files, [-1] * len(files), []
     loose = data_files(root, suffixes, recursive=False)
+    if not classes:
+        return loose, [-1] * len(loose), []
     if loose:
         warnings.warn(
             f"{root}: {len(loose)} file(s) such as {loose[0].name} sit beside the class "

@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from omnijepa.data.class_folders import class_dirs, data_files
 from omnijepa.data.image_data import derived_rng, split_indices
-from omnijepa.data.numpy_files import label_vector, read_npy, read_npz
+from omnijepa.data.numpy_files import check_float32_range, label_vector, read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
 
@@ -121,10 +121,7 @@ def check_roi_values(x: np.ndarray, where: str) -> None:
     """Finite values small enough to square, and not every region flat (no connectivity)."""
     if not np.isfinite(x).all():
         raise DataError(f"{where}: X holds NaN or infinite values")
-    if x.size and float(np.abs(x).max()) > 1e30:
-        raise DataError(
-            f"{where}: values up to {float(np.abs(x).max()):.3g} overflow; rescale them"
-        )
+    check_float32_range(x, where)
     if x.size and not (np.ptp(x, axis=-1) > 0).any():
         raise DataError(f"{where}: every region's series is constant: no connectivity to learn")
 
@@ -137,10 +134,10 @@ def _read_subject(path: Path) -> np.ndarray:
             x = np.genfromtxt(path, delimiter=",", skip_header=_has_header(path))
         except (OSError, ValueError) as exc:
             raise DataError(f"cannot read {path} as a (time, regions) table: {exc}") from None
-    if x.dtype.kind in "iuf" and x.ndim == 2 and not np.isfinite(x).all():
-        raise DataError(f"{path}: holds {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
     if x.dtype.kind not in "iuf" or x.ndim != 2:
         raise DataError(f"{path}: need a finite (time, regions) table, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise DataError(f"{path}: holds {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
     return x.T
 
 

@@ -64,6 +64,13 @@ def positive_scalar(value: np.ndarray, name: str, path: Path) -> float:
     return out
 
 
+def check_float32_range(x: np.ndarray, where: str, what: str = "values") -> None:
+    """Finite ``x`` must also fit float32, which every tensor here is stored as."""
+    top = float(np.abs(x).max()) if x.size else 0.0
+    if top > 1e30:
+        raise DataError(f"{where}: {what} up to {top:.3g}; rescale them (they overflow float32)")
+
+
 def label_vector(y: np.ndarray, n: int, path: Path) -> np.ndarray:
     """Stored labels as one per item: ``(n,)``, or an ``(n, 1)`` column; no missing (NaN)."""
     y = np.asarray(y)
@@ -76,4 +83,11 @@ def label_vector(y: np.ndarray, n: int, path: Path) -> np.ndarray:
     return y
 
 
-__all__ = ["READ_ERRORS", "label_vector", "positive_scalar", "read_npy", "read_npz"]
+__all__ = [
+    "READ_ERRORS",
+    "check_float32_range",
+    "label_vector",
+    "positive_scalar",
+    "read_npy",
+    "read_npz",
+]

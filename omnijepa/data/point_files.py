@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from omnijepa.data.numpy_files import read_npy
+from omnijepa.data.numpy_files import check_float32_range, read_npy
 from omnijepa.errors import DataError
 from omnijepa.registry import Registry
 
@@ -132,10 +132,7 @@ def load_point_file(path: str | Path, num_points: int, rng: np.random.Generator)
         raise DataError(f"{path}: no points")
     if not np.isfinite(points).all():
         raise DataError(f"{path}: coordinates contain NaN or infinity")
-    if float(np.abs(points).max()) > 1e30:  # past float32's range once stored
-        raise DataError(
-            f"{path}: coordinates up to {float(np.abs(points).max()):.3g}; rescale them"
-        )
+    check_float32_range(points, str(path), "coordinates")
     return resample(points, num_points, rng).astype(np.float32)
 
 

@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from omnijepa.data.class_folders import labelled_files
 from omnijepa.data.image_data import derived_rng, split_indices
-from omnijepa.data.numpy_files import read_npy
+from omnijepa.data.numpy_files import check_float32_range, read_npy
 from omnijepa.errors import ConfigError, DataError
 
 WAVEFORMS = (
@@ -182,9 +182,7 @@ def _read_series(path: Path, channels: int) -> np.ndarray:
         )
     if not np.isfinite(arr).all():
         raise DataError(f"{path}: the series holds NaN or infinite values")
-    top = float(np.abs(arr).max())
-    if top > 1e30:  # past float32's range once stored
-        raise DataError(f"{path}: values up to {top:.3g}; rescale them")
+    check_float32_range(arr, str(path))
     return arr.astype(np.float32)
 
 

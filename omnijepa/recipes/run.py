@@ -109,14 +109,14 @@ def _how_it_runs(overrides: list[str]) -> list[str]:
     return overrides
 
 
-def _make_run_dir(out: Path) -> bool:
-    """Create ``out`` before the (slow) build, so an unwritable place fails first; True when
-    it did not exist before."""
-    existed = out.is_dir()
+def make_dir(path: Path, what: str = "folder") -> bool:
+    """Create the folder ``path`` (and its parents) before slow work, so an unwritable place
+    fails first with one error naming it; True when it did not exist before."""
+    existed = path.is_dir()
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise RunDirError(f"cannot create the run directory {out}: {exc.strerror or exc}") from None
+        raise RunDirError(f"cannot create the {what} {path}: {exc.strerror or exc}") from None
     return not existed
 
 
@@ -144,7 +144,7 @@ def train_run(
         _check_run_dir(out, overwrite)
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
-    made = not resume and _is_main() and _make_run_dir(out)
+    made = not resume and _is_main() and make_dir(out, "run directory")
     try:
         built = recipe.build(cfg, device)
     except BaseException:
