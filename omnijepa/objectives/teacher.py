@@ -126,9 +126,8 @@ def ema_update(target: nn.Module, source: nn.Module, momentum: float) -> None:
     at momentum 1)."""
     if momentum >= 1.0:
         return
-    t_params = list(target.parameters())
-    torch._foreach_mul_(t_params, momentum)
-    torch._foreach_add_(t_params, [p.detach() for p in source.parameters()], alpha=1.0 - momentum)
+    sources = [p.detach() for p in source.parameters()]
+    torch._foreach_lerp_(list(target.parameters()), sources, 1.0 - momentum)
 
 
 @torch.no_grad()
