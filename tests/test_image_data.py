@@ -325,3 +325,20 @@ def test_lazy_folder_trains_through_the_cli(tmp_path: Path, capsys, tiny_overrid
 def test_unknown_decode_mode_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="decode"):
         load_image_data(ImageDataConfig(path=str(tmp_path), decode="sometimes"), seed=0)
+
+
+def test_tiff_folder_reads_16_bit_and_float_images(tmp_path: Path) -> None:
+    """Microscopy and remote-sensing folders are TIFF, often 16-bit or float32."""
+    ramp = np.linspace(0, 1, 16 * 16).reshape(16, 16)
+    for i in range(2):
+        (tmp_path / "a").mkdir(exist_ok=True)
+        (tmp_path / "b").mkdir(exist_ok=True)
+        Image.fromarray((ramp * 65535).astype(np.uint16)).save(tmp_path / "a" / f"{i}.tif")
+        Image.fromarray((1 - ramp).astype(np.float32) * 1e3).save(tmp_path / "b" / f"{i}.TIFF")
+    data = load_image_data(ImageDataConfig(path=str(tmp_path), image_size=8, test_fraction=0.5), 0)
+    assert data.classes == ["a", "b"] and len(data.train) == 2
+    imgs = torch.cat([data.train.images, data.test.images]).float()
+    assert imgs.amax(dim=(1, 2, 3)).min() > 200  # scaled to the full 8-bit range
+    labels = torch.cat([data.train.labels, data.test.labels])
+    a, b = imgs[labels == 0][0, 0], imgs[labels == 1][0, 0]
+    assert a[0, 0] < a[-1, -1] and b[0, 0] > b[-1, -1]  # the ramps keep their direction

@@ -30,7 +30,7 @@ from omnijepa.data.image_data import (
 )
 from omnijepa.errors import DataError
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 _PROGRESS_MIN = 500  # show a progress bar from this many images (and only on a terminal)
 LAZY_ABOVE = 20_000  # data.decode=auto: folders with more selected images decode per sample
 
