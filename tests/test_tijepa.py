@@ -115,6 +115,20 @@ def test_a_caption_csv_saved_by_excel_with_a_bom_is_read(tmp_path: Path) -> None
     assert read_annotation_rows(path, ("file", "caption", "label"))[0]["file"] == "im0.png"
 
 
+def test_windows_separators_in_a_caption_csv_are_read(tmp_path: Path) -> None:
+    from omnijepa.data.caption_folder import read_caption_folder
+
+    _caption_folder(tmp_path / "pics")
+    (tmp_path / "pics" / "sub").mkdir()
+    text = (tmp_path / "pics" / "captions.csv").read_text()
+    for i in range(12):
+        (tmp_path / "pics" / f"im{i}.png").rename(tmp_path / "pics" / "sub" / f"im{i}.png")
+        text = text.replace(f"im{i}.png,", f"sub\\im{i}.png,")
+    (tmp_path / "pics" / "captions.csv").write_text(text)
+    splits = read_caption_folder(tmp_path / "pics", 16, 3, 0, 0.25)
+    assert len(splits["train"].captions) + len(splits["test"].captions) == 12
+
+
 def test_an_image_run_is_reused_as_the_frozen_image_side(finished_run: Path, tmp_path: Path,
                                                          capsys) -> None:  # fmt: skip
     out = tmp_path / "ti"

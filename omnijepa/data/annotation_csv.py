@@ -1,6 +1,7 @@
 """Annotation tables next to a user's files (``annotations.csv``, ``captions.csv``): a header
 row, required and optional columns matched case-insensitively, every required cell non-empty,
-and one error naming the file, the line and what is wrong."""
+and one error naming the file, the line and what is wrong. Columns that hold file paths take
+Windows separators too (``clips\\a.mp4`` reads as ``clips/a.mp4``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from omnijepa.errors import DataError
 
 
 def read_annotation_rows(
-    path: Path, required: tuple[str, ...], optional: tuple[str, ...] = (), hint: str = ""
+    path: Path,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    hint: str = "",
+    path_columns: tuple[str, ...] = (),
 ) -> list[dict[str, str]]:
     """Rows as ``{column: stripped text}`` for the required and optional columns (optional
-    ones "" when absent). ``hint`` ends the not-found error (how to make such a file)."""
+    ones "" when absent). ``hint`` ends the not-found error (how to make such a file);
+    backslashes in ``path_columns`` become ``/`` (a file written on Windows)."""
     layout = ",".join(required) + "".join(f"[,{c}]" for c in optional)
     if not path.is_file():
         raise DataError(f"{path} not found: need a CSV file with columns {layout}{hint}")
@@ -33,6 +39,8 @@ def read_annotation_rows(
                 empty = [c for c in required if not rec[c]]
                 if empty:
                     raise DataError(f"{path} line {n}: empty {' and '.join(empty)}")
+                for c in path_columns:
+                    rec[c] = rec[c].replace("\\", "/")
                 rows.append(rec)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path} is not a readable UTF-8 CSV file: {exc}") from exc

@@ -37,7 +37,7 @@ EXPORT_NAMES = {v: k for k, v in SPLIT_NAMES.items()}
 def read_annotations(path: Path) -> list[dict[str, str]]:
     """Rows of the annotation file with ``video``, ``intent`` and ``split`` (may be "")."""
     rows = read_annotation_rows(path, ("video", "intent"), ("split",),
-                                " (see `omnijepa data export-ui`)")  # fmt: skip
+                                " (see `omnijepa data export-ui`)", ("video",))  # fmt: skip
     for n, rec in enumerate(rows, start=2):
         if rec["split"] and rec["split"].lower() not in SPLIT_NAMES:
             raise DataError(f"{path} line {n}: split {rec['split']!r} is not one of "
