@@ -44,8 +44,9 @@ def read_caption_folder(root: Path, size: int, channels: int, seed: int,
     if not root.is_dir():
         raise DataError(f"data.path {root} is not a folder of images with {CAPTIONS_FILE}")
     path = root / CAPTIONS_FILE
-    rows = read_annotation_rows(path, ("file", "caption", "label"), ("split",),
-                                path_columns=("file",))
+    rows = read_annotation_rows(
+        path, ("file", "caption", "label"), ("split",), path_columns=("file",)
+    )
     classes = tuple(sorted({r["label"] for r in rows}))
     if len(classes) < 2:
         raise DataError(f"{path}: need >= 2 labels, found {list(classes)}")
