@@ -79,6 +79,20 @@ def test_video_folders_split_by_video_and_refuse_unreadable_files(tmp_path: Path
         load_video_data(cfg, 0)
 
 
+def test_a_truncated_video_is_read_with_a_warning_and_no_ffmpeg_noise(tmp_path: Path,
+                                                                       capfd) -> None:  # fmt: skip
+    from omnijepa.data.video_data import read_video
+
+    rng = np.random.default_rng(0)
+    write_video(tmp_path / "v.avi", rng.integers(0, 255, (20, 32, 32, 3)).astype(np.uint8))
+    data = (tmp_path / "v.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(data[: len(data) // 2])
+    with pytest.warns(UserWarning, match="decoded .* of its 20 frames"):
+        frames = read_video(tmp_path / "cut.avi", VideoDataConfig(size=16))
+    assert 0 < len(frames) < 20
+    assert capfd.readouterr().err == ""  # FFmpeg's own lines are not printed
+
+
 def test_a_folder_without_classes_is_one_error(tmp_path: Path) -> None:
     (tmp_path / "only").mkdir()
     with pytest.raises(DataError, match="class sub-folders"):

@@ -15,6 +15,8 @@ OpenCV cannot read is one error naming it.
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,10 @@ from omnijepa.data.image_data import derived_rng
 from omnijepa.data.image_sources import load_fashion_mnist_arrays
 from omnijepa.errors import ConfigError, DataError
 
+# FFmpeg reads its log level once, when OpenCV first opens a video: set it before that
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+MAX_FRAMES = 4096  # frames read per file
 VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".m4v")
 
 
@@ -101,13 +107,16 @@ def moving_items(cfg: VideoDataConfig, n: int, seed: int, split: str) -> Clips:
 
 
 def read_video(path: Path, cfg: VideoDataConfig) -> np.ndarray:
-    """All frames of ``path`` as uint8 (T, C, size, size), centre-cropped and resized."""
+    """All frames of ``path`` as uint8 (T, C, size, size), centre-cropped and resized (the
+    first ``MAX_FRAMES``). FFmpeg's own complaints are silenced: a file that decodes to no
+    frame is one error here, one that decodes to fewer frames than its header says a warning."""
     import cv2
 
     cap = cv2.VideoCapture(str(path))
+    expected = min(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), MAX_FRAMES)
     frames = []
     try:
-        while cap.isOpened() and len(frames) < 4096:
+        while cap.isOpened() and len(frames) < MAX_FRAMES:
             ok, frame = cap.read()
             if not ok:
                 break
@@ -125,6 +134,11 @@ def read_video(path: Path, cfg: VideoDataConfig) -> np.ndarray:
         cap.release()
     if not frames:
         raise DataError(f"cannot read video {path}: OpenCV decodes no frame from it")
+    if len(frames) < 0.9 * expected:
+        warnings.warn(
+            f"{path}: decoded {len(frames)} of its {expected} frames (truncated or damaged?)",
+            stacklevel=2,
+        )
     return np.stack(frames)
 
 
