@@ -260,3 +260,28 @@ def test_transformer_stack_residual_rescaling() -> None:
     # trunc_normal(0.02) divided by sqrt(2 * layer_id)
     for layer_id, s in enumerate(stds, start=1):
         assert s == pytest.approx(0.02 / math.sqrt(2 * layer_id), rel=0.15)
+
+
+@pytest.mark.parametrize("mask_kind", ["none", "keys", "full"])
+def test_stack_with_n_out_computes_the_same_tail_and_gradients(mask_kind: str) -> None:
+    """The last block skips the tokens nobody reads (a predictor reads its mask tokens)."""
+    torch.manual_seed(0)
+    stack = TransformerStack(32, 3, 4)
+    x = torch.randn(5, 20, 32, requires_grad=True)
+    mask = None
+    if mask_kind == "keys":
+        pad = torch.zeros(5, 20, dtype=torch.bool)
+        pad[1, :3] = True
+        mask = ~pad[:, None, None, :]
+    elif mask_kind == "full":
+        mask = torch.rand(5, 1, 20, 20) > 0.3
+        mask[..., torch.arange(20), torch.arange(20)] = True
+    full = stack(x, mask)[:, -7:]
+    (g_full,) = torch.autograd.grad(full.square().sum(), x)
+    tail = stack(x, mask, n_out=7)
+    (g_tail,) = torch.autograd.grad(tail.square().sum(), x)
+    assert tail.shape == (5, 7, 32)
+    torch.testing.assert_close(tail, full, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(g_tail, g_full, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="n_out"):
+        stack(x, mask, layers=2, n_out=7)

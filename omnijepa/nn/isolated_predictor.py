@@ -66,5 +66,5 @@ class IsolatedQueryPredictor(MaskTokenPredictor):
             )
             padding = torch.cat([cp, tp.reshape(b, m * nt)], dim=1)
         mask = isolation_mask(nc, m * nt, padding, ctx.device)
-        out = self.stack(torch.cat([ctx, queries], dim=1), mask)[:, nc:]
+        out = self.stack(torch.cat([ctx, queries], dim=1), mask, n_out=m * nt)[:, -m * nt :]
         return self.out_proj(out).view(b, m, nt, -1)

@@ -70,7 +70,8 @@ class MaskTokenPredictor(nn.Module):
     ) -> torch.Tensor:
         """The blocks over ``[context, queries]``: (B*M, Nt, dim) normed query outputs. Here
         context and queries are updated together, layer by layer."""
-        return self.stack(torch.cat([ctx, queries], dim=1), mask)[:, -queries.shape[1] :]
+        nt = queries.shape[1]
+        return self.stack(torch.cat([ctx, queries], dim=1), mask, n_out=nt)[:, -nt:]
 
     @staticmethod
     def sequence_padding(

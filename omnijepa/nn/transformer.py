@@ -30,11 +30,25 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim, bias=True)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, attn_mask: torch.Tensor | None = None, n_out: int | None = None
+    ) -> torch.Tensor:
+        """(B, N, D) -> (B, N, D); with ``n_out`` only the last ``n_out`` tokens are queries
+        (every token is still a key), so (B, n_out, D) comes out for less work."""
         b, n, d = x.shape
-        qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
-        return self.proj(out.transpose(1, 2).reshape(b, n, d))
+        if n_out is None or n_out >= n:
+            qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+            out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
+            return self.proj(out.transpose(1, 2).reshape(b, n, d))
+        w, bias = self.qkv.weight, self.qkv.bias
+        q = F.linear(x[:, n - n_out :], w[:d], bias[:d])
+        kv = F.linear(x, w[d:], bias[d:]).view(b, n, 2, self.heads, d // self.heads)
+        kv = kv.permute(2, 0, 3, 1, 4)
+        q = q.view(b, n_out, self.heads, d // self.heads).transpose(1, 2)
+        if attn_mask is not None and attn_mask.shape[-2] > 1:  # a full (.., N, N) mask
+            attn_mask = attn_mask[..., n - n_out :, :]
+        out = F.scaled_dot_product_attention(q, kv[0], kv[1], attn_mask=attn_mask)
+        return self.proj(out.transpose(1, 2).reshape(b, n_out, d))
 
 
 class MLP(nn.Module):
@@ -80,10 +94,13 @@ class Block(CheckpointableBlock):
         self.mlp = MLP(dim, int(dim * mlp_ratio))
 
     def block_forward(  # type: ignore[override]
-        self, x: torch.Tensor, attn_mask: torch.Tensor | None = None
+        self, x: torch.Tensor, attn_mask: torch.Tensor | None = None, n_out: int | None = None
     ) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), attn_mask)
-        return x + self.mlp(self.norm2(x))
+        """(B, N, D) -> (B, N, D), or only the last ``n_out`` tokens' outputs (the others
+        still serve as keys and values)."""
+        out = x if n_out is None else x[:, x.shape[1] - n_out :]
+        out = out + self.attn(self.norm1(x), attn_mask, n_out)
+        return out + self.mlp(self.norm2(out))
 
 
 class TransformerStack(nn.Module):
@@ -97,15 +114,24 @@ class TransformerStack(nn.Module):
         rescale_residual_projections(self.blocks)
 
     def forward(
-        self, x: torch.Tensor, attn_mask: torch.Tensor | None = None, layers: int = 1
+        self,
+        x: torch.Tensor,
+        attn_mask: torch.Tensor | None = None,
+        layers: int = 1,
+        n_out: int | None = None,
     ) -> torch.Tensor:
         """Final-normed output; with ``layers=k`` > 1 the last k blocks' outputs, each through
-        the final norm, concatenated on the channel axis (ijepa#47's probe features)."""
+        the final norm, concatenated on the channel axis (ijepa#47's probe features). With
+        ``n_out`` only the last ``n_out`` tokens come out: the last block computes nothing
+        else (a predictor reads only its mask tokens), the same values for less work."""
         if not 1 <= layers <= max(1, len(self.blocks)):
             raise ValueError(f"layers={layers} must be in 1..{len(self.blocks)} (the depth)")
+        if n_out is not None and layers > 1:
+            raise ValueError("n_out reads the last block only; it does not combine with layers")
         outs = []
         for i, block in enumerate(self.blocks):
-            x = block(x, attn_mask)
+            last = i == len(self.blocks) - 1
+            x = block(x, attn_mask, n_out) if last and n_out is not None else block(x, attn_mask)
             if layers > 1 and i >= len(self.blocks) - layers:
                 outs.append(self.norm(x))
         return torch.cat(outs, dim=-1) if layers > 1 else self.norm(x)
