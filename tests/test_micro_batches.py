@@ -77,3 +77,20 @@ def test_compiled_blocks_give_the_same_outputs_and_gradients_at_every_length() -
     for n in (5, 7):  # a new sequence length reuses the dynamic graph
         for a, b in zip(eager[n], run(n)):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_a_compiled_run_logs_the_per_term_encoder_gradients(tmp_path, capsys) -> None:  # noqa: ANN001
+    """The probe steps' gradient diagnostic runs one pass per term: compiled blocks cannot
+    keep their graph for a second backward (it used to crash every train.compile run)."""
+    import json
+
+    from tests.conftest import tiny
+    from tests.test_cli import run_cli
+
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny("ijepa", "train.compile=true",
+                           "train.probe_every=1"), "--out", str(out))  # fmt: skip
+    assert code == 0, err
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert any("encoder_grad_prediction" in r for r in rows)

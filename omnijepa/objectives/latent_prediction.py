@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from omnijepa.errors import ConfigError
 from omnijepa.nn.positional import gather_tokens
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penalty
 from omnijepa.objectives.target_norms import normalise_targets
@@ -91,6 +92,12 @@ class LatentPrediction(nn.Module):
         self.predictor = predictor
         self.loss_fn = LATENT_LOSSES.get(loss)
         self.teacher = teacher or TeacherConfig()
+        blocks = getattr(getattr(encoder, "stack", None), "blocks", None)
+        if blocks is not None and self.teacher.target_layers > max(1, len(blocks)):
+            raise ConfigError(
+                f"ema.target_layers={self.teacher.target_layers} averages more blocks than "
+                f"the encoder has ({len(blocks)}, model.depth)"
+            )
         self.schedule = TeacherSchedule(self.teacher)
         self.penalty = build_penalty(anti_collapse)
         self.penalty_weight = anti_collapse.weight if self.penalty is not None else 0.0
@@ -148,20 +155,21 @@ class LatentPrediction(nn.Module):
         """Norm of the prediction's and the (weighted) anti-collapse term's gradients on the
         encoder's parameters for ``batch``: which term the encoder learns from. At small scale
         the anti-collapse term's was 1000x the prediction's (ijepa, README). Buffers are
-        restored, so the extra pass changes nothing."""
+        restored, so the extra passes change nothing. One forward pass per term, since a
+        compiled block (``train.compile``) cannot keep its graph for a second backward."""
         if self.penalty is None:
             return {}
         saved = {k: v.clone() for k, v in self.named_buffers()}
-        terms, _ = self.loss_terms(batch, step)
         params = [p for p in self.encoder.parameters() if p.requires_grad]
         out = {}
-        for i, name in enumerate(("prediction", "anti_collapse")):
-            grads = torch.autograd.grad(terms[name], params, retain_graph=i == 0, allow_unused=True)
+        for name in ("prediction", "anti_collapse"):
+            terms, _ = self.loss_terms(batch, step)
+            grads = torch.autograd.grad(terms[name], params, allow_unused=True)
             total = sum(float(g.float().square().sum()) for g in grads if g is not None)
             out[f"encoder_grad_{name}"] = total**0.5
-        with torch.no_grad():
-            for k, v in self.named_buffers():
-                v.copy_(saved[k])
+            with torch.no_grad():
+                for k, v in self.named_buffers():
+                    v.copy_(saved[k])
         return out
 
     def target_tokens(self, x: torch.Tensor) -> torch.Tensor:

@@ -120,6 +120,15 @@ def make_dir(path: Path, what: str = "folder") -> bool:
     return not existed
 
 
+def _remove_unstarted(out: Path) -> None:
+    """Leave nothing behind for a new run that failed before its first checkpoint: the files
+    it wrote so far, then the folder it made (kept if anything else is in it)."""
+    for name in (CONFIG_FILE, "metrics.jsonl"):
+        (out / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        out.rmdir()
+
+
 def train_run(
     recipe: Recipe,
     overrides: list[str],
@@ -148,9 +157,8 @@ def train_run(
     try:
         built = recipe.build(cfg, device)
     except BaseException:
-        if made:  # leave nothing behind for a run that could not start
-            with contextlib.suppress(OSError):
-                out.rmdir()
+        if made:
+            _remove_unstarted(out)
         raise
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
         if overwrite:  # only now that the new run has started: a failed build keeps the old
@@ -159,15 +167,20 @@ def train_run(
         text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
         atomic_write_text(out / CONFIG_FILE, text)
     print(f"[{recipe.name}] {built.description}; device {device}", flush=True)
-    last = train(
-        built.parts,
-        cfg.train,
-        cfg.seed,
-        device,
-        out,
-        resume=resume,
-        extra_state={"recipe": recipe.name},
-    )
+    try:
+        last = train(
+            built.parts,
+            cfg.train,
+            cfg.seed,
+            device,
+            out,
+            resume=resume,
+            extra_state={"recipe": recipe.name},
+        )
+    except BaseException:
+        if made and not (out / STATE_FILE).exists():  # failed before its first checkpoint
+            _remove_unstarted(out)
+        raise
     train_seconds = time.perf_counter() - t0
     if not _is_main():
         finish()  # waits for rank 0's evaluation

@@ -46,5 +46,16 @@ class TrainConfig:
             raise ValueError(f"train.lr must be > 0, got {self.lr}")
         if self.accum_steps < 1:
             raise ValueError(f"train.accum_steps must be >= 1, got {self.accum_steps}")
-        if self.num_workers < -1 or self.log_every < 1:
-            raise ValueError("train.num_workers must be >= -1 (auto) and train.log_every >= 1")
+        if self.batch_size // self.accum_steps < 2:
+            raise ValueError(
+                f"train.accum_steps={self.accum_steps} splits train.batch_size="
+                f"{self.batch_size} into micro-batches of under 2 samples; batch statistics "
+                "(the variance terms) need >= 2"
+            )
+        if self.num_workers < -1:
+            raise ValueError(f"train.num_workers must be >= -1 (auto), got {self.num_workers}")
+        if self.log_every < 1:
+            raise ValueError(f"train.log_every must be >= 1, got {self.log_every}")
+        for key in ("probe_every", "checkpoint_every", "stop_at", "clip_grad"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"train.{key} must be >= 0 (0 = off), got {getattr(self, key)}")

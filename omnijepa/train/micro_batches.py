@@ -39,9 +39,10 @@ def split_batch(batch: dict[str, Any], parts: int) -> list[dict[str, Any]]:
     if parts == 1:
         return [batch]
     n = _batch_size(batch)
-    if n % parts:
+    if n % parts or n // parts < 2:
         raise ConfigError(
-            f"train.accum_steps={parts} does not divide this rank's batch of {n} samples"
+            f"train.accum_steps={parts} does not divide this rank's batch of {n} samples "
+            "into micro-batches of >= 2"
         )
     micro: list[dict[str, Any]] = [{} for _ in range(parts)]
     for key, value in batch.items():

@@ -67,8 +67,17 @@ def resolve_device(name: str) -> torch.device:
         device = torch.device(name)
     except RuntimeError:
         raise OmniJepaError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise OmniJepaError(
+            f"device {name!r} is not supported (the library runs on CPU and CUDA); "
+            "use auto, cpu, cuda or cuda:N"
+        )
     if device.type == "cuda" and not torch.cuda.is_available():
         raise OmniJepaError(f"device {name!r} requested but CUDA is not available")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise OmniJepaError(
+            f"device {name!r} requested but this machine has {torch.cuda.device_count()} GPU(s)"
+        )
     return device
 
 

@@ -1,0 +1,60 @@
+"""Training settings a user may type: each bad one is one clear error naming its key, found
+before any work, and a new run that fails before its first checkpoint leaves no folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from omnijepa.errors import OmniJepaError
+from omnijepa.train.config import TrainConfig
+from omnijepa.train.trainer import resolve_device
+from tests.conftest import tiny
+from tests.test_cli import assert_one_line_error, run_cli
+
+
+@pytest.mark.parametrize(
+    ("name", "match"),
+    [("mps", "not supported"), ("garbage", "unknown device"), ("cuda:7", "cuda:7")],
+)
+def test_unusable_devices_are_refused_by_name(name: str, match: str) -> None:
+    with pytest.raises(OmniJepaError, match=match):
+        resolve_device(name)
+    assert resolve_device("cpu").type == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"batch_size": 8, "accum_steps": 8}, "micro-batches of under 2"),
+        ({"stop_at": -1}, "train.stop_at must be >= 0"),
+        ({"probe_every": -5}, "train.probe_every must be >= 0"),
+        ({"checkpoint_every": -1}, "train.checkpoint_every"),
+        ({"clip_grad": -1.0}, "train.clip_grad"),
+        ({"log_every": 0}, "train.log_every must be >= 1, got 0"),
+        ({"num_workers": -2}, "train.num_workers must be >= -1"),
+    ],
+)
+def test_bad_train_settings_name_their_key(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        TrainConfig(**kwargs)
+    if "log_every" in kwargs:
+        assert "num_workers" not in str(info.value)  # only the setting that is wrong
+    TrainConfig(batch_size=8, accum_steps=4)  # micro-batches of 2 are fine
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ("ema.target_layers=99", "ema.target_layers=99"),  # was a ValueError traceback
+        ("train.batch_size=200", "train.batch_size=200"),  # fails inside the trainer
+    ],
+)
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys, extra: str,
+                                                  match: str) -> None:  # fmt: skip
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny("ijepa", extra), "--out", str(out))
+    assert code != 0
+    assert_one_line_error(err, match)
+    assert not out.exists()
