@@ -6,6 +6,9 @@ result = omnijepa.train("ijepa", "runs/mine", ["train.steps=200", "data.path=my_
 omnijepa.evaluate("runs/mine")
 """
 
+# The sub-package omnijepa.train is imported first: importing it later (any run does) would
+# rebind the name ``omnijepa.train`` from the function below to the sub-package.
+import omnijepa.train  # noqa: F401  (isort: skip)
 from omnijepa.api import evaluate, list_recipes, repro, resume, train
 
 __version__ = "0.1.0"

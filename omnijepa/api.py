@@ -1,9 +1,39 @@
-"""The Python API in four calls, mirroring the CLI (``omnijepa train | eval | repro | list``)."""
+"""The Python API in four calls, mirroring the CLI (``omnijepa train | eval | repro | list``).
+
+Arguments are checked at the door, so a wrong type is one clear error here rather than a
+traceback from deep inside: overrides are a list of ``"key=value"`` strings (a dict
+``{"train.steps": 2}`` is taken too), paths are ``str`` or ``Path``, seeds an int >= 1.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from omnijepa.errors import ConfigError
+
+
+def _overrides(value: Any) -> list[str]:
+    """``value`` as a list of ``key=value`` strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        raise TypeError(f"overrides must be a list of 'key=value' strings; got the string "
+                        f"{value!r}: wrap it in a list")  # fmt: skip
+    if isinstance(value, Mapping):
+        return [f"{k}={v}" for k, v in value.items()]
+    items = list(value)
+    bad = [v for v in items if not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"overrides must be 'key=value' strings; got {bad[0]!r}")
+    return items
+
+
+def _path(value: Any, what: str) -> Path:
+    if not isinstance(value, (str, Path)) or str(value) == "":
+        raise TypeError(f"{what} must be a path (str or Path), got {value!r}")
+    return Path(value)
 
 
 def list_recipes() -> dict[str, str]:
@@ -20,21 +50,23 @@ def train(
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.run import train_run
 
-    return train_run(RECIPES.get(recipe), list(overrides), Path(out), overwrite=overwrite)
+    return train_run(
+        RECIPES.get(recipe), _overrides(overrides), _path(out, "out"), overwrite=overwrite
+    )
 
 
 def resume(run_dir: str | Path) -> dict[str, Any]:
     """Continue an unfinished run directory to its configured number of steps."""
     from omnijepa.recipes.saved_runs import resume_run
 
-    return resume_run(Path(run_dir))
+    return resume_run(_path(run_dir, "run_dir"))
 
 
 def evaluate(run_dir: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     """Evaluate a trained run directory; also writes ``eval.json`` there."""
     from omnijepa.recipes.saved_runs import eval_run
 
-    return eval_run(Path(run_dir), list(overrides))
+    return eval_run(_path(run_dir, "run_dir"), _overrides(overrides))
 
 
 def repro(
@@ -52,4 +84,8 @@ def repro(
     from omnijepa.recipes import REPRODUCTIONS
 
     fn = REPRODUCTIONS.get(name)
-    return fn(Path(out), seeds or getattr(fn, "default_seeds", 3), quick, list(overrides))
+    if seeds is None:
+        seeds = getattr(fn, "default_seeds", 3)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"seeds must be an int >= 1 (or None for the default), got {seeds!r}")
+    return fn(_path(out, "out"), seeds, quick, _overrides(overrides))

@@ -236,6 +236,12 @@ def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(
                            "--overwrite")  # fmt: skip
     assert code == 2 and "nope" in err
     assert {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()} == kept
+    # the batch is checked against the data before the old run is touched (it was deleted)
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           "train.batch_size=500", "--out", finished_run,
+                           "--overwrite")  # fmt: skip
+    assert code == 2 and "train.batch_size=500" in err
+    assert {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()} == kept
     fresh = tmp_path / "fresh"
     code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
                            f"data.path={tmp_path / 'nope'}", "--out", fresh)  # fmt: skip

@@ -29,6 +29,7 @@ from omnijepa.train.checkpoint import (
     load_model_weights,
     read_state,
 )
+from omnijepa.train.data_order import check_batch_fits
 from omnijepa.train.metrics_log import read_metrics
 from omnijepa.train.sharding import is_sharded
 from omnijepa.train.trainer import resolve_device, train
@@ -156,6 +157,7 @@ def train_run(
     made = not resume and _is_main() and make_dir(out, "run directory")
     try:
         built = recipe.build(cfg, device)
+        check_batch_fits(len(built.parts.dataset), cfg.train.batch_size)
     except BaseException:
         if made:
             _remove_unstarted(out)

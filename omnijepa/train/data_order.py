@@ -18,6 +18,16 @@ from omnijepa.errors import ConfigError
 from omnijepa.seeding import step_generator
 
 
+def check_batch_fits(n: int, batch_size: int) -> None:
+    """One error when a training set of ``n`` samples cannot fill one batch (checked before
+    a run touches its folder, and again by the sampler)."""
+    if n < batch_size:
+        raise ConfigError(
+            f"the training set has {n} samples, fewer than train.batch_size={batch_size}; "
+            "lower train.batch_size"
+        )
+
+
 class StepBatchSampler(Sampler[list[tuple[int, int]]]):
     """Yields batches for steps ``start..total-1``; each epoch is a seeded permutation.
 
@@ -39,11 +49,7 @@ class StepBatchSampler(Sampler[list[tuple[int, int]]]):
         world: int = 1,
         owner: np.ndarray | None = None,
     ) -> None:
-        if n < batch_size:
-            raise ConfigError(
-                f"the training set has {n} samples, fewer than train.batch_size={batch_size}; "
-                "lower train.batch_size"
-            )
+        check_batch_fits(n, batch_size)
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.start, self.total, self.rank, self.world = start, total, rank, world
         self.per_epoch = n // batch_size
