@@ -142,3 +142,14 @@ def test_mne_sphere_lead_field_is_focal_referenced_and_trains() -> None:
     assert ratio[y == 0].mean() - ratio[y == 1].mean() > 0.3
     with pytest.raises(ConfigError, match="mne_sphere"):
         EEGDataConfig(lead_field="nope")
+
+
+def test_sjepa_checks_on_a_users_data_skip_the_unseen_montage() -> None:
+    """A user's recordings have no unseen montage: the check is skipped (the repro used to
+    crash with KeyError after training every arm)."""
+    from omnijepa.recipes.sjepa_checks import judge_sjepa
+
+    runs = {"default": [{"linear_probe": {"jepa": 0.7, "random_init": 0.6, "chance": 0.5}}]}
+    checks = judge_sjepa(runs, [], "linear_probe", {})
+    assert [c.passed for c in checks] == [None]
+    assert "skipped" in checks[0].detail
