@@ -174,8 +174,12 @@ def preset_names() -> list[str]:
 def resolve_config_file(name: str | Path) -> Path:
     """A YAML path, or the name of a shipped preset (``ijepa_vith14_in1k``)."""
     path = Path(name)
+    if str(name).strip() == "":
+        raise ConfigError("--config is empty: give a YAML file or a preset name")
     if path.is_file():
         return path
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder, not a YAML file")
     preset = PRESETS_DIR / f"{name}.yaml"
     if preset.is_file():
         return preset
@@ -192,18 +196,59 @@ def yaml_problem(exc: yaml.YAMLError) -> str:
     return f"{where}: {problem}"
 
 
-def load_config(base: C, yaml_path: str | Path | None = None, overrides: list[str] = ()) -> C:
-    """Apply a YAML file (optional) and then ``key=value`` overrides to ``base``."""
+def nest_dotted(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``{"train.steps": 2}`` (a key written as on the command line) -> ``{"train": {"steps":
+    2}}``, merged with the nested keys beside it; a key given twice is an error."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        parts = str(key).split(".")
+        if not all(parts):
+            raise ConfigError(f"{where}: empty part in the key {key!r}")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{where}: {key!r} conflicts with the key {part!r}")
+        if isinstance(value, dict):
+            value = nest_dotted(value, where)
+        last, before = parts[-1], node.get(parts[-1])
+        both = isinstance(before, dict) and isinstance(value, dict)
+        if last in node and (not both or set(before) & set(value)):
+            raise ConfigError(f"{where}: the key {key!r} is given twice")
+        node[last] = {**before, **value} if both else value
+    return out
+
+
+def read_config_file(yaml_path: str | Path, recipe: str | None = None) -> dict[str, Any]:
+    """The nested settings of a YAML file or shipped preset. A run's own ``config.yaml``
+    works too: its ``recipe:`` line must name ``recipe`` (when given) and is dropped."""
+    path = resolve_config_file(yaml_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML{yaml_problem(exc)}") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise ConfigError(f"cannot read config file {path}: {why}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    named = data.pop("recipe", None)
+    if named is not None and recipe is not None and named != recipe:
+        raise ConfigError(f"config file {path} is for the recipe {named!r}, not {recipe!r}")
+    return nest_dotted(data, f"config file {path}")
+
+
+def load_config(
+    base: C,
+    yaml_path: str | Path | None = None,
+    overrides: list[str] = (),
+    recipe: str | None = None,
+) -> C:
+    """Apply a YAML file (optional; see ``read_config_file``) and then ``key=value``
+    overrides to ``base``."""
     cfg = base
     if yaml_path is not None:
-        path = resolve_config_file(yaml_path)
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML{yaml_problem(exc)}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path} must hold a mapping at the top level")
-        cfg = apply_dict(cfg, data)
+        cfg = apply_dict(cfg, read_config_file(yaml_path, recipe))
     return apply_dict(cfg, parse_overrides(list(overrides)))
 
 

@@ -138,6 +138,38 @@ def test_bad_yaml_content(tmp_path: Path, text: str) -> None:
     assert str(path) in str(err.value) and "\n" not in str(err.value)  # one line
 
 
+def test_yaml_takes_dotted_keys_and_a_runs_own_config(tmp_path: Path) -> None:
+    dotted = tmp_path / "dotted.yaml"
+    dotted.write_text("train.steps: 7\ntrain:\n  lr: 0.002\nmodel.dim: 48\n")
+    cfg = ijepa_cfg(config_file=dotted)
+    assert (cfg.train.steps, cfg.train.lr, cfg.model.dim) == (7, 0.002, 48)
+    dotted.write_text("train.steps: 7\ntrain:\n  steps: 8\n")
+    with pytest.raises(ConfigError, match="given twice"):
+        ijepa_cfg(config_file=dotted)
+    saved = tmp_path / "config.yaml"  # what every run writes
+    saved.write_text("recipe: ijepa\nseed: 4\n")
+    base = RECIPES.get("ijepa").default_config()
+    assert load_config(base, saved, [], "ijepa").seed == 4
+    with pytest.raises(ConfigError, match="for the recipe 'ijepa', not 'lejepa'"):
+        load_config(RECIPES.get("lejepa").default_config(), saved, [], "lejepa")
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [(b"\x89PNG\r\n\x1a\n\x00\xff", "not UTF-8 text"), (None, "is a folder")],
+)
+def test_unreadable_config_files_are_one_error(tmp_path: Path, content, match: str) -> None:  # noqa: ANN001
+    path = tmp_path / "cfg"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError, match=match):
+        ijepa_cfg(config_file=path)
+    with pytest.raises(ConfigError, match="empty"):
+        ijepa_cfg(config_file="")
+
+
 @pytest.mark.parametrize(
     ("overrides", "fragment"),
     [

@@ -150,7 +150,7 @@ def train_run(
                 f"{out} is already finished (step {state['step']}); nothing to resume"
             )
     else:
-        cfg = load_config(recipe.default_config(), config_file, overrides)
+        cfg = load_config(recipe.default_config(), config_file, overrides, recipe.name)
         _check_run_dir(out, overwrite)
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
