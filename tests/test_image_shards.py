@@ -55,6 +55,79 @@ def test_pack_refuses_to_overwrite_and_bad_shards_are_one_error(
         load_image_data(ImageDataConfig(path=str(tmp_path / "bad")), seed=0)
 
 
+def _copy_members(src: Path, dst: Path, edit=lambda name, data: [(name, data)]) -> None:  # noqa: ANN001
+    """Rewrite the tar ``src`` as ``dst``, each member through ``edit`` (name, bytes) -> list."""
+    import io
+
+    with tarfile.open(src) as tin, tarfile.open(dst, "w") as tout:
+        for m in tin.getmembers():
+            for name, data in edit(m.name, tin.extractfile(m).read()):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tout.addfile(info, io.BytesIO(data))
+
+
+def test_damaged_or_ambiguous_shard_sets_are_one_error(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    folder = make_folder(tmp_path / "imgs", 6)
+    good = tmp_path / "good"
+    pack_image_folder(folder, good)
+    shard = good / "shard-00000.tar"
+
+    def fails(path: Path, match: str) -> None:
+        with pytest.raises(DataError, match=match):
+            load_image_data(ImageDataConfig(path=str(path), image_size=8), seed=0)
+
+    def case(name: str) -> Path:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "classes.json").write_text((good / "classes.json").read_text())
+        return tmp_path / name
+
+    cut = case("cut")  # an interrupted copy, cut at a member boundary
+    data = shard.read_bytes()
+    with tarfile.open(shard) as tar:
+        third = tar.getmembers()[4].offset  # the third sample's header
+    (cut / "shard-00000.tar").write_bytes(data[:third])
+    fails(cut, "truncated")
+    merged = case("merged")  # two packs copied into one folder: the keys repeat
+    (merged / "shard-00000.tar").write_bytes(data)
+    (merged / "shard-00001.tar").write_bytes(data)
+    fails(merged, "also appears in")
+    ranged = case("ranged")
+    _copy_members(shard, ranged / "shard-00000.tar",
+                  lambda n, d: [(n, b"7" if n.endswith(".cls") else d)])  # fmt: skip
+    fails(ranged, "names 2 classes")
+    (good / "classes.json").write_text("{not json")
+    fails(good, "not valid JSON")
+    (good / "classes.json").write_text('{"dark": 0}')
+    fails(good, "list of class names")
+    mixed = make_folder(tmp_path / "mixed", 4)  # a stray archive among the class folders
+    (mixed / "old.tar").write_bytes(data)
+    fails(mixed, "both .tar shards and image files")
+    code, _, err = run_cli(capsys, "data", "pack", folder, "--out", shard)  # a file
+    assert code == 2 and "cannot create the shard folder" in err
+
+
+def test_webdataset_metadata_members_are_skipped(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "imgs", 6)
+    pack_image_folder(folder, tmp_path / "plain")
+    (tmp_path / "wds").mkdir()
+    names = (tmp_path / "plain" / "classes.json").read_text()
+    (tmp_path / "wds" / "classes.json").write_text(names)
+
+    def with_metadata(name: str, data: bytes) -> list:
+        key = name.rpartition(".")[0]
+        extra = [(f"{key}.json", b"{}"), (f"{key}.txt", b"a caption")]
+        return [(name, data), *extra] if name.endswith(".png") else [(name, data)]
+
+    _copy_members(tmp_path / "plain" / "shard-00000.tar", tmp_path / "wds" / "shard-00000.tar",
+                  with_metadata)  # fmt: skip
+    cfg = dict(image_size=8, test_fraction=0.5)
+    a = load_image_data(ImageDataConfig(path=str(tmp_path / "plain"), **cfg), seed=0)
+    b = load_image_data(ImageDataConfig(path=str(tmp_path / "wds"), **cfg), seed=0)
+    assert torch.equal(b.train.images[:], a.train.images[:])
+    assert torch.equal(b.train.labels, a.train.labels)
+
+
 def test_training_on_shards_resumes_to_the_same_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_overrides
 ) -> None:  # noqa: ANN001

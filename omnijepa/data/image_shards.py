@@ -25,7 +25,9 @@ from tqdm import tqdm
 
 from omnijepa.data.image_data import ImageData, ImageDataConfig, ImageSplit
 from omnijepa.data.image_folder import (
+    IMAGE_EXTENSIONS,
     DecodedOnAccess,
+    is_image,
     read_image,
     scan_image_folder,
     select_splits,
@@ -42,9 +44,12 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
         raise DataError(f"shard size must be >= 1, got {shard_size}")
     files, labels, classes = scan_image_folder(Path(root))
     out = Path(out)
-    if out.exists() and any(out.glob("shard-*.tar")):
-        raise DataError(f"{out} already holds shards; choose an empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and (any(out.glob("*.tar")) or (out / CLASSES_FILE).exists()):
+        raise DataError(f"{out} already holds shards or {CLASSES_FILE}; choose an empty folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create the shard folder {out}: {exc.strerror or exc}") from None
     shards: list[Path] = []
     with tqdm(total=len(files), desc="packing", unit="img", disable=None) as bar:
         for start in range(0, len(files), shard_size):
@@ -69,11 +74,19 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 def has_shards(path: str) -> bool:
     """True when ``path`` is a URL (read as shards: a remote folder of images is not
-    supported) or a local folder of ``*.tar`` shards."""
+    supported) or a local folder of ``*.tar`` shards. A folder holding both shards and
+    images (a stray archive among the class folders) is one error, not a guess."""
     if is_url(path):
         return True
     root = Path(path).expanduser()
-    return root.is_dir() and any(root.glob("*.tar"))
+    if not root.is_dir() or not any(root.glob("*.tar")):
+        return False
+    if any(is_image(p) for p in root.rglob("*")):
+        raise DataError(
+            f"{root} holds both .tar shards and image files; move the .tar files out to "
+            "train on the images, or the images out to train on the shards"
+        )
+    return True
 
 
 Entry = tuple[str, int, int, str]  # (shard, byte offset, size, member name)
@@ -89,23 +102,64 @@ def index_shards(store: ShardStorage) -> tuple[list[Entry], np.ndarray, list[str
         raise DataError(f"no *.tar shards in {store.root}")
     for shard in shards:
         try:
-            with store.open(shard) as fh, tarfile.open(fileobj=fh, mode="r") as tar:
-                for m in tar.getmembers():
-                    if not m.isfile():
-                        continue
-                    key, _, ext = m.name.rpartition(".")
-                    if ext == "cls":
-                        labels[key] = int(tar.extractfile(m).read().decode().strip())  # type: ignore[union-attr]
-                    else:
-                        images[key] = (shard, m.offset_data, m.size, m.name)
+            _index_shard(store, shard, images, labels)
         except (tarfile.TarError, ValueError, OSError) as exc:
             raise DataError(f"cannot read shard {shard}: {exc}") from None
     if not images:
         raise DataError(f"no image samples in the shards of {store.root}")
     keys = sorted(images)
+    classes = _read_classes(store)
+    y = np.array([labels.get(k, -1) for k in keys])
+    if classes and y.max() >= len(classes):
+        key = keys[int(y.argmax())]
+        raise DataError(f"{images[key][0]}: sample {key} has class {y.max()}, but "
+                        f"{CLASSES_FILE} names {len(classes)} classes")  # fmt: skip
+    return [images[k] for k in keys], y, classes
+
+
+def _index_shard(
+    store: ShardStorage, shard: str, images: dict[str, Entry], labels: dict[str, int]
+) -> None:
+    """Add one shard's samples: image members by suffix (other members, such as a
+    WebDataset's ``.json`` or ``.txt``, are metadata and skipped), class indices from
+    ``.cls``. A key seen in another shard, or two images under one key, is an error."""
+    with store.open(shard) as fh, tarfile.open(fileobj=fh, mode="r") as tar:
+        for m in tar.getmembers():
+            key, _, ext = m.name.rpartition(".")
+            if not m.isfile() or not key:
+                continue
+            if ext == "cls":
+                label = int(tar.extractfile(m).read().decode().strip())  # type: ignore[union-attr]
+                if label < 0:
+                    raise ValueError(f"sample {key} has the negative class {label}")
+                labels[key] = label
+            elif f".{ext.lower()}" in IMAGE_EXTENSIONS:
+                if key in images:
+                    where = images[key][0]
+                    raise ValueError(
+                        f"sample key {key} also appears in {where}: every sample needs its "
+                        "own key (pack each folder into its own shard set)"
+                        if where != shard
+                        else f"sample {key} has two images"
+                    )
+                images[key] = (shard, m.offset_data, m.size, m.name)
+        fh.seek(tar.offset)  # a whole archive ends in zero blocks; a cut one does not
+        if len(fh.read(2 * tarfile.BLOCKSIZE)) < 2 * tarfile.BLOCKSIZE:
+            raise ValueError("the archive ends without its end-of-archive blocks (truncated?)")
+
+
+def _read_classes(store: ShardStorage) -> list[str]:
+    """Class names from ``classes.json`` (a list of strings), or [] when there is none."""
     text = store.read_text(CLASSES_FILE)
-    classes = json.loads(text) if text is not None else []
-    return [images[k] for k in keys], np.array([labels.get(k, -1) for k in keys]), classes
+    if text is None:
+        return []
+    try:
+        classes = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{store.root}/{CLASSES_FILE} is not valid JSON: {exc}") from None
+    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
+        raise DataError(f"{store.root}/{CLASSES_FILE} must be a JSON list of class names")
+    return classes
 
 
 class ShardImages(DecodedOnAccess):
