@@ -291,6 +291,15 @@ def test_repro_quick_writes_results(capsys, tmp_path: Path) -> None:
     assert res["headline"]["gap"]["n"] == 1 and res["headline"]["gap"]["p"] is None
     assert res["seconds"] > 0
     assert "verdict: " in stdout and "skipped" in stdout
+    # a rerun into the same folder that cannot start leaves the old runs whole (a typo'd key
+    # or a batch larger than the data used to delete every per-seed run first)
+    kept = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for bad in ("nope=1", "train.batch_size=4096"):
+        code, _, err = run_cli(capsys, "repro", "ijepa", *smoke, bad, "--quick", "--seeds", "1",
+                               "--out", out)  # fmt: skip
+        assert code == 2
+        assert_one_line_error(err, bad.split("=")[0])
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == kept
 
 
 @pytest.mark.parametrize("name", RECIPES.names())

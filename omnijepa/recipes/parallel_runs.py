@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import torch
 from threadpoolctl import threadpool_limits
 
+from omnijepa.config import load_config
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import train_run
 
@@ -64,9 +64,9 @@ def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
         # pool made an MLP probe 5x slower
         threadpool_limits(threads)
     recipe, overrides, run_dir = job
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
     extra = ["train.progress=false"] if quiet else []
+    # overwrite: an earlier run here is replaced only once this one has started (its data
+    # and settings checked), so a repro that cannot start leaves the old one whole
     res = train_run(recipe, [*overrides, *extra], run_dir, overwrite=True)
     return _means(res["metrics"])
 
@@ -81,7 +81,10 @@ def job_threads(index: int, n_jobs: int, workers: int, cores: int) -> int:
 
 
 def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
-    """Train+evaluate every job; per-run metric means, in the order of ``jobs``."""
+    """Train+evaluate every job; per-run metric means, in the order of ``jobs``. Every job's
+    settings are checked first, so a typo fails before any run starts or any old one goes."""
+    for recipe, overrides, _ in jobs:
+        load_config(recipe.default_config(), None, overrides)
     workers = repro_jobs(len(jobs))
     if workers == 1:
         return [_run_one(job, 0, False) for job in jobs]
