@@ -48,6 +48,7 @@ def test_bad_train_settings_name_their_key(kwargs: dict, match: str) -> None:
     ("extra", "match"),
     [
         ("ema.target_layers=99", "ema.target_layers=99"),  # was a ValueError traceback
+        ("eval.layers=99", "eval.layers=99"),  # so was this, at the step-0 probe
         ("train.batch_size=200", "train.batch_size=200"),  # fails inside the trainer
     ],
 )

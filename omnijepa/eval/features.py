@@ -10,7 +10,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from omnijepa.errors import ConfigError
 from omnijepa.nn.tokens import mean_over_tokens
+from omnijepa.nn.transformer import stack_depth
 
 
 def max_pool(z: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
@@ -52,6 +54,12 @@ def pooled_features(
     """``encoder(x)`` for every sample (last ``layers`` blocks concatenated), pooled over tokens
     (``pool``: mean | max | max_mean | tokens), with labels, as numpy arrays."""
     reduce = POOLS[pool]
+    depth = stack_depth(encoder)
+    if depth is not None and layers > max(1, depth):
+        raise ConfigError(
+            f"eval.layers={layers} concatenates more blocks than the encoder has "
+            f"({depth}, model.depth)"
+        )
     was_training = encoder.training
     encoder.eval()
     feats, labels = [], []

@@ -135,3 +135,10 @@ class TransformerStack(nn.Module):
             if layers > 1 and i >= len(self.blocks) - layers:
                 outs.append(self.norm(x))
         return torch.cat(outs, dim=-1) if layers > 1 else self.norm(x)
+
+
+def stack_depth(encoder: nn.Module) -> int | None:
+    """Blocks of ``encoder``'s transformer stack (``encoder.stack``), or None without one:
+    what ``layers=k`` options are checked against."""
+    blocks = getattr(getattr(encoder, "stack", None), "blocks", None)
+    return None if blocks is None else len(blocks)

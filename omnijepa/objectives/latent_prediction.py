@@ -23,6 +23,7 @@ from torch import nn
 
 from omnijepa.errors import ConfigError
 from omnijepa.nn.positional import gather_tokens
+from omnijepa.nn.transformer import stack_depth
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penalty
 from omnijepa.objectives.target_norms import normalise_targets
 from omnijepa.objectives.teacher import (
@@ -92,11 +93,11 @@ class LatentPrediction(nn.Module):
         self.predictor = predictor
         self.loss_fn = LATENT_LOSSES.get(loss)
         self.teacher = teacher or TeacherConfig()
-        blocks = getattr(getattr(encoder, "stack", None), "blocks", None)
-        if blocks is not None and self.teacher.target_layers > max(1, len(blocks)):
+        depth = stack_depth(encoder)
+        if depth is not None and self.teacher.target_layers > max(1, depth):
             raise ConfigError(
                 f"ema.target_layers={self.teacher.target_layers} averages more blocks than "
-                f"the encoder has ({len(blocks)}, model.depth)"
+                f"the encoder has ({depth}, model.depth)"
             )
         self.schedule = TeacherSchedule(self.teacher)
         self.penalty = build_penalty(anti_collapse)
