@@ -185,3 +185,20 @@ def test_thin_or_unlabelled_test_splits_are_said() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert has_labels(two, two, warn=True)  # 6 items, both classes: quiet
+
+
+def test_attentive_probe_learns_from_a_small_split() -> None:
+    """30 epochs of one batch left the pooler at one class (below chance, every encoder
+    alike); a small split now gets at least MIN_STEPS optimizer steps."""
+    from omnijepa.eval.attentive_probe import attentive_probe_accuracy
+
+    rng = np.random.default_rng(0)
+
+    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        x = rng.normal(size=(n, 6, 16)).astype(np.float32)
+        x[np.arange(n), 2, y] += 6.0  # the class sits in one token
+        return x, y
+
+    (xa, ya), (xb, yb) = make(48), make(200)
+    assert attentive_probe_accuracy(xa, ya, xb, yb) > 0.6  # chance 0.33

@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+MIN_STEPS = 300  # optimizer steps of the pooler, however small the split
+
 
 class AttentivePooler(nn.Module):
     """Single-query multi-head cross-attention over (B, N, D) tokens -> (B, D) -> logits."""
@@ -37,7 +39,9 @@ def attentive_probe_accuracy(
     batch_size: int = 128,
     seed: int = 0,
 ) -> float:
-    """Train the pooler on frozen train tokens (labelled rows only); test accuracy."""
+    """Train the pooler on frozen train tokens (labelled rows only); test accuracy. A small
+    split gets more epochs, so the pooler takes at least ``MIN_STEPS`` optimizer steps (30
+    epochs of one batch left it at one class for every encoder alike)."""
     torch.manual_seed(seed)
     keep, keep_t = y_train >= 0, y_test >= 0
     xt = torch.as_tensor(train_tokens[keep], dtype=torch.float32)
@@ -46,7 +50,9 @@ def attentive_probe_accuracy(
     xt = (xt - mean) / std
     probe = AttentivePooler(xt.shape[-1], int(yt.max()) + 1)
     opt = torch.optim.AdamW(probe.parameters(), lr=lr, weight_decay=0.05)
-    steps = epochs * max(1, -(-len(yt) // batch_size))
+    per_epoch = max(1, -(-len(yt) // batch_size))
+    epochs = max(epochs, -(-MIN_STEPS // per_epoch))
+    steps = epochs * per_epoch
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
