@@ -64,7 +64,8 @@ def test_c_is_chosen_on_held_out_data() -> None:
 def test_probe_suite_reports_every_probe() -> None:
     tr, te = blobs(400, seed=1), blobs(200, seed=1)
     cfg = ProbeConfig(few_shot=(5, 1000), few_fractions=(0.05,), c_grid=(0.1, 1.0))
-    out = probe_suite(tr, te, cfg, seed=0)
+    with pytest.warns(UserWarning, match="few_1000 skipped"):
+        out = probe_suite(tr, te, cfg, seed=0)
     assert set(out) == {"linear", "linear_c", "knn", "few_5", "pct_5"}  # few_1000: all labels
     assert out["linear"] > 0.8 and out["knn"] > 0.8 and out["few_5"] > 0.5  # chance 0.33
 
@@ -202,3 +203,29 @@ def test_attentive_probe_learns_from_a_small_split() -> None:
 
     (xa, ya), (xb, yb) = make(48), make(200)
     assert attentive_probe_accuracy(xa, ya, xb, yb) > 0.6  # chance 0.33
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"few_shot": (0,)}, "eval.few_shot"), ({"few_c": 0.0}, "eval.few_c"),
+     ({"max_iter": 0}, "eval.max_iter"), ({"max_train": -1}, "eval.max_train")],
+)  # fmt: skip
+def test_bad_probe_settings_name_their_key(kwargs: dict, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        ProbeConfig(**kwargs)
+
+
+def test_degenerate_probes_say_so() -> None:
+    """A k larger than the train split, or a split with one item per class, is scored with a
+    warning instead of a silent majority vote."""
+    from omnijepa.eval.frozen_probes import knn_accuracy
+    from omnijepa.eval.protocol import warn_thin_train
+
+    tr, te = blobs(30, seed=1), blobs(30, seed=2)
+    with pytest.warns(UserWarning, match="eval.knn_k=100 exceeds the 30"):
+        knn_accuracy(tr, te, 100)
+    with pytest.warns(UserWarning, match="fewer than 2"):
+        warn_thin_train(np.array([0, 1, 1]), np.array([0, 1]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_thin_train(np.array([0, 0, 1, 1]), np.array([0, 1]))

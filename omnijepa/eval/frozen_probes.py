@@ -13,6 +13,7 @@ generous).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,8 +64,15 @@ class ProbeConfig:
             raise ValueError(f"eval.val_fraction must be in (0, 1), got {self.val_fraction}")
         if any(not 0.0 < f < 1.0 for f in self.few_fractions):
             raise ValueError(f"eval.few_fractions must be in (0, 1), got {self.few_fractions}")
-        if self.knn_k < 1 or self.few_draws < 1 or self.batch_size < 1:
-            raise ValueError("eval.knn_k, eval.few_draws and eval.batch_size must be >= 1")
+        for key in ("knn_k", "few_draws", "batch_size", "max_iter", "attentive_epochs"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"eval.{key} must be >= 1, got {getattr(self, key)}")
+        if any(n < 1 for n in self.few_shot):
+            raise ValueError(f"eval.few_shot holds labels per class, each >= 1: {self.few_shot}")
+        if self.few_c <= 0:
+            raise ValueError(f"eval.few_c must be > 0, got {self.few_c}")
+        if self.max_train < 0 or self.max_test < 0:
+            raise ValueError("eval.max_train and eval.max_test must be >= 0 (0 = all)")
 
 
 def labeled(split: Split) -> Split:
@@ -113,7 +121,15 @@ def linear_accuracy(train: Split, test: Split, s: ProbeConfig, seed: int) -> tup
 
 
 def knn_accuracy(train: Split, test: Split, k: int) -> float:
-    """Cosine kNN vote accuracy."""
+    """Cosine kNN vote accuracy (k capped at the train split's size, with a warning: the
+    vote is then the split's majority class)."""
+    if k > len(train[1]):
+        n = len(train[1])
+        warnings.warn(
+            f"eval.knn_k={k} exceeds the {n} labelled train items; kNN used k={n}, a vote "
+            "of the whole split",
+            stacklevel=2,
+        )
     clf = KNeighborsClassifier(n_neighbors=min(k, len(train[1])), metric="cosine")
     return float(clf.fit(*train).score(*test))
 
@@ -156,9 +172,13 @@ def probe_suite(train: Split, test: Split, s: ProbeConfig, seed: int) -> dict[st
     train, test = zscore(labeled(train), labeled(test))
     acc, c = linear_accuracy(train, test, s, seed)
     out = {"linear": acc, "linear_c": c, "knn": knn_accuracy(train, test, s.knn_k)}
+    most = int(np.bincount(train[1]).max())
     for n in s.few_shot:
-        if np.bincount(train[1]).max() > n:  # only when it is fewer labels than we have
+        if most > n:  # only when it is fewer labels than we have
             out[f"few_{n}"] = few_label_accuracy(train, test, s, seed, per_class=n)
+        else:
+            warnings.warn(f"few_{n} skipped: the train split has at most {most} labels per "
+                          "class (eval.few_shot)", stacklevel=2)  # fmt: skip
     for f in s.few_fractions:
         out[f"pct_{f * 100:g}"] = few_label_accuracy(train, test, s, seed, fraction=f)
     return out

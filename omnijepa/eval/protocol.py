@@ -60,7 +60,23 @@ def has_labels(train: Split, test: Split, warn: bool = False) -> bool:
         warnings.warn("the test split has no labelled item: no probe can run", stacklevel=2)
         return False
     warn_thin_test(classes, test[1])
+    warn_thin_train(train[1], test[1])
     return True
+
+
+def warn_thin_train(train_labels: np.ndarray, test_labels: np.ndarray) -> None:
+    """Warn when the probes learn from almost nothing: a class of the test split with fewer
+    than 2 labelled training items (``eval.max_train`` set low, or a tiny folder)."""
+    labelled = train_labels[train_labels >= 0]
+    tested = np.unique(test_labels[test_labels >= 0])
+    counts = np.array([(labelled == c).sum() for c in tested])
+    if len(counts) and counts.min() < 2:
+        warnings.warn(
+            f"the train split holds {len(labelled)} labelled item(s); {int((counts < 2).sum())} "
+            f"of the {len(tested)} tested classes have fewer than 2: the probes' scores say "
+            "little (more data, or a larger eval.max_train)",
+            stacklevel=3,
+        )
 
 
 def warn_thin_test(classes: np.ndarray, test_labels: np.ndarray, fewest: int = 5) -> None:

@@ -11,6 +11,7 @@ collapse monitors (target std, prediction std) over training.
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +96,15 @@ class PointEvalConfig(ProbeConfig):
     few_shot_episodes: int = 10
     finetune_epochs: int = 0
     finetune_lr: float = 5e-4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.svm_c <= 0 or self.finetune_lr <= 0:
+            raise ValueError("eval.svm_c and eval.finetune_lr must be > 0")
+        if self.few_shot_way < 2 or self.few_shot_shot < 1 or self.few_shot_queries < 1:
+            raise ValueError("eval.few_shot_way >= 2, eval.few_shot_shot and queries >= 1")
+        if self.few_shot_episodes < 0 or self.finetune_epochs < 0:
+            raise ValueError("eval.few_shot_episodes and eval.finetune_epochs must be >= 0")
 
 
 @dataclass
@@ -188,10 +198,21 @@ def evaluate_point_encoders(
     labels = data.test.labels.numpy()
     classes = len(np.unique(labels[labels >= 0]))
     extra = {"svm": lambda tr, te: svm_accuracy(*tr, *te, e.svm_c)}
-    if classes >= e.few_shot_way and e.few_shot_episodes > 0:
-        args = (e.few_shot_way, e.few_shot_shot, e.few_shot_queries, e.few_shot_episodes,
-                e.svm_c, cfg.seed)  # fmt: skip
-        extra[f"{e.few_shot_way}way_{e.few_shot_shot}shot"] = lambda tr, te: few_shot_accuracy(
+    if e.few_shot_episodes > 0 and classes < e.few_shot_way:
+        warnings.warn(f"{e.few_shot_way}-way episodes skipped: the test split has {classes} "
+                      "classes (eval.few_shot_way)", stacklevel=2)  # fmt: skip
+    elif e.few_shot_episodes > 0:
+        train_labels = data.train.labels.numpy()
+        fewest = int(np.bincount(train_labels[train_labels >= 0]).min())
+        shot = min(e.few_shot_shot, fewest)  # what the episodes can really draw
+        if shot < e.few_shot_shot:
+            warnings.warn(
+                f"eval.few_shot_shot={e.few_shot_shot}: a train class has only {fewest} "
+                f"clouds, so the episodes are {shot}-shot",
+                stacklevel=2,
+            )
+        args = (e.few_shot_way, shot, e.few_shot_queries, e.few_shot_episodes, e.svm_c, cfg.seed)
+        extra[f"{e.few_shot_way}way_{shot}shot"] = lambda tr, te: few_shot_accuracy(
             *tr, *te, *args
         )[0]
     result = evaluate_against_twin(trained, twin, train_ds, test_ds, e, device, cfg.seed,
