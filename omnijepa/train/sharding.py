@@ -63,6 +63,9 @@ def wrap(objective: nn.Module, strategy: Strategy, device: torch.device, world: 
         if strategy == "fsdp":
             print("[train] fsdp: a single process, nothing to shard", flush=True)
         return objective
+    if device.type == "cuda":  # BatchNorm statistics over the global batch (in place; CPU
+        # ranks cannot: torch's SyncBatchNorm needs a GPU, so there they stay per rank)
+        nn.SyncBatchNorm.convert_sync_batchnorm(objective)
     if strategy == "fsdp":
         units = fully_shard_objective(objective)
         if torch.distributed.get_rank() == 0:
