@@ -42,3 +42,14 @@ def test_preset_builds_the_paper_architecture(name: str) -> None:
 def test_unknown_config_names_the_presets() -> None:
     with pytest.raises(ConfigError, match="ijepa_vith14_in1k"):
         load_config(RECIPES.get("ijepa").default_config(), "no_such_preset", [])
+
+
+def test_a_preset_is_refused_by_another_recipe(capsys, tmp_path) -> None:  # noqa: ANN001
+    """3djepa shares Point-JEPA's keys, so its preset used to load silently."""
+    from tests.test_cli import assert_one_line_error, run_cli
+
+    code, _, err = run_cli(capsys, "train", "3djepa", "--config", "pointjepa_shapenet",
+                           "--out", str(tmp_path / "r"))  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, "for the recipe 'pointjepa', not '3djepa'")
+    assert not (tmp_path / "r").exists()

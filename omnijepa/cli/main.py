@@ -119,6 +119,12 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from omnijepa.recipes.saved_runs import saved_recipe
 
     if args.resume is not None:
+        extra = [f for f, v in (("--config", args.config), ("--out", args.out)) if v is not None]
+        if extra and not (extra == ["--out"] and args.out.resolve() == args.resume.resolve()):
+            raise OmniJepaError(
+                f"--resume continues {args.resume} with its saved config, in place; "
+                f"drop {' and '.join(extra)}"
+            )
         if args.recipe is not None and "=" in args.recipe:
             args.overrides.insert(0, args.recipe)
         recipe = saved_recipe(args.resume)
