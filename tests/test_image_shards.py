@@ -105,6 +105,16 @@ def test_damaged_or_ambiguous_shard_sets_are_one_error(tmp_path: Path, capsys) -
     fails(mixed, "both .tar shards and image files")
     code, _, err = run_cli(capsys, "data", "pack", folder, "--out", shard)  # a file
     assert code == 2 and "cannot create the shard folder" in err
+    (tmp_path / "empty.tar").mkdir()
+    (tmp_path / "empty.tar" / "shard-00000.tar").write_bytes(b"")
+    with pytest.raises(DataError) as info:  # one line, not tarfile's list of codecs tried
+        load_image_data(ImageDataConfig(path=str(tmp_path / "empty.tar"), image_size=8), 0)
+    assert "\n" not in str(info.value)
+    (folder / "light" / "zz_fake.png").write_text("not an image")
+    code, _, err = run_cli(capsys, "data", "pack", folder, "--out", tmp_path / "p2")
+    assert code == 2
+    assert_one_line_error(err, "zz_fake.png", "not a readable image")
+    assert not list((tmp_path / "p2").glob("*"))  # no half-written shard left behind
 
 
 def test_webdataset_metadata_members_are_skipped(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from tqdm import tqdm
 
 from omnijepa.data.image_data import ImageData, ImageDataConfig, ImageSplit
@@ -51,19 +52,36 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
     except OSError as exc:
         raise DataError(f"cannot create the shard folder {out}: {exc.strerror or exc}") from None
     shards: list[Path] = []
-    with tqdm(total=len(files), desc="packing", unit="img", disable=None) as bar:
-        for start in range(0, len(files), shard_size):
-            path = out / f"shard-{start // shard_size:05d}.tar"
-            with tarfile.open(path, "w") as tar:
-                for k in range(start, min(start + shard_size, len(files))):
-                    key = f"{k:09d}"
-                    _add(tar, f"{key}{files[k].suffix.lower()}", files[k].read_bytes())
-                    if labels[k] >= 0:
-                        _add(tar, f"{key}.cls", str(int(labels[k])).encode())
-                    bar.update()
-            shards.append(path)
+    try:
+        with tqdm(total=len(files), desc="packing", unit="img", disable=None) as bar:
+            for start in range(0, len(files), shard_size):
+                path = out / f"shard-{start // shard_size:05d}.tar"
+                shards.append(path)
+                with tarfile.open(path, "w") as tar:
+                    for k in range(start, min(start + shard_size, len(files))):
+                        key = f"{k:09d}"
+                        _add(tar, f"{key}{files[k].suffix.lower()}", _checked_bytes(files[k]))
+                        if labels[k] >= 0:
+                            _add(tar, f"{key}.cls", str(int(labels[k])).encode())
+                        bar.update()
+    except BaseException:  # a half-written set would be refused by the next pack: remove it
+        for path in shards:
+            path.unlink(missing_ok=True)
+        raise
     (out / CLASSES_FILE).write_text(json.dumps(classes) + "\n")
     return shards
+
+
+def _checked_bytes(path: Path) -> bytes:
+    """The file's bytes, once PIL has checked they are an image (a broken file is one error
+    naming it now, not a failure in the middle of a training run)."""
+    data = path.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"cannot pack {path}: not a readable image ({exc})") from None
+    return data
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -104,7 +122,8 @@ def index_shards(store: ShardStorage) -> tuple[list[Entry], np.ndarray, list[str
         try:
             _index_shard(store, shard, images, labels)
         except (tarfile.TarError, ValueError, OSError) as exc:
-            raise DataError(f"cannot read shard {shard}: {exc}") from None
+            why = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise DataError(f"cannot read shard {shard}: {why}") from None
     if not images:
         raise DataError(f"no image samples in the shards of {store.root}")
     keys = sorted(images)
