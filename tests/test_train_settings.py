@@ -59,3 +59,25 @@ def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys, extra:
     assert code != 0
     assert_one_line_error(err, match)
     assert not out.exists()
+
+
+def test_adamw_is_fused_where_torch_allows_and_steps_like_the_default() -> None:
+    import torch
+    from torch import nn
+
+    from omnijepa.train.optim import build_adamw, fusable
+
+    torch.manual_seed(0)
+    a, b = nn.Linear(8, 4), nn.Linear(8, 4)
+    b.load_state_dict(a.state_dict())
+    fused = build_adamw(a, 1e-2, 0.04)
+    plain = torch.optim.AdamW([{"params": [b.weight], "weight_decay": 0.04},
+                               {"params": [b.bias], "weight_decay": 0.0}], lr=1e-2)  # fmt: skip
+    assert fused.defaults.get("fused") is True
+    for _ in range(3):
+        for model, opt in ((a, fused), (b, plain)):
+            opt.zero_grad()
+            model(torch.ones(2, 8)).square().sum().backward()
+            opt.step()
+    torch.testing.assert_close(a.weight, b.weight)
+    assert not fusable([]) and not fusable([torch.zeros(2, dtype=torch.int64)])
