@@ -81,3 +81,17 @@ def test_adamw_is_fused_where_torch_allows_and_steps_like_the_default() -> None:
             opt.step()
     torch.testing.assert_close(a.weight, b.weight)
     assert not fusable([]) and not fusable([torch.zeros(2, dtype=torch.int64)])
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [("views.num_global=1 views.num_local=0", "nothing to compare"),
+     ("objective.num_slices=0", "objective.num_slices")],
+)  # fmt: skip
+def test_lejepa_settings_that_cannot_work_are_refused(tmp_path: Path, capsys, extra: str,
+                                                      match: str) -> None:  # fmt: skip
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "lejepa", *tiny("lejepa", *extra.split()),
+                           "--out", str(out))  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, match)

@@ -31,6 +31,9 @@ class ViewConfig:
     def __post_init__(self) -> None:
         if self.num_global < 1 or self.num_local < 0:
             raise ValueError("views.num_global must be >= 1 and views.num_local >= 0")
+        if self.num_global + self.num_local < 2:
+            raise ValueError("one view leaves the invariance term nothing to compare: "
+                             "views.num_global + views.num_local must be >= 2")  # fmt: skip
         for name in ("global_scale", "local_scale", "ratio"):
             lo, hi = getattr(self, name)
             if not 0 < lo <= hi:

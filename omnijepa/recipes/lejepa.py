@@ -54,6 +54,11 @@ class SIGRegConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.lam <= 1.0:
             raise ValueError(f"objective.lam must be in [0, 1], got {self.lam}")
+        for key in ("num_slices", "n_points", "proj_hidden", "proj_dim"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"objective.{key} must be >= 1, got {getattr(self, key)}")
+        if self.t_max <= 0:
+            raise ValueError(f"objective.t_max must be > 0, got {self.t_max}")
 
 
 @dataclass
