@@ -142,6 +142,17 @@ def apply_dict(cfg: C, values: dict[str, Any], prefix: str = "") -> C:
         raise ConfigError(f"{prefix.rstrip('.') or 'config'}: {exc}") from None
 
 
+def _parent(root: dict[str, Any], parts: list[str], conflict: str) -> dict[str, Any]:
+    """The dict that holds the dotted key ``parts`` under ``root``, made as needed; the
+    ``conflict`` error when a leaf value already sits on the way."""
+    node = root
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(conflict)
+    return node
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """Turn ``["train.steps=10", "seed=1"]`` into a nested dict."""
     nested: dict[str, Any] = {}
@@ -152,11 +163,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         parts = key.strip().split(".")
         if not all(parts):
             raise ConfigError(f"override {pair!r} has an empty key")
-        node = nested
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"override {pair!r} conflicts with an earlier one")
+        node = _parent(nested, parts, f"override {pair!r} conflicts with an earlier one")
         if parts[-1] == "path" and not text.strip():  # e.g. data.path=$UNSET
             raise ConfigError(f"override {pair!r} gives an empty path (an unset variable?)")
         node[parts[-1]] = _parse_scalar(text)
@@ -204,11 +211,7 @@ def nest_dotted(data: dict[str, Any], where: str) -> dict[str, Any]:
         parts = str(key).split(".")
         if not all(parts):
             raise ConfigError(f"{where}: empty part in the key {key!r}")
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f"{where}: {key!r} conflicts with the key {part!r}")
+        node = _parent(out, parts, f"{where}: {key!r} conflicts with an earlier key")
         if isinstance(value, dict):
             value = nest_dotted(value, where)
         last, before = parts[-1], node.get(parts[-1])
