@@ -275,6 +275,15 @@ def test_resume_with_overrides_exit_2(capsys, finished_run: Path) -> None:
     assert_one_line_error(err, "--resume")
 
 
+def test_repro_that_cannot_start_leaves_no_folder(capsys, tmp_path: Path) -> None:
+    smoke = ["device=cpu", "data.name=canvas_digits", "data.image_size=16", "train.progress=false"]
+    out = tmp_path / "fresh"
+    code, _, err = run_cli(capsys, "repro", "ijepa", *smoke, "train.batch_size=100000",
+                           "--quick", "--seeds", "1", "--out", out)  # fmt: skip
+    assert code == 2 and "train.batch_size=100000" in err
+    assert not out.exists()
+
+
 def test_repro_rejects_zero_seeds(capsys, tmp_path: Path) -> None:
     code, _, err = run_cli(capsys, "repro", "ijepa", "--seeds", "0", "--out", tmp_path / "r")
     assert code == 2

@@ -49,6 +49,7 @@ def test_bad_train_settings_name_their_key(kwargs: dict, match: str) -> None:
     [
         ("ema.target_layers=99", "ema.target_layers=99"),  # was a ValueError traceback
         ("eval.layers=99", "eval.layers=99"),  # so was this, at the step-0 probe
+        ("model.patch=16", "model.patch"),  # a 1x1 grid: the error now names the setting
         ("train.batch_size=200", "train.batch_size=200"),  # fails inside the trainer
     ],
 )
@@ -95,3 +96,17 @@ def test_lejepa_settings_that_cannot_work_are_refused(tmp_path: Path, capsys, ex
                            "--out", str(out))  # fmt: skip
     assert code == 2
     assert_one_line_error(err, match)
+
+
+def test_warnings_are_one_line_each_and_said_once(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    """The evaluation's thin-split warnings used to repeat for every feature set, each with a
+    Python source line under it."""
+    args = tiny("ijepa", "eval.max_train=5", "eval.knn_k=50")
+    code, _, err = run_cli(capsys, "train", "ijepa", *args, "--out", str(tmp_path / "run"))
+    assert code == 0, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    warned = [line for line in lines if "warning" in line]
+    assert any("eval.knn_k" in line for line in warned), err
+    assert all(line.startswith(("omnijepa: warning: ", "warning (")) for line in warned)
+    assert len(warned) == len(set(warned))
+    assert not any(line.startswith("  ") for line in lines)  # no source lines

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from omnijepa.errors import OmniJepaError
@@ -168,7 +172,17 @@ def _cmd_repro(args: argparse.Namespace) -> None:
         raise OmniJepaError("--jobs must be >= 1")
     set_repro_jobs(args.jobs)
     out = args.out or Path("runs") / f"repro_{args.name}"
-    res = repro(out, seeds, args.quick, args.overrides)
+    existed = out.exists()
+    try:
+        res = repro(out, seeds, args.quick, args.overrides)
+    except BaseException:
+        if not existed:  # a repro that could not start leaves no empty folders behind
+            for d in sorted((p for p in out.rglob("*") if p.is_dir()), reverse=True):
+                with contextlib.suppress(OSError):
+                    d.rmdir()
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     print(format_table(res))
     print(f"wrote {out}/results.json")
 
@@ -251,6 +265,30 @@ COMMANDS = {
 }
 
 
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Warnings as one line each on stderr (``omnijepa: warning: ...``; another library's
+    named by its category), each text once per command: the evaluation warns about a thin
+    split once, not once per feature set with a source line under each."""
+    seen: set[str] = set()
+    before = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        text = str(message).strip()
+        if text in seen:
+            return
+        seen.add(text)
+        ours = f"{os.sep}omnijepa{os.sep}" in str(filename) and category is UserWarning
+        head = "omnijepa: warning" if ours else f"warning ({category.__name__})"
+        print(f"{head}: {text}", file=file or sys.stderr, flush=True)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = before
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``omnijepa`` command."""
     parser = _parser()
@@ -263,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
-        COMMANDS[args.command](args)
+        with one_line_warnings():
+            COMMANDS[args.command](args)
     except OmniJepaError as exc:
         print(f"omnijepa: error: {exc}", file=sys.stderr)
         return 2

@@ -169,7 +169,10 @@ def _check_grid(grid: object) -> tuple[int, ...]:
         raise ConfigError(f"grid dims must be ints >= 1, got {grid!r}")
     out = tuple(int(d) for d in grid)
     if math.prod(out) < 2:
-        raise ConfigError(f"grid needs >= 2 cells (one context, one target), got {out}")
+        raise ConfigError(
+            f"the inputs make a token grid of {out}: masking needs >= 2 tokens (one context, "
+            "one target); use a smaller model.patch or model.window, or larger inputs"
+        )
     return out
 
 
