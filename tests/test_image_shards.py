@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -150,7 +151,12 @@ def test_training_on_shards_resumes_to_the_same_weights(
         capsys, "train", "ijepa", *ov, "train.stop_at=3", "--out", tmp_path / "part"
     )
     assert code == 0, err
+    shutil.copytree(tmp_path / "part", tmp_path / "part2")
     assert run_cli(capsys, "train", "--resume", tmp_path / "part")[0] == 0
+    (tmp_path / "shards" / "shard-00002.tar").unlink()  # the data changes under a stopped run
+    code, _, err = run_cli(capsys, "train", "--resume", tmp_path / "part2")
+    assert code == 2
+    assert_one_line_error(err, "the data changed since")
     full, part = (
         load_file(tmp_path / "full" / "model.safetensors"),
         load_file(tmp_path / "part" / "model.safetensors"),

@@ -162,6 +162,11 @@ def train_run(
         if made:
             _remove_unstarted(out)
         raise
+    if resume and state.get("data", built.description) != built.description:
+        raise RunDirError(
+            f"the data changed since {out} started (was: {state['data']}; now: "
+            f"{built.description}); a resumed run must see the same data"
+        )
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
         if overwrite:  # only now that the new run has started: a failed build keeps the old
             for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
@@ -177,7 +182,7 @@ def train_run(
             device,
             out,
             resume=resume,
-            extra_state={"recipe": recipe.name},
+            extra_state={"recipe": recipe.name, "data": built.description},
         )
     except BaseException:
         if made and not (out / STATE_FILE).exists():  # failed before its first checkpoint
