@@ -87,7 +87,8 @@ def test_adamw_is_fused_where_torch_allows_and_steps_like_the_default() -> None:
 @pytest.mark.parametrize(
     ("extra", "match"),
     [("views.num_global=1 views.num_local=0", "nothing to compare"),
-     ("objective.num_slices=0", "objective.num_slices")],
+     ("objective.num_slices=0", "objective.num_slices"),
+     ("views.local_size=64", "views.local_size=64")],  # larger than the global views
 )  # fmt: skip
 def test_lejepa_settings_that_cannot_work_are_refused(tmp_path: Path, capsys, extra: str,
                                                       match: str) -> None:  # fmt: skip

@@ -128,6 +128,11 @@ class LeJEPARecipe(Recipe):
                 f"views.local_size={cfg.views.local_size} is not divisible by "
                 f"model.patch={cfg.model.patch}"
             )
+        if cfg.views.num_local and cfg.views.local_size > cfg.data.image_size:
+            raise ConfigError(
+                f"views.local_size={cfg.views.local_size} is larger than the global views "
+                f"(data.image_size={cfg.data.image_size}); local crops are the small views"
+            )
         collate = MultiViewCollate(cfg.views, cfg.data.image_size, cfg.seed)
         return build_image_run(cfg, device, lambda: build_objective(cfg), collate)
 
