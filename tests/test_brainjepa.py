@@ -16,7 +16,7 @@ from omnijepa.data.fmri_data import (
     generate_subjects,
     load_fmri_data,
 )
-from omnijepa.errors import DataError
+from omnijepa.errors import ConfigError, DataError
 from omnijepa.masks import batch_generator, build_mask_sampler
 from omnijepa.modalities.brain_gradients import (
     diffusion_gradients,
@@ -161,3 +161,17 @@ def test_a_single_table_is_not_a_data_path(tmp_path: Path) -> None:
     (tmp_path / "s0.csv").write_text("1,2\n3,4\n")
     with pytest.raises(DataError, match="s0.csv: give an .npz.*or a folder"):
         read_roi_path(tmp_path / "s0.csv")
+
+
+def test_an_npz_saved_time_first_reads_with_data_layout(tmp_path: Path) -> None:
+    """The orientation cannot be told from the shape, so it is a setting."""
+    from omnijepa.data.fmri_data import FMRIDataConfig, read_roi_path
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((6, 40, 5)), np.arange(6) % 2  # (subjects, time, regions)
+    np.savez(tmp_path / "t.npz", X=x, y=y)
+    rt, _ = read_roi_path(tmp_path / "t.npz", "time_regions")
+    assert rt.shape == (6, 5, 40) and np.array_equal(rt[0], x[0].T)
+    assert read_roi_path(tmp_path / "t.npz")[0].shape == (6, 40, 5)  # the default layout
+    with pytest.raises(ConfigError, match="data.layout"):
+        FMRIDataConfig(layout="time_first")

@@ -28,6 +28,8 @@ from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.data.numpy_files import check_float32_range, label_vector, read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
+LAYOUTS = ("regions_time", "time_regions")
+
 
 @dataclass
 class FMRIDataConfig:
@@ -44,8 +46,13 @@ class FMRIDataConfig:
     effect: float = 0.4  # share of within-network coupling a patient's network loses
     noise: float = 1.0  # sensor noise std relative to the signal's
     test_fraction: float = 0.25  # files: share of the subjects held out
+    # an .npz's X: (subjects, regions, time), or (subjects, time, regions) with time_regions
+    # (the orientation cannot be told from the shape: either axis may be the longer)
+    layout: str = "regions_time"
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ConfigError(f"data.layout={self.layout!r}; use {' or '.join(LAYOUTS)}")
         if self.regions < 2 or self.networks < 1 or self.networks > self.regions:
             raise ConfigError("data.regions >= 2 and 1 <= data.networks <= data.regions")
         if self.timepoints < 4 or self.train_size < 2 or self.test_size < 2 or self.tr <= 0:
@@ -150,8 +157,9 @@ def _has_header(path: Path) -> int:
         return 1
 
 
-def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` (subjects, R, T) and labels from an ``.npz`` or a folder of class sub-folders."""
+def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray, np.ndarray]:
+    """``X`` (subjects, R, T) and labels from an ``.npz`` (its X transposed first when
+    ``layout`` is ``time_regions``) or a folder of class sub-folders."""
     if not path.exists():
         raise DataError(f"data.path {path} does not exist")
     if path.is_dir():
@@ -177,6 +185,8 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
     y = label_vector(y, len(x), path)
     if x.dtype.kind not in "iuf" or x.ndim != 3:
         raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
+    if layout == "time_regions":
+        x = x.transpose(0, 2, 1)
     check_roi_values(x, str(path))
     _, y = np.unique(y, return_inverse=True)
     return x, y
@@ -185,7 +195,7 @@ def read_roi_path(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
     """``train`` and ``test`` subjects."""
     if cfg.path:
-        x, y = read_roi_path(Path(cfg.path))
+        x, y = read_roi_path(Path(cfg.path), cfg.layout)
         tr, te = split_indices(y, cfg.test_fraction, derived_rng(seed, "fmri_split"))
         return {"train": ROISplit(zscore(x[tr]), y[tr]), "test": ROISplit(zscore(x[te]), y[te])}
     if cfg.name != "networks":
