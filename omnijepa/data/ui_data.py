@@ -53,6 +53,11 @@ class UIDataConfig:
             raise ConfigError("data.shots, data.test_per_intent, data.pretrain_episodes >= 1")
         if not 0.0 < self.test_fraction < 1.0:
             raise ConfigError(f"data.test_fraction must be in (0, 1), got {self.test_fraction}")
+        if not 0.0 <= self.heldout_share < 1.0:
+            raise ConfigError(f"data.heldout_share must be in [0, 1), got {self.heldout_share}")
+        for key in ("notify", "clock", "end_home"):  # chances
+            if not 0.0 <= getattr(self, key) <= 1.0:
+                raise ConfigError(f"data.{key} is a chance in [0, 1], got {getattr(self, key)}")
 
 
 @dataclass

@@ -137,9 +137,11 @@ def split_intents(
     """Hold out ``unseen_actions`` entirely and ``heldout_share`` of the other combinations,
     never the last seen combination of any slot value."""
     bad = [a for a in unseen_actions if a not in ACTIONS]
-    if bad or not 0.0 <= heldout_share < 1.0:
-        raise ConfigError(f"data.unseen_actions must be among {list(ACTIONS)} (got {bad}) and "
-                          f"data.heldout_share in [0, 1) (got {heldout_share})")  # fmt: skip
+    if bad:
+        raise ConfigError(f"data.unseen_actions: {bad} are not actions; use some of "
+                          f"{list(ACTIONS)}")  # fmt: skip
+    if not 0.0 <= heldout_share < 1.0:
+        raise ConfigError(f"data.heldout_share must be in [0, 1), got {heldout_share}")
     intents = all_intents()
     seen = [i for i in intents if i.action not in unseen_actions]
     unseen = [i for i in intents if i.action in unseen_actions]

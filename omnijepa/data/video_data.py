@@ -60,6 +60,14 @@ class VideoDataConfig:
             raise ConfigError("data.frames >= 1, data.size >= 4, data.channels 1 or 3, stride >= 1")
         if self.directions < 2 or not 1 <= self.item < self.size:
             raise ConfigError("data.directions >= 2 and data.item < data.size")
+        if self.items < 1:
+            raise ConfigError(
+                f"data.items must be >= 1 (items that carry the motion), got {self.items}"
+            )
+        if self.test_size < 1 or self.clips_per_video < 1 or not 0 < self.test_fraction < 1:
+            raise ConfigError(
+                "data.test_size and data.clips_per_video >= 1, data.test_fraction in (0, 1)"
+            )
 
 
 @dataclass

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from omnijepa.errors import ConfigError
 from omnijepa.eval.intent_metrics import score_intents
 from omnijepa.nn.text_decoder import IntentDecoder, greedy_ensemble
 from omnijepa.nn.word_vocab import WordVocab
@@ -40,6 +41,19 @@ class DecoderConfig:
     # decoders trained with different seeds, generating together: one decoder's few-shot
     # similarity varied by +-0.04 with its seed alone, three together by +-0.02
     ensemble: int = 3
+
+    def __post_init__(self) -> None:
+        for key in ("dim", "depth", "heads", "pool", "steps", "batch_size", "ensemble"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"decoder.{key} must be >= 1, got {getattr(self, key)}")
+        if self.max_len < 3:
+            raise ConfigError(f"decoder.max_len counts BOS + words + EOS: >= 3, got {self.max_len}")
+        if not 0.0 <= self.dropout < 1.0 or self.lr <= 0:
+            raise ConfigError("decoder.dropout must be in [0, 1) and decoder.lr > 0")
+        if self.dim % self.heads:
+            raise ConfigError(
+                f"decoder.dim={self.dim} is not divisible by decoder.heads={self.heads}"
+            )
 
 
 @dataclass

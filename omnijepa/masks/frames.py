@@ -10,6 +10,7 @@ draws, per batch, temporal masks with probability ``temporal_share`` and tube ma
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,9 +94,15 @@ class FramesAndTubesSampler(SamplerBase):
         self.tubes = TubesMaskSampler(grid, self.cfg.tubes)
         self.grid = self.tubes.grid
         share = float(self.cfg.temporal_share)
+        if share > 0 and grid[0] == 1:
+            warnings.warn(
+                f"mask.temporal_share={share:g} does nothing: the token grid {tuple(grid)} has "
+                "one time step (model.tubelet spans every frame), so only tube masks are drawn",
+                stacklevel=2,
+            )
         self.temporal = (
             TemporalMaskSampler(grid, self.cfg.temporal) if share > 0 and grid[0] > 1 else None
-        )  # noqa: E501
+        )
 
     def draw(self, request: MaskRequest) -> MaskBatch:
         u = float(torch.rand((), generator=request.generator, dtype=torch.float64))

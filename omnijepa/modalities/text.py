@@ -48,6 +48,19 @@ class TextEncoderConfig:
     mask_share: float = 0.15
     corpus: int = 0  # tweets used (0 = all 38k)
 
+    def __post_init__(self) -> None:
+        if self.kind != "auto" and self.kind not in TEXT_ENCODERS:
+            raise ConfigError(f"text.kind={self.kind!r}; use auto or {', '.join(TEXT_ENCODERS)}")
+        for key in ("max_len", "vocab", "dim", "depth", "heads", "batch_size"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"text.{key} must be >= 1, got {getattr(self, key)}")
+        if self.steps < 0 or self.corpus < 0 or self.lr <= 0:
+            raise ConfigError("text.steps and text.corpus must be >= 0 (corpus 0 = all), lr > 0")
+        if not 0.0 < self.mask_share < 1.0:
+            raise ConfigError(f"text.mask_share must be in (0, 1), got {self.mask_share}")
+        if self.dim % self.heads:
+            raise ConfigError(f"text.dim={self.dim} is not divisible by text.heads={self.heads}")
+
 
 @dataclass
 class TextTokens:

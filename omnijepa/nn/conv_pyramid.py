@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from omnijepa.errors import ConfigError
+
 FINEST_STRIDE = 2  # the first level halves the image; every later level halves again
 
 
@@ -21,7 +23,7 @@ class ConvPyramid(nn.Module):
     def __init__(self, channels: int, widths: tuple[int, ...] = (16, 32, 64, 96)) -> None:
         super().__init__()
         if not widths or min(widths) < 1:
-            raise ValueError(f"model.widths must be positive channel counts, got {widths}")
+            raise ConfigError(f"model.widths must be positive channel counts, got {widths}")
         self.widths = tuple(int(w) for w in widths)
         levels, prev = [], channels
         for w in self.widths:

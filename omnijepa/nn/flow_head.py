@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from omnijepa.errors import ConfigError
 from omnijepa.nn.flow_warp import correlation, upsample_flow, warp
 
 
@@ -44,9 +45,9 @@ class FlowHead(nn.Module):
     ) -> None:
         super().__init__()
         if radius < 1:
-            raise ValueError(f"model.radius must be >= 1, got {radius}")
+            raise ConfigError(f"model.radius must be >= 1, got {radius}")
         if not 0 <= skip < len(widths):
-            raise ValueError(f"model.skip_levels must be in [0, {len(widths) - 1}], got {skip}")
+            raise ConfigError(f"model.skip_levels must be in [0, {len(widths) - 1}], got {skip}")
         self.radius, self.skip = radius, skip
         cost = (2 * radius + 1) ** 2
         self.estimators = nn.ModuleList(LevelEstimator(cost + w + 2, hidden) for w in widths[skip:])

@@ -60,6 +60,15 @@ class TrajectoryDataConfig:
     probe_dims: tuple[int, ...] | None = None  # None: the task's (Reacher: fingertip - target)
     test_fraction: float = 0.25  # user files: held-out share of the episodes
 
+    def __post_init__(self) -> None:
+        if self.episodes < 1 or self.heldout_episodes < 1:
+            raise ConfigError("data.episodes and data.heldout_episodes must be >= 1")
+        if self.steps < 0 or self.steps == 1:
+            raise ConfigError(f"data.steps is an episode length >= 2 (0: the task's), got "
+                              f"{self.steps}")  # fmt: skip
+        if not 0.0 < self.test_fraction < 1.0:
+            raise ConfigError(f"data.test_fraction must be in (0, 1), got {self.test_fraction}")
+
 
 @dataclass
 class PolicyConfig:
@@ -83,6 +92,13 @@ class PolicyConfig:
                               "multiple of model.heads")  # fmt: skip
         if self.latent_weight < 0 or not 0 <= self.latent_only_share < 1:
             raise ConfigError("model.latent_weight >= 0 and model.latent_only_share in [0, 1)")
+        if self.predictor_dim < 1 or self.predictor_depth < 1:
+            raise ConfigError("model.predictor_dim and model.predictor_depth must be >= 1")
+        if self.latent_only_share > 0 and self.latent_weight == 0:
+            raise ConfigError(
+                "model.latent_only_share trains the JEPA branch alone first, which "
+                "model.latent_weight=0 switches off: nothing would train"
+            )
 
 
 @dataclass
@@ -96,6 +112,10 @@ class RolloutEvalConfig:
     probe_target: str = "absolute"
     baselines: bool = True
     pictures: int = 6  # episodes drawn in rollouts.png
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1 or self.probe_steps < 1 or self.pictures < 0:
+            raise ConfigError("eval.episodes and eval.probe_steps >= 1, eval.pictures >= 0")
 
 
 @dataclass

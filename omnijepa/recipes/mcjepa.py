@@ -65,6 +65,13 @@ class ContentViewConfig:
     contrast: float = 0.3  # gain drawn in [1 - c, 1 + c]
     noise: float = 0.02  # std of Gaussian pixel noise
 
+    def __post_init__(self) -> None:
+        lo, hi = self.scale
+        if not 0.0 < lo <= hi <= 1.0:
+            raise ConfigError(f"views.scale is an area range 0 < min <= max <= 1, got {self.scale}")
+        if self.brightness < 0 or not 0 <= self.contrast < 1 or self.noise < 0:
+            raise ConfigError("views.brightness, views.noise >= 0 and views.contrast in [0, 1)")
+
 
 @dataclass
 class MCJEPAConfig:
