@@ -62,3 +62,17 @@ def test_temporal_masks_on_a_one_step_grid_say_they_do_nothing() -> None:
 
     with pytest.warns(UserWarning, match="temporal_share=1 does nothing"):
         FramesAndTubesSampler((1, 4, 4), FramesAndTubesConfig(temporal_share=1.0))
+
+
+@pytest.mark.parametrize(
+    ("recipe", "override", "match"),
+    [("mcjepa", "objective.content_weight=-1", "objective.content_weight"),
+     ("sjepa", "model.window=0", "model.window"),  # a ZeroDivisionError
+     ("sjepa", "data.channels=[]", "data.channels is empty"),
+     ("sjepa", "data.channels=[C3,C3,C4]", "C3 more than once"),
+     ("tjepa", "model.reg_tokens=-1", "model.reg_tokens")],  # named an internal class
+)  # fmt: skip
+def test_more_settings_name_their_key(recipe: str, override: str, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        cfg = load_config(RECIPES.get(recipe).default_config(), None, [override])
+        RECIPES.get(recipe).build(cfg, __import__("torch").device("cpu"))

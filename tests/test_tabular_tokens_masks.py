@@ -129,7 +129,7 @@ def test_reg_tokens_ablation_n0() -> None:
     assert reg.prepend(feats) is feats
     assert reg(2).shape == (2, 0, 8)
     assert torch.equal(reg.strip(feats), feats)
-    with pytest.raises(ConfigError, match="RegularizationTokens.n"):
+    with pytest.raises(ConfigError, match="model.reg_tokens"):
         RegularizationTokens(-1, 8)
 
 
@@ -217,7 +217,7 @@ def test_sampler_config_errors() -> None:
         ({"allow_overlap": 1}, "allow_overlap"),
         ({"disjoint_targets": "no"}, "disjoint_targets"),
     ]:
-        with pytest.raises(ConfigError, match=f"FeatureSubsetConfig.{field}"):
+        with pytest.raises(ConfigError, match=f"mask.{field}"):
             FeatureSubsetConfig(**kwargs)
     with pytest.raises(ConfigError, match=">= 2 tokens"):
         FeatureSubsetMaskSampler((1,), FeatureSubsetConfig())

@@ -85,6 +85,13 @@ class EEGDataConfig:
         if self.sfreq <= 0 or self.seconds < 0 or self.train_size < 2 or self.test_size < 2:
             raise ConfigError("data.sfreq > 0, data.seconds >= 0 and data.train/test_size >= 2")
         LEAD_FIELDS.get(self.lead_field)  # an unknown kind fails here, naming the valid ones
+        for key in ("channels", "test_channels"):
+            names = list(getattr(self, key))
+            if not names:
+                raise ConfigError(f"data.{key} is empty: name the electrodes")
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ConfigError(f"data.{key} names {', '.join(twice)} more than once")
 
     @property
     def length(self) -> int:

@@ -34,7 +34,7 @@ __all__ = ["FeatureSubsetConfig", "FeatureSubsetMaskSampler"]
 
 
 def _check_share(name: str, value: object) -> tuple[float, float]:
-    return check_fraction_pair(f"FeatureSubsetConfig.{name}", value)
+    return check_fraction_pair(f"mask.{name}", value)
 
 
 @dataclass
@@ -60,12 +60,10 @@ class FeatureSubsetConfig:
         self.target_share = _check_share("target_share", self.target_share)
         m = self.num_targets
         if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise ConfigError(f"FeatureSubsetConfig.num_targets must be an int >= 1, got {m!r}")
+            raise ConfigError(f"mask.num_targets must be an int >= 1, got {m!r}")
         for name in ("allow_overlap", "disjoint_targets"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(
-                    f"FeatureSubsetConfig.{name} must be a bool, got {getattr(self, name)!r}"
-                )
+                raise ConfigError(f"mask.{name} must be a bool, got {getattr(self, name)!r}")
 
 
 def _counts(f: int, share: tuple[float, float]) -> tuple[int, int]:
@@ -98,7 +96,7 @@ class FeatureSubsetMaskSampler(SamplerBase):
         ]
         if not self._pairs:
             raise ConfigError(
-                f"FeatureSubsetConfig.context_share/target_share: no context of "
+                f"mask.context_share/target_share: no context of "
                 f"{self.context_range} and {m} disjoint target(s) of {self.target_range} "
                 f"columns fit in {f} features"
             )

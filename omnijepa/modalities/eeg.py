@@ -60,7 +60,8 @@ def electrode_positions(names: Sequence[str], montage: str = "auto") -> np.ndarr
     if missing:
         raise DataError(
             f"channel name(s) {', '.join(missing[:8])} not found in montage {montage!r}; "
-            "give positions yourself (data.positions) or rename the channels"
+            "rename the channels, choose data.montage, or leave them out with "
+            "data.unknown_channels=drop"
         )
     return np.stack([table[n.lower()] for n in names]) / HEAD_SCALE
 

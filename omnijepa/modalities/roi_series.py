@@ -14,6 +14,8 @@ Coordinates, shared by the batch:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -38,6 +40,12 @@ class ROIPatchTokenizer(Tokenizer):
         self.regions, self.patch, self.dim = regions, patch, dim
         self.patches = length // patch
         self.length = self.patches * patch
+        if self.length < length:
+            warnings.warn(
+                f"series of {length} points make {self.patches} patches of {patch} "
+                f"(model.patch): the last {length - self.length} points of each are left out",
+                stacklevel=2,
+            )
         self.grid = (regions, self.patches)
         self.proj = nn.Linear(patch, dim)
         if positions is None:

@@ -155,7 +155,7 @@ class RegularizationTokens(nn.Module):
     def __init__(self, n: int, dim: int) -> None:
         super().__init__()
         if not _is_int(n) or n < 0:
-            raise ConfigError(f"RegularizationTokens.n must be an int >= 0, got {n!r}")
+            raise ConfigError(f"model.reg_tokens must be an int >= 0, got {n!r}")
         if not _is_int(dim) or dim < 1:
             raise ConfigError(f"RegularizationTokens.dim must be an int >= 1, got {dim!r}")
         self.n, self.dim = n, dim

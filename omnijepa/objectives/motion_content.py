@@ -48,6 +48,13 @@ class MotionContentConfig:
     def __post_init__(self) -> None:
         if not (self.flow or self.content):
             raise ValueError("objective.flow and objective.content cannot both be false")
+        weights = ("latent", "photometric", "smooth", "edge", "consistency", "level_vc",
+                   "content_weight")  # fmt: skip
+        bad = [w for w in weights if getattr(self, w) < 0]
+        if bad:  # a negative weight maximises its term
+            raise ValueError(
+                f"objective.{bad[0]} is a loss weight, >= 0; got {getattr(self, bad[0])}"
+            )
         if self.photometric_kind not in PHOTOMETRIC:
             raise ValueError(f"objective.photometric_kind must be one of {sorted(PHOTOMETRIC)}")
         for name in ("latent", "photometric", "smooth", "consistency", "level_vc"):

@@ -78,6 +78,11 @@ class EEGModelConfig(EncoderConfig):
     pos: str = "mlp"
     local: str = "conv"  # the window embedding: conv (S-JEPA's strided convs), or linear
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.window < 1:
+            raise ValueError(f"model.window is samples per token, >= 1; got {self.window}")
+
 
 @dataclass
 class SJEPAConfig:

@@ -268,6 +268,9 @@ def evaluate_tabular(
     (``evaluate_classification``), regression by RMSE (``evaluate_regression``); plus
     gradient-boosted trees on the raw table (``gbdt``) when baselines are on."""
     by_task = {"classification": evaluate_classification, "regression": evaluate_regression}
+    if data.task == "regression":
+        print("[tjepa] regression: the scores below are RMSE in the target's units, lower is "
+              "better", flush=True)  # fmt: skip
     result = by_task[data.task](trained, twin, data, cfg, device)
     if cfg.eval.baselines:
         result["gbdt"] = {"raw": _gbdt_on_raw(data, cfg.seed)}
