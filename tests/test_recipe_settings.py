@@ -76,3 +76,17 @@ def test_more_settings_name_their_key(recipe: str, override: str, match: str) ->
     with pytest.raises(ConfigError, match=match):
         cfg = load_config(RECIPES.get(recipe).default_config(), None, [override])
         RECIPES.get(recipe).build(cfg, __import__("torch").device("cpu"))
+
+
+@pytest.mark.parametrize(
+    ("recipe", "override", "match"),
+    [("3djepa", "augment.scale=[2,1]", "augment.scale"),  # failed at the first batch
+     ("series_jepa", "model.window=0", "model.window"),  # a ZeroDivisionError
+     ("series_jepa", "data.noise=-1", "data.noise"),  # numpy's "scale < 0"
+     ("brainjepa", "data.noise=-1", "data.noise"),
+     ("sjepa", "data.unknown_channels=foo", "data.unknown_channels")],
+)  # fmt: skip
+def test_generator_and_augment_settings_name_their_key(recipe: str, override: str,
+                                                       match: str) -> None:  # fmt: skip
+    with pytest.raises(ConfigError, match=match):
+        load_config(RECIPES.get(recipe).default_config(), None, [override])

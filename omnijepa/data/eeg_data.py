@@ -85,6 +85,12 @@ class EEGDataConfig:
         if self.sfreq <= 0 or self.seconds < 0 or self.train_size < 2 or self.test_size < 2:
             raise ConfigError("data.sfreq > 0, data.seconds >= 0 and data.train/test_size >= 2")
         LEAD_FIELDS.get(self.lead_field)  # an unknown kind fails here, naming the valid ones
+        if self.unknown_channels not in ("error", "drop"):
+            raise ConfigError(
+                f"data.unknown_channels is error or drop, got {self.unknown_channels!r}"
+            )
+        if self.noise < 0:
+            raise ConfigError(f"data.noise is a std, >= 0; got {self.noise}")
         for key in ("channels", "test_channels"):
             names = list(getattr(self, key))
             if not names:

@@ -51,6 +51,8 @@ class FMRIDataConfig:
     layout: str = "regions_time"
 
     def __post_init__(self) -> None:
+        if self.noise < 0 or not 0.0 <= self.effect <= 1.0:
+            raise ConfigError("data.noise >= 0 and data.effect (a share of the coupling) in [0, 1]")
         if self.layout not in LAYOUTS:
             raise ConfigError(f"data.layout={self.layout!r}; use {' or '.join(LAYOUTS)}")
         if self.regions < 2 or self.networks < 1 or self.networks > self.regions:

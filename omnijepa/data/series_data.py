@@ -57,6 +57,8 @@ class SeriesDataConfig:
             raise ConfigError("data.max_length must be >= 2 and data.channels >= 1")
         if not 0.0 < self.test_fraction < 1.0:
             raise ConfigError(f"data.test_fraction must be in (0, 1), got {self.test_fraction}")
+        if self.noise < 0:
+            raise ConfigError(f"data.noise is a std, >= 0; got {self.noise}")
 
 
 @dataclass

@@ -59,7 +59,7 @@ class VideoDataConfig:
         if self.frames < 1 or self.size < 4 or self.channels not in (1, 3) or self.stride < 1:
             raise ConfigError("data.frames >= 1, data.size >= 4, data.channels 1 or 3, stride >= 1")
         if self.directions < 2 or not 1 <= self.item < self.size:
-            raise ConfigError("data.directions >= 2 and data.item < data.size")
+            raise ConfigError("data.directions >= 2 and 1 <= data.item < data.size")
         if self.items < 1:
             raise ConfigError(
                 f"data.items must be >= 1 (items that carry the motion), got {self.items}"

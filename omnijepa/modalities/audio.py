@@ -128,7 +128,8 @@ class SpectrogramTokenizer(Tokenizer):
         if patch_time < 1 or patch_freq < 1 or frames % patch_time or n_mels % patch_freq:
             raise ConfigError(
                 f"spectrogram of {frames} frames x {n_mels} bands cannot be cut into "
-                f"{patch_time} x {patch_freq} patches: both must divide exactly"
+                f"{patch_time} x {patch_freq} patches (model.patch_time x model.patch_freq): "
+                "both must divide exactly"
             )
         self.frames, self.n_mels, self.dim = frames, n_mels, dim
         self.pt, self.pf = patch_time, patch_freq

@@ -32,6 +32,13 @@ class PointAugmentConfig:
     rotate_axis: int | None = 1
     jitter: float = 0.0
 
+    def __post_init__(self) -> None:
+        lo, hi = self.scale
+        if not 0 < lo <= hi:
+            raise ValueError(f"augment.scale is a range 0 < min <= max, got {self.scale}")
+        if self.rotate_axis not in (None, 0, 1, 2) or self.jitter < 0:
+            raise ValueError("augment.rotate_axis is 0, 1, 2 or null; augment.jitter >= 0")
+
 
 def group_and_order(
     points: torch.Tensor, num_groups: int, group_size: int, order: str, generator: torch.Generator

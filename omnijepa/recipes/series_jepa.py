@@ -56,6 +56,11 @@ class SeriesModelConfig(EncoderConfig):
     dim: int = 64
     depth: int = 3
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.window < 1:
+            raise ValueError(f"model.window is samples per token, >= 1; got {self.window}")
+
 
 @dataclass
 class SeriesJEPAConfig:
