@@ -21,6 +21,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from omnijepa.config import load_config
+from omnijepa.console import one_line_warnings
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import train_run
 
@@ -67,7 +68,8 @@ def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
     extra = ["train.progress=false"] if quiet else []
     # overwrite: an earlier run here is replaced only once this one has started (its data
     # and settings checked), so a repro that cannot start leaves the old one whole
-    res = train_run(recipe, [*overrides, *extra], run_dir, overwrite=True)
+    with one_line_warnings():  # a spawned worker prints as the command does
+        res = train_run(recipe, [*overrides, *extra], run_dir, overwrite=True)
     return _means(res["metrics"])
 
 
