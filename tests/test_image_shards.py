@@ -118,6 +118,13 @@ def test_damaged_or_ambiguous_shard_sets_are_one_error(tmp_path: Path, capsys) -
     assert not list((tmp_path / "p2").glob("*"))  # no half-written shard left behind
 
 
+def test_pack_says_it_left_out_broken_links(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "imgs", 4)
+    (folder / "dark" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    with pytest.warns(UserWarning, match="1 broken link"):
+        pack_image_folder(folder, tmp_path / "s")
+
+
 def test_webdataset_metadata_members_are_skipped(tmp_path: Path) -> None:
     folder = make_folder(tmp_path / "imgs", 6)
     pack_image_folder(folder, tmp_path / "plain")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,10 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
     if shard_size < 1:
         raise DataError(f"shard size must be >= 1, got {shard_size}")
     files, labels, classes = scan_image_folder(Path(root))
+    broken = [q for q in Path(root).rglob("*") if q.is_symlink() and not q.exists()]
+    if broken:  # scan_image_folder passes over them: say so once here
+        warnings.warn(f"{root}: {len(broken)} broken link(s) left out, e.g. {broken[0]}",
+                      stacklevel=2)  # fmt: skip
     out = Path(out)
     if out.exists() and (any(out.glob("*.tar")) or (out / CLASSES_FILE).exists()):
         raise DataError(f"{out} already holds shards or {CLASSES_FILE}; choose an empty folder")
