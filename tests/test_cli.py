@@ -364,6 +364,14 @@ def test_eval_writes_eval_json(capsys, finished_run: Path) -> None:
     # evaluating the saved target encoder gives the training run's own numbers back
     trained = json.loads((finished_run / "results.json").read_text())["metrics"]
     assert res["metrics"]["linear_probe"]["jepa"] == trained["linear_probe"]["jepa"]
+    assert res["overrides"] == []
+    # a model key that keeps the weights' shapes would evaluate another network: refused
+    code, _, err = run_cli(capsys, "eval", finished_run, "model.heads=1")
+    assert code == 2
+    assert_one_line_error(err, "model.heads=1", "would change the trained network")
+    assert json.loads((finished_run / "eval.json").read_text()) == res  # untouched
+    mode = (finished_run / "model.safetensors").stat().st_mode & 0o777
+    assert mode == (finished_run / "config.yaml").stat().st_mode & 0o777  # was 0600
 
 
 def test_masks_bench_and_report_refuse_bad_outputs_in_one_line(

@@ -3,6 +3,7 @@ reuse their trained encoder frozen (TI-JEPA's image side: ``model.image_encoder=
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from omnijepa.config import apply_dict, parse_overrides
+from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import saved_config, train_run, write_json
@@ -30,9 +32,22 @@ def resume_run(run_dir: Path) -> dict[str, Any]:
     return train_run(saved_recipe(run_dir), [], run_dir, resume=True)
 
 
+EVAL_SECTIONS = ("eval", "heads", "decoder", "data", "device")  # what evaluation may change
+
+
 def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    """Re-evaluate a trained run directory (optionally with overrides); writes eval.json."""
+    """Re-evaluate a trained run directory; writes eval.json (with the overrides used).
+    Overrides may change only what evaluation reads (``EVAL_SECTIONS``): a key of the model,
+    its training or its seed would evaluate another network with these weights."""
     recipe = saved_recipe(run_dir)
+    bad = [o for o in overrides if o.partition("=")[0].split(".")[0].strip() not in EVAL_SECTIONS]
+    if bad:
+        raise ConfigError(
+            f"eval may change only {', '.join(s + '.*' for s in EVAL_SECTIONS[:-1])} and "
+            f"device; {', '.join(bad)} would change the trained network"
+        )
+    if not os.access(run_dir, os.W_OK):
+        raise RunDirError(f"cannot write eval.json in {run_dir}: the folder is read-only")
     cfg = apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
@@ -46,6 +61,7 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
         "recipe": recipe.name,
         "data": built.description,
         "checkpoint_step": state["step"],
+        "overrides": list(overrides),
         "metrics": aggregate([metrics]),
         "seconds": time.perf_counter() - t0,
     }

@@ -50,6 +50,9 @@ def atomic_write_text(path: Path, text: str) -> None:
 def _atomic_save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # as readable as the run's other files (it was 0600)
     os.replace(tmp, path)
 
 
@@ -137,6 +140,8 @@ def read_state(run_dir: Path) -> dict[str, Any]:
 def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"checkpoint file missing: {path}")
+    if not os.access(path, os.R_OK):
+        raise CheckpointError(f"cannot read checkpoint {path}: permission denied")
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
