@@ -252,15 +252,6 @@ def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(
     assert_one_line_error(err, "is a 'ijepa' run, not 'vjepa'")
 
 
-def test_resume_refuses_a_config_file_or_another_out(capsys, finished_run: Path,
-                                                     tmp_path: Path) -> None:  # fmt: skip
-    """Both used to be ignored without a word."""
-    for extra in (["--config", "ijepa_vitb16_in1k"], ["--out", str(tmp_path / "other")]):
-        code, _, err = run_cli(capsys, "train", "--resume", finished_run, *extra)
-        assert code == 2
-        assert_one_line_error(err, extra[0])
-
-
 def test_resume_of_a_finished_run_exit_2(capsys, finished_run: Path) -> None:
     state = (finished_run / "state.json").read_bytes()
     code, _, err = run_cli(capsys, "train", "--resume", finished_run)
@@ -273,15 +264,6 @@ def test_resume_with_overrides_exit_2(capsys, finished_run: Path) -> None:
     code, _, err = run_cli(capsys, "train", "--resume", finished_run, "train.steps=9")
     assert code == 2
     assert_one_line_error(err, "--resume")
-
-
-def test_repro_that_cannot_start_leaves_no_folder(capsys, tmp_path: Path) -> None:
-    smoke = ["device=cpu", "data.name=canvas_digits", "data.image_size=16", "train.progress=false"]
-    out = tmp_path / "fresh"
-    code, _, err = run_cli(capsys, "repro", "ijepa", *smoke, "train.batch_size=100000",
-                           "--quick", "--seeds", "1", "--out", out)  # fmt: skip
-    assert code == 2 and "train.batch_size=100000" in err
-    assert not out.exists()
 
 
 def test_repro_rejects_zero_seeds(capsys, tmp_path: Path) -> None:

@@ -111,3 +111,22 @@ def test_warnings_are_one_line_each_and_said_once(tmp_path: Path, capsys) -> Non
     assert all(line.startswith(("omnijepa: warning: ", "warning (")) for line in warned)
     assert len(warned) == len(set(warned))
     assert not any(line.startswith("  ") for line in lines)  # no source lines
+
+
+def test_resume_refuses_a_config_file_or_another_out(
+    capsys, finished_run: Path, tmp_path: Path
+) -> None:  # noqa: ANN001
+    """Both used to be ignored without a word."""
+    for extra in (["--config", "ijepa_vitb16_in1k"], ["--out", str(tmp_path / "other")]):
+        code, _, err = run_cli(capsys, "train", "--resume", finished_run, *extra)
+        assert code == 2
+        assert_one_line_error(err, extra[0])
+
+
+def test_repro_that_cannot_start_leaves_no_folder(capsys, tmp_path: Path) -> None:
+    smoke = ["device=cpu", "data.name=canvas_digits", "data.image_size=16", "train.progress=false"]
+    out = tmp_path / "fresh"
+    code, _, err = run_cli(capsys, "repro", "ijepa", *smoke, "train.batch_size=100000",
+                           "--quick", "--seeds", "1", "--out", out)  # fmt: skip
+    assert code == 2 and "train.batch_size=100000" in err
+    assert not out.exists()

@@ -16,7 +16,8 @@ from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import write_json
 from omnijepa.train.compilation import compile_blocks
 from omnijepa.train.optim import build_adamw
-from omnijepa.train.trainer import batch_to_device, resolve_device
+from omnijepa.train.sharding import set_activation_checkpointing
+from omnijepa.train.trainer import batch_to_device, optimizer_step, resolve_device
 
 
 def matmul_flops_per_s(device: torch.device, size: int | None = None, repeats: int = 10) -> float:
@@ -65,12 +66,12 @@ def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) 
 
     batches = [batch_to_device(collate(samples, k), device) for k in range(steps + 2)]
     opt = build_adamw(objective, cfg.train.lr, cfg.train.weight_decay[0])
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.train.precision == "fp16")
+    if cfg.train.activation_checkpointing:
+        set_activation_checkpointing(objective, True)
 
-    def step(k: int) -> None:
-        loss, _ = objective(batches[k], k)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+    def step(k: int) -> None:  # the trainer's step: precision, accumulation, clipping
+        optimizer_step(objective, opt, batches[k], k, cfg.train, scaler, device)
         objective.after_optimizer_step(k + 1, cfg.train.steps)
 
     with FlopCounterMode(display=False) as counter:

@@ -156,6 +156,28 @@ def _forward_backward(
     return torch.stack(losses).mean(), mean
 
 
+def optimizer_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batch: dict,
+    step: int,
+    cfg: TrainConfig,
+    scaler: torch.amp.GradScaler,
+    device: torch.device,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """One optimisation step as ``cfg`` asks (precision, accumulation, clipping): the
+    trainer's, and ``omnijepa bench``'s, so a benchmark times what training runs."""
+    optimizer.zero_grad(set_to_none=True)
+    loss, stats = _forward_backward(model, batch, step, cfg, scaler, device)
+    if cfg.clip_grad > 0:
+        scaler.unscale_(optimizer)
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss, stats
+
+
 def train(
     parts: TrainParts,
     cfg: TrainConfig,
@@ -230,13 +252,7 @@ def train(
         step = batch["step"]
         lr, wd = _set_schedules(optimizer, cfg, step)
         batch = batch_to_device(batch, device)
-        optimizer.zero_grad(set_to_none=True)
-        loss, stats = _forward_backward(model, batch, step, cfg, scaler, device)
-        if cfg.clip_grad > 0:
-            scaler.unscale_(optimizer)
-            nn.utils.clip_grad_norm_(objective.parameters(), cfg.clip_grad)
-        scaler.step(optimizer)
-        scaler.update()
+        loss, stats = optimizer_step(model, optimizer, batch, step, cfg, scaler, device)
         ema = objective.after_optimizer_step(step + 1, cfg.steps)
         seen += cfg.batch_size
         done = step + 1
