@@ -82,8 +82,10 @@ def repro(
     sequence labs, whose budget is one training run per model).
     """
     from omnijepa.recipes import REPRODUCTIONS
+    from omnijepa.recipes.run import check_repro_dir
 
     fn = REPRODUCTIONS.get(name)
+    check_repro_dir(_path(out, "out"), name)
     if seeds is None:
         seeds = getattr(fn, "default_seeds", 3)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:

@@ -130,3 +130,32 @@ def test_repro_that_cannot_start_leaves_no_folder(capsys, tmp_path: Path) -> Non
                            "--quick", "--seeds", "1", "--out", out)  # fmt: skip
     assert code == 2 and "train.batch_size=100000" in err
     assert not out.exists()
+
+
+def test_repro_refuses_a_train_run_or_another_repro(
+    capsys,
+    finished_run: Path,
+    tmp_path: Path,  # noqa: ANN001
+) -> None:
+    """Both used to be overwritten without a word."""
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "results.json").write_text('{"name": "ijepa", "verdict": "partial"}')
+    for out, match in ((finished_run, "holds a train run"), (other, "'ijepa' reproduction")):
+        kept = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        code, _, err = run_cli(capsys, "repro", "sjepa", "--quick", "--seeds", "1",
+                               "--out", str(out))  # fmt: skip
+        assert code == 2
+        assert_one_line_error(err, match)
+        assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == kept
+
+
+def test_report_names_a_missing_folder_and_a_hand_edited_file(capsys, tmp_path: Path) -> None:  # noqa: ANN001
+    code, _, err = run_cli(capsys, "report", str(tmp_path / "nope"))
+    assert code == 2 and "does not exist" in err
+    (tmp_path / "r").mkdir()
+    text = '{"name": "x", "verdict": "partial", "checks": null}'
+    (tmp_path / "r" / "results.json").write_text(text)
+    code, _, err = run_cli(capsys, "report", str(tmp_path / "r"))
+    assert code == 2
+    assert_one_line_error(err, "not a mapping")

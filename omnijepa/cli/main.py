@@ -161,6 +161,7 @@ def _cmd_repro(args: argparse.Namespace) -> None:
     from omnijepa.recipes import REPRODUCTIONS
     from omnijepa.recipes.parallel_runs import set_repro_jobs
     from omnijepa.recipes.repro_report import format_table
+    from omnijepa.recipes.run import check_repro_dir
 
     repro = REPRODUCTIONS.get(args.name)
     seeds = getattr(repro, "default_seeds", 3) if args.seeds is None else args.seeds
@@ -170,6 +171,7 @@ def _cmd_repro(args: argparse.Namespace) -> None:
         raise OmniJepaError("--jobs must be >= 1")
     set_repro_jobs(args.jobs)
     out = args.out or Path("runs") / f"repro_{args.name}"
+    check_repro_dir(out, args.name)
     existed = out.exists()
     try:
         res = repro(out, seeds, args.quick, args.overrides)

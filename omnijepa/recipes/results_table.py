@@ -16,6 +16,8 @@ HEADER = (
 
 
 def _read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise RunDirError(f"{path} does not exist")
     file = path / "results.json" if path.is_dir() else path
     if not file.is_file():
         raise RunDirError(f"no results.json in {path}")
@@ -28,6 +30,10 @@ def _read(path: Path) -> dict[str, Any]:
             f"{path} holds no repro results (a train run? `omnijepa report` reads the output "
             "of `omnijepa repro NAME`)"
         )
+    if not isinstance(results.get("checks", {}), dict) or not isinstance(
+        results.get("metrics", {}), dict
+    ):
+        raise RunDirError(f"{file}: its checks or metrics are not a mapping (edited by hand?)")
     return results
 
 

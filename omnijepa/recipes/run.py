@@ -48,6 +48,28 @@ def _is_main() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
+def check_repro_dir(out: Path, name: str) -> None:
+    """A repro may write into a new folder or over an earlier repro of the same name; a
+    train run or another reproduction's folder is refused (it used to be overwritten)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise RunDirError(f"--out {out} exists and is not a directory")
+    if (out / CONFIG_FILE).exists() or (out / STATE_FILE).exists():
+        raise RunDirError(f"{out} holds a train run; give repro a folder of its own")
+    results = out / RESULTS_FILE
+    if results.is_file():
+        try:
+            earlier = json.loads(results.read_text()).get("name")
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+            earlier = None
+        if earlier != name:
+            raise RunDirError(
+                f"{out} holds {f'the {earlier!r} reproduction' if earlier else 'other results'}"
+                f"; repro {name} writes only into a new folder or over its own earlier repro"
+            )
+
+
 def _check_run_dir(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} exists and is not a directory")
