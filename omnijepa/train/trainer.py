@@ -130,32 +130,6 @@ def _set_schedules(opt: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> t
     return lr, wd
 
 
-def _forward_backward(
-    model: nn.Module,
-    batch: dict,
-    step: int,
-    cfg: TrainConfig,
-    scaler: torch.amp.GradScaler,
-    device: torch.device,
-) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """Loss and gradients of one step, over ``cfg.accum_steps`` micro-batches (the gradient
-    sync waits for the last one); returns the mean loss and mean statistics (detached)."""
-    dtype = PRECISIONS[cfg.precision]
-    micro = split_batch(batch, cfg.accum_steps)
-    losses, stats = [], []
-    for i, part in enumerate(micro):
-        with gradient_sync(model, i == len(micro) - 1):
-            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=bool(dtype)):
-                loss, part_stats = model(part, step)
-            scaler.scale(loss / len(micro)).backward()
-        losses.append(loss.detach())
-        stats.append(part_stats)
-    if len(micro) == 1:
-        return losses[0], stats[0]
-    mean = {k: torch.stack([torch.as_tensor(st[k]) for st in stats]).mean(0) for k in stats[0]}
-    return torch.stack(losses).mean(), mean
-
-
 def optimizer_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -165,10 +139,26 @@ def optimizer_step(
     scaler: torch.amp.GradScaler,
     device: torch.device,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """One optimisation step as ``cfg`` asks (precision, accumulation, clipping): the
-    trainer's, and ``omnijepa bench``'s, so a benchmark times what training runs."""
+    """One optimisation step as ``cfg`` asks: the trainer's, and ``omnijepa bench``'s, so a
+    benchmark times what training runs. Loss and gradients over ``cfg.accum_steps``
+    micro-batches (the gradient sync waits for the last one) under ``cfg.precision``, then
+    clipping and the (scaled) update; returns the mean loss and statistics (detached)."""
     optimizer.zero_grad(set_to_none=True)
-    loss, stats = _forward_backward(model, batch, step, cfg, scaler, device)
+    dtype = PRECISIONS[cfg.precision]
+    micro = split_batch(batch, cfg.accum_steps)
+    losses, per_part = [], []
+    for i, part in enumerate(micro):
+        with gradient_sync(model, i == len(micro) - 1):
+            with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=bool(dtype)):
+                part_loss, part_stats = model(part, step)
+            scaler.scale(part_loss / len(micro)).backward()
+        losses.append(part_loss.detach())
+        per_part.append(part_stats)
+    loss, stats = losses[0], per_part[0]
+    if len(micro) > 1:
+        loss = torch.stack(losses).mean()
+        stats = {k: torch.stack([torch.as_tensor(st[k]) for st in per_part]).mean(0)
+                 for k in per_part[0]}  # fmt: skip
     if cfg.clip_grad > 0:
         scaler.unscale_(optimizer)
         params = [p for group in optimizer.param_groups for p in group["params"]]
