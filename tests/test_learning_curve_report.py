@@ -60,7 +60,7 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert out.count("\n| ") == 2 and "| a |" in out and "| b |" in out  # header, 2 rows
     assert results_table([tmp_path / "a"]).startswith("| repro |")
     assert main(["report", str(tmp_path / "missing")]) == 2
-    assert "no results.json" in capsys.readouterr().err
+    assert "missing does not exist" in capsys.readouterr().err  # the folder itself
 
 
 def test_short_data_cuts_only_long_asides() -> None:
