@@ -22,7 +22,7 @@ from torch import nn
 
 from omnijepa.nn.tokens import mean_over_tokens
 from omnijepa.objectives.sigreg import SIGReg
-from omnijepa.objectives.vicreg import covariance_penalty, variance_hinge
+from omnijepa.objectives.vicreg import vc_terms
 from omnijepa.registry import Registry
 
 
@@ -50,7 +50,8 @@ class AntiCollapseConfig:
 
 def variance_covariance(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """VICReg variance hinge + covariance penalty of ``x`` (N, D)."""
-    return variance_hinge(x, eps) + covariance_penalty(x)
+    hinge, cov = vc_terms(x, eps)
+    return hinge + cov
 
 
 class _SIGRegPenalty(nn.Module):
@@ -73,7 +74,8 @@ class _VICRegTermsPenalty(nn.Module):
     + 1 covariance, divided by 25."""
 
     def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
-        return variance_hinge(x) + covariance_penalty(x) / 25.0
+        hinge, cov = vc_terms(x)
+        return hinge + cov / 25.0
 
 
 PENALTIES: Registry[Callable[[], nn.Module]] = Registry("anti-collapse term")

@@ -23,7 +23,7 @@ from torch import nn
 from omnijepa.nn.conv_pyramid import ConvPyramid, PyramidTokens
 from omnijepa.nn.flow_head import FlowHead
 from omnijepa.nn.flow_warp import inside, upsample_flow, warp
-from omnijepa.objectives.vicreg import VICRegWeights, covariance_penalty, variance_hinge, vicreg
+from omnijepa.objectives.vicreg import VICRegWeights, vc_terms, vicreg
 
 LEVEL_VC_PIXELS = 2048  # feature vectors per level drawn for the variance-covariance term
 
@@ -172,7 +172,7 @@ class MotionContent(nn.Module):
         stds = []
         for a, b in zip(f1, f2):
             rows = pixel_rows(torch.cat([a, b]), LEVEL_VC_PIXELS, gen)
-            level_vc = level_vc + variance_hinge(rows) + covariance_penalty(rows)
+            level_vc = level_vc + sum(vc_terms(rows))
             stds.append(rows.detach().float().std(dim=0).mean())
         loss = (c.latent * latent + c.photometric * photo + c.smooth * smooth
                 + c.consistency * consist + c.level_vc * level_vc)  # fmt: skip

@@ -28,24 +28,21 @@ def global_covariance(x: torch.Tensor) -> torch.Tensor | None:
     return (second - n * torch.outer(mean, mean)) / max(1, n - 1)
 
 
-def variance_hinge(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
-    """``mean_d relu(1 - std_d)`` over rows of ``x`` (N, D) (of every rank's rows under
-    ``torch.distributed``)."""
-    cov = global_covariance(x)
-    var = x.float().var(dim=0) if cov is None else torch.diagonal(cov)
-    return torch.relu(1.0 - torch.sqrt(var + eps)).mean()
-
-
-def covariance_penalty(x: torch.Tensor) -> torch.Tensor:
-    """Sum of squared off-diagonal covariances of ``x`` (N, D), divided by D (over every
-    rank's rows under ``torch.distributed``)."""
+def vc_terms(x: torch.Tensor, eps: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
+    """VICReg's variance hinge ``mean_d relu(1 - std_d)`` and covariance penalty (squared
+    off-diagonal covariances / D) of the rows of ``x`` (N, D), from one covariance (under
+    ``torch.distributed``, one gathering over every rank's rows)."""
     cov = global_covariance(x)
     if cov is None:
-        x = x.float()
-        x = x - x.mean(dim=0)
-        cov = (x.T @ x) / max(1, x.shape[0] - 1)
+        xf = x.float()
+        var = xf.var(dim=0)
+        centred = xf - xf.mean(dim=0)
+        cov = (centred.T @ centred) / max(1, xf.shape[0] - 1)
+    else:
+        var = torch.diagonal(cov)
+    hinge = torch.relu(1.0 - torch.sqrt(var + eps)).mean()
     off = cov - torch.diag(torch.diagonal(cov))
-    return off.square().sum() / cov.shape[0]
+    return hinge, off.square().sum() / cov.shape[0]
 
 
 @dataclass
@@ -61,7 +58,8 @@ def vicreg(z1: torch.Tensor, z2: torch.Tensor, w: VICRegWeights) -> dict[str, to
     """The weighted VICReg loss of two views' embeddings (N, D) and its terms (``loss``,
     ``invariance``, ``variance``, ``covariance``; the terms unweighted)."""
     inv = (z1.float() - z2.float()).square().mean()
-    var = 0.5 * (variance_hinge(z1) + variance_hinge(z2))
-    cov = covariance_penalty(z1) + covariance_penalty(z2)
+    (var1, cov1), (var2, cov2) = vc_terms(z1), vc_terms(z2)
+    var = 0.5 * (var1 + var2)
+    cov = cov1 + cov2
     loss = w.invariance * inv + w.variance * var + w.covariance * cov
     return {"loss": loss, "invariance": inv, "variance": var, "covariance": cov}
