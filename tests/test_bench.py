@@ -21,5 +21,19 @@ def test_bench_times_the_trainers_step(monkeypatch, tmp_path: Path, tiny_overrid
 
     monkeypatch.setattr(bench, "optimizer_step", spy)
     overrides = tiny_overrides("ijepa", "train.precision=bf16", "train.accum_steps=2")
-    bench.run_bench(RECIPES.get("ijepa"), overrides, tmp_path, steps=1)
+    res = bench.run_bench(RECIPES.get("ijepa"), overrides, tmp_path, steps=1)
     assert seen[0] == ("bf16", 2)
+    assert res["matmul_dtype"] == "bfloat16"  # MFU against the bf16 matmul rate
+
+
+def test_bench_counts_the_flops_of_attention(tmp_path: Path, tiny_overrides) -> None:
+    """torch's FLOP counter has no formula for the CPU flash kernel: attention counted as free,
+    so float32 and bf16 runs of one model reported different FLOPs per sample."""
+    from omnijepa.recipes import bench
+
+    flops = [
+        bench.run_bench(RECIPES.get("ijepa"), tiny_overrides("ijepa", f"train.precision={p}"),
+                        tmp_path / p, steps=1)["flops_per_sample"]
+        for p in ("fp32", "bf16")
+    ]  # fmt: skip
+    assert flops[0] == flops[1] > 0

@@ -10,9 +10,9 @@ context crosser sees the visible image tokens, its EMA copy (the target) all of 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from omnijepa.nn.attention_kernel import attention
 from omnijepa.nn.positional import init_weights, rescale_residual_projections
 from omnijepa.nn.transformer import MLP, CheckpointableBlock, SelfAttention, key_padding_mask
 
@@ -40,7 +40,7 @@ class CrossAttention(nn.Module):
         if text_pad is not None:
             empty = text_pad.all(dim=1)
             mask = key_padding_mask(text_pad & ~empty[:, None])  # all-pad rows: keep finite
-        out = F.scaled_dot_product_attention(q, kv[0], kv[1], attn_mask=mask)
+        out = attention(q, kv[0], kv[1], attn_mask=mask)
         out = self.proj(out.transpose(1, 2).reshape(b, n, d))
         if text_pad is not None:
             out = out.masked_fill(empty[:, None, None], 0.0)

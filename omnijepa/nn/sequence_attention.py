@@ -11,11 +11,11 @@ import inspect
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from omnijepa.errors import ConfigError
 from omnijepa.nn import bias_schemes
+from omnijepa.nn.attention_kernel import attention
 from omnijepa.nn.bias_schemes import alibi_slopes
 from omnijepa.nn.position_schemes import (
     POSITION_SCHEMES,
@@ -114,5 +114,5 @@ class PositionalSelfAttention(nn.Module):
         if bias is not None:
             bias = bias.to(q.dtype)
         p = self.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(q, k, qkv[2], attn_mask=bias, dropout_p=p)
+        out = attention(q, k, qkv[2], attn_mask=bias, dropout_p=p)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))

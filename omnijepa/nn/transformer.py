@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from omnijepa.nn.attention_kernel import attention
 from omnijepa.nn.positional import init_weights, rescale_residual_projections
 
 
@@ -38,7 +39,7 @@ class SelfAttention(nn.Module):
         b, n, d = x.shape
         if n_out is None or n_out >= n:
             qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-            out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
+            out = attention(qkv[0], qkv[1], qkv[2], attn_mask=attn_mask)
             return self.proj(out.transpose(1, 2).reshape(b, n, d))
         w, bias = self.qkv.weight, self.qkv.bias
         q = F.linear(x[:, n - n_out :], w[:d], bias[:d])
@@ -47,7 +48,7 @@ class SelfAttention(nn.Module):
         q = q.view(b, n_out, self.heads, d // self.heads).transpose(1, 2)
         if attn_mask is not None and attn_mask.shape[-2] > 1:  # a full (.., N, N) mask
             attn_mask = attn_mask[..., n - n_out :, :]
-        out = F.scaled_dot_product_attention(q, kv[0], kv[1], attn_mask=attn_mask)
+        out = attention(q, kv[0], kv[1], attn_mask=attn_mask)
         return self.proj(out.transpose(1, 2).reshape(b, n_out, d))
 
 
