@@ -7,6 +7,7 @@ import torch
 
 from omnijepa.recipes.doctor import (
     CHECKS,
+    _bf16_rate,
     _log_mel,
     _point_groups,
     _sigreg,
@@ -32,6 +33,8 @@ def test_doctor_runs_every_check_or_skips_it_with_a_reason() -> None:
 def test_device_comparisons_run_on_the_cpu_too() -> None:
     assert "CPU" in _sigreg(CPU) and "identical" in _point_groups(CPU)
     assert "(101, 64)" in _log_mel(CPU)
+    rate = _bf16_rate(CPU)
+    assert "GFLOP/s" in rate and ("pays" in rate or "keep float32" in rate)
 
 
 def test_gpu_flag_without_cuda_is_one_error(capsys: pytest.CaptureFixture[str]) -> None:
