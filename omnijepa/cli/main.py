@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from omnijepa.console import one_line_warnings
 from omnijepa.errors import OmniJepaError
@@ -24,8 +25,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line like every other error (argparse prints the
+    usage block first); the subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        sub = self.prog.partition(" ")[2]
+        where = f"{sub}: " if sub else ""
+        self.exit(2, f"omnijepa: error: {where}{message} (see `{self.prog} -h`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="omnijepa", description="The JEPA family in one library.")
+    p = OneLineParser(prog="omnijepa", description="The JEPA family in one library.")
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("list", help="recipes and what each reproduces")
