@@ -110,14 +110,10 @@ def _cmd_list(args: argparse.Namespace) -> None:
 
 
 def _print_metrics(metrics: dict) -> None:
-    from omnijepa.recipes.summary import fmt
+    from omnijepa.recipes.summary import metric_lines
 
-    sections = ("linear_probe", "knn", "mlp", "gbdt", "epe", "dense_miou", "few_shot_similarity",
-                "few_shot_slot_f1", "zero_shot_similarity")  # fmt: skip
-    for section in sections:
-        if section in metrics:
-            row = ", ".join(f"{k} {fmt(v).split(' ±')[0]}" for k, v in metrics[section].items())
-            print(f"{section}: {row}")
+    for line in metric_lines(metrics):
+        print(line)
     if "collapse" in metrics:
         c = metrics["collapse"]
         print(

@@ -36,3 +36,30 @@ def fmt(summary: dict[str, Any]) -> str:
     if summary.get("p") is not None:
         text += f", p={summary['p']:.3g}"
     return text
+
+
+def _is_summary(value: Any) -> bool:
+    return isinstance(value, dict) and "mean" in value and "n" in value
+
+
+SKIPPED_SECTIONS = ("linear_c", "collapse")  # a chosen hyper-parameter; collapse has its own line
+
+
+def metric_lines(metrics: dict[str, Any], prefix: str = "") -> list[str]:
+    """One ``section: name value, ...`` line per metric of a run's results (means only), in the
+    recipe's order, nested sections as ``outer/inner``: whatever a recipe measures, its
+    summary is printed (a fixed list of names used to leave Point-JEPA's SVM and every
+    ACT-JEPA metric out)."""
+    lines = []
+    for section, value in metrics.items():
+        name = f"{prefix}{section}"
+        if section in SKIPPED_SECTIONS or not isinstance(value, dict):
+            continue
+        if _is_summary(value):
+            lines.append(f"{name}: {fmt(value).split(' ±')[0]}")
+        elif value and all(_is_summary(v) for v in value.values()):
+            row = ", ".join(f"{k} {fmt(v).split(' ±')[0]}" for k, v in value.items())
+            lines.append(f"{name}: {row}")
+        else:
+            lines += metric_lines(value, f"{name}/")
+    return lines
