@@ -59,6 +59,9 @@ def test_bf16_on_cpu_takes_the_explicit_path_and_fp32_takes_sdpa(monkeypatch) ->
     assert calls == [torch.bfloat16] and out.dtype == torch.bfloat16
     want = F.scaled_dot_product_attention(q, k, v)
     torch.testing.assert_close(out.float(), want, atol=3e-2, rtol=3e-2)
+    long_q = torch.randn(1, 1, 300, 8, dtype=torch.bfloat16)  # the fused kernel wins there
+    attention(long_q, long_q, long_q)
+    assert calls == [torch.bfloat16]
 
 
 def test_a_stack_under_cpu_autocast_trains_close_to_float32() -> None:

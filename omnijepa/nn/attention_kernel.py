@@ -1,9 +1,12 @@
-"""One attention call for every layer: PyTorch's SDPA kernel, except in bf16/fp16 on CPU.
+"""One attention call for every layer: PyTorch's SDPA kernel, except for short sequences in
+bf16/fp16 on CPU.
 
 On CPU, SDPA's fused (flash) kernel is about twice as fast as plain matrix products in
-float32, but in bfloat16 (``train.precision=bf16``, autocast) its backward pass is 4-6x slower than
-``softmax(q kᵀ) v`` written out (64 tokens, head width 32-64, torch 2.13): in the I-JEPA bench
-step it took 30 % of the time. There the explicit form is used, with the softmax in float32.
+float32, but in bfloat16 (``train.precision=bf16``, autocast) its forward + backward is 2-6x
+slower than ``softmax(q kᵀ) v`` written out up to about 192 x 192 scores (64 tokens: 4-6x;
+head width 32-64, torch 2.13, 2 cores); in the I-JEPA bench step it took 30 % of the time.
+Beyond about 256 keys the fused kernel wins again (1,024 tokens: 4x) and saves the memory of
+the score matrix, so only short sequences take the explicit form, with the softmax in float32.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 LOW_PRECISION = (torch.bfloat16, torch.float16)
+EXPLICIT_MAX_SCORES = 192 * 192  # queries x keys up to which the explicit form is faster
 _explicit_everywhere = False
 
 
@@ -60,7 +64,8 @@ def attention(
     dropout_p: float = 0.0,
 ) -> torch.Tensor:
     """(B, H, Nq, d) queries over (B, H, Nk, d) keys and values -> (B, H, Nq, d)."""
-    if _explicit_everywhere or (q.device.type == "cpu" and q.dtype in LOW_PRECISION):
+    short = q.shape[-2] * k.shape[-2] <= EXPLICIT_MAX_SCORES
+    if _explicit_everywhere or (q.device.type == "cpu" and q.dtype in LOW_PRECISION and short):
         return explicit_attention(q, k, v, attn_mask, dropout_p)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
 
