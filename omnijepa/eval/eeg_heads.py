@@ -30,6 +30,7 @@ from omnijepa.registry import Registry
 
 HEAD_KINDS = ("contextual", "post_local", "pre_local")
 POOLS = ("flatten", "time_mean", "time_mean_std")
+NORMS = ("none", "batch")
 MODES = ("new", "full")
 
 
@@ -41,6 +42,7 @@ class HeadsConfig:
     modes: tuple[str, ...] = MODES
     virtual: int = 4  # virtual channels of the spatial filter
     pool: str = "time_mean"  # average the windows; flatten (the paper); time_mean_std (+ std)
+    norm: str = "none"  # batch: BatchNorm without affine before the linear layer (MAE's probe)
     epochs: int = 30  # 60 before; halved so that repro sjepa fits 10 minutes
     warmup: int = 5  # full: epochs of new layers alone before everything trains
     lr: float = 1e-2  # the paper's 1e-3 leaves the heads at chance in 60 epochs here
@@ -60,35 +62,42 @@ class HeadsConfig:
             )
         if self.pool not in POOLS:
             raise ConfigError(f"heads.pool={self.pool!r}; use {', '.join(POOLS)}")
+        if self.norm not in NORMS:
+            raise ConfigError(f"heads.norm={self.norm!r}; use {', '.join(NORMS)}")
         if self.virtual < 1 or self.epochs < 1 or self.warmup < 0:
             raise ConfigError("heads.virtual and heads.epochs >= 1, heads.warmup >= 0")
 
 
 class Readout(nn.Module):
     """(B, V, W, d) -> logits: one linear layer on the flattened features (``flatten``) or on
-    their average over the W windows (``time_mean``, W times fewer weights)."""
+    their average over the W windows (``time_mean``, W times fewer weights); ``norm="batch"``
+    puts a BatchNorm without affine parameters before it, as MAE's linear probe does, so that
+    features of very different scales train at one learning rate."""
 
-    def __init__(self, virtual: int, windows: int, dim: int, classes: int, pool: str) -> None:
+    def __init__(self, virtual: int, windows: int, dim: int, classes: int, pool: str,
+                 norm: str = "none") -> None:  # fmt: skip
         super().__init__()
         self.pool = pool
         width = {"flatten": windows, "time_mean": 1, "time_mean_std": 2}[pool]
-        self.out = nn.Linear(virtual * dim * width, classes)
+        n_in = virtual * dim * width
+        self.norm = nn.BatchNorm1d(n_in, affine=False) if norm == "batch" else nn.Identity()
+        self.out = nn.Linear(n_in, classes)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         if self.pool == "flatten":
-            return self.out(feats.flatten(1))
+            return self.out(self.norm(feats.flatten(1)))
         pooled = [feats.mean(2)] + ([feats.std(2)] if self.pool == "time_mean_std" else [])
-        return self.out(torch.cat(pooled, dim=-1).flatten(1))
+        return self.out(self.norm(torch.cat(pooled, dim=-1).flatten(1)))
 
 
 class SpatialLinear(nn.Module):
     """(B, C, W, d) -> C mixed into V virtual channels -> ``Readout``."""
 
     def __init__(self, channels: int, windows: int, dim: int, classes: int, virtual: int,
-                 pool: str) -> None:  # fmt: skip
+                 pool: str, norm: str = "none") -> None:  # fmt: skip
         super().__init__()
         self.mix = nn.Linear(channels, virtual, bias=False)
-        self.out = Readout(virtual, windows, dim, classes, pool)
+        self.out = Readout(virtual, windows, dim, classes, pool, norm)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
         return self.out(torch.einsum("bcwd,vc->bvwd", feats, self.mix.weight))
@@ -97,7 +106,8 @@ class SpatialLinear(nn.Module):
 class HeadModel(nn.Module):
     """A pre-trained encoder (its ``tokenizer`` is the local encoder) with a new head."""
 
-    def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str) -> None:
+    def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
+                 norm: str = "none") -> None:  # fmt: skip
         super().__init__()
         self.encoder = encoder
         tok = encoder.tokenizer
@@ -135,9 +145,11 @@ HEAD_MODELS: Registry[type[HeadModel]] = Registry("S-JEPA head (heads.kinds)")
 class ContextualHead(HeadModel):
     """Encoder output tokens -> spatial mix -> linear."""
 
-    def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str) -> None:
+    def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
+                 norm: str = "none") -> None:  # fmt: skip
         super().__init__(encoder, classes, virtual, pool)
-        self.head = SpatialLinear(self.channels, self.windows, self.dim, classes, virtual, pool)
+        self.head = SpatialLinear(self.channels, self.windows, self.dim, classes, virtual, pool,
+                                  norm)  # fmt: skip
 
     def pretrained(self) -> nn.Module:
         return self.encoder
@@ -164,10 +176,11 @@ class PostLocalHead(ContextualHead):
 class PreLocalHead(HeadModel):
     """Spatial filter on the raw signals -> local embedding of each virtual channel -> linear."""
 
-    def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str) -> None:
+    def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
+                 norm: str = "none") -> None:  # fmt: skip
         super().__init__(encoder, classes, virtual, pool)
         self.spatial = nn.Linear(self.channels, virtual, bias=False)
-        self.head = Readout(virtual, self.windows, self.dim, classes, pool)
+        self.head = Readout(virtual, self.windows, self.dim, classes, pool, norm)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return torch.nan_to_num(x[..., 3:], nan=0.0)  # the filter comes first: nothing to cache
@@ -185,7 +198,9 @@ def _fit(step: Callable[[torch.Tensor], torch.Tensor], params: list, data: Datas
     opt = torch.optim.Adam(params, lr=cfg.lr)
     loss_fn = nn.CrossEntropyLoss()
     for _ in range(epochs):
-        for x, y in DataLoader(data, batch_size=cfg.batch_size, shuffle=True, generator=gen):
+        last_alone = len(data) % cfg.batch_size == 1  # a batch of one breaks heads.norm=batch
+        for x, y in DataLoader(data, batch_size=cfg.batch_size, shuffle=True, generator=gen,
+                               drop_last=last_alone):  # fmt: skip
             loss = loss_fn(step(x.to(device)), torch.as_tensor(y).to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -217,7 +232,7 @@ def head_accuracy(
         raise ConfigError(f"unknown head mode {mode!r}; use {', '.join(MODES)}")
     torch.manual_seed(seed)
     build = HEAD_MODELS.get(kind)
-    model = build(copy.deepcopy(encoder), classes, cfg.virtual, cfg.pool).to(device)
+    model = build(copy.deepcopy(encoder), classes, cfg.virtual, cfg.pool, cfg.norm).to(device)
     model.encoder.requires_grad_(False).eval()
     gen = torch.Generator().manual_seed(seed)
     new = model.new_parameters()
