@@ -34,13 +34,18 @@ def test_explicit_attention_matches_sdpa(mask_kind: str) -> None:
     torch.testing.assert_close(explicit_attention(q, k, v, mask), want, atol=1e-5, rtol=1e-5)
 
 
-def test_a_query_with_every_key_masked_stays_finite() -> None:
-    q, k, v = _qkv()
+@pytest.mark.parametrize("kind", ["bool", "additive"])
+def test_a_query_with_every_key_masked_gets_what_sdpa_gives(kind: str) -> None:
+    q, k, v = (t.requires_grad_(True) for t in _qkv())
     mask = torch.ones(2, 1, 9, 11, dtype=torch.bool)
     mask[0, 0, 3] = False
+    if kind == "additive":
+        mask = torch.zeros(2, 1, 9, 11).masked_fill(~mask, float("-inf"))
     out = explicit_attention(q, k, v, mask)
-    assert torch.isfinite(out).all()
-    torch.testing.assert_close(out[0, :, 3], v[0].mean(1))
+    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+    assert out[0, :, 3].abs().max() == 0
+    out.sum().backward()
+    assert all(torch.isfinite(t.grad).all() for t in (q, k, v))
 
 
 def test_bf16_on_cpu_takes_the_explicit_path_and_fp32_takes_sdpa(monkeypatch) -> None:

@@ -17,6 +17,7 @@ def test_every_measured_section_is_printed_and_nested_ones_are_prefixed() -> Non
         "success_rate": {"jepa": _s(0.25)},
         "best_unimodal": _s(0.6),
         "heads": {"pre_local_full": {"jepa": _s(0.7), "random_init": _s(0.6)}},
+        "projection": {"collapse": {"rankme": _s(9.0)}},
         "collapse": {"feature_std": _s(0.1), "rankme": _s(3.0), "rankme_ratio": _s(0.1)},
         "note": "text is not a metric",
     }
@@ -26,4 +27,5 @@ def test_every_measured_section_is_printed_and_nested_ones_are_prefixed() -> Non
         "success_rate: jepa 0.250",
         "best_unimodal: 0.600",
         "heads/pre_local_full: jepa 0.700, random_init 0.600",
+        "projection/collapse: rankme 9.000",  # only the top-level one has its own line
     ]

@@ -42,15 +42,20 @@ def explicit_attention(
     dropout_p: float = 0.0,
 ) -> torch.Tensor:
     """``softmax(q kᵀ / √d + mask) v`` with SDPA's mask convention (boolean: True = may attend;
-    float: added to the scores). The softmax runs in float32; a query row with every key
-    masked gets a uniform average instead of NaN."""
+    float: added to the scores). The scores are formed in the inputs' dtype (bf16 rounding,
+    about one bf16 step on the outputs) and the softmax runs in float32. A query row with every
+    key masked gets zeros, as SDPA gives on CPU, with zero (not NaN) gradients."""
     scores = (q @ k.transpose(-2, -1)) * (q.shape[-1] ** -0.5)
     if attn_mask is not None:
         if attn_mask.dtype == torch.bool:
-            scores = scores.masked_fill(~attn_mask, torch.finfo(scores.dtype).min)
+            scores = scores.masked_fill(~attn_mask, float("-inf"))
         else:
             scores = scores + attn_mask.to(scores.dtype)
+        dead = torch.isneginf(scores).all(-1, keepdim=True)
+        scores = scores.masked_fill(dead, 0.0)  # finite, so the softmax's gradient stays finite
     weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(v.dtype)
+    if attn_mask is not None:
+        weights = weights.masked_fill(dead, 0.0)
     if dropout_p > 0.0:
         weights = F.dropout(weights, dropout_p)
     return weights @ v

@@ -53,7 +53,7 @@ def metric_lines(metrics: dict[str, Any], prefix: str = "") -> list[str]:
     lines = []
     for section, value in metrics.items():
         name = f"{prefix}{section}"
-        if section in SKIPPED_SECTIONS or not isinstance(value, dict):
+        if (not prefix and section in SKIPPED_SECTIONS) or not isinstance(value, dict):
             continue
         if _is_summary(value):
             lines.append(f"{name}: {fmt(value).split(' ±')[0]}")
