@@ -13,7 +13,7 @@ from tests.test_cli import assert_one_line_error
     [
         (["bench", "ijepa", "--steps", "0", "--out", "x"], ["bench:", "--steps", ">= 1"]),
         (["nonsense"], ["invalid choice", "nonsense"]),
-        (["train", "ijepa", "--bogus"], ["unrecognized arguments", "--bogus"]),
+        (["train", "ijepa", "--bogus"], ["train:", "unrecognized", "--bogus", "train -h"]),
         (["eval"], ["eval:", "run_dir"]),
     ],
 )

@@ -282,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides = [*args.overrides, *late]
         rest = [a for a in rest if a not in late]
     if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        parser.exit(
+            2,
+            f"omnijepa: error: {args.command}: unrecognized arguments: {' '.join(rest)} "
+            f"(see `omnijepa {args.command} -h`)\n",
+        )
     try:
         with one_line_warnings():
             COMMANDS[args.command](args)
