@@ -25,14 +25,20 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _usage_error(prog: str, message: str) -> NoReturn:
+    """A usage mistake of ``prog`` (``omnijepa`` or ``omnijepa SUBCOMMAND``) as one line, exit 2."""
+    sub = prog.partition(" ")[2]
+    where = f"{sub}: " if sub else ""
+    print(f"omnijepa: error: {where}{message} (see `{prog} -h`)", file=sys.stderr)
+    sys.exit(2)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line like every other error (argparse prints the
     usage block first); the subcommands' parsers are of this class too."""
 
     def error(self, message: str) -> NoReturn:
-        sub = self.prog.partition(" ")[2]
-        where = f"{sub}: " if sub else ""
-        self.exit(2, f"omnijepa: error: {where}{message} (see `{self.prog} -h`)\n")
+        _usage_error(self.prog, message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -282,11 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         args.overrides = [*args.overrides, *late]
         rest = [a for a in rest if a not in late]
     if rest:
-        parser.exit(
-            2,
-            f"omnijepa: error: {args.command}: unrecognized arguments: {' '.join(rest)} "
-            f"(see `omnijepa {args.command} -h`)\n",
-        )
+        _usage_error(f"omnijepa {args.command}", f"unrecognized arguments: {' '.join(rest)}")
     try:
         with one_line_warnings():
             COMMANDS[args.command](args)

@@ -197,9 +197,9 @@ def _fit(step: Callable[[torch.Tensor], torch.Tensor], params: list, data: Datas
         return
     opt = torch.optim.Adam(params, lr=cfg.lr)
     loss_fn = nn.CrossEntropyLoss()
+    # a batch of one breaks heads.norm=batch's BatchNorm
+    last_alone = cfg.norm == "batch" and len(data) > 1 and len(data) % cfg.batch_size == 1
     for _ in range(epochs):
-        # a batch of one breaks heads.norm=batch's BatchNorm
-        last_alone = cfg.norm == "batch" and len(data) > 1 and len(data) % cfg.batch_size == 1
         for x, y in DataLoader(data, batch_size=cfg.batch_size, shuffle=True, generator=gen,
                                drop_last=last_alone):  # fmt: skip
             loss = loss_fn(step(x.to(device)), torch.as_tensor(y).to(device))
