@@ -35,12 +35,12 @@ class CrossAttention(nn.Module):
         b, n, d = x.shape
         h = self.heads
         q = self.q(x).view(b, n, h, d // h).transpose(1, 2)
-        kv = self.kv(text).view(b, text.shape[1], 2, h, d // h).permute(2, 0, 3, 1, 4)
+        k, v = self.kv(text).view(b, text.shape[1], 2, h, d // h).permute(2, 0, 3, 1, 4).unbind(0)
         mask = None
         if text_pad is not None:
             empty = text_pad.all(dim=1)
             mask = key_padding_mask(text_pad & ~empty[:, None])  # all-pad rows: keep finite
-        out = attention(q, kv[0], kv[1], attn_mask=mask)
+        out = attention(q, k, v, attn_mask=mask)
         out = self.proj(out.transpose(1, 2).reshape(b, n, d))
         if text_pad is not None:
             out = out.masked_fill(empty[:, None, None], 0.0)

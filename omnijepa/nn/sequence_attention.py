@@ -108,11 +108,13 @@ class PositionalSelfAttention(nn.Module):
         """Attend over ``x`` (B, N, D) with ``positions`` (None, (N,) or (B, N))."""
         b, n, d = x.shape
         pos = as_batch_positions(positions, n, x.device)
-        qkv = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        q, k = self.scheme.rotate(qkv[0], qkv[1], pos)
+        q, k, v = (
+            self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
+        )
+        q, k = self.scheme.rotate(q, k, pos)
         bias = self.scheme.attention_bias(pos, q, k)
         if bias is not None:
             bias = bias.to(q.dtype)
         p = self.dropout if self.training else 0.0
-        out = attention(q, k, qkv[2], attn_mask=bias, dropout_p=p)
+        out = attention(q, k, v, attn_mask=bias, dropout_p=p)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
