@@ -42,6 +42,7 @@ Prepare = Callable[[torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Te
 __all__ = ["MaskCollator", "batch_generator"]
 
 _U64 = 2**64
+_VIEW_SALT = 0x5EC0DD  # seeds the second view's stream apart from the first's
 
 
 def batch_generator(seed: int, batch_index: int) -> torch.Generator:
@@ -58,7 +59,9 @@ class MaskCollator:
     ``prepare`` runs on the stacked inputs with the batch's generator before the masks are
     drawn (its randomness and the masks' come from one seeded stream); ``coords`` are fixed
     token coordinates for samplers that need them when ``prepare`` gives none; ``steps`` (the
-    run length) turns the batch index into the sampler's ``progress``.
+    run length) turns the batch index into the sampler's ``progress``; ``views=2`` adds
+    ``x_view``, the same samples prepared again with other random draws (a second augmented
+    view, for C-JEPA's invariance term).
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class MaskCollator:
         coords: torch.Tensor | None = None,
         steps: int | None = None,
         where: str = "this collator",
+        views: int = 1,
     ) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise ValueError(f"seed must be an int, got {seed!r}")
@@ -77,10 +81,13 @@ class MaskCollator:
             isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
         ):
             raise ConfigError(f"steps must be an int >= 1 or None, got {steps!r}")
+        if views not in (1, 2):
+            raise ConfigError(f"views must be 1 or 2, got {views!r}")
         check_coords_available(sampler, prepare is not None or coords is not None, where)
         self.sampler = sampler
         self.seed = int(seed)
         self.prepare, self.coords, self.steps = prepare, coords, steps
+        self.views = views
         self.rank, self.world, self.global_batch = 0, 1, 0
         self._start = 0  # global index of this copy's first counted batch
         self._calls = 0  # batches this copy has made without an explicit index
@@ -120,12 +127,18 @@ class MaskCollator:
         index = self._counted_index() if batch_index is None else int(batch_index)
         gen = batch_generator(self.seed, index)
         coords = self.coords
+        raw = x
         if self.prepare is not None:
             x, batch_coords = self.prepare(x, gen)
             coords = batch_coords if batch_coords is not None else coords
         progress = None if self.steps is None else min(1.0, index / self.steps)
         masks = self._draw(len(samples), gen, coords, progress)
-        return {"x": x, "y": y, "context": masks.context, "targets": masks.targets}
+        batch = {"x": x, "y": y, "context": masks.context, "targets": masks.targets}
+        if self.views == 2:  # a second view from its own stream: the first view's draws and
+            # masks stay those of a one-view run; without ``prepare`` it is the same input
+            view_gen = batch_generator(self.seed ^ _VIEW_SALT, index)
+            batch["x_view"] = x if self.prepare is None else self.prepare(raw, view_gen)[0]
+        return batch
 
     def shard(self, rank: int, world: int, global_batch: int) -> None:
         """Under DDP (the trainer calls this): each rank holds rows ``rank::world`` of the

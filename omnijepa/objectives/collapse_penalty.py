@@ -34,13 +34,25 @@ class AntiCollapseConfig:
     weight: float = 1.0
     on: Literal["context", "prediction"] = "context"
     pool: Literal["mean", "tokens"] = "mean"  # per-sample mean of tokens, or every token
+    # C-JEPA's invariance: weight of the mean squared distance between the per-sample mean of
+    # the context tokens and the mean of every token of a second view of the sample (another
+    # augmentation where the recipe has one, else the same input); needs on=context
+    invariance: float = 0.0
     # control: the encoder learns from this term alone (the predictor still trains, on
     # detached context, so its loss stays logged); does latent prediction add anything?
     alone: bool = False
 
     def __post_init__(self) -> None:
-        if self.weight < 0:
-            raise ValueError(f"anti_collapse.weight must be >= 0, got {self.weight}")
+        if self.weight < 0 or self.invariance < 0:
+            raise ValueError(
+                f"anti_collapse.weight and .invariance must be >= 0, got {self.weight}, "
+                f"{self.invariance}"
+            )
+        if self.invariance > 0 and (self.kind == "none" or self.on != "context"):
+            raise ValueError(
+                "anti_collapse.invariance needs a variance-covariance term on the context "
+                "(kind vc|sigreg|vicreg, on=context): invariance alone collapses"
+            )
         if self.alone and (self.kind == "none" or self.weight == 0 or self.on != "context"):
             raise ValueError(
                 "anti_collapse.alone needs a term on the context (kind vc|sigreg|vicreg, "

@@ -23,6 +23,7 @@ from torch import nn
 
 from omnijepa.errors import ConfigError
 from omnijepa.nn.positional import gather_tokens
+from omnijepa.nn.tokens import mean_over_tokens
 from omnijepa.nn.transformer import stack_depth
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig, build_penalty
 from omnijepa.objectives.target_norms import normalise_targets
@@ -142,6 +143,11 @@ class LatentPrediction(nn.Module):
         if self.penalty is not None:
             on, on_pad = (z, ctx_pad) if self.penalty.cfg.on == "context" else (pred, tgt_pad)
             reg = self.penalty(on, step, on_pad)
+            if self.penalty.cfg.invariance > 0:
+                inv, reg_view = self.view_invariance(batch, z, ctx_pad, step)
+                reg = (reg + reg_view) / 2  # VICReg regularises both branches
+                stats["invariance"] = inv.detach()
+                terms["invariance"] = self.penalty.cfg.invariance * inv
             stats["anti_collapse"] = reg.detach()
             terms["anti_collapse"] = self.penalty_weight * reg
         if self.position_predictor is not None:
@@ -151,6 +157,20 @@ class LatentPrediction(nn.Module):
             terms["position_only"] = masked_mean(self.loss_fn(blind.float(), h), tgt_pad)
             stats["position_only_loss"] = terms["position_only"].detach()
         return terms, stats
+
+    def view_invariance(
+        self, batch: dict, z: torch.Tensor, ctx_pad: torch.Tensor | None, step: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """C-JEPA's term (Mo & Tong 2024): the squared distance, averaged over channels and
+        samples, between each sample's mean context embedding and the mean embedding of all
+        tokens of its second view (``x_view``, else the input itself), and the anti-collapse
+        term on that view."""
+        view = batch.get("x_view", batch["x"])
+        z_view = self.encoder(view)
+        view_pad = self.encoder.padding(view)
+        a, b = mean_over_tokens(z, ctx_pad), mean_over_tokens(z_view, view_pad)
+        inv = F.mse_loss(a.float(), b.float())
+        return inv, self.penalty(z_view, step, view_pad)
 
     def encoder_gradients(self, batch: dict, step: int) -> dict[str, float]:
         """Norm of the prediction's and the (weighted) anti-collapse term's gradients on the

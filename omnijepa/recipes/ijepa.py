@@ -126,7 +126,8 @@ class IJEPARecipe(Recipe):
 
     def build(self, cfg: IJEPAConfig, device: torch.device) -> Built:
         prepare = CropPrepare(cfg.crop) if cfg.crop.active else None
-        collate = MaskCollator(self.sampler(cfg), cfg.seed, prepare=prepare)
+        views = 2 if cfg.anti_collapse.invariance > 0 else 1
+        collate = MaskCollator(self.sampler(cfg), cfg.seed, prepare=prepare, views=views)
         return build_image_run(cfg, device, lambda: build_objective(cfg), collate)
 
     def repro(self, out: Path, seeds: int, quick: bool, overrides: list[str]) -> dict[str, Any]:

@@ -170,7 +170,7 @@ def build_point_collate(cfg: PointJEPAConfig) -> MaskCollator:
     prepare = PointPatchPrepare(m.num_groups, m.group_size, cfg.mask.order, cfg.augment)
     return MaskCollator(
         build_point_sampler(cfg), cfg.seed, prepare=prepare, steps=cfg.train.steps,
-        where="point-cloud batches",
+        where="point-cloud batches", views=2 if cfg.anti_collapse.invariance > 0 else 1,
     )  # fmt: skip
 
 

@@ -1,0 +1,66 @@
+"""C-JEPA's invariance term: a second augmented view from the collator, and the squared
+distance between the mean context embedding and the second view's mean embedding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from omnijepa.config import load_config
+from omnijepa.errors import ConfigError
+from omnijepa.masks import MaskCollator, MultiBlockConfig, MultiBlockMaskSampler
+from omnijepa.recipes import RECIPES
+
+
+def noisy_prepare(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, None]:
+    return x + torch.randn(x.shape, generator=gen), None
+
+
+def samples(n: int) -> list[tuple[torch.Tensor, int]]:
+    return [(torch.full((1, 8, 8), float(i)), i) for i in range(n)]
+
+
+def test_second_view_has_its_own_draws_and_leaves_the_first_alone() -> None:
+    sampler = MultiBlockMaskSampler((8, 8), MultiBlockConfig())
+    one = MaskCollator(sampler, 3, prepare=noisy_prepare)(samples(4), batch_index=5)
+    two = MaskCollator(sampler, 3, prepare=noisy_prepare, views=2)(samples(4), batch_index=5)
+    assert "x_view" not in one and two["x_view"].shape == two["x"].shape
+    for key in ("x", "context", "targets"):  # the first view is a one-view run's
+        assert torch.equal(one[key], two[key])
+    assert not torch.allclose(two["x_view"], two["x"])
+    again = MaskCollator(sampler, 3, prepare=noisy_prepare, views=2)(samples(4), batch_index=5)
+    assert torch.equal(again["x_view"], two["x_view"])  # seeded like the masks
+    plain = MaskCollator(sampler, 3, views=2)(samples(4), batch_index=5)
+    assert torch.equal(plain["x_view"], plain["x"])  # no augmentation: the same input
+    with pytest.raises(ConfigError, match="views"):
+        MaskCollator(sampler, 3, views=3)
+
+
+@pytest.mark.parametrize("recipe", ["pointjepa", "ijepa"])
+def test_invariance_term_is_weighted_into_the_loss_and_trains_the_encoder(
+    recipe: str, tiny_overrides
+) -> None:
+    ov = tiny_overrides(recipe, "anti_collapse.kind=vc", "anti_collapse.invariance=2")
+    cfg = load_config(RECIPES.get(recipe).default_config(), None, ov)
+    built = RECIPES.get(recipe).build(cfg, torch.device("cpu"))
+    ds, obj = built.parts.dataset, built.parts.objective
+    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    assert "x_view" in batch
+    if recipe == "pointjepa":  # rotated and scaled again: another view of the same clouds
+        assert not torch.allclose(batch["x_view"], batch["x"])
+    terms, stats = obj.loss_terms(batch, 0)
+    assert float(stats["invariance"]) > 0
+    assert float(terms["invariance"].detach()) == pytest.approx(2 * float(stats["invariance"]))
+    obj.zero_grad()
+    terms["invariance"].backward()
+    assert any(float(p.grad.abs().sum()) > 0 for p in obj.encoder.parameters()
+               if p.grad is not None)  # fmt: skip
+
+
+def test_invariance_needs_a_variance_covariance_term() -> None:
+    with pytest.raises(ConfigError, match="invariance"):
+        load_config(RECIPES.get("ijepa").default_config(), None,
+                    ["anti_collapse.kind=none", "anti_collapse.invariance=1"])  # fmt: skip
+    with pytest.raises(ConfigError, match="invariance"):
+        load_config(RECIPES.get("ijepa").default_config(), None,
+                    ["anti_collapse.invariance=-1"])  # fmt: skip
