@@ -1,5 +1,7 @@
-"""C-JEPA's invariance term: a second augmented view from the collator, and the squared
-distance between the mean context embedding and the second view's mean embedding."""
+"""Invariance to augmentation: C-JEPA's term (a second augmented view from the collator, and
+the squared distance between the mean context embedding and the second view's mean
+embedding), and the diagnostic that measures how much a turn of a point cloud moves the
+features."""
 
 from __future__ import annotations
 
@@ -64,3 +66,30 @@ def test_invariance_needs_a_variance_covariance_term() -> None:
     with pytest.raises(ConfigError, match="invariance"):
         load_config(RECIPES.get("ijepa").default_config(), None,
                     ["anti_collapse.invariance=-1"])  # fmt: skip
+
+
+class CentreTokens(torch.nn.Module):
+    """Tokens = the patch centres (turn-sensitive) or their norms (turn-invariant)."""
+
+    def __init__(self, invariant: bool) -> None:
+        super().__init__()
+        self.invariant = invariant
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        centres = x[:, :, 0, :]
+        return centres.norm(dim=-1, keepdim=True) if self.invariant else centres
+
+
+def test_turn_variance_share_tells_a_turn_blind_encoder_from_a_turn_bound_one() -> None:
+    from omnijepa.eval.turn_sensitivity import turn_variance_share, turned
+
+    gen = torch.Generator().manual_seed(0)
+    clouds = torch.randn(24, 64, 3, generator=gen) * torch.tensor([1.0, 0.5, 0.3])
+    back = turned(turned(clouds, 1.0, 1), -1.0, 1)
+    torch.testing.assert_close(back, clouds, atol=1e-5, rtol=0)
+    cpu = torch.device("cpu")
+    blind = turn_variance_share(CentreTokens(True), clouds, 8, 8, axis=1, device=cpu)
+    bound = turn_variance_share(CentreTokens(False), clouds, 8, 8, axis=1, device=cpu)
+    assert blind < 1e-3 < 0.3 < bound <= 1.0
+    with pytest.raises(ValueError, match="turns"):
+        turn_variance_share(CentreTokens(True), clouds, 8, 8, axis=1, device=cpu, turns=1)

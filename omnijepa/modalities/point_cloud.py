@@ -37,6 +37,7 @@ __all__ = [
     "order_patches",
     "pack_patches",
     "permute_patches",
+    "rotation_matrices",
     "unpack_patches",
 ]
 
@@ -145,7 +146,7 @@ def normalize_unit_sphere(points: torch.Tensor, eps: float = 1e-12) -> torch.Ten
     return centred / radius.clamp_min(eps)
 
 
-def _rotation(angles: torch.Tensor, axis: int) -> torch.Tensor:
+def rotation_matrices(angles: torch.Tensor, axis: int) -> torch.Tensor:
     """Rotation matrices (B, 3, 3) by ``angles`` (B,) about coordinate ``axis``."""
     c, s = torch.cos(angles), torch.sin(angles)
     i, j = [a for a in range(3) if a != axis]
@@ -183,7 +184,7 @@ def augment_points(
         if rotate_axis not in (0, 1, 2):
             raise ValueError(f"rotate_axis must be 0, 1, 2 or None, got {rotate_axis!r}")
         angles = 2.0 * math.pi * torch.rand(b, generator=generator, dtype=torch.float64)
-        rot = _rotation(angles, rotate_axis).to(points.device, points.dtype)
+        rot = rotation_matrices(angles, rotate_axis).to(points.device, points.dtype)
         out = out @ rot.transpose(1, 2)
     if jitter < 0:
         raise ValueError(f"jitter must be >= 0, got {jitter!r}")

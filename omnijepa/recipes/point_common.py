@@ -26,6 +26,7 @@ from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.point_probes import few_shot_accuracy, svm_accuracy
 from omnijepa.eval.protocol import evaluate_against_twin
+from omnijepa.eval.turn_sensitivity import turn_variance_share
 from omnijepa.masks import build_mask_sampler
 from omnijepa.masks.collator import MaskCollator
 from omnijepa.masks.point_blocks import PointBlocksConfig, RandomTokensConfig, SequenceRunsConfig
@@ -219,6 +220,14 @@ def evaluate_point_encoders(
                                    extra=extra)  # fmt: skip
     if "svm" in result:
         result["svm"]["chance"] = result["linear_probe"]["chance"]
+    if cfg.augment.enabled and cfg.augment.rotate_axis is not None:  # a diagnostic, no verdict
+        axis = cfg.augment.rotate_axis
+        share = lambda enc: turn_variance_share(  # noqa: E731
+            enc, data.test.points, m.num_groups, m.group_size, axis, device
+        )
+        result["turn_variance_share"] = {"jepa": share(trained.eval_encoder())}
+        if e.baselines:
+            result["turn_variance_share"]["random_init"] = share(twin)
     if e.finetune_epochs > 0 and classes >= 2:
         encoders = {"jepa": trained.eval_encoder(), "random_init": twin}
         if not e.baselines:
