@@ -93,3 +93,11 @@ def test_turn_variance_share_tells_a_turn_blind_encoder_from_a_turn_bound_one() 
     assert blind < 1e-3 < 0.3 < bound <= 1.0
     with pytest.raises(ValueError, match="turns"):
         turn_variance_share(CentreTokens(True), clouds, 8, 8, axis=1, device=cpu, turns=1)
+
+
+def test_turn_share_is_a_diagnostic_without_a_twin_gap() -> None:
+    from omnijepa.recipes.paired_checks import twin_gaps
+
+    runs = [{"svm": {"jepa": a, "random_init": 0.5},
+             "turn_variance_share": {"jepa": a, "random_init": 0.3}} for a in (0.6, 0.7)]  # fmt: skip
+    assert set(twin_gaps(runs)) == {"svm"}

@@ -14,7 +14,8 @@ from omnijepa.eval.significance import Check, beats, not_worse, paired_gap
 from omnijepa.recipes.summary import aggregate
 
 Runs = list[dict[str, Any]]
-NOT_SCORES = {"linear_c"}  # per-feature-set figures that are settings, not accuracies
+# per-feature-set figures that are settings or diagnostics, not accuracies: no gap, no test
+NOT_SCORES = {"linear_c", "turn_variance_share"}
 
 
 def per_seed(runs: Runs, *path: str) -> list[float]:
