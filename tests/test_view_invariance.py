@@ -98,6 +98,8 @@ def test_turn_variance_share_tells_a_turn_blind_encoder_from_a_turn_bound_one() 
 def test_turn_share_is_a_diagnostic_without_a_twin_gap() -> None:
     from omnijepa.recipes.paired_checks import twin_gaps
 
-    runs = [{"svm": {"jepa": a, "random_init": 0.5},
-             "turn_variance_share": {"jepa": a, "random_init": 0.3}} for a in (0.6, 0.7)]  # fmt: skip
+    share = {"jepa": 0.4, "random_init": 0.3}
+    runs = [
+        {"svm": {"jepa": a, "random_init": 0.5}, "turn_variance_share": share} for a in (0.6, 1)
+    ]
     assert set(twin_gaps(runs)) == {"svm"}
