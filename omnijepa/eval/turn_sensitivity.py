@@ -7,7 +7,7 @@ is turned to ``turns`` evenly spaced angles about ``axis`` (the training augment
 the ``[max ‖ mean]`` features are standardised over all of them, and the share of their
 variance that lies *between turns of one cloud* is returned (0: the features ignore the turn;
 about 1: they see nothing else). On the built-in part-made shapes (seed 0) the default
-pre-training gives 0.43 against 0.39 for its twin, and a two-view invariance term 0.19 (README).
+pre-training gives 0.41 against 0.36 for its twin, and a two-view invariance term 0.17 (README).
 """
 
 from __future__ import annotations

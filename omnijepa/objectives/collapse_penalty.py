@@ -59,6 +59,11 @@ class AntiCollapseConfig:
                 "weight > 0, on=context): it trains the encoder with that term only"
             )
 
+    @property
+    def views(self) -> int:
+        """Views of each sample the collator must prepare: 2 for the invariance term."""
+        return 2 if self.invariance > 0 else 1
+
 
 def variance_covariance(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
     """VICReg variance hinge + covariance penalty of ``x`` (N, D)."""

@@ -126,7 +126,7 @@ class IJEPARecipe(Recipe):
 
     def build(self, cfg: IJEPAConfig, device: torch.device) -> Built:
         prepare = CropPrepare(cfg.crop) if cfg.crop.active else None
-        views = 2 if cfg.anti_collapse.invariance > 0 else 1
+        views = cfg.anti_collapse.views
         collate = MaskCollator(self.sampler(cfg), cfg.seed, prepare=prepare, views=views)
         return build_image_run(cfg, device, lambda: build_objective(cfg), collate)
 

@@ -171,7 +171,7 @@ def build_point_collate(cfg: PointJEPAConfig) -> MaskCollator:
     prepare = PointPatchPrepare(m.num_groups, m.group_size, cfg.mask.order, cfg.augment)
     return MaskCollator(
         build_point_sampler(cfg), cfg.seed, prepare=prepare, steps=cfg.train.steps,
-        where="point-cloud batches", views=2 if cfg.anti_collapse.invariance > 0 else 1,
+        where="point-cloud batches", views=cfg.anti_collapse.views,
     )  # fmt: skip
 
 
@@ -220,24 +220,20 @@ def evaluate_point_encoders(
                                    extra=extra)  # fmt: skip
     if "svm" in result:
         result["svm"]["chance"] = result["linear_probe"]["chance"]
+    encoders = {"jepa": trained.eval_encoder()} | ({"random_init": twin} if e.baselines else {})
     if cfg.augment.enabled and cfg.augment.rotate_axis is not None:  # a diagnostic, no verdict
-        axis = cfg.augment.rotate_axis
-        share = lambda enc: turn_variance_share(  # noqa: E731
-            enc, data.test.points, m.num_groups, m.group_size, axis, device
-        )
-        result["turn_variance_share"] = {"jepa": share(trained.eval_encoder())}
-        if e.baselines:
-            result["turn_variance_share"]["random_init"] = share(twin)
+        result["turn_variance_share"] = {
+            name: turn_variance_share(enc, data.test.points, m.num_groups, m.group_size,
+                                      cfg.augment.rotate_axis, device)
+            for name, enc in encoders.items()
+        }  # fmt: skip
     if e.finetune_epochs > 0 and classes >= 2:
-        encoders = {"jepa": trained.eval_encoder(), "random_init": twin}
-        if not e.baselines:
-            encoders.pop("random_init")
         result["finetune"] = {
             name: finetune_accuracy(
-                encoders[name], train_ds, test_ds, classes, device, e.finetune_epochs,
-                e.finetune_lr, seed=cfg.seed,
+                enc, train_ds, test_ds, classes, device, e.finetune_epochs, e.finetune_lr,
+                seed=cfg.seed,
             )
-            for name in ("jepa", "random_init") if name in encoders
+            for name, enc in encoders.items()
         }  # fmt: skip
     return result
 
