@@ -195,6 +195,20 @@ def test_tokenizer_shapes_and_coords() -> None:
         tok(torch.zeros(2, 8, 5, 3))
 
 
+def test_tokenizer_is_point_maes_concatenated_mlp() -> None:
+    """The split product in forward is the same map as Point-MAE's second MLP applied to
+    [patch max ‖ point feature] at every point."""
+    centres, patches = group_patches(_cloud(3, 128, seed=3), 8, 16)
+    x = pack_patches(centres, patches)
+    torch.manual_seed(0)
+    tok = PointPatchTokenizer(dim=32, group_size=16, hidden=(16, 32, 64))
+    with torch.no_grad():
+        feat = tok.first(x[:, :, 1:])
+        pooled = feat.amax(dim=2, keepdim=True).expand_as(feat)
+        reference = tok.second(torch.cat([pooled, feat], dim=-1)).amax(dim=2)
+        assert torch.allclose(tok(x), reference, atol=1e-5)
+
+
 def test_positional_mlp() -> None:
     assert "mlp" in POSITIONAL_ENCODINGS
     xyz = tuple(Axis(n, "continuous") for n in "xyz")

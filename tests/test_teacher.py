@@ -133,6 +133,18 @@ def test_variance_covariance_penalty() -> None:
     assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
 
 
+def test_std_floor_sets_where_the_variance_hinge_starts() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(4096, 8) * 0.1  # std 0.1 per dim, nearly uncorrelated
+    assert float(variance_covariance(x)) == pytest.approx(0.9, abs=0.02)  # VICReg's floor 1
+    assert float(variance_covariance(x, floor=0.05)) < 1e-4  # above the floor: silent
+    assert float(variance_covariance(x, floor=0.2)) == pytest.approx(0.1, abs=0.01)
+    penalty = build_penalty(AntiCollapseConfig(kind="vc", std_floor=0.05))
+    assert float(penalty(x.view(4096, 1, 8), step=0)) < 1e-4
+    with pytest.raises(ValueError, match="std_floor"):
+        AntiCollapseConfig(kind="vc", std_floor=0.0)
+
+
 @pytest.mark.parametrize("kind", PENALTIES.names())
 def test_penalties_pool_and_backpropagate(kind: str) -> None:
     penalty = build_penalty(AntiCollapseConfig(kind=kind, weight=1.0))

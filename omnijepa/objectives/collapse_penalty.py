@@ -34,6 +34,10 @@ class AntiCollapseConfig:
     weight: float = 1.0
     on: Literal["context", "prediction"] = "context"
     pool: Literal["mean", "tokens"] = "mean"  # per-sample mean of tokens, or every token
+    # the std every dimension is held above (vc / vicreg); VICReg's 1 is far above the std of
+    # pooled features at random init (about 0.05), so the hinge drives the encoder from step
+    # 0; a floor near the init std only stops a collapse
+    std_floor: float = 1.0
     # C-JEPA's invariance: weight of the mean squared distance between the per-sample mean of
     # the context tokens and the mean of every token of a second view of the sample (another
     # augmentation where the recipe has one, else the same input); needs on=context
@@ -43,6 +47,8 @@ class AntiCollapseConfig:
     alone: bool = False
 
     def __post_init__(self) -> None:
+        if self.std_floor <= 0:
+            raise ValueError(f"anti_collapse.std_floor must be > 0, got {self.std_floor}")
         if self.weight < 0 or self.invariance < 0:
             raise ValueError(
                 f"anti_collapse.weight and .invariance must be >= 0, got {self.weight}, "
@@ -65,14 +71,14 @@ class AntiCollapseConfig:
         return 2 if self.invariance > 0 else 1
 
 
-def variance_covariance(x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
-    """VICReg variance hinge + covariance penalty of ``x`` (N, D)."""
-    hinge, cov = vc_terms(x, eps)
+def variance_covariance(x: torch.Tensor, eps: float = 1e-4, floor: float = 1.0) -> torch.Tensor:
+    """VICReg variance hinge (at std ``floor``) + covariance penalty of ``x`` (N, D)."""
+    hinge, cov = vc_terms(x, eps, floor)
     return hinge + cov
 
 
 class _SIGRegPenalty(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, cfg: AntiCollapseConfig) -> None:
         super().__init__()
         self.sigreg = SIGReg(num_slices=256)
 
@@ -81,8 +87,12 @@ class _SIGRegPenalty(nn.Module):
 
 
 class _VCPenalty(nn.Module):
+    def __init__(self, cfg: AntiCollapseConfig) -> None:
+        super().__init__()
+        self.floor = cfg.std_floor
+
     def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
-        return variance_covariance(x)
+        return variance_covariance(x, floor=self.floor)
 
 
 class _VICRegTermsPenalty(nn.Module):
@@ -90,12 +100,16 @@ class _VICRegTermsPenalty(nn.Module):
     beside an MSE (``l2``) prediction loss of weight 1: TI-JEPA-Large's 25 MSE + 25 variance
     + 1 covariance, divided by 25."""
 
+    def __init__(self, cfg: AntiCollapseConfig) -> None:
+        super().__init__()
+        self.floor = cfg.std_floor
+
     def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
-        hinge, cov = vc_terms(x)
+        hinge, cov = vc_terms(x, floor=self.floor)
         return hinge + cov / 25.0
 
 
-PENALTIES: Registry[Callable[[], nn.Module]] = Registry("anti-collapse term")
+PENALTIES: Registry[Callable[[AntiCollapseConfig], nn.Module]] = Registry("anti-collapse term")
 PENALTIES.add("vc", _VCPenalty)
 PENALTIES.add("vicreg", _VICRegTermsPenalty)
 PENALTIES.add("sigreg", _SIGRegPenalty)
@@ -107,7 +121,7 @@ class CollapsePenalty(nn.Module):
     def __init__(self, cfg: AntiCollapseConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.term = PENALTIES.get(cfg.kind)()
+        self.term = PENALTIES.get(cfg.kind)(cfg)
 
     def forward(
         self, tokens: torch.Tensor, step: int, padding: torch.Tensor | None = None

@@ -28,10 +28,12 @@ def global_covariance(x: torch.Tensor) -> torch.Tensor | None:
     return (second - n * torch.outer(mean, mean)) / max(1, n - 1)
 
 
-def vc_terms(x: torch.Tensor, eps: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
-    """VICReg's variance hinge ``mean_d relu(1 - std_d)`` and covariance penalty (squared
-    off-diagonal covariances / D) of the rows of ``x`` (N, D), from one covariance (under
-    ``torch.distributed``, one gathering over every rank's rows)."""
+def vc_terms(
+    x: torch.Tensor, eps: float = 1e-4, floor: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """VICReg's variance hinge ``mean_d relu(floor - std_d)`` (VICReg's floor is 1) and
+    covariance penalty (squared off-diagonal covariances / D) of the rows of ``x`` (N, D), from
+    one covariance (under ``torch.distributed``, one gathering over every rank's rows)."""
     cov = global_covariance(x)
     if cov is None:
         xf = x.float()
@@ -40,7 +42,7 @@ def vc_terms(x: torch.Tensor, eps: float = 1e-4) -> tuple[torch.Tensor, torch.Te
         cov = (centred.T @ centred) / max(1, xf.shape[0] - 1)
     else:
         var = torch.diagonal(cov)
-    hinge = torch.relu(1.0 - torch.sqrt(var + eps)).mean()
+    hinge = torch.relu(floor - torch.sqrt(var + eps)).mean()
     off = cov - torch.diag(torch.diagonal(cov))
     return hinge, off.square().sum() / cov.shape[0]
 
