@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,16 @@ def cache_root(override: str = "") -> Path:
     """``override``, else $OMNIJEPA_CACHE, else ``~/.cache/omnijepa``."""
     default = os.path.expanduser("~/.cache/omnijepa")
     return Path(override or os.environ.get("OMNIJEPA_CACHE") or default)
+
+
+def code_digest(paths: Iterable[Path]) -> str:
+    """A hash of the files' bytes: put it in a cache key so that editing a generator's source
+    rebuilds what it made instead of reading stale arrays."""
+    h = hashlib.sha1()
+    for path in sorted(paths):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def cached_arrays(name: str, key: object, build: Callable[[], Arrays], keys: tuple[str, ...],

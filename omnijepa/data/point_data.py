@@ -38,6 +38,7 @@ class PointDataConfig:
     rotation: str = "y"  # shapes: y (about the vertical axis) | so3 | none
     test_fraction: float = 0.25  # folders: stratified test share
     normalize: bool = True  # centre each cloud and scale it into the unit sphere
+    cache_dir: str = ""  # shapes are generated once: "" = $OMNIJEPA_CACHE or ~/.cache/omnijepa
 
 
 @dataclass
@@ -124,20 +125,15 @@ def _split(points: np.ndarray, labels: np.ndarray, cfg: PointDataConfig) -> Poin
 @POINT_SOURCES.register("shapes")
 def _shapes_source(cfg: PointDataConfig, seed: int) -> PointData:
     """Procedural shapes; train and test come from independent derived seeds."""
-    from omnijepa.data.point_shapes import make_shape_dataset
+    from omnijepa.data.point_shapes import cached_shape_dataset
 
     splits = []
     for purpose, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class)):
         sub_seed = int(derived_rng(seed, f"shapes-{purpose}").integers(2**62))
-        pts, labels, names = make_shape_dataset(
-            cfg.classes or None,
-            n,
-            cfg.num_points,
-            sub_seed,
-            cfg.noise,
-            cfg.rotation,
-            shape_set=cfg.shape_set,
-        )
+        pts, labels, names = cached_shape_dataset(
+            list(cfg.classes) or None, n, cfg.num_points, sub_seed, cfg.noise, cfg.rotation,
+            cfg.shape_set, cfg.cache_dir,
+        )  # fmt: skip
         splits.append(_split(pts, labels, cfg))
     default_set = bool(cfg.classes) or cfg.shape_set == "primitives"  # described as before
     which = "" if default_set else f"set {cfg.shape_set}: "

@@ -16,12 +16,14 @@ Everything is deterministic given the generator; nothing is cached on disk.
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
 
 import numpy as np
 import trimesh
 from trimesh.creation import annulus, box, capsule, cone, cylinder, icosphere, torus
 
 from omnijepa.data import part_shapes as _part_shapes  # noqa: F401  (registers the parts set)
+from omnijepa.data.npz_cache import cached_arrays, code_digest
 from omnijepa.data.shape_registry import (
     ROTATIONS,
     SHAPE_CLASSES,
@@ -292,3 +294,33 @@ def make_shape_dataset(
             )
     labels = np.repeat(np.arange(len(names), dtype=np.int64), n_per_class)
     return points, labels, names
+
+
+def _generator_digest() -> str:
+    """Source hash of everything that draws the shapes, plus the libraries it calls."""
+    here = Path(__file__).parent
+    files = [here / "point_shapes.py", here / "shape_registry.py", *here.glob("part_shapes/*.py")]
+    return f"{code_digest(files)}-np{np.__version__}-trimesh{trimesh.__version__}"
+
+
+def cached_shape_dataset(
+    classes: list[str] | None,
+    n_per_class: int,
+    num_points: int,
+    seed: int,
+    noise: float = 0.01,
+    rotation: str = "y",
+    shape_set: str = "primitives",
+    cache_dir: str = "",
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`make_shape_dataset`, generated once per machine and configuration (a repro's
+    runs share their seed's clouds; generation is about 9 s for the default 7,200 clouds)."""
+    args = (classes or None, n_per_class, num_points, seed, noise, rotation, shape_set)
+
+    def build() -> dict[str, np.ndarray]:
+        points, labels, names = make_shape_dataset(*args)
+        return {"points": points, "labels": labels, "names": np.array(names)}
+
+    key = (_generator_digest(), args)
+    z = cached_arrays("shapes", key, build, ("points", "labels", "names"), cache_dir)
+    return z["points"], z["labels"], [str(n) for n in z["names"]]

@@ -45,6 +45,7 @@ class ProbeConfig:
     few_c: float = 0.1  # fixed C of the few-label probes (no labels left to choose it)
     attentive_epochs: int = 30
     baselines: bool = True  # also probe the random-init twin and the raw input
+    online: bool = True  # also probe the non-verdict encoder (jepa_online beside an EMA target)
     batch_size: int = 256  # encoder batch when extracting features
     curve_train: int = 2000  # learning-curve kNN: train / test subsample sizes
     curve_test: int = 1000

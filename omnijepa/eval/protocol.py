@@ -178,7 +178,7 @@ def evaluate_against_twin(
     raw: Callable[[Dataset, Dataset], tuple[Split, Split]] | None = None,
     extra: dict[str, Callable[[Split, Split], float]] | None = None,
     wrap: Callable[[nn.Module], nn.Module] | None = None,
-    online: bool = True,
+    online: bool | None = None,
 ) -> dict[str, Any]:
     """The one harness every recipe evaluates with: the protocol on the trained objective's
     encoder(s), its random-init twin and the raw input (``raw(train, test)`` computes those
@@ -186,11 +186,12 @@ def evaluate_against_twin(
     off). Splits larger than ``eval.max_train`` / ``eval.max_test`` are probed on an evenly
     spread subset of that size. ``wrap`` turns each encoder into
     the module whose tokens are pooled (e.g. a table's flattened representation); ``online``
-    off drops the non-verdict encoder(s). Records which encoder the verdict uses."""
+    off (default: ``cfg.online``) drops the non-verdict encoder(s). Records which encoder the
+    verdict uses."""
     encoders, which = encoders_to_probe(trained, twin)
     if not cfg.baselines:
         encoders.pop("random_init")
-    if not online:
+    if not (cfg.online if online is None else online):
         encoders = {k: v for k, v in encoders.items() if not k.startswith("jepa_")}
     if wrap is not None:
         encoders = {k: wrap(v) for k, v in encoders.items()}

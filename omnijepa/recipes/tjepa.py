@@ -90,7 +90,6 @@ class TabularEvalConfig(ProbeConfig):
     few_fractions: tuple[float, ...] = (0.01, 0.1)
     representation: str = "flatten"  # flatten | mean: how output tokens become one vector
     mlp: bool = True  # also fit the 2-layer MLP (slower than the linear probe)
-    online: bool = True  # also probe the online encoder (jepa_online) beside the verdict one
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -218,7 +217,7 @@ def evaluate_classification(
     train_ds, test_ds = TabularTensorDataset(data.train), TabularTensorDataset(data.test)
     result = evaluate_against_twin(
         trained, twin, train_ds, test_ds, e, device, seed, raw, extra,
-        wrap=lambda enc: _Representation(enc, e.representation), online=e.online,
+        wrap=lambda enc: _Representation(enc, e.representation),
     )  # fmt: skip
     return result
 
