@@ -15,7 +15,6 @@ from omnijepa.data.point_shapes import (
     DEFAULT_SHAPE_CLASSES,
     ROTATIONS,
     SHAPE_CLASSES,
-    cached_shape_dataset,
     make_shape_dataset,
     make_shape_mesh,
     sample_shape_cloud,
@@ -31,11 +30,11 @@ def test_cached_shapes_are_the_generated_ones(tmp_path: Path) -> None:
     args = (["box", "sphere"], 3, 64, 5, 0.01, "y", "primitives")
     points, labels, names = make_shape_dataset(*args)
     for _ in range(2):  # built and saved, then read back
-        got = cached_shape_dataset(*args, cache_dir=str(tmp_path))
+        got = make_shape_dataset(*args, cache_dir=str(tmp_path))
         assert np.array_equal(got[0], points) and np.array_equal(got[1], labels)
         assert got[2] == names
     assert len(list(tmp_path.glob("shapes_*.npz"))) == 1
-    other = cached_shape_dataset(["box", "sphere"], 3, 64, 6, cache_dir=str(tmp_path))
+    other = make_shape_dataset(["box", "sphere"], 3, 64, 6, cache_dir=str(tmp_path))
     assert not np.array_equal(other[0], points)  # another seed, another file
     assert len(list(tmp_path.glob("shapes_*.npz"))) == 2
     # editing a generator's source changes the key, so stale clouds are never read

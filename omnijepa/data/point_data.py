@@ -125,12 +125,12 @@ def _split(points: np.ndarray, labels: np.ndarray, cfg: PointDataConfig) -> Poin
 @POINT_SOURCES.register("shapes")
 def _shapes_source(cfg: PointDataConfig, seed: int) -> PointData:
     """Procedural shapes; train and test come from independent derived seeds."""
-    from omnijepa.data.point_shapes import cached_shape_dataset
+    from omnijepa.data.point_shapes import make_shape_dataset
 
     splits = []
     for purpose, n in (("train", cfg.train_per_class), ("test", cfg.test_per_class)):
         sub_seed = int(derived_rng(seed, f"shapes-{purpose}").integers(2**62))
-        pts, labels, names = cached_shape_dataset(
+        pts, labels, names = make_shape_dataset(
             list(cfg.classes) or None, n, cfg.num_points, sub_seed, cfg.noise, cfg.rotation,
             cfg.shape_set, cfg.cache_dir,
         )  # fmt: skip

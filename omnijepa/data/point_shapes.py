@@ -262,6 +262,13 @@ def _class_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed % 2**63, zlib.crc32(f"shape-{name}".encode())])
 
 
+def _generator_digest() -> str:
+    """Source hash of everything that draws the shapes, plus the libraries it calls."""
+    here = Path(__file__).parent
+    files = [here / "point_shapes.py", here / "shape_registry.py", *here.glob("part_shapes/*.py")]
+    return f"{code_digest(files)}-np{np.__version__}-trimesh{trimesh.__version__}"
+
+
 def make_shape_dataset(
     classes: list[str] | None,
     n_per_class: int,
@@ -270,13 +277,27 @@ def make_shape_dataset(
     noise: float = 0.01,
     rotation: str = "y",
     shape_set: str = "primitives",
+    cache_dir: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``n_per_class`` clouds per class: points (n, P, 3) float32, labels (n,) int64, names.
+    With ``cache_dir`` (a folder, or "" for the default cache) they are generated once per
+    machine and configuration and read back after (9 s to make the default 7,200 clouds, 0.3 s
+    to read them; a repro's runs share their seed's clouds).
 
     ``classes`` None or empty means the ``SHAPE_SETS`` entry ``shape_set`` (by default
     ``DEFAULT_SHAPE_CLASSES``); labels index the list in the order given. Clouds are grouped
     by class (class-major order).
     """
+    if cache_dir is not None:
+        args = (list(classes or []), n_per_class, num_points, seed, noise, rotation, shape_set)
+
+        def build() -> dict[str, np.ndarray]:
+            points, labels, names = make_shape_dataset(*args)
+            return {"points": points, "labels": labels, "names": np.array(names)}
+
+        key = (_generator_digest(), args)
+        z = cached_arrays("shapes", key, build, ("points", "labels", "names"), cache_dir)
+        return z["points"], z["labels"], [str(n) for n in z["names"]]
     names = list(classes) if classes else list(SHAPE_SETS.get(shape_set))
     for name in names:
         SHAPE_CLASSES.get(name)  # unknown names -> ConfigError listing the valid ones
@@ -294,33 +315,3 @@ def make_shape_dataset(
             )
     labels = np.repeat(np.arange(len(names), dtype=np.int64), n_per_class)
     return points, labels, names
-
-
-def _generator_digest() -> str:
-    """Source hash of everything that draws the shapes, plus the libraries it calls."""
-    here = Path(__file__).parent
-    files = [here / "point_shapes.py", here / "shape_registry.py", *here.glob("part_shapes/*.py")]
-    return f"{code_digest(files)}-np{np.__version__}-trimesh{trimesh.__version__}"
-
-
-def cached_shape_dataset(
-    classes: list[str] | None,
-    n_per_class: int,
-    num_points: int,
-    seed: int,
-    noise: float = 0.01,
-    rotation: str = "y",
-    shape_set: str = "primitives",
-    cache_dir: str = "",
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """:func:`make_shape_dataset`, generated once per machine and configuration (a repro's
-    runs share their seed's clouds; generation is about 9 s for the default 7,200 clouds)."""
-    args = (classes or None, n_per_class, num_points, seed, noise, rotation, shape_set)
-
-    def build() -> dict[str, np.ndarray]:
-        points, labels, names = make_shape_dataset(*args)
-        return {"points": points, "labels": labels, "names": np.array(names)}
-
-    key = (_generator_digest(), args)
-    z = cached_arrays("shapes", key, build, ("points", "labels", "names"), cache_dir)
-    return z["points"], z["labels"], [str(n) for n in z["names"]]
