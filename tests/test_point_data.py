@@ -37,6 +37,12 @@ def test_cached_shapes_are_the_generated_ones(tmp_path: Path) -> None:
     other = make_shape_dataset(["box", "sphere"], 3, 64, 6, cache_dir=str(tmp_path))
     assert not np.array_equal(other[0], points)  # another seed, another file
     assert len(list(tmp_path.glob("shapes_*.npz"))) == 2
+    # a cache folder that cannot be written costs time, not the run
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder")
+    with pytest.warns(UserWarning, match="cannot write the cache"):
+        got = make_shape_dataset(*args, cache_dir=str(blocked))
+    assert np.array_equal(got[0], points)
     # editing a generator's source changes the key, so stale clouds are never read
     src = tmp_path / "gen.py"
     src.write_text("a = 1\n")

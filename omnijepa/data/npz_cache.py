@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -43,10 +44,16 @@ def cached_arrays(name: str, key: object, build: Callable[[], Arrays], keys: tup
         except (OSError, ValueError, KeyError):
             pass  # damaged: rebuilt below
     arrays = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only or mistyped cache folder costs time, not the run
+        if tmp.parent.is_dir():
+            tmp.unlink(missing_ok=True)
+        warnings.warn(f"cannot write the cache file {path} ({exc}); the data was generated "
+                      "and is used uncached", stacklevel=2)  # fmt: skip
     return arrays
 
 
