@@ -6,7 +6,8 @@ mesh from trimesh primitives (or several of them concatenated), with proportions
 (the convention the point augmentations use), centred on their bounding box and scaled to
 unit radius. ``sample_shape_cloud`` turns one into a (P, 3) float32 cloud: anisotropic scale
 jitter, a random rotation (``ROTATIONS``), area-weighted surface sampling and Gaussian noise.
-Everything is deterministic given the generator; nothing is cached on disk.
+Everything is deterministic given the generator; ``make_shape_dataset`` with a ``cache_dir``
+stores each configuration's clouds on disk, keyed by a hash of this generator's source.
 
 ``SHAPE_SETS`` names class lists: ``"primitives"`` (the 10 defaults), ``"all_primitives"`` (the
 16 classes defined here) and ``"parts"`` (the harder classes built from shared parts in
@@ -15,6 +16,7 @@ Everything is deterministic given the generator; nothing is cached on disk.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from pathlib import Path
 
@@ -262,6 +264,7 @@ def _class_rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed % 2**63, zlib.crc32(f"shape-{name}".encode())])
 
 
+@functools.cache
 def _generator_digest() -> str:
     """Source hash of everything that draws the shapes, plus the libraries it calls."""
     here = Path(__file__).parent

@@ -47,15 +47,12 @@ def run_point_repro(
     """Default + variant runs paired by seed; checks: SVM beats the twin by ``margin``, the
     default beats each variant, no collapse, the task is not solvable from positions."""
     t0 = time.perf_counter()
-    # an ablation is judged by one encoder: its other one is not probed (keeps the repro in
-    # its 10 minutes)
-    judged = [(name, [*extra, "eval.online=false"]) for name, extra in variants]
-    runs = variant_runs(recipe, overrides, judged, seeds, out, POSITION_PROBE)
+    runs = variant_runs(recipe, overrides, variants, seeds, out, POSITION_PROBE)
     default = runs["default"]
     metrics = aggregate(default)
     metrics["gaps_vs_random_init"] = twin_gaps(default)
     checks = [beats_reference(default, "svm", "random_init", margin, "SVM")[0]]
-    checks += judge_variants(runs, judged, "svm", metrics)
+    checks += judge_variants(runs, variants, "svm", metrics)
     record_monitors(runs, out, seeds, metrics)
     checks += monitor_checks(metrics["monitors"]["default"], metrics.get("position_leak", {}))
     notes = (

@@ -32,6 +32,13 @@ VARIANT_EVAL = ["eval.baselines=false"]
 POSITION_PROBE = ("position_probe=true",)
 
 
+def variant_eval(recipe: Recipe) -> list[str]:
+    """``VARIANT_EVAL``, plus ``eval.online=false`` where the recipe's protocol has that key:
+    an ablation is judged by one encoder, so its other one is not probed."""
+    probes = getattr(recipe.default_config(), "eval", None)
+    return [*VARIANT_EVAL, *(["eval.online=false"] if hasattr(probes, "online") else [])]
+
+
 def variant_runs(
     recipe: Recipe,
     overrides: list[str],
@@ -48,8 +55,9 @@ def variant_runs(
     variants named in ``full_eval`` keep the twin and raw baselines (e.g. runs on other data).
     """
     plan = [("default", [*default_extra, *overrides])]
+    light = variant_eval(recipe)
     plan += [
-        (name, [*overrides, *extra, *([] if name in full_eval else VARIANT_EVAL)])
+        (name, [*overrides, *extra, *([] if name in full_eval else light)])
         for name, extra in variants
     ]
     jobs = [job for name, ov in plan for job in seed_jobs(recipe, ov, seeds, out, name)]
