@@ -17,35 +17,10 @@ from omnijepa.nn.attention_kernel import explicit_everywhere
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import write_json
 from omnijepa.train.compilation import compile_blocks
+from omnijepa.train.matmul_rate import matmul_flops_per_s, sync
 from omnijepa.train.optim import build_adamw
 from omnijepa.train.sharding import set_activation_checkpointing
 from omnijepa.train.trainer import PRECISIONS, batch_to_device, optimizer_step, resolve_device
-
-
-def matmul_flops_per_s(
-    device: torch.device,
-    size: int | None = None,
-    repeats: int = 10,
-    dtype: torch.dtype = torch.float32,
-) -> float:
-    """Measured dense matmul throughput of this machine in ``dtype`` (the MFU denominator: a
-    bf16 run is measured against the bf16 rate, 2-3x the float32 one on CPUs with AVX-512)."""
-    size = size or (8192 if device.type == "cuda" else 1024)
-    a = torch.randn(size, size, device=device, dtype=dtype)
-    b = torch.randn(size, size, device=device, dtype=dtype)
-    for _ in range(2):
-        a @ b
-    _sync(device)
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    _sync(device)
-    return 2 * size**3 * repeats / (time.perf_counter() - t0)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -90,11 +65,11 @@ def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) 
     step(1)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    _sync(device)
+    sync(device)
     t0 = time.perf_counter()
     for k in range(2, steps + 2):
         step(k)
-    _sync(device)
+    sync(device)
     step_s = (time.perf_counter() - t0) / steps
     matmul_dtype = PRECISIONS[cfg.train.precision] or torch.float32
     peak = matmul_flops_per_s(device, dtype=matmul_dtype)

@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +35,13 @@ from omnijepa.train.checkpoint import (
 from omnijepa.train.compilation import compile_blocks
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.data_order import StepBatchSampler, StepCollate, StepIndexedDataset
+from omnijepa.train.matmul_rate import PRECISION_DTYPES, emulated_precision_warning
 from omnijepa.train.metrics_log import MetricsLog
 from omnijepa.train.micro_batches import split_batch
 from omnijepa.train.optim import build_adamw
 from omnijepa.train.sharding import gradient_sync, set_activation_checkpointing, wrap
 
-PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+PRECISIONS = PRECISION_DTYPES
 
 
 class TrainingDiverged(OmniJepaError):
@@ -220,6 +222,8 @@ def train(
     )
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     is_main = rank == 0
+    if is_main and (slow := emulated_precision_warning(device, cfg.precision)):
+        warnings.warn(slow, stacklevel=1)
     log = MetricsLog(run_dir, start if resume else None, cfg.tensorboard) if is_main else None
     state_base = dict(extra_state or {})
     bar = tqdm(
