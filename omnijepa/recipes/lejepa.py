@@ -1,6 +1,6 @@
 """LeJEPA (Balestriero & LeCun 2025): multi-view invariance + SIGReg, no EMA, no stop-grad.
 
-Views are random resized crops (2 global at full size and 2 local at 24 px by default; the
+Views are random resized crops (2 global at full size and 2 local at 16 px by default; the
 paper uses 2 + 6, fewer here to fit a CPU budget); the
 backbone's pooled output goes through a BatchNorm MLP projector; every view's projection is
 pulled to the mean of the global views, and SIGReg (sliced Epps-Pulley, directions redrawn
@@ -67,13 +67,17 @@ class LeJEPAConfig:
 
     seed: int = 0
     device: str = "auto"
-    data: ImageDataConfig = field(default_factory=lambda: ImageDataConfig(train_size=5000))
+    # a 32 px canvas, 16 px local views and 300 steps: over 3 seeds linear +9.5 / kNN +12.9
+    # points over the twin against +8.5 / +5.9 with 40 px, 24 px and 200 steps, in less time
+    data: ImageDataConfig = field(
+        default_factory=lambda: ImageDataConfig(train_size=5000, image_size=32)
+    )
     model: ViTConfig = field(default_factory=lambda: ViTConfig(dim=96))
-    views: ViewConfig = field(default_factory=lambda: ViewConfig(num_local=2))
+    views: ViewConfig = field(default_factory=lambda: ViewConfig(num_local=2, local_size=16))
     objective: SIGRegConfig = field(default_factory=SIGRegConfig)
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=200,
+            steps=300,
             batch_size=64,
             lr=2e-3,
             start_lr=1e-5,
