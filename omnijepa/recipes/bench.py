@@ -17,10 +17,10 @@ from omnijepa.nn.attention_kernel import explicit_everywhere
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import write_json
 from omnijepa.train.compilation import compile_blocks
-from omnijepa.train.matmul_rate import matmul_flops_per_s, sync
+from omnijepa.train.matmul_rate import PRECISION_DTYPES, matmul_flops_per_s, sync
 from omnijepa.train.optim import build_adamw
 from omnijepa.train.sharding import set_activation_checkpointing
-from omnijepa.train.trainer import PRECISIONS, batch_to_device, optimizer_step, resolve_device
+from omnijepa.train.trainer import batch_to_device, optimizer_step, resolve_device
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -71,7 +71,7 @@ def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) 
         step(k)
     sync(device)
     step_s = (time.perf_counter() - t0) / steps
-    matmul_dtype = PRECISIONS[cfg.train.precision] or torch.float32
+    matmul_dtype = PRECISION_DTYPES[cfg.train.precision] or torch.float32
     peak = matmul_flops_per_s(device, dtype=matmul_dtype)
     achieved = flops_per_sample * bsz / step_s
     result = {

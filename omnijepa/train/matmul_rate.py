@@ -64,8 +64,9 @@ def emulated_precision_warning(device: torch.device, precision: str) -> str | No
         return None
     low = matmul_flops_per_s(device, dtype=dtype) / 1e9
     full = matmul_flops_per_s(device) / 1e9
+    name = str(dtype).removeprefix("torch.")
     return (
-        f"train.precision={precision}: this {device.type} multiplies {str(dtype)[6:]} matrices at "
+        f"train.precision={precision}: this {device.type} multiplies {name} matrices at "
         f"{low:.0f} GFLOP/s against {full:.0f} in float32, so the run will be far slower than "
         "in float32; train.precision=fp32 is the faster choice here"
     )

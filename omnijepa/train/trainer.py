@@ -41,8 +41,6 @@ from omnijepa.train.micro_batches import split_batch
 from omnijepa.train.optim import build_adamw
 from omnijepa.train.sharding import gradient_sync, set_activation_checkpointing, wrap
 
-PRECISIONS = PRECISION_DTYPES
-
 
 class TrainingDiverged(OmniJepaError):
     """The loss became NaN or infinite."""
@@ -146,7 +144,7 @@ def optimizer_step(
     micro-batches (the gradient sync waits for the last one) under ``cfg.precision``, then
     clipping and the (scaled) update; returns the mean loss and statistics (detached)."""
     optimizer.zero_grad(set_to_none=True)
-    dtype = PRECISIONS[cfg.precision]
+    dtype = PRECISION_DTYPES[cfg.precision]
     micro = split_batch(batch, cfg.accum_steps)
     losses, per_part = [], []
     for i, part in enumerate(micro):
