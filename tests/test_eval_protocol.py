@@ -61,6 +61,60 @@ def test_c_is_chosen_on_held_out_data() -> None:
     assert choose_c((x, y), ProbeConfig(c_grid=(0.5,)), seed=0) == (0.5, None)
 
 
+def _held_out_score(x: np.ndarray, y: np.ndarray, c: float) -> float:
+    from sklearn.model_selection import train_test_split
+
+    xf, xv, yf, yv = train_test_split(x, y, test_size=0.2, stratify=y, random_state=0)
+    return LogisticProbe(c=c).fit(xf, yf).score(xv, yv)
+
+
+def test_a_best_c_at_the_grid_top_extends_the_grid() -> None:
+    # the label lives in x0 - x1, both dominated by one shared noise: a strongly regularised
+    # probe leans on the class-mean direction (x0 alone) and needs a weak penalty to cancel it
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    shared = rng.normal(0, 3, 400)
+    x = np.stack([shared + 0.5 * (2 * y - 1), shared, rng.normal(0, 1, 400)], axis=1)
+    grid = (1e-4, 1e-3)
+    c, probe = choose_c((x, y), ProbeConfig(c_grid=grid), seed=0)
+    assert c > max(grid) and probe is not None
+    assert _held_out_score(x, y, c) > _held_out_score(x, y, max(grid))
+    capped = choose_c((x, y), ProbeConfig(c_grid=grid, c_max=max(grid)), seed=0)[0]
+    assert capped == max(grid)
+
+
+def test_the_walk_past_the_grid_stops_where_the_solver_cannot_converge() -> None:
+    from omnijepa.eval.frozen_probes import _extend_edge
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    shared = rng.normal(0, 3, 400)
+    x = np.stack([shared + 0.5 * (2 * y - 1), shared, rng.normal(0, 1, 400)], axis=1)
+    start = LogisticProbe(c=1e-3).fit(x, y)
+    best = (1e-3, start, start.score(x, y))
+    assert _extend_edge(best, 10.0, 1e6, (x, y), (x, y), max_iter=1000)[0] > 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the walk's unfinished fits do not warn
+        assert _extend_edge(best, 10.0, 1e6, (x, y), (x, y), max_iter=1)[0] == 1e-3
+
+
+def test_a_best_c_at_the_grid_bottom_extends_it_downwards() -> None:
+    # 200 items, 45 pure-noise features and 5 weak signals: a strong penalty helps
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    x = rng.normal(0, 1, (200, 50))
+    x[:, :5] += 0.4 * (2 * y - 1)[:, None]
+    grid = (0.1, 1.0, 10.0)
+    c = choose_c((x, y), ProbeConfig(c_grid=grid), seed=0)[0]
+    assert c < min(grid)
+    assert _held_out_score(x, y, c) > _held_out_score(x, y, min(grid))
+
+
+def test_c_bounds_must_bracket_the_grid() -> None:
+    with pytest.raises(ValueError, match="bracket"):
+        ProbeConfig(c_grid=(0.1, 10.0), c_max=1.0)
+
+
 def test_probe_suite_reports_every_probe() -> None:
     tr, te = blobs(400, seed=1), blobs(200, seed=1)
     cfg = ProbeConfig(few_shot=(5, 1000), few_fractions=(0.05,), c_grid=(0.1, 1.0))

@@ -27,6 +27,7 @@ class LogisticProbe:
         self.c, self.max_iter, self.tol = c, max_iter, tol
         self.weight: torch.Tensor | None = None
         self.bias: torch.Tensor | None = None
+        self.converged = False
         self.classes_: np.ndarray | None = None
 
     def fit(self, x: np.ndarray, y: np.ndarray, warm: LogisticProbe | None = None) -> LogisticProbe:
@@ -60,7 +61,8 @@ class LogisticProbe:
         finally:
             torch.set_num_threads(threads)
         grad = max(float(w.grad.abs().max()), float(b.grad.abs().max()))
-        if grad > 10 * self.tol:
+        self.converged = grad <= 10 * self.tol
+        if not self.converged:
             warnings.warn(
                 f"logistic probe (C={self.c}) stopped at max_iter={self.max_iter} with gradient "
                 f"{grad:.2g}; raise eval.max_iter",
