@@ -1,17 +1,19 @@
 """Multi-crop views of images (LeJEPA / DINO style), made in DataLoader workers.
 
 A view is a random resized crop (area fraction ``scale``, aspect ratio ``ratio``) with a
-random horizontal flip, resampled to ``size`` with one batched ``grid_sample`` call.
+random horizontal flip, resampled to ``size`` with one batched ``grid_sample`` call, then
+optionally jittered and blurred (``views.photometric``, ``modalities.photometric``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 
+from omnijepa.modalities.photometric import PhotometricConfig, photometric
 from omnijepa.seeding import step_generator
 
 
@@ -27,6 +29,7 @@ class ViewConfig:
     ratio: tuple[float, float] = (0.75, 1.333)
     flip: bool = True
     noise: float = 0.0  # std of additive Gaussian noise on each view
+    photometric: PhotometricConfig = field(default_factory=PhotometricConfig)
 
     def __post_init__(self) -> None:
         if self.num_global < 1 or self.num_local < 0:
@@ -122,6 +125,8 @@ class MultiViewCollate:
         views = []
         for size, scale in specs:
             v = random_resized_crops(x, size, scale, c.ratio, c.flip, g)
+            if c.photometric.active:
+                v = photometric(v, c.photometric, g)
             if c.noise > 0:
                 v = v + c.noise * torch.randn(v.shape, generator=g)
             views.append(v)
