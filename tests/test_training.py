@@ -213,7 +213,7 @@ def test_resume_drops_metrics_logged_after_the_checkpoint(tmp_path: Path, config
 # (the test prints the measured values) and paste them here.
 GOLDEN_LOSSES = {
     "ijepa": [1.29409, 1.35016, 1.223156],  # includes the VC term (the default since issue 10)
-    "lejepa": [0.328751, 0.303549, 0.315887],
+    "lejepa": [0.33522, 0.32639, 0.317911],  # photometric views since session 15
 }
 
 
