@@ -61,6 +61,15 @@ def test_c_is_chosen_on_held_out_data() -> None:
     assert choose_c((x, y), ProbeConfig(c_grid=(0.5,)), seed=0) == (0.5, None)
 
 
+def shared_noise_data() -> tuple[np.ndarray, np.ndarray]:
+    """The label lives in x0 - x1, both dominated by one shared noise: a strongly regularised
+    probe leans on the class-mean direction (x0 alone) and needs a weak penalty to cancel it."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    shared = rng.normal(0, 3, 400)
+    return np.stack([shared + 0.5 * (2 * y - 1), shared, rng.normal(0, 1, 400)], axis=1), y
+
+
 def _held_out_score(x: np.ndarray, y: np.ndarray, c: float) -> float:
     from sklearn.model_selection import train_test_split
 
@@ -69,12 +78,7 @@ def _held_out_score(x: np.ndarray, y: np.ndarray, c: float) -> float:
 
 
 def test_a_best_c_at_the_grid_top_extends_the_grid() -> None:
-    # the label lives in x0 - x1, both dominated by one shared noise: a strongly regularised
-    # probe leans on the class-mean direction (x0 alone) and needs a weak penalty to cancel it
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 400)
-    shared = rng.normal(0, 3, 400)
-    x = np.stack([shared + 0.5 * (2 * y - 1), shared, rng.normal(0, 1, 400)], axis=1)
+    x, y = shared_noise_data()
     grid = (1e-4, 1e-3)
     c, probe = choose_c((x, y), ProbeConfig(c_grid=grid), seed=0)
     assert c > max(grid) and probe is not None
@@ -86,10 +90,7 @@ def test_a_best_c_at_the_grid_top_extends_the_grid() -> None:
 def test_the_walk_past_the_grid_stops_where_the_solver_cannot_converge() -> None:
     from omnijepa.eval.frozen_probes import _extend_edge
 
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 400)
-    shared = rng.normal(0, 3, 400)
-    x = np.stack([shared + 0.5 * (2 * y - 1), shared, rng.normal(0, 1, 400)], axis=1)
+    x, y = shared_noise_data()
     start = LogisticProbe(c=1e-3).fit(x, y)
     best = (1e-3, start, start.score(x, y))
     assert _extend_edge(best, 10.0, 1e6, (x, y), (x, y), max_iter=1000)[0] > 1e-3
