@@ -93,10 +93,10 @@ def test_the_walk_past_the_grid_stops_where_the_solver_cannot_converge() -> None
     x, y = shared_noise_data()
     start = LogisticProbe(c=1e-3).fit(x, y)
     best = (1e-3, start, start.score(x, y))
-    assert _extend_edge(best, 10.0, 1e6, (x, y), (x, y), max_iter=1000)[0] > 1e-3
+    assert _extend_edge(best, 10.0, (1e-6, 1e6), (x, y), (x, y), max_iter=1000)[0] > 1e-3
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the walk's unfinished fits do not warn
-        assert _extend_edge(best, 10.0, 1e6, (x, y), (x, y), max_iter=1)[0] == 1e-3
+        assert _extend_edge(best, 10.0, (1e-6, 1e6), (x, y), (x, y), max_iter=1)[0] == 1e-3
 
 
 def test_a_best_c_at_the_grid_bottom_extends_it_downwards() -> None:

@@ -2,8 +2,8 @@
 
 Features are z-scored with the train split's statistics, then:
 - ``linear``: multinomial logistic regression (``eval.logistic``, sklearn's objective) whose C
-  is chosen on a stratified held-out part of the train split (grid ``c_grid``), refit on the
-  whole train split, scored on test;
+  is chosen on a stratified held-out part of the train split (grid ``c_grid``, extended past
+  whichever end wins), refit on the whole train split, scored on test;
 - ``knn``: cosine k-nearest-neighbour vote (k = 20 by default);
 - ``few_<n>``: logistic regression (fixed C) on n labels per class, mean over several draws;
   ``pct_<p>``: the same on p % of the train labels (tables).
@@ -112,7 +112,7 @@ def _can_hold_out(y: np.ndarray, val_fraction: float) -> bool:
 def _extend_edge(
     best: tuple[float, LogisticProbe, float],
     step: float,
-    limit: float,
+    bounds: tuple[float, float],
     fit: Split,
     val: Split,
     max_iter: int,
@@ -122,7 +122,7 @@ def _extend_edge(
     on ill-conditioned features, such as a random encoder's, a huge C is otherwise a probe
     regularised only by its iteration cap)."""
     c, probe, acc = best
-    while (c * step <= limit) if step > 1 else (c * step >= limit):
+    while bounds[0] <= c * step <= bounds[1]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ProbeNotConverged)
             nxt = _logreg(c * step, max_iter).fit(*fit, warm=probe)
@@ -148,10 +148,9 @@ def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticPr
     scores = [f.score(xv, yv) for f in fits]
     i = int(np.argmax(scores))
     best = (float(grid[i]), fits[i], scores[i])
-    if i == len(grid) - 1:
-        best = _extend_edge(best, 10.0, s.c_max, (xf, yf), (xv, yv), s.max_iter)
-    elif i == 0:
-        best = _extend_edge(best, 0.1, s.c_min, (xf, yf), (xv, yv), s.max_iter)
+    if i in (0, len(grid) - 1):
+        step = 10.0 if i == len(grid) - 1 else 0.1
+        best = _extend_edge(best, step, (s.c_min, s.c_max), (xf, yf), (xv, yv), s.max_iter)
     return best[0], best[1]
 
 
