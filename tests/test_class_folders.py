@@ -1,14 +1,24 @@
-"""Users' class folders, listed one way by the audio, series, EEG and fMRI loaders: hidden
-files skipped, suffixes in any case, the top-level sub-folder is the class at any depth, and a
-class with a single file still leaves a test split."""
+"""Users' class folders, listed one way by the image, point, audio and series loaders: hidden
+files skipped, suffixes in any case, the top-level sub-folder is the class at any depth, a
+class with a single file still leaves a test split, and a folder that holds its own
+train/test split (``train/CLASS`` or ``CLASS/train``) is read with it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from omnijepa.data.class_folders import labelled_files
+from omnijepa.data.class_folders import list_class_folder
+from omnijepa.errors import DataError
+
+
+def labelled_files(
+    root: Path, suffixes: tuple[str, ...]
+) -> tuple[list[Path], list[int], list[str]]:
+    got = list_class_folder(root, lambda p: p.suffix.lower() in suffixes, "test", suffixes)
+    return got.files, got.labels.tolist(), got.classes
 
 
 def _touch(path: Path) -> Path:
@@ -64,8 +74,6 @@ def test_audio_class_with_one_file_still_leaves_a_test_split(tmp_path: Path) -> 
 
 
 def test_loose_files_beside_class_folders_are_left_out_with_a_warning(tmp_path: Path) -> None:
-    import pytest
-
     _touch(tmp_path / "a" / "x.npy")
     _touch(tmp_path / "stray.npy")
     with pytest.warns(UserWarning, match="1 file.*stray.npy.*left out"):
@@ -73,9 +81,55 @@ def test_loose_files_beside_class_folders_are_left_out_with_a_warning(tmp_path: 
     assert [f.name for f in files] == ["x.npy"]
 
 
-def test_series_beyond_float32_are_refused(tmp_path: Path) -> None:
-    import pytest
+def test_empty_class_folders_are_left_out_with_a_warning(tmp_path: Path) -> None:
+    _touch(tmp_path / "a" / "x.npy")
+    _touch(tmp_path / "b" / "notes.txt")
+    with pytest.warns(UserWarning, match="no usable files in b"):
+        _, labels, classes = labelled_files(tmp_path, (".npy",))
+    assert classes == ["a"] and labels == [0]
 
+
+@pytest.mark.parametrize("nesting", ["split/class", "class/split"])
+def test_a_folder_with_its_own_split_keeps_it(tmp_path: Path, nesting: str) -> None:
+    where = {"train": {"cat": 3, "dog": 2}, "test": {"cat": 1, "dog": 2, "owl": 1}}
+    for split, counts in where.items():
+        for cls, n in counts.items():
+            for k in range(n):
+                parts = (split, cls) if nesting == "split/class" else (cls, split)
+                _touch(tmp_path.joinpath(*parts, f"{k}.npy"))
+    _touch(tmp_path.joinpath(*(("val", "cat") if nesting == "split/class" else ("cat", "val")),
+                             "v.npy"))  # fmt: skip
+    with pytest.warns(UserWarning) as caught:
+        got = list_class_folder(tmp_path, lambda p: p.suffix == ".npy", "series")
+    said = " ".join(str(w.message) for w in caught)
+    assert "owl" in said and "val" in said  # a test-only class and the validation folder
+    assert got.classes == ["cat", "dog"]
+    train, test = got.split(0.5, np.random.default_rng(0))
+    by_split = {
+        name: sorted((got.classes[got.labels[i]], got.files[i].name) for i in idx)
+        for name, idx in (("train", train), ("test", test))
+    }
+    assert by_split["train"] == [("cat", "0.npy"), ("cat", "1.npy"), ("cat", "2.npy"),
+                                 ("dog", "0.npy"), ("dog", "1.npy")]  # fmt: skip
+    assert by_split["test"] == [("cat", "0.npy"), ("dog", "0.npy"), ("dog", "1.npy")]
+    assert all(("test" in f.parts) == bool(t) for f, t in zip(got.files, got.is_test))
+
+
+def test_a_split_with_an_empty_side_is_one_error(tmp_path: Path) -> None:
+    _touch(tmp_path / "train" / "a" / "x.npy")
+    (tmp_path / "test" / "a").mkdir(parents=True)
+    with pytest.raises(DataError, match="test side"), pytest.warns(UserWarning):
+        list_class_folder(tmp_path, lambda p: p.suffix == ".npy", "series")
+
+
+def test_class_folders_named_like_splits_only_in_part_stay_classes(tmp_path: Path) -> None:
+    for cls in ("train", "test", "other"):  # three top folders: classes, not a split
+        _touch(tmp_path / cls / "x.npy")
+    got = list_class_folder(tmp_path, lambda p: p.suffix == ".npy", "series")
+    assert got.classes == ["other", "test", "train"] and got.is_test is None
+
+
+def test_series_beyond_float32_are_refused(tmp_path: Path) -> None:
     from omnijepa.data.series_data import _read_series
     from omnijepa.errors import DataError
 

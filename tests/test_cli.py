@@ -161,7 +161,7 @@ def test_empty_data_folder(capsys, tmp_path: Path, tiny_overrides) -> None:
         tmp_path / "r",
     )
     assert code == 2
-    assert_one_line_error(err, str(empty), "no images")
+    assert_one_line_error(err, str(empty), "no image files")
 
 
 def test_unreadable_image_names_the_file(capsys, tmp_path: Path, tiny_overrides) -> None:
@@ -225,6 +225,30 @@ def test_finished_run_is_not_overwritten_without_flag(
     assert results.read_bytes() != before
     assert after["recipe"] == "ijepa" and "linear_probe" in after["metrics"]
     assert "seed: 1" in (finished_run / "config.yaml").read_text()
+
+
+def test_out_that_would_lose_or_pollute_files_is_refused(
+    capsys, tmp_path: Path, tiny_overrides
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "loss.png").write_bytes(b"the user's own picture")
+    for extra in ([], ["--overwrite"]):
+        code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                               "--out", mine, *extra)  # fmt: skip
+        assert code == 2
+        assert_one_line_error(err, str(mine), "not a run")
+    assert (mine / "loss.png").read_bytes() == b"the user's own picture"
+    folder = tmp_path / "imgs"
+    for cls in ("a", "b"):
+        (folder / cls).mkdir(parents=True)
+        for k in range(3):
+            write_png(folder / cls / f"{k}.png", k)
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           f"data.path={folder}", "--out", folder / "a")  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, "inside data.path")
+    assert sorted(p.name for p in (folder / "a").iterdir()) == ["0.png", "1.png", "2.png"]
 
 
 def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(

@@ -258,7 +258,7 @@ def test_folder_errors_name_the_path(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     (empty / "cls").mkdir(parents=True)
     (empty / "readme.txt").write_text("hi")
-    with pytest.raises(DataError, match=f"no images found in {empty}.*\\.png.*\\.webp"):
+    with pytest.raises(DataError, match=f"no image files found in {empty}.*\\.png.*\\.webp"):
         load_image_data(ImageDataConfig(path=str(empty)), seed=0)
     single = tmp_path / "single"
     _save(single / "only.png", (8, 8), 100)

@@ -24,6 +24,21 @@ def make_folder(root: Path, n: int = 24) -> Path:
     return root
 
 
+def test_a_folder_with_its_own_split_keeps_it_as_a_folder_and_as_shards(tmp_path: Path) -> None:
+    folder = tmp_path / "imgs"
+    for split, n in (("train", 12), ("test", 6)):
+        make_folder(folder / split, n)
+    base = dict(image_size=12, channels=1)
+    a = load_image_data(ImageDataConfig(path=str(folder), decode="memory", **base), seed=1)
+    assert a.classes == ["dark", "light"] and "its own split 12/6" in a.source
+    assert len(a.train.labels) == 12 and len(a.test.labels) == 6
+    pack_image_folder(folder, tmp_path / "shards", shard_size=5)
+    b = load_image_data(ImageDataConfig(path=str(tmp_path / "shards"), **base), seed=1)
+    assert "their own split 12/6" in b.source
+    assert torch.equal(b.test.images[:], a.test.images)  # the same six test images
+    assert torch.equal(b.train.labels, a.train.labels)
+
+
 def test_shards_hold_the_same_samples_as_the_folder(tmp_path: Path) -> None:
     folder = make_folder(tmp_path / "imgs")
     shards = pack_image_folder(folder, tmp_path / "shards", shard_size=10)
@@ -105,7 +120,7 @@ def test_damaged_or_ambiguous_shard_sets_are_one_error(tmp_path: Path, capsys) -
     (mixed / "old.tar").write_bytes(data)
     fails(mixed, "both .tar shards and image files")
     code, _, err = run_cli(capsys, "data", "pack", folder, "--out", shard)  # a file
-    assert code == 2 and "cannot create the shard folder" in err
+    assert code == 2 and "exists and is not a directory" in err
     (tmp_path / "empty.tar").mkdir()
     (tmp_path / "empty.tar" / "shard-00000.tar").write_bytes(b"")
     with pytest.raises(DataError) as info:  # one line, not tarfile's list of codecs tried

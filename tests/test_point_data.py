@@ -204,19 +204,21 @@ def test_load_point_folder_round_trip(tmp_path: Path) -> None:
     per_class = {c: _write_all_formats(tmp_path / c, rng) for c in ("beta", "alpha")}
     (tmp_path / "empty_class").mkdir()
     with pytest.warns(UserWarning, match="empty_class"):
-        points, labels, classes = load_point_folder(tmp_path, 64, seed=0)
+        points, listing = load_point_folder(tmp_path, 64, seed=0)
+        labels, classes = listing.labels, listing.classes
     assert classes == ["alpha", "beta"]
     n = len(per_class["alpha"])
     assert points.shape == (2 * n, 64, 3) and points.dtype == np.float32
     assert labels.tolist() == [0] * n + [1] * n
     with pytest.warns(UserWarning):
-        again, _, _ = load_point_folder(tmp_path, 64, seed=0)
+        again, _ = load_point_folder(tmp_path, 64, seed=0)
     np.testing.assert_array_equal(points, again)
 
 
 def test_flat_folder_is_unlabeled(tmp_path: Path) -> None:
     names = _write_all_formats(tmp_path, np.random.default_rng(0))
-    points, labels, classes = load_point_folder(tmp_path, 32, seed=0)
+    points, listing = load_point_folder(tmp_path, 32, seed=0)
+    labels, classes = listing.labels, listing.classes
     assert classes == [] and points.shape == (len(names), 32, 3)
     assert (labels == -1).all()
 
@@ -351,3 +353,28 @@ def test_large_coordinates_normalise_without_overflow() -> None:
     cloud = np.random.default_rng(0).standard_normal((2, 64, 3)).astype(np.float32) * 1e20
     out = normalize_clouds(cloud)
     assert np.isfinite(out).all() and np.allclose(np.linalg.norm(out, axis=2).max(1), 1.0)
+
+
+def test_nan_vertices_and_degenerate_meshes_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "nan.off").write_text("OFF\n3 1 0\n0 0 0\nnan 0 0\n0 1 0\n3 0 1 2\n")
+    with pytest.raises(DataError, match="nan.off: vertex coordinates contain NaN"):
+        load_point_file(tmp_path / "nan.off", 16, np.random.default_rng(0))
+    (tmp_path / "dot.off").write_text("OFF\n4 2 0\n" + "0 0 0\n" * 4 + "3 0 1 2\n3 1 2 3\n")
+    with pytest.raises(DataError, match="dot.off: only 1 distinct point"):
+        load_point_file(tmp_path / "dot.off", 16, np.random.default_rng(0))
+
+
+def test_small_clouds_keep_every_point_and_are_named(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    small = rng.standard_normal((20, 3))
+    cloud = load_point_file(_npy(tmp_path / "a" / "small.npy", small), 64, rng)
+    assert len(np.unique(cloud, axis=0)) == 20  # all 20 points, then repeats
+    _npy(tmp_path / "b" / "big.npy", rng.standard_normal((500, 3)))
+    with pytest.warns(UserWarning, match="1 file.*small.npy: 20"):
+        load_point_folder(tmp_path, 64, seed=0)
+
+
+def _npy(path: Path, arr: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, arr)
+    return path

@@ -139,7 +139,7 @@ def test_std_floor_sets_where_the_variance_hinge_starts() -> None:
     assert float(variance_covariance(x)) == pytest.approx(0.9, abs=0.02)  # VICReg's floor 1
     assert float(variance_covariance(x, floor=0.05)) < 1e-4  # above the floor: silent
     assert float(variance_covariance(x, floor=0.2)) == pytest.approx(0.1, abs=0.01)
-    penalty = build_penalty(AntiCollapseConfig(kind="vc", std_floor=0.05))
+    penalty = build_penalty(AntiCollapseConfig(kind="vc", std_floor=0.05), 8)
     assert float(penalty(x.view(4096, 1, 8), step=0)) < 1e-4
     with pytest.raises(ValueError, match="std_floor"):
         AntiCollapseConfig(kind="vc", std_floor=0.0)
@@ -147,19 +147,42 @@ def test_std_floor_sets_where_the_variance_hinge_starts() -> None:
 
 @pytest.mark.parametrize("kind", PENALTIES.names())
 def test_penalties_pool_and_backpropagate(kind: str) -> None:
-    penalty = build_penalty(AntiCollapseConfig(kind=kind, weight=1.0))
+    penalty = build_penalty(AntiCollapseConfig(kind=kind, weight=1.0), 8)
     z = torch.randn(16, 5, 8, requires_grad=True)
     value = penalty(z, step=0)
     assert value.ndim == 0 and torch.isfinite(value)
     value.backward()
     assert z.grad.abs().sum() > 0
-    assert build_penalty(AntiCollapseConfig(kind="none")) is None
-    assert build_penalty(AntiCollapseConfig(kind=kind, weight=0.0)) is None
+    assert build_penalty(AntiCollapseConfig(kind="none"), 8) is None
+    assert build_penalty(AntiCollapseConfig(kind=kind, weight=0.0), 8) is None
+
+
+def test_projector_meets_the_floor_that_the_rows_miss() -> None:
+    """With a projector the term scores projected rows: pooled rows of std 0.1 fail VICReg's
+    floor on their own, and training the projector alone (the rows fixed) meets it."""
+    torch.manual_seed(0)
+    z = (torch.randn(256, 4, 8) * 0.1).requires_grad_(True)
+    bare = build_penalty(AntiCollapseConfig(kind="vc"), 8)
+    projected = build_penalty(AntiCollapseConfig(kind="vc", projector=32), 8)
+    assert float(bare(z, step=0)) > 0.8
+    value = projected(z, step=0)
+    value.backward()
+    assert z.grad.abs().sum() > 0  # the encoder still gets the term's gradient
+    opt = torch.optim.Adam(projected.parameters(), lr=1e-2)
+    for _ in range(100):
+        opt.zero_grad()
+        projected(z.detach(), step=0).backward()
+        opt.step()
+    assert float(projected(z.detach(), step=0)) < 0.1 < float(value)
+    constant = torch.ones(256, 4, 8)  # a collapsed encoder: no projector can undo it
+    assert float(projected(constant, step=0)) > 0.9
+    with pytest.raises(ValueError, match="projector"):
+        AntiCollapseConfig(kind="vc", projector=-1)
 
 
 def test_unknown_penalty_lists_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match="vc"):
-        build_penalty(AntiCollapseConfig(kind="barlow"))
+        build_penalty(AntiCollapseConfig(kind="barlow"), 8)
 
 
 @pytest.mark.parametrize("on", ["context", "prediction"])

@@ -31,8 +31,8 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
-from omnijepa.data.class_folders import labelled_files
-from omnijepa.data.image_data import derived_rng, split_indices
+from omnijepa.data.class_folders import list_class_folder
+from omnijepa.data.image_data import derived_rng
 from omnijepa.data.npz_cache import cached_arrays
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.audio import FrontEndConfig, log_mel, pad_frames
@@ -175,13 +175,8 @@ def spoken_words(cfg: AudioDataConfig) -> tuple[list[np.ndarray], list[tuple[int
     return waves, meta
 
 
-def _folder_files(root: Path) -> tuple[list[Path], list[int], list[str]]:
-    if not root.is_dir():
-        raise DataError(f"data.path {root} is not a directory")
-    files, labels, classes = labelled_files(root, SUFFIXES)
-    if not files:
-        raise DataError(f"no {'/'.join(SUFFIXES)} files under {root}")
-    return files, labels, classes
+def _is_audio(path: Path) -> bool:
+    return path.suffix.lower() in SUFFIXES
 
 
 def _spectrograms(waves: list[np.ndarray], cfg: FrontEndConfig) -> list[torch.Tensor]:
@@ -193,19 +188,19 @@ def _spectrograms(waves: list[np.ndarray], cfg: FrontEndConfig) -> list[torch.Te
 def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
     """Log-mel spectrograms of the built-in words or of ``cfg.path``, split into train/test."""
     if cfg.path:
-        files, labels, classes = _folder_files(Path(cfg.path))
+        listing = list_class_folder(Path(cfg.path), _is_audio, "audio", SUFFIXES)
+        files, classes = listing.files, listing.classes
         rate = cfg.front_end.sample_rate
         waves = [
             read_audio(f, rate, cfg.min_seconds) for f in tqdm(files, desc="audio", disable=None)
         ]
-        lab = np.asarray(labels)
+        lab = listing.labels
         test = np.zeros(len(lab), dtype=bool)
-        test[split_indices(lab, cfg.test_fraction, derived_rng(seed, "audio_split"))[1]] = True
+        test[listing.split(cfg.test_fraction, derived_rng(seed, "audio_split"))[1]] = True
         speakers = np.full(len(lab), -1)
         speaker_names: list[str] = []
         names = [str(f) for f in files]
-        kind = f"{len(classes)} classes" if classes else "unlabelled"
-        source = f"audio folder {cfg.path}: {len(files)} files, {kind}"
+        source = f"audio folder {cfg.path}: {listing.described}"
     else:
         if cfg.name != "spoken_words":
             raise ConfigError(f"unknown audio data {cfg.name!r}; use spoken_words or data.path")

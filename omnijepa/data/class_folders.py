@@ -1,13 +1,28 @@
 """A user's folder of class sub-folders, listed the same way by every loader: hidden entries
 (dot-files such as macOS's ``._name`` AppleDouble files, ``.DS_Store``, ``.git``) are skipped,
 suffixes match in any case, and a file's class is the top-level sub-folder it sits under, however
-deep (``walk/2020/a.npy`` is class ``walk``)."""
+deep (``walk/2020/a.npy`` is class ``walk``).
+
+A folder that already holds its split is read with it, in either common layout:
+``train/CLASS/…`` + ``test/CLASS/…`` (torchvision's ImageFolder pairs) or ``CLASS/train/…`` +
+``CLASS/test/…`` (ModelNet's). A ``val``/``valid``/``validation`` folder beside them is left
+out with a warning; a class found only under ``test`` is left out with a warning too (no
+training sample could teach it)."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
+
+from omnijepa.data.image_data import split_indices
+from omnijepa.errors import DataError
+
+SPLITS = ("train", "test")
+VALIDATION = ("val", "valid", "validation")
 
 
 def visible(path: Path) -> bool:
@@ -20,41 +35,174 @@ def class_dirs(root: Path) -> list[Path]:
     return sorted(d for d in root.iterdir() if d.is_dir() and visible(d))
 
 
-def data_files(folder: Path, suffixes: Iterable[str], recursive: bool = True) -> list[Path]:
+def data_files(
+    folder: Path,
+    suffixes: Iterable[str],
+    recursive: bool = True,
+    accept: Callable[[Path], bool] | None = None,
+) -> list[Path]:
     """Visible files under ``folder`` (below it too when ``recursive``, skipping hidden
-    folders) whose suffix, in lower case, is one of ``suffixes``; sorted."""
+    folders) whose suffix, in lower case, is one of ``suffixes`` (or that ``accept`` takes);
+    sorted."""
     wanted = {s.lower() for s in suffixes}
     found = folder.rglob("*") if recursive else folder.iterdir()
     return sorted(
         p
         for p in found
-        if p.suffix.lower() in wanted
+        if (accept(p) if accept is not None else p.suffix.lower() in wanted)
         and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
 
 
-def labelled_files(root: Path, suffixes: Iterable[str]) -> tuple[list[Path], list[int], list[str]]:
-    """Files of every class sub-folder with their class index and the class names; with no
-    sub-folders, the files directly in ``root``, unlabelled (-1). Loose files beside class
-    sub-folders are left out (a label cannot be guessed for them)."""
-    suffixes = tuple(suffixes)
-    classes = class_dirs(root)
-    loose = data_files(root, suffixes, recursive=False)
-    if not classes:
-        return loose, [-1] * len(loose), []
-    if loose:
-        warnings.warn(
-            f"{root}: {len(loose)} file(s) such as {loose[0].name} sit beside the class "
-            "sub-folders and are left out (no class to give them)",
-            stacklevel=3,
-        )
-    files, labels = [], []
-    for k, d in enumerate(classes):
-        found = data_files(d, suffixes)
-        files += found
-        labels += [k] * len(found)
-    return files, labels, [d.name for d in classes]
+def given_or_drawn_split(
+    labels: np.ndarray, is_test: np.ndarray | None, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test indices: where ``is_test`` is given (the data's own split), its False and
+    True entries; else a draw of ``fraction`` per class (``split_indices``)."""
+    if is_test is not None:
+        return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    return split_indices(labels, fraction, rng)
 
 
-__all__ = ["class_dirs", "data_files", "labelled_files", "visible"]
+@dataclass
+class FolderListing:
+    """Files with class indices (-1: unlabelled), the class names and, when the folder holds
+    its own split, which files are test files (else None: the loader draws a split)."""
+
+    files: list[Path]
+    labels: np.ndarray
+    classes: list[str]
+    is_test: np.ndarray | None = None
+
+    def split(self, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Train and test indices: the folder's own split, else a draw of ``fraction`` per
+        class (``split_indices``)."""
+        return given_or_drawn_split(self.labels, self.is_test, fraction, rng)
+
+    @property
+    def described(self) -> str:
+        """``N files, K classes`` (or unlabelled), with the split when the folder gave it."""
+        kind = f"{len(self.classes)} classes" if self.classes else "unlabeled"
+        if self.is_test is None:
+            return f"{len(self.files)} files, {kind}"
+        n_test = int(self.is_test.sum())
+        return f"{len(self.files)} files, {kind}, its own split {len(self.files) - n_test}/{n_test}"
+
+
+def _named(dirs: list[Path], names: Iterable[str]) -> dict[str, Path]:
+    wanted = set(names)
+    return {d.name.lower(): d for d in dirs if d.name.lower() in wanted}
+
+
+def _warn_validation(where: Iterable[Path]) -> None:
+    left = sorted(str(p) for p in where)
+    if left:
+        warnings.warn(f"left out (not train or test): {', '.join(left[:3])}"
+                      + (" …" if len(left) > 3 else ""), stacklevel=4)  # fmt: skip
+
+
+def _split_files(
+    split_dirs: dict[str, dict[str, Path]], accept: Callable[[Path], bool], root: Path
+) -> FolderListing:
+    """``{split: {class: folder}}`` -> the listing, classes named by the train side."""
+    classes = sorted(split_dirs["train"])
+    only_test = sorted(set(split_dirs["test"]) - set(classes))
+    if only_test:
+        warnings.warn(f"{root}: class(es) {only_test} appear only under test and are left "
+                      "out (no training sample)", stacklevel=4)  # fmt: skip
+    files, labels, is_test, empty = [], [], [], []
+    for k, name in enumerate(classes):
+        for split in SPLITS:
+            folder = split_dirs[split].get(name)
+            found = [] if folder is None else data_files(folder, (), accept=accept)
+            files += found
+            labels += [k] * len(found)
+            is_test += [split == "test"] * len(found)
+            if folder is not None and not found:
+                empty.append(f"{split}/{name}")
+    _warn_empty(root, empty)
+    if not any(is_test) or all(is_test):
+        side = "test" if not any(is_test) else "train"
+        raise DataError(f"{root}: the {side} side of its train/test split holds no files")
+    return FolderListing(files, np.asarray(labels, dtype=np.int64), classes,
+                         np.asarray(is_test, dtype=bool))  # fmt: skip
+
+
+def _warn_empty(root: Path, empty: list[str]) -> None:
+    if empty:
+        warnings.warn(f"{root}: no usable files in {', '.join(empty)}: left out", stacklevel=4)
+
+
+def split_layout(root: Path, accept: Callable[[Path], bool]) -> FolderListing | None:
+    """The listing of a folder that holds its own train/test split, else None."""
+    top = class_dirs(root)
+    at_top = _named(top, SPLITS)
+    if len(at_top) == 2 and len(top) == 2 + len(_named(top, VALIDATION)):
+        _warn_validation(_named(top, VALIDATION).values())
+        per_split = {s: {d.name: d for d in class_dirs(at_top[s])} for s in SPLITS}
+        return _split_files(per_split, accept, root)
+    inner = {d: class_dirs(d) for d in top}
+    nested = {d: _named(sub, SPLITS) for d, sub in inner.items()}
+    only_splits = all(
+        n and len(inner[d]) == len(n) + len(_named(inner[d], VALIDATION)) for d, n in nested.items()
+    )
+    if top and only_splits and all(any(s in n for n in nested.values()) for s in SPLITS):
+        _warn_validation(v for d in top for v in _named(inner[d], VALIDATION).values())
+        per_split = {s: {d.name: nested[d][s] for d in top if s in nested[d]} for s in SPLITS}
+        return _split_files(per_split, accept, root)
+    return None
+
+
+def list_class_folder(
+    root: Path, accept: Callable[[Path], bool], what: str, looked_for: Iterable[str] = ()
+) -> FolderListing:
+    """Every file ``accept`` takes under ``root``: a train/test split layout (module doc), a
+    sub-folder per class, or a flat folder of unlabelled files. Class folders without such
+    files and files beside the class folders are left out with a warning; no file at all is
+    one DataError naming what was looked for (``what`` files, suffixes ``looked_for``)."""
+    if not root.exists():
+        raise DataError(f"{what} folder not found: {root}")
+    if not root.is_dir():
+        raise DataError(f"{what} folder path is not a directory: {root}")
+    listing = split_layout(root, accept)
+    if listing is not None:
+        return listing
+    files: list[Path] = []
+    labels: list[int] = []
+    classes: list[str] = []
+    empty: list[str] = []
+    for d in class_dirs(root):
+        found = data_files(d, (), accept=accept)
+        if found:
+            files += found
+            labels += [len(classes)] * len(found)
+            classes.append(d.name)
+        else:
+            empty.append(d.name)
+    loose = data_files(root, (), recursive=False, accept=accept)
+    if classes:
+        _warn_empty(root, empty)
+        if loose:
+            warnings.warn(
+                f"{root}: {len(loose)} file(s) such as {loose[0].name} sit beside the class "
+                "sub-folders and are left out (no class to give them)",
+                stacklevel=3,
+            )
+        return FolderListing(files, np.asarray(labels, dtype=np.int64), classes)
+    if not loose:
+        kinds = ", ".join(looked_for) or what
+        raise DataError(f"no {what} files found in {root}: looked for {kinds} files (any "
+                        "case) in it, or in one sub-folder per class")  # fmt: skip
+    return FolderListing(loose, np.full(len(loose), -1, dtype=np.int64), [])
+
+
+__all__ = [
+    "FolderListing",
+    "class_dirs",
+    "data_files",
+    "given_or_drawn_split",
+    "list_class_folder",
+    "split_layout",
+    "visible",
+]

@@ -204,6 +204,11 @@ def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> E
         length = int(round(cfg.seconds * cfg.sfreq))
     else:
         length = min(longest, int(round(cfg.max_seconds * cfg.sfreq)))
+    if longest > length:
+        notes.append(
+            f"trials up to {longest / cfg.sfreq:g} s are cut to their first "
+            f"{length / cfg.sfreq:g} s (data.seconds, or data.max_seconds when data.seconds is 0)"
+        )
     return EEGData(splits, length, classes, list(dict.fromkeys(notes)), source)
 
 

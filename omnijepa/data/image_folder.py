@@ -10,7 +10,6 @@ a progress bar shows on a terminal.
 from __future__ import annotations
 
 import os
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -20,12 +19,12 @@ import torch
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
+from omnijepa.data.class_folders import FolderListing, given_or_drawn_split, list_class_folder
 from omnijepa.data.image_data import (
     ImageData,
     ImageDataConfig,
     ImageSplit,
     derived_rng,
-    split_indices,
     subsample,
 )
 from omnijepa.errors import DataError
@@ -41,37 +40,11 @@ def is_image(path: Path) -> bool:
     )
 
 
-def scan_image_folder(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
-    """List image files with labels: sub-folders (searched recursively) are classes, sorted
-    by name; with no class sub-folders, the folder's own images are unlabeled (label -1)."""
-    if not root.exists():
-        raise DataError(f"image folder not found: {root}")
-    if not root.is_dir():
-        raise DataError(f"image folder path is not a directory: {root}")
-    files: list[Path] = []
-    labels: list[int] = []
-    classes: list[str] = []
-    subdirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    for d in subdirs:
-        found = sorted(p for p in d.rglob("*") if is_image(p))
-        if found:
-            files += found
-            labels += [len(classes)] * len(found)
-            classes.append(d.name)
-    loose = sorted(p for p in root.iterdir() if is_image(p))
-    if classes:
-        if loose:
-            warnings.warn(
-                f"{root}: ignoring {len(loose)} images outside the class sub-folders", stacklevel=2
-            )
-        return files, np.asarray(labels, dtype=np.int64), classes
-    if not loose:
-        exts = ", ".join(IMAGE_EXTENSIONS)
-        raise DataError(
-            f"no images found in {root}: looked for {exts} files (any case) in it, "
-            f"or in one sub-folder per class"
-        )
-    return loose, np.full(len(loose), -1, dtype=np.int64), []
+def scan_image_folder(root: Path) -> FolderListing:
+    """Image files with labels (``class_folders.list_class_folder``): a sub-folder per class
+    (searched recursively, sorted by name), a train/test split layout, or a flat folder of
+    unlabeled images (label -1)."""
+    return list_class_folder(root, is_image, "image", IMAGE_EXTENSIONS)
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
@@ -172,10 +145,12 @@ class LazyImages(DecodedOnAccess):
 
 
 def select_splits(
-    labels: np.ndarray, cfg: ImageDataConfig, seed: int
+    labels: np.ndarray, is_test: np.ndarray | None, cfg: ImageDataConfig, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded train/test indices (stratified when labelled), subsampled to the config's sizes."""
-    train, test = split_indices(labels, cfg.test_fraction, derived_rng(seed, "split"))
+    """Train/test indices (the data's own split where ``is_test`` gives it, else seeded and
+    stratified when labelled), subsampled to the config's sizes."""
+    split_rng = derived_rng(seed, "split")
+    train, test = given_or_drawn_split(labels, is_test, cfg.test_fraction, split_rng)
     train = train[subsample(len(train), cfg.train_size, derived_rng(seed, "train-subsample"))]
     test = test[subsample(len(test), cfg.test_size, derived_rng(seed, "test-subsample"))]
     return train, test
@@ -184,13 +159,14 @@ def select_splits(
 def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
     """Load ``cfg.path``, split by ``test_fraction`` (stratified when labeled) and subsample."""
     root = Path(cfg.path or "").expanduser()
-    files, labels, classes = scan_image_folder(root)
+    listing = scan_image_folder(root)
+    files, labels, classes = listing.files, listing.labels, listing.classes
     if len(files) < 2:
         raise DataError(
             f"{root}: found only {len(files)} image; need at least 2 to make a "
             f"train and a test split"
         )
-    train, test = select_splits(labels, cfg, seed)
+    train, test = select_splits(labels, listing.is_test, cfg, seed)
     chosen = [files[i] for i in np.concatenate([train, test])]
     lazy = cfg.decode == "lazy" or (cfg.decode == "auto" and len(chosen) > LAZY_ABOVE)
     y, n = torch.from_numpy(labels), len(train)
@@ -201,12 +177,11 @@ def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
     else:
         x = torch.from_numpy(read_images(chosen, cfg.image_size, cfg.channels))
         splits = (x[:n], x[n:])
-    kind = f"{len(classes)} classes" if classes else "unlabeled"
     color = "RGB" if cfg.channels == 3 else "grayscale"
     if cfg.channels == 1 and colour_share(chosen) > 0.5:
         color += " (the files are in colour: data.channels=3 keeps it)"
     source = (
-        f"image folder {root} ({len(files)} images, {kind}), centre-cropped and resized "
+        f"image folder {root} ({listing.described}), centre-cropped and resized "
         f"to {cfg.image_size}x{cfg.image_size} {color}" + (", decoded per sample" if lazy else "")
     )
     return ImageData(

@@ -3,7 +3,9 @@
 ``pack_image_folder(DIR, OUT)`` (``omnijepa data pack``) writes ``OUT/shard-00000.tar``, … with
 ``shard_size`` samples each; sample ``k`` is the members ``{key}.{ext}`` (the original image
 bytes) and ``{key}.cls`` (its class index as text, absent when unlabelled), plus
-``OUT/classes.json`` with the class names. Any WebDataset tool reads the shards.
+``OUT/classes.json`` with the class names and, for a folder that holds its own train/test split,
+``OUT/split.json`` (``{"test": [keys]}``), which training then keeps. Any WebDataset tool reads
+the shards.
 
 Reading (``data.path=OUT``): the tar headers are scanned once for each member's byte offset, so a
 sample is one seek and one read in the shard, decoded in the DataLoader worker that asks for it.
@@ -38,13 +40,15 @@ from omnijepa.data.shard_storage import ShardStorage, is_url
 from omnijepa.errors import DataError
 
 CLASSES_FILE = "classes.json"
+SPLIT_FILE = "split.json"
 
 
 def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Path]:
     """Write ``root``'s images (a sub-folder per class, or flat) as tar shards in ``out``."""
     if shard_size < 1:
         raise DataError(f"shard size must be >= 1, got {shard_size}")
-    files, labels, classes = scan_image_folder(Path(root))
+    listing = scan_image_folder(Path(root))
+    files, labels, classes = listing.files, listing.labels, listing.classes
     broken = [q for q in Path(root).rglob("*") if q.is_symlink() and not q.exists()]
     if broken:  # scan_image_folder passes over them: say so once here
         warnings.warn(f"{root}: {len(broken)} broken link(s) left out, e.g. {broken[0]}",
@@ -52,6 +56,8 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
     out = Path(out)
     if out.exists() and (any(out.glob("*.tar")) or (out / CLASSES_FILE).exists()):
         raise DataError(f"{out} already holds shards or {CLASSES_FILE}; choose an empty folder")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"shard folder {out} exists and is not a directory")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -74,6 +80,9 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
             path.unlink(missing_ok=True)
         raise
     (out / CLASSES_FILE).write_text(json.dumps(classes) + "\n")
+    if listing.is_test is not None:
+        test_keys = [f"{k:09d}" for k in np.flatnonzero(listing.is_test)]
+        (out / SPLIT_FILE).write_text(json.dumps({"test": test_keys}) + "\n")
     return shards
 
 
@@ -81,11 +90,14 @@ def _checked_bytes(path: Path) -> bytes:
     """The file's bytes, once PIL has checked they are an image (a broken file is one error
     naming it now, not a failure in the middle of a training run)."""
     data = path.read_bytes()
+    if not data:
+        raise DataError(f"cannot pack {path}: the file is empty")
     try:
         with Image.open(io.BytesIO(data)) as img:
-            img.verify()
+            img.load()  # a full decode: verify() passes a truncated JPEG
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(f"cannot pack {path}: not a readable image ({exc})") from None
+        why = "not an image format Pillow reads" if "cannot identify" in str(exc) else exc
+        raise DataError(f"cannot pack {path}: not a readable image ({why})") from None
     return data
 
 
@@ -115,9 +127,13 @@ def has_shards(path: str) -> bool:
 Entry = tuple[str, int, int, str]  # (shard, byte offset, size, member name)
 
 
-def index_shards(store: ShardStorage) -> tuple[list[Entry], np.ndarray, list[str]]:
+def index_shards(
+    store: ShardStorage,
+) -> tuple[list[Entry], np.ndarray, list[str], np.ndarray | None]:
     """Every image sample of the shards in ``store`` as (shard, offset, size, name), with labels
-    (-1 when a sample has no ``.cls``) and the class names (``classes.json``, if present)."""
+    (-1 when a sample has no ``.cls``), the class names (``classes.json``; else "0", "1", …
+    for the indices the ``.cls`` members use) and which samples are test samples
+    (``split.json``; None when the shards carry no split)."""
     images: dict[str, Entry] = {}
     labels: dict[str, int] = {}
     shards = store.shards()
@@ -138,7 +154,31 @@ def index_shards(store: ShardStorage) -> tuple[list[Entry], np.ndarray, list[str
         key = keys[int(y.argmax())]
         raise DataError(f"{images[key][0]}: sample {key} has class {y.max()}, but "
                         f"{CLASSES_FILE} names {len(classes)} classes")  # fmt: skip
-    return [images[k] for k in keys], y, classes
+    if not classes and y.max() >= 0:
+        classes = [str(c) for c in range(int(y.max()) + 1)]
+    return [images[k] for k in keys], y, classes, _read_split(store, keys)
+
+
+def _read_split(store: ShardStorage, keys: list[str]) -> np.ndarray | None:
+    """Test-sample mask over ``keys`` from ``split.json``, or None when there is none."""
+    text = store.read_text(SPLIT_FILE)
+    if text is None:
+        return None
+    try:
+        test = json.loads(text)["test"]
+        test = {str(k) for k in test}
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DataError(f"{store.root}/{SPLIT_FILE} must be JSON {{\"test\": [keys]}} ({exc})"
+                        ) from None  # fmt: skip
+    unknown = test - set(keys)
+    if unknown:
+        raise DataError(f"{store.root}/{SPLIT_FILE} names sample(s) the shards do not hold, "
+                        f"e.g. {sorted(unknown)[0]}")  # fmt: skip
+    is_test = np.array([k in test for k in keys])
+    if is_test.all() or not is_test.any():
+        raise DataError(f"{store.root}/{SPLIT_FILE} leaves no "
+                        f"{'train' if is_test.all() else 'test'} sample")  # fmt: skip
+    return is_test
 
 
 def _index_shard(
@@ -209,12 +249,14 @@ def load_image_shards(cfg: ImageDataConfig, seed: int) -> ImageData:
     decoded per sample."""
     store = ShardStorage(cfg.path or "")
     root = store.root
-    entries, labels, classes = index_shards(store)
+    entries, labels, classes, is_test = index_shards(store)
     if len(entries) < 2:
         raise DataError(f"{root}: the shards hold only {len(entries)} image; need at least 2")
-    train, test = select_splits(labels, cfg, seed)
+    train, test = select_splits(labels, is_test, cfg, seed)
     y = torch.from_numpy(labels)
     kind = f"{len(classes)} classes" if classes else "unlabeled"
+    if is_test is not None:
+        kind += f", their own split {len(train)}/{len(test)}"
     source = (
         f"image shards {root} ({len(entries)} images, {kind}), centre-cropped and resized to "
         f"{cfg.image_size}x{cfg.image_size}, decoded per sample"

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from omnijepa.data.image_data import derived_rng, split_indices
+from omnijepa.data.image_data import derived_rng
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.registry import Registry
 
@@ -151,20 +151,20 @@ def _folder_source(cfg: PointDataConfig, seed: int, root: str) -> PointData:
 
     sources = ", ".join(POINT_SOURCES.names())
     try:
-        points, labels, classes = load_point_folder(root, cfg.num_points, seed)
+        points, listing = load_point_folder(root, cfg.num_points, seed)
     except DataError as exc:
         if "point folder not found" in str(exc):
             raise DataError(f"{exc} (data.source is a folder path or one of: {sources})") from None
         raise
+    labels, classes = listing.labels, listing.classes
     if len(labels) < 2:
         raise DataError(
             f"{root}: found only {len(labels)} point file; need at least 2 to make a "
             "train and a test split"
         )
-    train, test = split_indices(labels, cfg.test_fraction, derived_rng(seed, "point-split"))
-    kind = f"{len(classes)} classes" if classes else "unlabeled"
+    train, test = listing.split(cfg.test_fraction, derived_rng(seed, "point-split"))
     source = (
-        f"point folder {root} ({len(labels)} files, {kind}), {cfg.num_points} points; "
+        f"point folder {root} ({listing.described}), {cfg.num_points} points; "
         f"train/test {len(train)}/{len(test)}"
     )
     return PointData(

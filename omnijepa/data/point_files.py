@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from omnijepa.data.class_folders import FolderListing, list_class_folder
 from omnijepa.data.numpy_files import check_float32_range, read_npy
 from omnijepa.errors import DataError
 from omnijepa.registry import Registry
@@ -30,6 +31,7 @@ from omnijepa.registry import Registry
 PointReader = Callable[[Path, int, np.random.Generator], np.ndarray]
 
 POINT_READERS: Registry[PointReader] = Registry("point file suffix")
+MIN_DISTINCT = 4  # fewer points cannot span 3-D: normalised, the cloud says nothing
 
 
 def _reason(exc: BaseException) -> str:
@@ -44,12 +46,14 @@ def _read_mesh(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
     import trimesh
 
     try:
-        loaded = trimesh.load(path, force=None)
+        loaded = trimesh.load(path, force=None, process=False)  # processing drops NaN vertices
         geoms = loaded.dump() if isinstance(loaded, trimesh.Scene) else [loaded]
     except Exception as exc:  # trimesh raises many types on malformed input
         raise DataError(f"cannot read {path}: {_reason(exc)}") from None
     meshes = [g for g in geoms if isinstance(g, trimesh.Trimesh) and len(g.faces) > 0]
-    meshes = [m for m in meshes if np.isfinite(m.vertices).all() and m.area > 0]
+    if any(not np.isfinite(m.vertices).all() for m in meshes):
+        raise DataError(f"{path}: vertex coordinates contain NaN or infinity")
+    meshes = [m for m in meshes if m.area > 0]
     if meshes:
         mesh = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
         points, _ = trimesh.sample.sample_surface(mesh, num_points, seed=rng)
@@ -113,9 +117,13 @@ def is_point_file(path: Path) -> bool:
 
 
 def resample(points: np.ndarray, num_points: int, rng: np.random.Generator) -> np.ndarray:
-    """Exactly ``num_points`` rows: a random subset if there are enough, else with repeats."""
-    replace = len(points) < num_points
-    return points[rng.choice(len(points), size=num_points, replace=replace)]
+    """Exactly ``num_points`` rows: a random subset if there are enough, else every point
+    once (shuffled) and random repeats to fill up."""
+    n = len(points)
+    if n >= num_points:
+        return points[rng.choice(n, size=num_points, replace=False)]
+    order = np.concatenate([rng.permutation(n), rng.choice(n, size=num_points - n)])
+    return points[order]
 
 
 def load_point_file(path: str | Path, num_points: int, rng: np.random.Generator) -> np.ndarray:
@@ -133,53 +141,27 @@ def load_point_file(path: str | Path, num_points: int, rng: np.random.Generator)
     if not np.isfinite(points).all():
         raise DataError(f"{path}: coordinates contain NaN or infinity")
     check_float32_range(points, str(path), "coordinates")
+    distinct = len(np.unique(points, axis=0))
+    if distinct < MIN_DISTINCT:
+        raise DataError(
+            f"{path}: only {distinct} distinct point(s); a cloud needs at least {MIN_DISTINCT} "
+            "(degenerate mesh, or a file of repeated rows?)"
+        )
     return resample(points, num_points, rng).astype(np.float32)
 
 
-def scan_point_folder(root: Path) -> tuple[list[Path], np.ndarray, list[str]]:
-    """Point files with labels: sub-folders (searched recursively) are classes, sorted by name;
-    with no class sub-folder holding files, the folder's own files are unlabeled (label -1)."""
-    if not root.exists():
-        raise DataError(f"point folder not found: {root}")
-    if not root.is_dir():
-        raise DataError(f"point folder path is not a directory: {root}")
-    files: list[Path] = []
-    labels: list[int] = []
-    classes: list[str] = []
-    empty: list[str] = []
-    for d in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
-        found = sorted(p for p in d.rglob("*") if is_point_file(p))
-        if found:
-            files += found
-            labels += [len(classes)] * len(found)
-            classes.append(d.name)
-        else:
-            empty.append(d.name)
-    loose = sorted(p for p in root.iterdir() if is_point_file(p))
-    if classes:
-        if empty:
-            warnings.warn(
-                f"{root}: skipping class folders without point files: {empty}", stacklevel=3
-            )
-        if loose:
-            warnings.warn(
-                f"{root}: ignoring {len(loose)} point files outside the class sub-folders",
-                stacklevel=3,
-            )
-        return files, np.asarray(labels, dtype=np.int64), classes
-    if not loose:
-        exts = ", ".join(POINT_READERS.names())
-        raise DataError(
-            f"no point files found in {root}: looked for {exts} files (any case) in it, "
-            "or in one sub-folder per class"
-        )
-    return loose, np.full(len(loose), -1, dtype=np.int64), []
+def scan_point_folder(root: Path) -> FolderListing:
+    """Point files with labels (``class_folders.list_class_folder``): a sub-folder per class
+    (searched recursively, sorted by name), a train/test split layout (ModelNet's
+    ``CLASS/train``, ``CLASS/test``), or a flat folder of unlabeled files (label -1)."""
+    return list_class_folder(root, is_point_file, "point", POINT_READERS.names())
 
 
 def load_point_folder(
     root: str | Path, num_points: int, seed: int
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Every point file under ``root``: points (n, P, 3) float32, labels (n,) int64, classes.
+) -> tuple[np.ndarray, FolderListing]:
+    """Every point file under ``root``: points (n, P, 3) float32 and the folder's listing
+    (labels (n,) int64, classes, and its own train/test split where it has one).
 
     One sub-folder per class (sorted names give label ids 0..K-1; class folders without
     supported files are skipped with a warning). A flat folder of files is read as unlabeled:
@@ -187,9 +169,20 @@ def load_point_folder(
     and its path relative to ``root``, so results do not depend on the other files.
     """
     root = Path(root).expanduser()
-    files, labels, classes = scan_point_folder(root)
-    points = np.empty((len(files), num_points, 3), dtype=np.float32)
-    for i, path in enumerate(files):
+    listing = scan_point_folder(root)
+    points = np.empty((len(listing.files), num_points, 3), dtype=np.float32)
+    sparse: list[tuple[str, int]] = []
+    for i, path in enumerate(listing.files):
         key = zlib.crc32(path.relative_to(root).as_posix().encode())
         points[i] = load_point_file(path, num_points, np.random.default_rng([seed % 2**63, key]))
-    return points, labels, classes
+        distinct = len(np.unique(points[i], axis=0))
+        if distinct < num_points:
+            sparse.append((path.name, distinct))
+    if sparse:
+        name, k = sparse[0]
+        warnings.warn(
+            f"{root}: {len(sparse)} file(s) hold fewer than data.num_points={num_points} "
+            f"distinct points (e.g. {name}: {k}) and repeat points to fill the cloud",
+            stacklevel=2,
+        )
+    return points, listing

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from omnijepa.data.class_folders import labelled_files
-from omnijepa.data.image_data import derived_rng, split_indices
+from omnijepa.data.class_folders import list_class_folder
+from omnijepa.data.image_data import derived_rng
 from omnijepa.data.numpy_files import check_float32_range, read_npy
 from omnijepa.errors import ConfigError, DataError
 
@@ -191,12 +191,10 @@ def _read_series(path: Path, channels: int) -> np.ndarray:
 def load_series_folder(cfg: SeriesDataConfig, seed: int) -> SeriesData:
     """Every .npy/.csv file under ``cfg.path`` (sub-folder per class, or flat), split per class."""
     root = Path(cfg.path or "")
-    if not root.is_dir():
-        raise DataError(f"data.path {root} is not a folder")
-    files, found_labels, classes = labelled_files(root, SUFFIXES)
+    listing = list_class_folder(root, lambda p: p.suffix.lower() in SUFFIXES, "series", SUFFIXES)
+    files, labels, classes = listing.files, listing.labels, listing.classes
     if len(files) < 2:
         raise DataError(f"data.path {root} holds fewer than 2 .npy/.csv series")
-    labels = np.asarray(found_labels)
     arrays = [_read_series(p, cfg.channels) for p in files]
     for p, a in zip(files, arrays):
         if a.shape[1] > cfg.max_length and not cfg.crop:
@@ -205,9 +203,11 @@ def load_series_folder(cfg: SeriesDataConfig, seed: int) -> SeriesData:
                 "(raise it, or set data.crop=true to keep the first max_length samples)"
             )
     series = [torch.from_numpy(a[:, : cfg.max_length]) for a in arrays]
-    train_idx, test_idx = split_indices(labels, cfg.test_fraction, derived_rng(seed, "series"))
+    train_idx, test_idx = listing.split(cfg.test_fraction, derived_rng(seed, "series"))
     pick = lambda idx: SeriesSplit([series[i] for i in idx], torch.tensor(labels[idx]))  # noqa: E731
-    return SeriesData(pick(train_idx), pick(test_idx), classes, f"series folder {root}")
+    return SeriesData(
+        pick(train_idx), pick(test_idx), classes, f"series folder {root} ({listing.described})"
+    )
 
 
 def load_series_data(cfg: SeriesDataConfig, seed: int) -> SeriesData:

@@ -20,6 +20,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from omnijepa.nn.projector import Projector
 from omnijepa.nn.tokens import mean_over_tokens
 from omnijepa.objectives.sigreg import SIGReg
 from omnijepa.objectives.vicreg import vc_terms
@@ -42,11 +43,17 @@ class AntiCollapseConfig:
     # the context tokens and the mean of every token of a second view of the sample (another
     # augmentation where the recipe has one, else the same input); needs on=context
     invariance: float = 0.0
+    # width of a projector (Linear-BN-GELU x2, then Linear) between the pooled rows and the
+    # term, as VICReg's expander; 0 = the term on the rows themselves. With it the std floor
+    # is met by the projector's scale, not by rescaling the encoder
+    projector: int = 0
     # control: the encoder learns from this term alone (the predictor still trains, on
     # detached context, so its loss stays logged); does latent prediction add anything?
     alone: bool = False
 
     def __post_init__(self) -> None:
+        if self.projector < 0:
+            raise ValueError(f"anti_collapse.projector must be >= 0, got {self.projector}")
         if self.std_floor <= 0:
             raise ValueError(f"anti_collapse.std_floor must be > 0, got {self.std_floor}")
         if self.weight < 0 or self.invariance < 0:
@@ -116,12 +123,15 @@ PENALTIES.add("sigreg", _SIGRegPenalty)
 
 
 class CollapsePenalty(nn.Module):
-    """Pools the chosen tensor to per-sample rows and scores them with the chosen term."""
+    """Pools the chosen tensor to per-sample rows, projects them (``projector`` > 0) and
+    scores them with the chosen term."""
 
-    def __init__(self, cfg: AntiCollapseConfig) -> None:
+    def __init__(self, cfg: AntiCollapseConfig, dim: int) -> None:
         super().__init__()
         self.cfg = cfg
         self.term = PENALTIES.get(cfg.kind)(cfg)
+        width = cfg.projector
+        self.projector = Projector(dim, width, width) if width else None
 
     def forward(
         self, tokens: torch.Tensor, step: int, padding: torch.Tensor | None = None
@@ -133,11 +143,14 @@ class CollapsePenalty(nn.Module):
             rows = mean_over_tokens(tokens, padding).reshape(-1, d)
         else:
             rows = tokens.reshape(-1, d) if padding is None else tokens[~padding]
+        if self.projector is not None:
+            rows = self.projector(rows)
         return self.term(rows, step)
 
 
-def build_penalty(cfg: AntiCollapseConfig | None) -> CollapsePenalty | None:
-    """None when off (``kind=none`` or weight 0), else the configured term."""
+def build_penalty(cfg: AntiCollapseConfig | None, dim: int) -> CollapsePenalty | None:
+    """None when off (``kind=none`` or weight 0), else the configured term on ``dim``-wide
+    embeddings."""
     if cfg is None or cfg.kind == "none" or cfg.weight == 0:
         return None
-    return CollapsePenalty(cfg)
+    return CollapsePenalty(cfg, dim)

@@ -101,7 +101,7 @@ class LatentPrediction(nn.Module):
                 f"the encoder has ({depth}, model.depth)"
             )
         self.schedule = TeacherSchedule(self.teacher)
-        self.penalty = build_penalty(anti_collapse)
+        self.penalty = build_penalty(anti_collapse, encoder.dim)
         self.penalty_weight = anti_collapse.weight if self.penalty is not None else 0.0
         self.target_encoder = copy.deepcopy(encoder)
         self.target_encoder.requires_grad_(False)

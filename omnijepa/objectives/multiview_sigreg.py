@@ -14,25 +14,6 @@ from omnijepa.objectives.latent_prediction import per_dim_std
 from omnijepa.objectives.sigreg import SIGReg
 
 
-class Projector(nn.Module):
-    """MLP with BatchNorm (LeJEPA's projector): dim -> hidden -> hidden -> out."""
-
-    def __init__(self, dim: int, hidden: int, out: int) -> None:
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(dim, hidden),
-            nn.BatchNorm1d(hidden),
-            nn.GELU(),
-            nn.Linear(hidden, hidden),
-            nn.BatchNorm1d(hidden),
-            nn.GELU(),
-            nn.Linear(hidden, out),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
-
-
 class PooledProjection(nn.Module):
     """Backbone -> mean over tokens -> projector, as one (B, 1, K) "token": the embedding
     SIGReg regularises, evaluated alongside the backbone to see where collapse happens."""

@@ -24,7 +24,8 @@ from omnijepa.errors import ConfigError
 from omnijepa.eval.significance import threshold
 from omnijepa.modalities.image_views import MultiViewCollate, ViewConfig
 from omnijepa.modalities.photometric import PhotometricConfig
-from omnijepa.objectives.multiview_sigreg import MultiViewSIGReg, Projector
+from omnijepa.nn.projector import Projector
+from omnijepa.objectives.multiview_sigreg import MultiViewSIGReg
 from omnijepa.objectives.sigreg import SIGReg
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.image_common import (

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict, yaml_problem
+from omnijepa.data.class_folders import visible
 from omnijepa.distributed import finish
 from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
@@ -29,6 +30,7 @@ from omnijepa.train.checkpoint import (
     load_model_weights,
     read_state,
 )
+from omnijepa.train.data_fingerprint import data_fingerprint
 from omnijepa.train.data_order import check_batch_fits
 from omnijepa.train.metrics_log import read_metrics
 from omnijepa.train.sharding import is_sharded
@@ -70,10 +72,26 @@ def check_repro_dir(out: Path, name: str) -> None:
             )
 
 
-def _check_run_dir(out: Path, overwrite: bool) -> None:
+def _check_run_dir(out: Path, overwrite: bool, data_path: object = None) -> None:
+    """Refuse an --out that would lose or pollute something: a file, a folder inside the
+    training data (its pictures would be read as data next time), another run, or a folder of
+    other files (only --overwrite replaces a run; nothing replaces a user's files)."""
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} exists and is not a directory")
-    if overwrite or not out.exists():
+    if isinstance(data_path, str) and data_path and "://" not in data_path:
+        data = Path(data_path).expanduser().resolve()
+        if data.is_dir() and out.resolve().is_relative_to(data):
+            raise RunDirError(
+                f"--out {out} lies inside data.path {data_path}: the run's files would be read "
+                "as data; choose a folder outside it"
+            )
+    if not out.exists():
+        return
+    if not (out / CONFIG_FILE).exists() and any(visible(p) for p in out.iterdir()):
+        raise RunDirError(
+            f"--out {out} is a folder of other files, not a run; choose a new or empty folder"
+        )
+    if overwrite:
         return
     if (out / RESULTS_FILE).exists():
         raise RunDirError(f"{out} already holds a finished run; pass --overwrite to replace it")
@@ -173,7 +191,7 @@ def train_run(
             )
     else:
         cfg = load_config(recipe.default_config(), config_file, overrides, recipe.name)
-        _check_run_dir(out, overwrite)
+        _check_run_dir(out, overwrite, getattr(getattr(cfg, "data", None), "path", None))
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
     made = not resume and _is_main() and make_dir(out, "run directory")
@@ -184,10 +202,17 @@ def train_run(
         if made:
             _remove_unstarted(out)
         raise
+    fingerprint = data_fingerprint(built.parts.dataset)
     if resume and state.get("data", built.description) != built.description:
         raise RunDirError(
             f"the data changed since {out} started (was: {state['data']}; now: "
             f"{built.description}); a resumed run must see the same data"
+        )
+    if resume and state.get("data_fingerprint", fingerprint) != fingerprint:
+        raise RunDirError(
+            f"the data changed since {out} started: the same counts ({built.description}), "
+            "but other samples at the same places (files moved, renamed or edited?); a "
+            "resumed run must see the same data"
         )
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
         if overwrite:  # only now that the new run has started: a failed build keeps the old
@@ -204,7 +229,11 @@ def train_run(
             device,
             out,
             resume=resume,
-            extra_state={"recipe": recipe.name, "data": built.description},
+            extra_state={
+                "recipe": recipe.name,
+                "data": built.description,
+                "data_fingerprint": fingerprint,
+            },
         )
     except BaseException:
         if made and not (out / STATE_FILE).exists():  # failed before its first checkpoint
