@@ -119,6 +119,20 @@ def test_class_folders_of_recordings_are_cut_into_trials(tmp_path: Path) -> None
         load_eeg_data(cfg, 0)
 
 
+def test_class_folders_in_a_train_test_layout_keep_that_split(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 3), ("test", 1)):
+        for cls in ("rest", "task"):
+            (tmp_path / split / cls).mkdir(parents=True)
+            for k in range(n):
+                np.save(tmp_path / split / cls / f"r{k}.npy", rng.standard_normal((3, 128 * 4)))
+    cfg = EEGDataConfig(path=str(tmp_path), ch_names=("C3", "Cz", "C4"), seconds=2.0)
+    data = load_eeg_data(cfg, 0)
+    assert data.classes == ["rest", "task"]
+    assert len(data.splits["train"].labels) == 3 * 2 * 2  # recordings x classes x 2 trials
+    assert len(data.splits["test"].labels) == 1 * 2 * 2
+
+
 def test_missing_path_and_unknown_suffix_are_one_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "nope.npz")), 0)

@@ -112,6 +112,13 @@ def test_damaged_or_ambiguous_shard_sets_are_one_error(tmp_path: Path, capsys) -
     _copy_members(shard, ranged / "shard-00000.tar",
                   lambda n, d: [(n, b"7" if n.endswith(".cls") else d)])  # fmt: skip
     fails(ranged, "names 2 classes")
+    named = case("named")  # a .cls that holds the class name instead of its index
+    _copy_members(shard, named / "shard-00000.tar",
+                  lambda n, d: [(n, b"dark" if n.endswith(".cls") else d)])  # fmt: skip
+    fails(named, "holds 'dark', not a class index")
+    junk = case("junk")
+    (junk / "shard-00000.tar").write_bytes(b"this is no archive" * 100)
+    fails(junk, "shard-00000.tar: not a tar archive$")
     (good / "classes.json").write_text("{not json")
     fails(good, "not valid JSON")
     (good / "classes.json").write_text('{"dark": 0}')

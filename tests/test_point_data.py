@@ -239,8 +239,9 @@ def test_folder_errors(tmp_path: Path) -> None:
         ("two_cols.xyz", b"1 2\n3 4\n5 6\n", "3 columns"),
         ("words.txt", b"1 2 3\na b c\n", "non-numeric"),
         ("empty.xyz", b"", "empty"),
-        ("empty.ply", b"", "cannot read"),
-        ("empty.obj", b"", "no faces and no vertices"),
+        ("empty.ply", b"", "empty file"),
+        ("empty.obj", b"", "empty file"),
+        ("blank.obj", b"# nothing\n", "no faces and no vertices"),
         ("garbage.npy", b"\x93NUMPY garbage", "cannot read"),
         ("cloud.las", b"LASF", "unsupported"),
     ],
@@ -378,3 +379,19 @@ def _npy(path: Path, arr: np.ndarray) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, arr)
     return path
+
+
+def test_text_headers_are_skipped_and_bad_rows_named(tmp_path: Path) -> None:
+    rows = "\n".join(f"{k},{k * k},{-k}" for k in range(6))
+    (tmp_path / "named.xyz").write_text("x,y,z\n" + rows + "\n")
+    cloud = load_point_file(tmp_path / "named.xyz", 6, np.random.default_rng(0))
+    assert sorted(cloud[:, 0].tolist()) == [0, 1, 2, 3, 4, 5]
+    (tmp_path / "bad.xyz").write_text("x y z\n1 2 3\n4 five 6\n")
+    with pytest.raises(DataError, match="bad.xyz: non-numeric value in point row 2: 4 five 6"):
+        load_point_file(tmp_path / "bad.xyz", 6, np.random.default_rng(0))
+    (tmp_path / "junk.xyz").write_bytes(bytes(range(128, 256)))
+    with pytest.raises(DataError, match="junk.xyz: not a text file"):
+        load_point_file(tmp_path / "junk.xyz", 6, np.random.default_rng(0))
+    (tmp_path / "e.off").write_bytes(b"")
+    with pytest.raises(DataError, match="e.off: empty file"):
+        load_point_file(tmp_path / "e.off", 6, np.random.default_rng(0))

@@ -180,7 +180,7 @@ def test_a_users_folder_without_zero_shot_videos_trains_and_is_scored(
     with pytest.raises(DataError, match="listed in two splits"):
         read_ui_folder(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
     (tmp_path / "annotations.csv").write_text("\n".join([rows[0], *kept]) + "\n")
-    out = tmp_path / "run"
+    out = tmp_path.with_name(tmp_path.name + "_run")  # outside data.path
     code, _, err = run_cli(capsys, "train", "uijepa", f"data.path={tmp_path}", *UIJEPA_TINY,
                            "data.frames=8", "data.size=32", "--out", out)  # fmt: skip
     assert code == 0, err
@@ -207,10 +207,10 @@ def test_a_bad_folder_is_one_clear_error(tmp_path: Path, csv_text, match, capsys
     with pytest.raises(DataError, match=match):
         read_ui_folder(UIDataConfig(path=str(tmp_path)), 0)
     code, _, err = run_cli(capsys, "train", "uijepa", f"data.path={tmp_path}", *UIJEPA_TINY,
-                           "--out", tmp_path / "run")  # fmt: skip
+                           "--out", tmp_path.with_name(tmp_path.name + "_run"))  # fmt: skip
     assert code != 0
     assert_one_line_error(err, match.split()[0].strip("'"))
-    assert not (tmp_path / "run" / "results.json").exists()
+    assert not (tmp_path.with_name(tmp_path.name + "_run") / "results.json").exists()
 
 
 def test_a_garbled_video_is_named(tmp_path: Path) -> None:

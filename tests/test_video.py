@@ -95,7 +95,7 @@ def test_a_truncated_video_is_read_with_a_warning_and_no_ffmpeg_noise(tmp_path: 
 
 def test_a_folder_without_classes_is_one_error(tmp_path: Path) -> None:
     (tmp_path / "only").mkdir()
-    with pytest.raises(DataError, match="class sub-folders"):
+    with pytest.raises(DataError, match="no video files found"):
         load_video_data(VideoDataConfig(path=str(tmp_path)), 0)
 
 

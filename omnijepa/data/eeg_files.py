@@ -12,7 +12,9 @@
   annotations (each annotation's onset starts a trial labelled by its description);
 - a folder holding a ``*train*`` and a ``*test*`` file (a UEA set's folder): that split;
 - a folder with one sub-folder per class of recordings (any of the above formats, or ``.npy``
-  of shape (channels, time)), each cut into consecutive trials of ``data.seconds``.
+  of shape (channels, time)), each cut into consecutive trials of ``data.seconds``; in a
+  train/test layout (``train/CLASS/…`` + ``test/CLASS/…``, or ``CLASS/train`` + ``CLASS/test``)
+  that split is kept.
 
 Channel names are cleaned (``EEG Fp1-REF`` -> ``Fp1``, ``Fc5.`` -> ``Fc5``); channels that are
 plainly not EEG (EOG, ECG, EMG, stimulus, respiration ...) are dropped; a bipolar derivation
@@ -32,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from omnijepa.data import numpy_files
-from omnijepa.data.class_folders import class_dirs, data_files
+from omnijepa.data.class_folders import class_dirs, data_files, split_layout
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, known_electrode
 from omnijepa.registry import Registry
@@ -233,23 +235,33 @@ def _cut(x: np.ndarray, span: int) -> list[np.ndarray]:
     return [x[:, i * span : (i + 1) * span] for i in range(n)] or [x]
 
 
+def _is_eeg_file(path: Path) -> bool:
+    return path.suffix.lower() in EEG_READERS and path.is_file()
+
+
+def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -> EEGTrials:
+    """Recordings of known classes, each cut into trials of ``seconds``."""
+    out = EEGTrials([], [], [], None)
+    for f, label in zip(files, classes):
+        rec = EEG_READERS.get(f.suffix.lower())(f, opts)
+        sfreq = rec.sfreq or opts.sfreq
+        if out.sfreq not in (None, sfreq):
+            raise DataError(f"{f}: sampled at {sfreq} Hz, other recordings at {out.sfreq}")
+        out.sfreq = sfreq
+        span = int(round((opts.seconds or 2.0) * (sfreq or 128.0)))
+        for x, ch in zip(rec.signals, rec.channels):
+            pieces = _cut(x, span)
+            out.signals += pieces
+            out.channels += [ch] * len(pieces)
+            out.labels += [label] * len(pieces)
+    return out
+
+
 def read_class_folders(root: Path, opts: ReadOptions) -> EEGTrials:
     """One sub-folder per class; every recording in it is cut into trials of ``seconds``."""
     classes = class_dirs(root)
-    out = EEGTrials([], [], [], None)
-    for d in classes:
-        for f in data_files(d, EEG_READERS.names()):
-            rec = EEG_READERS.get(f.suffix.lower())(f, opts)
-            sfreq = rec.sfreq or opts.sfreq
-            if out.sfreq not in (None, sfreq):
-                raise DataError(f"{f}: sampled at {sfreq} Hz, other recordings at {out.sfreq}")
-            out.sfreq = sfreq
-            span = int(round((opts.seconds or 2.0) * (sfreq or 128.0)))
-            for x, ch in zip(rec.signals, rec.channels):
-                pieces = _cut(x, span)
-                out.signals += pieces
-                out.channels += [ch] * len(pieces)
-                out.labels += [d.name] * len(pieces)
+    files = [(f, d.name) for d in classes for f in data_files(d, EEG_READERS.names())]
+    out = _read_recordings([f for f, _ in files], [c for _, c in files], opts)
     if len(set(out.labels)) < 2:
         found = ", ".join(d.name for d in classes) or "none"  # a single class cannot be probed
         raise DataError(
@@ -275,10 +287,20 @@ def read_eeg_path(path: Path, opts: ReadOptions) -> EEGTrials:
 
 
 def official_split(folder: Path, opts: ReadOptions) -> dict[str, EEGTrials] | None:
-    """A folder holding one ``*train*`` and one ``*test*`` EEG file (as UEA sets ship): its
-    own split; ``None`` for anything else."""
+    """A folder holding one ``*train*`` and one ``*test*`` EEG file (as UEA sets ship), or
+    class folders in a train/test layout (``train/CLASS``, ``CLASS/train``): its own split;
+    ``None`` for anything else."""
     if not folder.is_dir():
         return None
+    layout = split_layout(folder, _is_eeg_file)
+    if layout is not None:
+        names = [layout.classes[k] for k in layout.labels]
+        parts = {}
+        for split, want in (("train", False), ("test", True)):
+            pick = [i for i, t in enumerate(layout.is_test) if bool(t) == want]
+            parts[split] = _read_recordings([layout.files[i] for i in pick],
+                                            [names[i] for i in pick], opts)  # fmt: skip
+        return parts
     files = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in EEG_READERS]
     pick = {k: [f for f in files if k in f.stem.lower()] for k in ("train", "test")}
     if len(pick["train"]) != 1 or len(pick["test"]) != 1:

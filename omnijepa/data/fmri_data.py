@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from omnijepa.data.class_folders import class_dirs, data_files
-from omnijepa.data.image_data import derived_rng, split_indices
+from omnijepa.data.class_folders import given_or_drawn_split, list_class_folder
+from omnijepa.data.image_data import derived_rng
 from omnijepa.data.numpy_files import check_float32_range, label_vector, read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
@@ -165,18 +165,7 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
     if not path.exists():
         raise DataError(f"data.path {path} does not exist")
     if path.is_dir():
-        xs, ys = [], []
-        for label, d in enumerate(class_dirs(path)):
-            for f in data_files(d, (".csv", ".npy")):
-                xs.append(_read_subject(f))
-                ys.append(label)
-        if len(set(ys)) < 2:
-            raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
-        if len({x.shape for x in xs}) != 1:
-            raise DataError(f"{path}: subjects differ in shape {sorted({x.shape for x in xs})}")
-        x = np.stack(xs)
-        check_roi_values(x, str(path))
-        return x, np.asarray(ys)
+        return read_roi_folder(path)[:2]
     if path.suffix.lower() != ".npz":
         raise DataError(
             f"{path}: give an .npz of X (subjects, regions, time) and y, or a folder with a "
@@ -194,11 +183,32 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
     return x, y
 
 
+def read_roi_folder(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``X`` (subjects, R, T), labels and the folder's own test mask (None without one) from
+    class sub-folders of subjects' .csv/.npy tables, or a train/test layout of them."""
+    listing = list_class_folder(
+        path, lambda p: p.suffix.lower() in (".csv", ".npy"), "subject", (".csv", ".npy")
+    )
+    if len(set(listing.labels.tolist())) < 2:
+        raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
+    xs = [_read_subject(f) for f in listing.files]
+    if len({x.shape for x in xs}) != 1:
+        raise DataError(f"{path}: subjects differ in shape {sorted({x.shape for x in xs})}")
+    x = np.stack(xs)
+    check_roi_values(x, str(path))
+    return x, listing.labels, listing.is_test
+
+
 def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
     """``train`` and ``test`` subjects."""
     if cfg.path:
-        x, y = read_roi_path(Path(cfg.path), cfg.layout)
-        tr, te = split_indices(y, cfg.test_fraction, derived_rng(seed, "fmri_split"))
+        path = Path(cfg.path)
+        if path.is_dir():
+            x, y, is_test = read_roi_folder(path)
+        else:
+            (x, y), is_test = read_roi_path(path, cfg.layout), None
+        rng = derived_rng(seed, "fmri_split")
+        tr, te = given_or_drawn_split(y, is_test, cfg.test_fraction, rng)
         return {"train": ROISplit(zscore(x[tr]), y[tr]), "test": ROISplit(zscore(x[te]), y[te])}
     if cfg.name != "networks":
         raise ConfigError(f"unknown ROI data {cfg.name!r}; use networks or data.path=FILE")

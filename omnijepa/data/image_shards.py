@@ -142,8 +142,10 @@ def index_shards(
     for shard in shards:
         try:
             _index_shard(store, shard, images, labels)
+        except tarfile.ReadError:
+            raise DataError(f"cannot read shard {shard}: not a tar archive") from None
         except (tarfile.TarError, ValueError, OSError) as exc:
-            why = (str(exc).splitlines() or [type(exc).__name__])[0]
+            why = (str(exc).splitlines() or [type(exc).__name__])[0].rstrip(":")
             raise DataError(f"cannot read shard {shard}: {why}") from None
     if not images:
         raise DataError(f"no image samples in the shards of {store.root}")
@@ -193,7 +195,13 @@ def _index_shard(
             if not m.isfile() or not key:
                 continue
             if ext == "cls":
-                label = int(tar.extractfile(m).read().decode().strip())  # type: ignore[union-attr]
+                text = tar.extractfile(m).read().decode(errors="replace").strip()  # type: ignore[union-attr]
+                if not text.lstrip("-").isdigit():
+                    raise ValueError(
+                        f"sample {key}'s .cls holds {text[:40]!r}, not a class index (an "
+                        f"integer; class names go in {CLASSES_FILE})"
+                    )
+                label = int(text)
                 if label < 0:
                     raise ValueError(f"sample {key} has the negative class {label}")
                 labels[key] = label

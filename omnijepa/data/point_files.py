@@ -45,6 +45,8 @@ def _read_mesh(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
     """Surface samples of a mesh with faces, else the vertices of whatever the file holds."""
     import trimesh
 
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: empty file")
     try:
         loaded = trimesh.load(path, force=None, process=False)  # processing drops NaN vertices
         geoms = loaded.dump() if isinstance(loaded, trimesh.Scene) else [loaded]
@@ -69,7 +71,9 @@ def _read_text(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
     """The first 3 numeric columns of a whitespace- or comma-separated text file."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read {path}: not a text file of x y z rows") from None
+    except OSError as exc:
         raise DataError(f"cannot read {path}: {_reason(exc)}") from None
     rows = []
     for line in text.replace(",", " ").splitlines():
@@ -78,15 +82,26 @@ def _read_text(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
             rows.append(tokens)
     if rows and len(rows[0]) == 1 and rows[0][0].isdigit():
         rows = rows[1:]  # point-count header (common in .pts files)
+    if rows and not _numeric(rows[0]):
+        rows = rows[1:]  # a column-name header such as "x y z"
     if not rows:
         raise DataError(f"{path}: empty file (no point rows)")
     narrow = min(len(r) for r in rows)
     if narrow < 3:
         raise DataError(f"{path}: need at least 3 columns (x y z), found a row with {narrow}")
+    bad = next((k for k, r in enumerate(rows) if not _numeric(r[:3])), None)
+    if bad is not None:
+        raise DataError(f"{path}: non-numeric value in point row {bad + 1}: {' '.join(rows[bad])}"
+                        [:300])  # fmt: skip
+    return np.array([r[:3] for r in rows], dtype=np.float64)
+
+
+def _numeric(tokens: list[str]) -> bool:
     try:
-        return np.array([r[:3] for r in rows], dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{path}: non-numeric value ({_reason(exc)})") from None
+        [float(t) for t in tokens]
+    except ValueError:
+        return False
+    return True
 
 
 def _read_npy(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarray:

@@ -25,6 +25,7 @@ import torch
 from torch.utils.data import Dataset
 
 from omnijepa.data.canvas import resize_batch, texture
+from omnijepa.data.class_folders import list_class_folder
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.image_sources import load_fashion_mnist_arrays
 from omnijepa.errors import ConfigError, DataError
@@ -160,31 +161,28 @@ def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
 
 
 def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str, Clips]:
-    """Train/test clips from class sub-folders, split by video."""
+    """Train/test clips from class sub-folders (or a train/test split layout), split by video."""
     if not root.is_dir():
         raise DataError(f"data.path {root} is not a folder of class sub-folders of videos")
-    classes = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    parts: dict[str, tuple[list, list]] = {"train": ([], []), "test": ([], [])}
-    names = []
-    for d in classes:
-        files = sorted(f for f in d.iterdir() if f.suffix.lower() in VIDEO_SUFFIXES)
-        if not files:
-            continue
-        label = len(names)
-        names.append(d.name)
-        order = derived_rng(seed, f"video_split_{d.name}").permutation(len(files))
-        k = int(round(cfg.test_fraction * len(files))) if len(files) > 1 else 0
-        for rank, i in enumerate(order):
-            split = "test" if rank < k else "train"
-            clips = cut_clips(read_video(files[i], cfg), cfg)
-            parts[split][0].append(clips)
-            parts[split][1].extend([label] * len(clips))
-    if len(names) < 2 or not parts["test"][0]:
+    listing = list_class_folder(
+        root, lambda p: p.suffix.lower() in VIDEO_SUFFIXES, "video", VIDEO_SUFFIXES
+    )
+    names = listing.classes
+    train, test = listing.split(cfg.test_fraction, derived_rng(seed, "video_split"))
+    if len(names) < 2 or not len(test):
         raise DataError(
             f"{root}: need >= 2 class sub-folders of videos ({', '.join(VIDEO_SUFFIXES)}) with "
             f">= 2 videos in some class, to hold out test videos; found classes {names}"
         )
-    return {k: Clips(np.concatenate(x), np.asarray(y), names) for k, (x, y) in parts.items()}
+    out = {}
+    for split, idx in (("train", train), ("test", test)):
+        clips, labels = [], []
+        for i in idx:
+            cut = cut_clips(read_video(listing.files[i], cfg), cfg)
+            clips.append(cut)
+            labels += [int(listing.labels[i])] * len(cut)
+        out[split] = Clips(np.concatenate(clips), np.asarray(labels), names)
+    return out
 
 
 def load_video_data(cfg: VideoDataConfig, seed: int) -> dict[str, Clips]:
