@@ -13,6 +13,7 @@ from PIL import Image
 from omnijepa.data import ImageDataConfig, ImageTensorDataset, load_image_data, make_datasets
 from omnijepa.data.idx_format import read_idx, write_idx
 from omnijepa.data.image_data import split_indices
+from omnijepa.data.image_folder import read_image
 from omnijepa.data.image_sources import FASHION_MNIST_CLASSES, fashion_mnist_dir
 from omnijepa.errors import ConfigError, DataError
 
@@ -342,3 +343,11 @@ def test_tiff_folder_reads_16_bit_and_float_images(tmp_path: Path) -> None:
     labels = torch.cat([data.train.labels, data.test.labels])
     a, b = imgs[labels == 0][0, 0], imgs[labels == 1][0, 0]
     assert a[0, 0] < a[-1, -1] and b[0, 0] > b[-1, -1]  # the ramps keep their direction
+
+
+def test_a_float_image_with_nan_pixels_is_named(tmp_path: Path) -> None:
+    bad = np.ones((16, 16), dtype=np.float32)
+    bad[3, 4] = np.nan
+    Image.fromarray(bad).save(tmp_path / "nan.tif")
+    with pytest.raises(DataError, match="nan.tif.*NaN or infinite pixel"):
+        read_image(tmp_path / "nan.tif", 8, 1)

@@ -53,6 +53,8 @@ def _to_8bit(img: Image.Image) -> Image.Image:
         return Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).round().astype(np.uint8))
     if img.mode in ("I", "F"):
         a = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(a).all():
+            raise ValueError("the image holds NaN or infinite pixel values")
         a = (a - a.min()) * (255.0 / max(float(a.max() - a.min()), 1e-12))
         return Image.fromarray(a.round().astype(np.uint8))
     if img.mode in ("P", "PA"):
