@@ -175,3 +175,15 @@ def test_an_npz_saved_time_first_reads_with_data_layout(tmp_path: Path) -> None:
     assert read_roi_path(tmp_path / "t.npz")[0].shape == (6, 40, 5)  # the default layout
     with pytest.raises(ConfigError, match="data.layout"):
         FMRIDataConfig(layout="time_first")
+
+
+def test_a_grid_too_large_for_full_attention_on_cpu_is_one_error(tmp_path, capsys) -> None:  # noqa: ANN001
+    from tests.test_cli import assert_one_line_error, run_cli
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 200, 700)).astype(np.float32)  # 200 ROIs x 43 patches
+    np.savez(tmp_path / "big.npz", X=x, y=np.array(["a", "b"] * 3))
+    code, _, err = run_cli(capsys, "train", "brainjepa", f"data.path={tmp_path / 'big.npz'}",
+                           "--out", tmp_path / "run")  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, "8600 tokens", "model.patch")

@@ -71,6 +71,17 @@ def test_channel_names_are_cleaned_bipolar_placed_and_non_eeg_dropped() -> None:
         place_channels(("C3", "Q9"), 2, "auto", "error")
     pos, keep, notes = place_channels(("C3", "Q9"), 2, "auto", "drop")
     assert keep.tolist() == [0] and "Q9" in notes[0]
+    with pytest.raises(DataError, match="3 channel names .* recordings of 7 channels"):
+        place_channels(("C3", "C4", "Cz"), 7, "auto", "error")  # never a silent crop
+    with pytest.raises(DataError, match="appear more than once"):
+        place_channels(("C3", "C3", "C4"), 3, "auto", "error")
+
+
+def test_an_npz_saved_time_first_is_refused_with_a_hint(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).standard_normal((10, 256, 64)).astype(np.float32)
+    np.savez(tmp_path / "t.npz", X=x, y=np.array(["a", "b"] * 5))
+    with pytest.raises(DataError, match=r"more channels than samples.*transpose"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "t.npz")), 0)
 
 
 def test_mne_raw_with_annotations_and_epochs_files(tmp_path: Path) -> None:
@@ -114,6 +125,9 @@ def test_class_folders_of_recordings_are_cut_into_trials(tmp_path: Path) -> None
     data = load_eeg_data(cfg, 0)
     assert data.classes == ["rest", "task"] and data.length == 256
     assert sum(len(s.labels) for s in data.splits.values()) == 2 * 2 * 5
+    for split in ("train", "test"):  # one recording of each class per side, never shared
+        labels = data.splits[split].labels.tolist()
+        assert labels.count(0) == labels.count(1) == 5
     (tmp_path / "task" / "r0.npy").write_bytes(b"not numpy")
     with pytest.raises(DataError, match="r0.npy"):
         load_eeg_data(cfg, 0)

@@ -20,6 +20,7 @@ channel name is one error naming it.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -37,7 +38,7 @@ from omnijepa.data.eeg_files import (
     read_eeg_path,
 )
 from omnijepa.data.eeg_lead_field import LEAD_FIELDS
-from omnijepa.data.image_data import derived_rng
+from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, pack_recording
 
@@ -213,13 +214,36 @@ def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> E
 
 
 def _hold_out(trials: EEGTrials, fraction: float, seed: int) -> dict[str, EEGTrials]:
-    order = derived_rng(seed, "eeg_split").permutation(len(trials.signals))
-    k = max(1, int(round(fraction * len(order))))
+    """Train and test trials, stratified by class; trials cut from one recording stay on one
+    side (else test pieces would share a recording with training pieces), unless a class has
+    a single recording, when its pieces are split with a warning."""
+    labels = np.asarray(trials.labels)
+    n = len(labels)
+    rec = np.asarray(trials.recordings if trials.recordings is not None else range(n))
+    groups, first = np.unique(rec, return_index=True)
+    per_class = {c: int((labels[first] == c).sum()) for c in set(labels.tolist())}
+    rng = derived_rng(seed, "eeg_split")
+    if min(per_class.values()) >= 2:  # every class keeps a recording on each side
+        test_groups = []
+        for c in sorted(per_class):
+            own = rng.permutation(groups[labels[first] == c])
+            test_groups += own[: min(max(1, round(len(own) * fraction)), len(own) - 1)].tolist()
+        is_test = np.isin(rec, test_groups)
+    else:
+        if len(groups) < n:
+            lone = sorted(c for c, k in per_class.items() if k < 2)
+            warnings.warn(
+                f"class(es) {lone} come from a single recording: its trials are split between "
+                "train and test, which then share that recording",
+                stacklevel=3,
+            )
+        is_test = np.zeros(n, dtype=bool)
+        is_test[split_indices(labels, fraction, rng)[1]] = True
     pick = lambda idx: EEGTrials(  # noqa: E731
         [trials.signals[i] for i in idx], [trials.channels[i] for i in idx],
         [trials.labels[i] for i in idx], trials.sfreq,
     )  # fmt: skip
-    return {"train": pick(order[k:]), "test": pick(order[:k])}
+    return {"train": pick(np.flatnonzero(~is_test)), "test": pick(np.flatnonzero(is_test))}
 
 
 def load_eeg_data(cfg: EEGDataConfig, seed: int) -> EEGData:

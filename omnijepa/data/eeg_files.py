@@ -53,6 +53,9 @@ class EEGTrials:
     channels: list[tuple[str, ...]]
     labels: list[str]
     sfreq: float | None
+    # the recording each trial was cut from (class folders), so a hold-out keeps a
+    # recording's pieces on one side; None: every trial stands alone
+    recordings: list[int] | None = None
 
 
 @dataclass
@@ -94,6 +97,11 @@ def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
         raise DataError(
             f"{path}: X {x.shape}, y {y.shape}, {len(names)} ch_names do not fit "
             "(trials, channels, time) / (trials,) / (channels,)"
+        )
+    if not names and x.shape[1] > x.shape[2]:
+        raise DataError(
+            f"{path}: X {x.shape} has more channels than samples; X is (trials, channels, "
+            "time): transpose it (X.transpose(0, 2, 1))"
         )
     x = _finite(x, str(path))
     return EEGTrials(list(x), [names] * len(x), [str(v) for v in y], sfreq)
@@ -241,8 +249,8 @@ def _is_eeg_file(path: Path) -> bool:
 
 def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -> EEGTrials:
     """Recordings of known classes, each cut into trials of ``seconds``."""
-    out = EEGTrials([], [], [], None)
-    for f, label in zip(files, classes):
+    out = EEGTrials([], [], [], None, [])
+    for k, (f, label) in enumerate(zip(files, classes)):
         rec = EEG_READERS.get(f.suffix.lower())(f, opts)
         sfreq = rec.sfreq or opts.sfreq
         if out.sfreq not in (None, sfreq):
@@ -254,6 +262,7 @@ def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -
             out.signals += pieces
             out.channels += [ch] * len(pieces)
             out.labels += [label] * len(pieces)
+            out.recordings += [k] * len(pieces)  # type: ignore[operator]
     return out
 
 
@@ -326,6 +335,12 @@ def place_channels(
     if not names:
         note = f"no channel names: {n_channels} channels placed on a ring (give data.ch_names)"
         return ring_positions(n_channels), np.arange(n_channels), [note]
+    if len(names) != n_channels:
+        raise DataError(
+            f"{len(names)} channel names ({', '.join(names[:4])}{', …' if len(names) > 4 else ''})"
+            f" for recordings of {n_channels} channels (data.ch_names or the file's names)"
+        )
+
     keep, pos, dropped, missing = [], [], [], []
     for i, raw_name in enumerate(names):
         name = clean_channel_name(raw_name)
@@ -349,6 +364,10 @@ def place_channels(
         notes.append(f"dropped channels with unknown positions: {', '.join(missing)}")
     if not keep:
         raise DataError("no EEG channel left to use")
+    kept = [clean_channel_name(names[i]).lower() for i in keep]
+    twice = sorted({names[i] for i, c in zip(keep, kept) if kept.count(c) > 1})
+    if twice:
+        raise DataError(f"EEG channel name(s) {', '.join(twice[:6])} appear more than once")
     return np.stack(pos), np.asarray(keep), notes
 
 

@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 
 from omnijepa.data.class_folders import given_or_drawn_split, list_class_folder
 from omnijepa.data.image_data import derived_rng
+from omnijepa.data.numeric_csv import read_numeric_table
 from omnijepa.data.numpy_files import check_float32_range, label_vector, read_npy, read_npz
 from omnijepa.errors import ConfigError, DataError
 
@@ -139,24 +140,12 @@ def _read_subject(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         x = read_npy(path, "a (time, regions) table")
     else:
-        try:
-            x = np.genfromtxt(path, delimiter=",", skip_header=_has_header(path))
-        except (OSError, ValueError) as exc:
-            raise DataError(f"cannot read {path} as a (time, regions) table: {exc}") from None
+        x = read_numeric_table(path, "a (time, regions) table")
     if x.dtype.kind not in "iuf" or x.ndim != 2:
         raise DataError(f"{path}: need a finite (time, regions) table, got shape {x.shape}")
     if not np.isfinite(x).all():
         raise DataError(f"{path}: holds {int((~np.isfinite(x)).sum())} NaN or infinite value(s)")
     return x.T
-
-
-def _has_header(path: Path) -> int:
-    first = path.read_text(errors="replace").split("\n", 1)[0]
-    try:
-        [float(v) for v in first.split(",")]
-        return 0
-    except ValueError:
-        return 1
 
 
 def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 
 from omnijepa.data.class_folders import list_class_folder
 from omnijepa.data.image_data import derived_rng
+from omnijepa.data.numeric_csv import read_numeric_table
 from omnijepa.data.numpy_files import check_float32_range, read_npy
 from omnijepa.errors import ConfigError, DataError
 
@@ -170,10 +171,9 @@ def _read_series(path: Path, channels: int) -> np.ndarray:
         if arr.dtype.kind not in "iuf":
             raise DataError(f"{path}: a series must be numeric, got dtype {arr.dtype}")
     else:
-        try:
-            arr = np.loadtxt(path, delimiter=",", ndmin=2, dtype=np.float64).T
-        except (ValueError, OSError, EOFError) as exc:
-            raise DataError(f"{path}: not a readable {path.suffix} series ({exc})") from None
+        table = read_numeric_table(path, "a series (one column per channel)")
+        single_row = table.shape[0] == 1 and channels == 1  # one channel written as a row
+        arr = table if single_row else table.T
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None]

@@ -44,7 +44,9 @@ def diffusion_gradients(
     if fc.ndim != 2 or fc.shape[1] != r or not np.isfinite(fc).all():
         raise DataError(f"connectivity must be a finite square matrix, got {fc.shape}")
     if not 1 <= m < r:
-        raise DataError(f"{m} gradients need at least {m + 1} regions, have {r}")
+        raise DataError(
+            f"{m} gradients need at least {m + 1} regions, have {r}: lower model.gradients"
+        )
     keep = max(1, int(round((1.0 - sparsity) * r)))
     threshold = np.sort(fc, axis=1)[:, -keep][:, None]
     sparse = np.where(fc >= threshold, fc, 0.0)

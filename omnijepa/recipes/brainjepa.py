@@ -60,6 +60,7 @@ from omnijepa.recipes.model_configs import (
 )
 from omnijepa.recipes.paired_checks import non_inferiority_judge
 from omnijepa.recipes.repro_runs import run_latent_repro
+from omnijepa.recipes.token_budget import check_tokens
 from omnijepa.registry import Registry
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
@@ -177,6 +178,10 @@ class BrainJEPARecipe(Recipe):
         splits = load_fmri_data(cfg.data, cfg.seed)
         shape = tuple(splits["train"].series.shape[1:])
         grid = _patch_grid(cfg, shape)
+        check_tokens(
+            grid[0] * grid[1], device, f"{shape[0]} ROIs x {shape[1]} TRs",
+            "raise model.patch, or cut the series shorter",
+        )  # fmt: skip
         positions = region_positions(cfg, splits["train"].series)
         data = {k: ROIDataset(v) for k, v in splits.items()}
         collate = MaskCollator(build_sampler(cfg, grid), cfg.seed, steps=cfg.train.steps)

@@ -59,6 +59,7 @@ from omnijepa.recipes.model_configs import (
 )
 from omnijepa.recipes.repro_runs import run_latent_repro
 from omnijepa.recipes.sjepa_checks import judge_sjepa
+from omnijepa.recipes.token_budget import check_tokens
 from omnijepa.registry import Registry
 from omnijepa.train.config import TrainConfig
 from omnijepa.train.trainer import TrainParts
@@ -212,6 +213,10 @@ class SJEPARecipe(Recipe):
             print(f"[sjepa] note: {note}", flush=True)
         channels = max_channels(cfg, eeg)
         tok = build_tokenizer(cfg, channels, eeg.length)
+        check_tokens(
+            tok.grid[0] * tok.grid[1], device, f"{channels} channels x {tok.length} samples",
+            "shorten the trials with data.seconds, or widen model.window",
+        )  # fmt: skip
         data = {
             k: EEGDataset(v, channels, tok.length, cfg.data.center) for k, v in eeg.splits.items()
         }

@@ -1,0 +1,80 @@
+"""Numeric tables from text files as users and pandas write them.
+
+``read_numeric_table`` takes a comma-, semicolon-, tab- or space-separated file (a UTF-8 BOM
+is dropped), skips a header row — column names, or pandas' default names ``0,1,2,…`` — and
+drops pandas' index column (a header whose first cell is empty, ``Unnamed: 0`` or ``index``),
+so ``df.to_csv(path)`` reads back as the data alone. Anything else non-numeric is one DataError
+naming the file, the row and the cell.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from omnijepa.errors import DataError
+
+DELIMITERS = (",", ";", "\t")
+INDEX_NAMES = ("", "unnamed: 0", "index")
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    return [c.strip().strip('"') for c in (line.split(delimiter) if delimiter else line.split())]
+
+
+def _sniff(lines: list[str]) -> str | None:
+    """The first of ``DELIMITERS`` that the first data-like line holds; else whitespace."""
+    sample = lines[1] if len(lines) > 1 else lines[0]
+    return next((d for d in DELIMITERS if d in sample), None)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def read_numeric_table(path: Path, what: str) -> np.ndarray:
+    """``(rows, columns)`` float64 from a text table (see the module doc); ``what`` names
+    what the table should hold, for the errors."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read {path}: not a text file ({what})") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if not lines:
+        raise DataError(f"{path}: empty file, expected {what}")
+    delimiter = _sniff(lines)
+    rows = [_split(line, delimiter) for line in lines]
+    first = rows[0]
+    pandas_names = len(first) > 1 and [c for c in first if c] == [
+        str(k) for k in range(len([c for c in first if c]))
+    ]
+    drop_index = False
+    if pandas_names or not all(_is_number(c) for c in first):
+        drop_index = first[0].lower() in INDEX_NAMES and len(first) > 1
+        rows = rows[1:]
+    if drop_index:
+        rows = [r[1:] for r in rows]
+    if not rows:
+        raise DataError(f"{path}: a header and no data, expected {what}")
+    widths = {len(r) for r in rows}
+    if len(widths) != 1:
+        raise DataError(f"{path}: rows of different lengths {sorted(widths)}, expected {what}")
+    for k, row in enumerate(rows):
+        bad = next((c for c in row if not _is_number(c)), None)
+        if bad is not None:
+            sep = {None: "spaces", "\t": "tabs"}.get(delimiter, repr(delimiter))
+            raise DataError(
+                f"{path}: non-numeric cell {bad[:40]!r} in data row {k + 1} (columns split "
+                f"at {sep}), expected {what}"
+            )
+    return np.array(rows, dtype=np.float64)
+
+
+__all__ = ["read_numeric_table"]
