@@ -136,3 +136,14 @@ def test_series_beyond_float32_are_refused(tmp_path: Path) -> None:
     np.save(tmp_path / "big.npy", np.full(20, 1e35))
     with pytest.raises(DataError, match="big.npy: values up to 1e.35; rescale"):
         _read_series(tmp_path / "big.npy", 1)
+
+
+def test_linked_folders_inside_a_class_are_read_once(tmp_path: Path) -> None:
+    elsewhere = _touch(tmp_path / "store" / "deep" / "x.npy").parent
+    data = tmp_path / "data"
+    _touch(data / "a" / "y.npy")
+    (data / "a" / "more").symlink_to(elsewhere, target_is_directory=True)
+    (data / "a" / "more" / "loop").symlink_to(data / "a", target_is_directory=True)
+    _touch(data / "b" / "z.npy")
+    files, labels, classes = labelled_files(data, (".npy",))
+    assert sorted(f.name for f in files) == ["x.npy", "y.npy", "z.npy"] and labels.count(0) == 2

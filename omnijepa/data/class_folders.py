@@ -11,6 +11,7 @@ training sample could teach it)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -42,10 +43,10 @@ def data_files(
     accept: Callable[[Path], bool] | None = None,
 ) -> list[Path]:
     """Visible files under ``folder`` (below it too when ``recursive``, skipping hidden
-    folders) whose suffix, in lower case, is one of ``suffixes`` (or that ``accept`` takes);
-    sorted."""
+    folders, following linked folders once each) whose suffix, in lower case, is one of
+    ``suffixes`` (or that ``accept`` takes); sorted."""
     wanted = {s.lower() for s in suffixes}
-    found = folder.rglob("*") if recursive else folder.iterdir()
+    found = _walk(folder) if recursive else folder.iterdir()
     return sorted(
         p
         for p in found
@@ -53,6 +54,21 @@ def data_files(
         and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every entry below ``folder``, into symlinked folders too (``rglob`` skips them), each
+    real folder once, so a link loop ends."""
+    seen: set[str] = set()
+    out: list[Path] = []
+    for top, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        out += [Path(top) / f for f in files]
+    return out
 
 
 def given_or_drawn_split(
