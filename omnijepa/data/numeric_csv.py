@@ -29,7 +29,19 @@ def _sniff(lines: list[str]) -> str | None:
     return next((d for d in DELIMITERS if d in sample), None)
 
 
-def _is_number(cell: str) -> bool:
+def read_text(path: Path, what: str) -> str:
+    """The file's text (a UTF-8 BOM dropped); one DataError naming ``what`` was expected when
+    it is not text or cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"cannot read {path}: not a text file ({what})") from None
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def is_number(cell: str) -> bool:
+    """``cell`` parses as a float (``nan`` and ``inf`` included: callers check finiteness)."""
     try:
         float(cell)
     except ValueError:
@@ -40,12 +52,7 @@ def _is_number(cell: str) -> bool:
 def read_numeric_table(path: Path, what: str) -> np.ndarray:
     """``(rows, columns)`` float64 from a text table (see the module doc); ``what`` names
     what the table should hold, for the errors."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"cannot read {path}: not a text file ({what})") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    text = read_text(path, what)
     lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if not lines:
         raise DataError(f"{path}: empty file, expected {what}")
@@ -56,7 +63,7 @@ def read_numeric_table(path: Path, what: str) -> np.ndarray:
         str(k) for k in range(len([c for c in first if c]))
     ]
     drop_index = False
-    if pandas_names or not all(_is_number(c) for c in first):
+    if pandas_names or not all(is_number(c) for c in first):
         drop_index = first[0].lower() in INDEX_NAMES and len(first) > 1
         rows = rows[1:]
     if drop_index:
@@ -67,7 +74,7 @@ def read_numeric_table(path: Path, what: str) -> np.ndarray:
     if len(widths) != 1:
         raise DataError(f"{path}: rows of different lengths {sorted(widths)}, expected {what}")
     for k, row in enumerate(rows):
-        bad = next((c for c in row if not _is_number(c)), None)
+        bad = next((c for c in row if not is_number(c)), None)
         if bad is not None:
             sep = {None: "spaces", "\t": "tabs"}.get(delimiter, repr(delimiter))
             raise DataError(
@@ -77,4 +84,4 @@ def read_numeric_table(path: Path, what: str) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
-__all__ = ["read_numeric_table"]
+__all__ = ["is_number", "read_numeric_table", "read_text"]

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from omnijepa.data.class_folders import FolderListing, list_class_folder
+from omnijepa.data.numeric_csv import is_number, read_text
 from omnijepa.data.numpy_files import check_float32_range, read_npy
 from omnijepa.errors import DataError
 from omnijepa.registry import Registry
@@ -69,12 +70,7 @@ def _read_mesh(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
 
 def _read_text(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarray:
     """The first 3 numeric columns of a whitespace- or comma-separated text file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataError(f"cannot read {path}: not a text file of x y z rows") from None
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {_reason(exc)}") from None
+    text = read_text(path, "x y z rows")
     rows = []
     for line in text.replace(",", " ").splitlines():
         tokens = line.split("#", 1)[0].split()
@@ -82,26 +78,18 @@ def _read_text(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
             rows.append(tokens)
     if rows and len(rows[0]) == 1 and rows[0][0].isdigit():
         rows = rows[1:]  # point-count header (common in .pts files)
-    if rows and not _numeric(rows[0]):
+    if rows and not all(map(is_number, rows[0])):
         rows = rows[1:]  # a column-name header such as "x y z"
     if not rows:
         raise DataError(f"{path}: empty file (no point rows)")
     narrow = min(len(r) for r in rows)
     if narrow < 3:
         raise DataError(f"{path}: need at least 3 columns (x y z), found a row with {narrow}")
-    bad = next((k for k, r in enumerate(rows) if not _numeric(r[:3])), None)
+    bad = next((k for k, r in enumerate(rows) if not all(map(is_number, r[:3]))), None)
     if bad is not None:
         raise DataError(f"{path}: non-numeric value in point row {bad + 1}: {' '.join(rows[bad])}"
                         [:300])  # fmt: skip
     return np.array([r[:3] for r in rows], dtype=np.float64)
-
-
-def _numeric(tokens: list[str]) -> bool:
-    try:
-        [float(t) for t in tokens]
-    except ValueError:
-        return False
-    return True
 
 
 def _read_npy(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarray:
