@@ -306,3 +306,17 @@ def test_bad_config_values_name_the_key() -> None:
     ]:
         with pytest.raises(ConfigError, match=key):
             load_tabular_data(TabularDataConfig(**kw), seed=0)  # type: ignore[arg-type]
+
+
+def test_a_pandas_index_column_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from omnijepa.data.tabular_csv import read_csv_table
+
+    frame = pd.DataFrame({"age": [31, 45, 22, 60], "label": ["a", "b", "a", "b"]})
+    frame.to_csv(tmp_path / "t.csv")  # with the index
+    with pytest.warns(UserWarning, match="row index"):
+        table = read_csv_table(tmp_path / "t.csv")
+    assert list(table.frame.columns) == ["age", "label"]
+    frame.to_csv(tmp_path / "plain.csv", index=False)
+    assert list(read_csv_table(tmp_path / "plain.csv").frame.columns) == ["age", "label"]

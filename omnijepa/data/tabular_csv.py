@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,16 @@ def read_csv_table(path: str | Path) -> RawTable:
     if frame.shape[0] == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
+    first = frame.columns[0]
+    rows = frame[first].str.strip()
+    if (
+        first in ("", "Unnamed: 0")
+        and frame.shape[1] > 1
+        and rows.tolist() == [str(k) for k in range(len(rows))]
+    ):  # pandas' index (df.to_csv(path)): a row number, not a feature
+        warnings.warn(f"{path}: the first column is a row index (0, 1, 2, …); left out",
+                      stacklevel=2)  # fmt: skip
+        frame = frame.drop(columns=first)
     typed = pd.DataFrame({name: type_column(frame[name]) for name in frame.columns})
     return RawTable(typed, None, str(path))
 
