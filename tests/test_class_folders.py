@@ -17,7 +17,7 @@ from omnijepa.errors import DataError
 def labelled_files(
     root: Path, suffixes: tuple[str, ...]
 ) -> tuple[list[Path], list[int], list[str]]:
-    got = list_class_folder(root, lambda p: p.suffix.lower() in suffixes, "test", suffixes)
+    got = list_class_folder(root, suffixes, "test")
     return got.files, got.labels.tolist(), got.classes
 
 
@@ -100,7 +100,7 @@ def test_a_folder_with_its_own_split_keeps_it(tmp_path: Path, nesting: str) -> N
     _touch(tmp_path.joinpath(*(("val", "cat") if nesting == "split/class" else ("cat", "val")),
                              "v.npy"))  # fmt: skip
     with pytest.warns(UserWarning) as caught:
-        got = list_class_folder(tmp_path, lambda p: p.suffix == ".npy", "series")
+        got = list_class_folder(tmp_path, (".npy",), "series")
     said = " ".join(str(w.message) for w in caught)
     assert "owl" in said and "val" in said  # a test-only class and the validation folder
     assert got.classes == ["cat", "dog"]
@@ -119,13 +119,13 @@ def test_a_split_with_an_empty_side_is_one_error(tmp_path: Path) -> None:
     _touch(tmp_path / "train" / "a" / "x.npy")
     (tmp_path / "test" / "a").mkdir(parents=True)
     with pytest.raises(DataError, match="test side"), pytest.warns(UserWarning):
-        list_class_folder(tmp_path, lambda p: p.suffix == ".npy", "series")
+        list_class_folder(tmp_path, (".npy",), "series")
 
 
 def test_class_folders_named_like_splits_only_in_part_stay_classes(tmp_path: Path) -> None:
     for cls in ("train", "test", "other"):  # three top folders: classes, not a split
         _touch(tmp_path / cls / "x.npy")
-    got = list_class_folder(tmp_path, lambda p: p.suffix == ".npy", "series")
+    got = list_class_folder(tmp_path, (".npy",), "series")
     assert got.classes == ["other", "test", "train"] and got.is_test is None
 
 

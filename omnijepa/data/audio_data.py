@@ -175,10 +175,6 @@ def spoken_words(cfg: AudioDataConfig) -> tuple[list[np.ndarray], list[tuple[int
     return waves, meta
 
 
-def _is_audio(path: Path) -> bool:
-    return path.suffix.lower() in SUFFIXES
-
-
 def _spectrograms(waves: list[np.ndarray], cfg: FrontEndConfig) -> list[torch.Tensor]:
     return [
         log_mel(torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32)), cfg) for w in waves
@@ -188,7 +184,7 @@ def _spectrograms(waves: list[np.ndarray], cfg: FrontEndConfig) -> list[torch.Te
 def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
     """Log-mel spectrograms of the built-in words or of ``cfg.path``, split into train/test."""
     if cfg.path:
-        listing = list_class_folder(Path(cfg.path), _is_audio, "audio", SUFFIXES)
+        listing = list_class_folder(Path(cfg.path), SUFFIXES, "audio")
         files, classes = listing.files, listing.classes
         rate = cfg.front_end.sample_rate
         waves = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,21 +36,16 @@ def class_dirs(root: Path) -> list[Path]:
     return sorted(d for d in root.iterdir() if d.is_dir() and visible(d))
 
 
-def data_files(
-    folder: Path,
-    suffixes: Iterable[str],
-    recursive: bool = True,
-    accept: Callable[[Path], bool] | None = None,
-) -> list[Path]:
+def data_files(folder: Path, suffixes: Iterable[str], recursive: bool = True) -> list[Path]:
     """Visible files under ``folder`` (below it too when ``recursive``, skipping hidden
     folders, following linked folders once each) whose suffix, in lower case, is one of
-    ``suffixes`` (or that ``accept`` takes); sorted."""
+    ``suffixes``; sorted."""
     wanted = {s.lower() for s in suffixes}
     found = _walk(folder) if recursive else folder.iterdir()
     return sorted(
         p
         for p in found
-        if (accept(p) if accept is not None else p.suffix.lower() in wanted)
+        if p.suffix.lower() in wanted
         and p.is_file()
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
@@ -119,7 +114,7 @@ def _warn_validation(where: Iterable[Path]) -> None:
 
 
 def _split_files(
-    split_dirs: dict[str, dict[str, Path]], accept: Callable[[Path], bool], root: Path
+    split_dirs: dict[str, dict[str, Path]], suffixes: tuple[str, ...], root: Path
 ) -> FolderListing:
     """``{split: {class: folder}}`` -> the listing, classes named by the train side."""
     classes = sorted(split_dirs["train"])
@@ -131,7 +126,7 @@ def _split_files(
     for k, name in enumerate(classes):
         for split in SPLITS:
             folder = split_dirs[split].get(name)
-            found = [] if folder is None else data_files(folder, (), accept=accept)
+            found = [] if folder is None else data_files(folder, suffixes)
             files += found
             labels += [k] * len(found)
             is_test += [split == "test"] * len(found)
@@ -150,14 +145,16 @@ def _warn_empty(root: Path, empty: list[str]) -> None:
         warnings.warn(f"{root}: no usable files in {', '.join(empty)}: left out", stacklevel=4)
 
 
-def split_layout(root: Path, accept: Callable[[Path], bool]) -> FolderListing | None:
-    """The listing of a folder that holds its own train/test split, else None."""
+def split_layout(root: Path, suffixes: Iterable[str]) -> FolderListing | None:
+    """The listing (files with ``suffixes``) of a folder that holds its own train/test split,
+    else None."""
+    suffixes = tuple(suffixes)
     top = class_dirs(root)
     at_top = _named(top, SPLITS)
     if len(at_top) == 2 and len(top) == 2 + len(_named(top, VALIDATION)):
         _warn_validation(_named(top, VALIDATION).values())
         per_split = {s: {d.name: d for d in class_dirs(at_top[s])} for s in SPLITS}
-        return _split_files(per_split, accept, root)
+        return _split_files(per_split, suffixes, root)
     inner = {d: class_dirs(d) for d in top}
     nested = {d: _named(sub, SPLITS) for d, sub in inner.items()}
     only_splits = all(
@@ -166,22 +163,21 @@ def split_layout(root: Path, accept: Callable[[Path], bool]) -> FolderListing | 
     if top and only_splits and all(any(s in n for n in nested.values()) for s in SPLITS):
         _warn_validation(v for d in top for v in _named(inner[d], VALIDATION).values())
         per_split = {s: {d.name: nested[d][s] for d in top if s in nested[d]} for s in SPLITS}
-        return _split_files(per_split, accept, root)
+        return _split_files(per_split, suffixes, root)
     return None
 
 
-def list_class_folder(
-    root: Path, accept: Callable[[Path], bool], what: str, looked_for: Iterable[str] = ()
-) -> FolderListing:
-    """Every file ``accept`` takes under ``root``: a train/test split layout (module doc), a
-    sub-folder per class, or a flat folder of unlabelled files. Class folders without such
-    files and files beside the class folders are left out with a warning; no file at all is
-    one DataError naming what was looked for (``what`` files, suffixes ``looked_for``)."""
+def list_class_folder(root: Path, suffixes: Iterable[str], what: str) -> FolderListing:
+    """Every file with one of ``suffixes`` (any case) under ``root``: a train/test split layout
+    (module doc), a sub-folder per class, or a flat folder of unlabelled files. Class folders
+    without such files and files beside the class folders are left out with a warning; no file
+    at all is one DataError naming what was looked for (``what`` files, their suffixes)."""
+    suffixes = tuple(suffixes)
     if not root.exists():
         raise DataError(f"{what} folder not found: {root}")
     if not root.is_dir():
         raise DataError(f"{what} folder path is not a directory: {root}")
-    listing = split_layout(root, accept)
+    listing = split_layout(root, suffixes)
     if listing is not None:
         return listing
     files: list[Path] = []
@@ -189,14 +185,14 @@ def list_class_folder(
     classes: list[str] = []
     empty: list[str] = []
     for d in class_dirs(root):
-        found = data_files(d, (), accept=accept)
+        found = data_files(d, suffixes)
         if found:
             files += found
             labels += [len(classes)] * len(found)
             classes.append(d.name)
         else:
             empty.append(d.name)
-    loose = data_files(root, (), recursive=False, accept=accept)
+    loose = data_files(root, suffixes, recursive=False)
     if classes:
         _warn_empty(root, empty)
         if loose:
@@ -207,9 +203,8 @@ def list_class_folder(
             )
         return FolderListing(files, np.asarray(labels, dtype=np.int64), classes)
     if not loose:
-        kinds = ", ".join(looked_for) or what
-        raise DataError(f"no {what} files found in {root}: looked for {kinds} files (any "
-                        "case) in it, or in one sub-folder per class")  # fmt: skip
+        raise DataError(f"no {what} files found in {root}: looked for {', '.join(suffixes)} "
+                        "files (any case) in it, or in one sub-folder per class")  # fmt: skip
     return FolderListing(loose, np.full(len(loose), -1, dtype=np.int64), [])
 
 

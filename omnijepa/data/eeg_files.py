@@ -243,10 +243,6 @@ def _cut(x: np.ndarray, span: int) -> list[np.ndarray]:
     return [x[:, i * span : (i + 1) * span] for i in range(n)] or [x]
 
 
-def _is_eeg_file(path: Path) -> bool:
-    return path.suffix.lower() in EEG_READERS and path.is_file()
-
-
 def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -> EEGTrials:
     """Recordings of known classes, each cut into trials of ``seconds``."""
     out = EEGTrials([], [], [], None, [])
@@ -301,7 +297,7 @@ def official_split(folder: Path, opts: ReadOptions) -> dict[str, EEGTrials] | No
     ``None`` for anything else."""
     if not folder.is_dir():
         return None
-    layout = split_layout(folder, _is_eeg_file)
+    layout = split_layout(folder, EEG_READERS.names())
     if layout is not None:
         names = [layout.classes[k] for k in layout.labels]
         parts = {}

@@ -175,9 +175,7 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
 def read_roi_folder(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``X`` (subjects, R, T), labels and the folder's own test mask (None without one) from
     class sub-folders of subjects' .csv/.npy tables, or a train/test layout of them."""
-    listing = list_class_folder(
-        path, lambda p: p.suffix.lower() in (".csv", ".npy"), "subject", (".csv", ".npy")
-    )
+    listing = list_class_folder(path, (".csv", ".npy"), "subject")
     if len(set(listing.labels.tolist())) < 2:
         raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
     xs = [_read_subject(f) for f in listing.files]

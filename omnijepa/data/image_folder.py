@@ -44,7 +44,7 @@ def scan_image_folder(root: Path) -> FolderListing:
     """Image files with labels (``class_folders.list_class_folder``): a sub-folder per class
     (searched recursively, sorted by name), a train/test split layout, or a flat folder of
     unlabeled images (label -1)."""
-    return list_class_folder(root, is_image, "image", IMAGE_EXTENSIONS)
+    return list_class_folder(root, IMAGE_EXTENSIONS, "image")
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:

@@ -59,9 +59,8 @@ def read_numeric_table(path: Path, what: str) -> np.ndarray:
     delimiter = _sniff(lines)
     rows = [_split(line, delimiter) for line in lines]
     first = rows[0]
-    pandas_names = len(first) > 1 and [c for c in first if c] == [
-        str(k) for k in range(len([c for c in first if c]))
-    ]
+    named = [c for c in first if c]  # pandas' index column has an empty name
+    pandas_names = len(first) > 1 and named == [str(k) for k in range(len(named))]
     drop_index = False
     if pandas_names or not all(is_number(c) for c in first):
         drop_index = first[0].lower() in INDEX_NAMES and len(first) > 1

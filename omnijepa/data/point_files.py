@@ -114,11 +114,6 @@ for _suffix in (".xyz", ".txt", ".pts"):
 POINT_READERS.add(".npy", _read_npy)
 
 
-def is_point_file(path: Path) -> bool:
-    """A visible regular file whose suffix (any case) has a registered reader."""
-    return path.suffix.lower() in POINT_READERS and not path.name.startswith(".") and path.is_file()
-
-
 def resample(points: np.ndarray, num_points: int, rng: np.random.Generator) -> np.ndarray:
     """Exactly ``num_points`` rows: a random subset if there are enough, else every point
     once (shuffled) and random repeats to fill up."""
@@ -157,7 +152,7 @@ def scan_point_folder(root: Path) -> FolderListing:
     """Point files with labels (``class_folders.list_class_folder``): a sub-folder per class
     (searched recursively, sorted by name), a train/test split layout (ModelNet's
     ``CLASS/train``, ``CLASS/test``), or a flat folder of unlabeled files (label -1)."""
-    return list_class_folder(root, is_point_file, "point", POINT_READERS.names())
+    return list_class_folder(root, POINT_READERS.names(), "point")
 
 
 def load_point_folder(

@@ -191,7 +191,7 @@ def _read_series(path: Path, channels: int) -> np.ndarray:
 def load_series_folder(cfg: SeriesDataConfig, seed: int) -> SeriesData:
     """Every .npy/.csv file under ``cfg.path`` (sub-folder per class, or flat), split per class."""
     root = Path(cfg.path or "")
-    listing = list_class_folder(root, lambda p: p.suffix.lower() in SUFFIXES, "series", SUFFIXES)
+    listing = list_class_folder(root, SUFFIXES, "series")
     files, labels, classes = listing.files, listing.labels, listing.classes
     if len(files) < 2:
         raise DataError(f"data.path {root} holds fewer than 2 .npy/.csv series")

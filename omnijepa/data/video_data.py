@@ -162,11 +162,7 @@ def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
 
 def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str, Clips]:
     """Train/test clips from class sub-folders (or a train/test split layout), split by video."""
-    if not root.is_dir():
-        raise DataError(f"data.path {root} is not a folder of class sub-folders of videos")
-    listing = list_class_folder(
-        root, lambda p: p.suffix.lower() in VIDEO_SUFFIXES, "video", VIDEO_SUFFIXES
-    )
+    listing = list_class_folder(root, VIDEO_SUFFIXES, "video")
     names = listing.classes
     train, test = listing.split(cfg.test_fraction, derived_rng(seed, "video_split"))
     if len(names) < 2 or not len(test):
