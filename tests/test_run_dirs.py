@@ -1,0 +1,101 @@
+"""Run directories: a finished run is replaced only with --overwrite, a user's own folder or one
+inside the data never, and --resume refuses a finished run or changed settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_cli import assert_one_line_error, run_cli, write_png
+
+
+def test_finished_run_is_not_overwritten_without_flag(
+    capsys, finished_run: Path, tiny_overrides
+) -> None:
+    results = finished_run / "results.json"
+    before = results.read_bytes()
+    code, _, err = run_cli(
+        capsys, "train", "ijepa", *tiny_overrides("ijepa"), "--out", finished_run
+    )
+    assert code == 2
+    assert_one_line_error(err, str(finished_run), "--overwrite")
+    assert results.read_bytes() == before
+
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "ijepa",
+        *tiny_overrides("ijepa", "seed=1"),
+        "--out",
+        finished_run,
+        "--overwrite",
+    )
+    assert code == 0, err
+    assert "results.json" in out
+    after = json.loads(results.read_text())
+    assert results.read_bytes() != before
+    assert after["recipe"] == "ijepa" and "linear_probe" in after["metrics"]
+    assert "seed: 1" in (finished_run / "config.yaml").read_text()
+
+
+def test_out_that_would_lose_or_pollute_files_is_refused(
+    capsys, tmp_path: Path, tiny_overrides
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "loss.png").write_bytes(b"the user's own picture")
+    for extra in ([], ["--overwrite"]):
+        code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                               "--out", mine, *extra)  # fmt: skip
+        assert code == 2
+        assert_one_line_error(err, str(mine), "not a run")
+    assert (mine / "loss.png").read_bytes() == b"the user's own picture"
+    folder = tmp_path / "imgs"
+    for cls in ("a", "b"):
+        (folder / cls).mkdir(parents=True)
+        for k in range(3):
+            write_png(folder / cls / f"{k}.png", k)
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           f"data.path={folder}", "--out", folder / "a")  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, "inside data.path")
+    assert sorted(p.name for p in (folder / "a").iterdir()) == ["0.png", "1.png", "2.png"]
+
+
+def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(
+    capsys, finished_run: Path, tmp_path: Path, tiny_overrides
+) -> None:
+    kept = {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()}
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           f"data.path={tmp_path / 'nope'}", "--out", finished_run,
+                           "--overwrite")  # fmt: skip
+    assert code == 2 and "nope" in err
+    assert {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()} == kept
+    # the batch is checked against the data before the old run is touched (it was deleted)
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           "train.batch_size=500", "--out", finished_run,
+                           "--overwrite")  # fmt: skip
+    assert code == 2 and "train.batch_size=500" in err
+    assert {p.name: p.read_bytes() for p in finished_run.iterdir() if p.is_file()} == kept
+    fresh = tmp_path / "fresh"
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"),
+                           f"data.path={tmp_path / 'nope'}", "--out", fresh)  # fmt: skip
+    assert code == 2 and not fresh.exists()  # a run that could not start leaves nothing
+    code, _, err = run_cli(capsys, "train", "ijepa", "--out", "/proc/omnijepa_run")
+    assert_one_line_error(err, "cannot create the run directory /proc/omnijepa_run")
+    code, _, err = run_cli(capsys, "train", "vjepa", "--resume", finished_run)
+    assert_one_line_error(err, "is a 'ijepa' run, not 'vjepa'")
+
+
+def test_resume_of_a_finished_run_exit_2(capsys, finished_run: Path) -> None:
+    state = (finished_run / "state.json").read_bytes()
+    code, _, err = run_cli(capsys, "train", "--resume", finished_run)
+    assert code == 2
+    assert_one_line_error(err, str(finished_run), "finished")
+    assert (finished_run / "state.json").read_bytes() == state
+
+
+def test_resume_with_overrides_exit_2(capsys, finished_run: Path) -> None:
+    code, _, err = run_cli(capsys, "train", "--resume", finished_run, "train.steps=9")
+    assert code == 2
+    assert_one_line_error(err, "--resume")
