@@ -62,6 +62,7 @@ def _walk(folder: Path) -> list[Path]:
             dirs[:] = []
             continue
         seen.add(real)
+        dirs[:] = [d for d in dirs if visible(Path(d))]  # never walk .git and the like
         out += [Path(top) / f for f in files]
     return out
 
