@@ -351,3 +351,19 @@ def test_a_float_image_with_nan_pixels_is_named(tmp_path: Path) -> None:
     Image.fromarray(bad).save(tmp_path / "nan.tif")
     with pytest.raises(DataError, match="nan.tif.*NaN or infinite pixel"):
         read_image(tmp_path / "nan.tif", 8, 1)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_transparent_pixels_read_as_black_whatever_colour_they_store(
+    tmp_path: Path, channels: int
+) -> None:
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., :3] = 255  # white stored under transparency, as many icon tools write it
+    rgba[2:6, 2:6] = (200, 40, 40, 255)  # an opaque red square
+    rgba[0, 0, 3] = 128  # half transparent white: half its value
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "icon.png")
+    Image.fromarray(rgba, "RGBA").convert("P").save(tmp_path / "palette.png")
+    arr = read_image(tmp_path / "icon.png", 8, channels).astype(int)
+    assert arr[:, 7, 7].max() == 0 and arr[:, 3, 3].max() > 40
+    assert abs(int(arr[0, 0, 0]) - 128) <= 2
+    assert read_image(tmp_path / "palette.png", 8, channels)[:, 7, 7].max() == 0

@@ -58,8 +58,17 @@ def _to_8bit(img: Image.Image) -> Image.Image:
         a = (a - a.min()) * (255.0 / max(float(a.max() - a.min()), 1e-12))
         return Image.fromarray(a.round().astype(np.uint8))
     if img.mode in ("P", "PA"):
-        return img.convert("RGBA")
-    return img
+        img = img.convert("RGBA")
+    return _flatten_alpha(img)
+
+
+def _flatten_alpha(img: Image.Image) -> Image.Image:
+    """Composite a transparent image onto black: the colour stored under transparent pixels is
+    arbitrary (often white, sometimes leftovers), and converting to RGB or L would keep it."""
+    if img.mode not in ("RGBA", "LA", "La", "RGBa"):
+        return img
+    rgba = img.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
 
 
 def read_image(path: Path | BinaryIO, size: int, channels: int, name: str = "") -> np.ndarray:
