@@ -29,7 +29,7 @@ def _all(data: TabularData) -> tuple[torch.Tensor, torch.Tensor]:
 BUILTIN = {  # name: (rows, features, task, classes)
     "breast_cancer": (569, 30, "classification", 2),
     "wine": (178, 13, "classification", 3),
-    "digits_table": (1797, 64, "classification", 10),
+    "digits_table": (1797, 61, "classification", 10),  # 3 pixels are 0 in every image: left out
     "diabetes": (442, 10, "regression", 0),
     "letter": (20000, 16, "classification", 26),
 }
@@ -215,7 +215,7 @@ def test_splits_deterministic_disjoint_and_stratified(mixed_csv: Path) -> None:
 
 
 def test_unseen_categories_become_nan(tmp_path: Path) -> None:
-    rows = [[str(i), ["a", "b"][i % 2], str(i % 2)] for i in range(40)]
+    rows = [[str(100 + 2 * i), ["a", "b"][i % 2], str(i % 2)] for i in range(40)]
     rows[17][1] = "rare"  # one row: in train it is a category, elsewhere NaN
     path = _write(tmp_path / "rare.csv", ["num", "cat", "y"], rows)
     landed = set()
@@ -278,14 +278,14 @@ def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     rows = [[str(i), str(i % 2)] for i in range(6)]
     with pytest.raises(DataError, match="tiny.csv.*only 6 rows"):
         _load(_write(tmp_path / "tiny.csv", ["a", "y"], rows), target="y")
-    rows = [[str(i), str(i % 2) if i < 19 else "9"] for i in range(20)]
+    rows = [[str(2 * i + 5), str(i % 2) if i < 19 else "9"] for i in range(20)]
     with pytest.warns(UserWarning, match=r"\['9'\].*single row"):
         data = _load(_write(tmp_path / "rare.csv", ["a", "y"], rows), target="y")
     assert data.classes == ["0", "1", "9"] and 2 in data.train.y.tolist()
-    rows = [[str(i), f"id{i}"] for i in range(40)]  # every class a single row: nothing to test
+    rows = [[str(2 * i + 5), f"id{i}"] for i in range(40)]  # every class a single row: nothing to test
     with pytest.raises(DataError, match="ids.csv.*every value of 'y' occurs once"):
         _load(_write(tmp_path / "ids.csv", ["a", "y"], rows), target="y")
-    rows = [[str(i), "inf" if i == 3 else f"{i / 7:.3f}"] for i in range(20)]
+    rows = [[str(2 * i + 5), "inf" if i == 3 else f"{i / 7:.3f}"] for i in range(20)]
     with pytest.raises(DataError, match="target.*'y'.*1 infinite"):
         _load(_write(tmp_path / "inf_target.csv", ["a", "y"], rows), target="y")
     rows = [["inf" if i == 3 else str(i), str(i % 2)] for i in range(20)]
@@ -320,3 +320,32 @@ def test_a_pandas_index_column_is_left_out_with_a_warning(tmp_path: Path) -> Non
     assert list(table.frame.columns) == ["age", "label"]
     frame.to_csv(tmp_path / "plain.csv", index=False)
     assert list(read_csv_table(tmp_path / "plain.csv").frame.columns) == ["age", "label"]
+
+
+def test_constant_identifier_and_date_columns_are_screened_with_warnings(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = [
+        [
+            f"cust{i:04d}",  # a string key: one category per row
+            str(i + 1),  # a row counter
+            "EU",  # constant
+            f"{1 + i % 28:02d}/03/2021",  # day-first dates
+            f"{rng.normal():.3f}",
+            "yes" if i % 3 else "no",
+        ]
+        for i in range(60)
+    ]
+    path = _write(tmp_path / "t.csv", ["key", "row", "region", "day", "x", "label"], rows)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_tabular_data(TabularDataConfig(path=str(path), target="label"), seed=0)
+    said = " ".join(str(w.message) for w in caught)
+    assert "constant column(s) left out: region" in said
+    assert "identifier-like column(s) left out" in said and "key, row" in said
+    assert "date column(s) read as days since 1970: day" in said
+    assert data.feature_names == ["day", "x"] and data.categorical == []
+    x, _ = _all(data)
+    day = x[:, 0].double().numpy()
+    assert np.isfinite(day).all() and day.std() > 0.5  # standardised days, spread over March
+    kept = TabularDataConfig(path=str(path), target="label", categorical=("region", "key"))
+    assert load_tabular_data(kept, seed=0).feature_names[:2] == ["key", "region"]

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from omnijepa.data.column_screen import screen_features
 from omnijepa.data.image_data import derived_rng, split_indices, subsample
 from omnijepa.data.raw_table import RawTable
 from omnijepa.data.tabular_csv import read_csv_table
@@ -210,6 +211,10 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
         )
     if frame[target].nunique() < 2:
         raise DataError(f"{origin}: target column {target!r} is constant")
+    named = set(cfg.categorical) | set(cfg.numerical)
+    frame, features = screen_features(frame, features, named, origin)
+    if not features:
+        raise DataError(f"{origin}: no informative feature column left besides {target!r}")
 
     task = _infer_task(frame[target], cfg, origin)
     if task == "classification":
