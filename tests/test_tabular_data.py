@@ -282,7 +282,7 @@ def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     with pytest.warns(UserWarning, match=r"\['9'\].*single row"):
         data = _load(_write(tmp_path / "rare.csv", ["a", "y"], rows), target="y")
     assert data.classes == ["0", "1", "9"] and 2 in data.train.y.tolist()
-    rows = [[str(2 * i + 5), f"id{i}"] for i in range(40)]  # every class a single row: nothing to test
+    rows = [[str(2 * i + 5), f"id{i}"] for i in range(40)]  # every class once: nothing to test
     with pytest.raises(DataError, match="ids.csv.*every value of 'y' occurs once"):
         _load(_write(tmp_path / "ids.csv", ["a", "y"], rows), target="y")
     rows = [[str(2 * i + 5), "inf" if i == 3 else f"{i / 7:.3f}"] for i in range(20)]
