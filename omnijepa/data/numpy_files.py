@@ -53,6 +53,39 @@ def read_npz(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.n
             raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
 
 
+def read_mat(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """The variables of a MATLAB file (v4-v7.2) by name; ``required`` names must be among
+    them. A v7.3 file is HDF5, which scipy does not read: one error saying how to re-save it."""
+    from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
+
+    try:
+        z = loadmat(path, chars_as_strings=True)
+    except NotImplementedError:
+        raise DataError(
+            f"{path} is a MATLAB v7.3 (HDF5) file; re-save it with save(..., '-v7') or as .npz"
+        ) from None
+    except (*READ_ERRORS, MatReadError, TypeError, IndexError) as exc:
+        raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+    found = {k: np.asarray(v) for k, v in z.items() if not k.startswith("__")}
+    missing = [k for k in required if k not in found]
+    if missing:
+        raise DataError(
+            f"{path}: missing variable(s) {missing}; {what} holds {list(required)} "
+            f"(found {sorted(found)})"
+        )
+    return found
+
+
+def mat_strings(value: np.ndarray) -> tuple[str, ...]:
+    """Names stored by MATLAB: a cell array of strings or a char matrix (one per row)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind in "US":
+        return tuple(str(v).strip() for v in arr.ravel())
+    return tuple(str(np.asarray(c).ravel()[0]).strip() if np.asarray(c).size else ""
+                 for c in arr.ravel())  # fmt: skip
+
+
 def positive_scalar(value: np.ndarray, name: str, path: Path) -> float:
     """A stored scalar such as a sampling rate: one finite number > 0."""
     arr = np.asarray(value)
