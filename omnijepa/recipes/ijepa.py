@@ -6,8 +6,8 @@ sin-cos positions), a narrow predictor that predicts each of 4 target blocks (sc
 smooth-L1 against layer-normed EMA targets, AdamW with warmup+cosine LR and a cosine
 weight-decay ramp 0.04 -> 0.4, as in the official configs. Two changes for short runs, both
 measured (README): the EMA schedule is fitted to the run length (the paper's 0.996 -> 1 over
-250 steps leaves the target 61% random), and a VICReg variance-covariance term on the pooled
-context embedding keeps the faster teacher from collapsing (``anti_collapse.kind=none`` and
+500 steps leaves the target 37% random), and a VICReg variance-covariance term on every context
+token keeps the faster teacher from collapsing (``anti_collapse.kind=none`` and
 ``ema.max_init_weight=0`` give the paper's recipe exactly).
 """
 
