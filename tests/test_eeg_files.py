@@ -149,6 +149,8 @@ def test_biosemi_bank_names_are_placed_by_their_cap_not_on_the_ears() -> None:
     # ear references beside 10-20 names stay the 10-20 system's A1 / A2
     pos, keep, notes = place_channels(("C3", "C4", "A1", "A2"), 4, "auto", "error")
     assert np.allclose(pos[2], electrode_positions(["A1"])[0]) and len(notes) == 0
+    with pytest.raises(DataError, match="numbered channels.*data.ch_names"):  # BCI IV 2a's GDF
+        place_channels(("EEG-Fz", "EEG-0", "EEG-1", "EEG-C3", "EEG-2"), 5, "auto", "error")
     with pytest.raises(DataError, match="BioSemi bank names"):  # not a whole cap
         place_channels((*bank_names(63), "B33"), 64, "auto", "error")
 

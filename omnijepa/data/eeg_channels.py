@@ -33,6 +33,20 @@ def ring_positions(n: int) -> np.ndarray:
     return np.stack([np.sin(angle), np.cos(angle), np.zeros(n)], 1) * 0.9
 
 
+def _naming_hint(missing: list[str]) -> str:
+    """What the unplaced names look like, when most of them are of one recognisable kind."""
+    banks = sum(bool(BANK_NAME.match(n)) for n in missing)
+    numbers = sum(n.isdigit() for n in missing)
+    if banks > len(missing) // 2:
+        return (
+            " (they look like BioSemi bank names, but not a whole 16/32/64/128/160/256-channel "
+            "cap's A1, A2, …: give 10-20 names in data.ch_names or a data.montage)"
+        )
+    if numbers > len(missing) // 2:
+        return " (numbered channels: give every channel's 10-20 name, in order, in data.ch_names)"
+    return ""
+
+
 def place_channels(
     names: tuple[str, ...], n_channels: int, montage: str, unknown: str
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -73,13 +87,7 @@ def place_channels(
     if biosemi is not None:
         notes.append(biosemi.described)
     if missing and (unknown == "error" or not keep):
-        banks = sum(bool(BANK_NAME.match(clean_channel_name(n))) for n in missing)
-        hint = (
-            " (they look like BioSemi bank names, but not a whole 16/32/64/128/160/256-channel "
-            "cap's A1, A2, …: give 10-20 names in data.ch_names or a data.montage)"
-            if banks > len(missing) // 2
-            else ""
-        )
+        hint = _naming_hint([clean_channel_name(n) for n in missing])
         raise DataError(
             f"channel name(s) {', '.join(missing[:8])} not found in montage {montage!r}{hint}; "
             "rename them, or pass data.unknown_channels=drop to leave them out"
