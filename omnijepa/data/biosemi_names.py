@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from omnijepa.modalities.eeg import montage_names
 
 BANK_NAME = re.compile(r"^([A-H])([1-9]|[12]\d|3[0-2])$", re.IGNORECASE)
 CAP_SIZES = (16, 32, 64, 128, 160, 256)
@@ -32,13 +33,6 @@ def bank_names(n: int) -> list[str]:
     return [f"{'ABCDEFGH'[i // 32]}{i % 32 + 1}" for i in range(n)]
 
 
-@lru_cache(maxsize=8)
-def _montage_names(montage: str) -> tuple[str, ...]:
-    import mne
-
-    return tuple(mne.channels.make_standard_montage(montage).ch_names)
-
-
 def biosemi_layout(names: list[str]) -> BioSemiLayout | None:
     """The layout for ``names`` when the bank-style ones among them are exactly a BioSemi
     cap's (in any order, other channels such as EXG1 or Status beside them); else None."""
@@ -49,5 +43,5 @@ def biosemi_layout(names: list[str]) -> BioSemiLayout | None:
     if banks != {n.lower() for n in expected}:
         return None
     montage = f"biosemi{len(banks)}"
-    targets = _montage_names(montage)
+    targets = montage_names(montage)
     return BioSemiLayout(montage, {b.lower(): t for b, t in zip(expected, targets)})

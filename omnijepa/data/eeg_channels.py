@@ -70,33 +70,34 @@ def place_channels(
     biosemi = biosemi_layout(cleaned) if montage == "auto" else None
     keep, pos, dropped, missing = [], [], [], []
     for i, (raw_name, name) in enumerate(zip(names, cleaned)):
-        parts = [p for p in re.split(r"\s*-\s*", name) if p]
-        if known_electrode(name, montage):
-            parts = [name]
         if biosemi is not None and name.lower() in biosemi.names:
             keep.append(i)
             pos.append(electrode_positions([biosemi.names[name.lower()]], biosemi.montage)[0])
-        elif all(known_electrode(p, montage) for p in parts) and parts:
+            continue
+        split = [p for p in re.split(r"\s*-\s*", name) if p]
+        parts = [name] if known_electrode(name, montage) else split
+        if parts and all(known_electrode(p, montage) for p in parts):
             keep.append(i)
             pos.append(electrode_positions(parts, montage).mean(0))
         elif NOT_EEG.search(name):
             dropped.append(raw_name)
         else:
-            missing.append(raw_name)
+            missing.append(i)
     notes = [f"dropped non-EEG channels: {', '.join(dropped)}"] if dropped else []
     if biosemi is not None:
         notes.append(biosemi.described)
+    unplaced = [names[i] for i in missing]
     if missing and (unknown == "error" or not keep):
-        hint = _naming_hint([clean_channel_name(n) for n in missing])
+        hint = _naming_hint([cleaned[i] for i in missing])
         raise DataError(
-            f"channel name(s) {', '.join(missing[:8])} not found in montage {montage!r}{hint}; "
+            f"channel name(s) {', '.join(unplaced[:8])} not found in montage {montage!r}{hint}; "
             "rename them, or pass data.unknown_channels=drop to leave them out"
         )
     if missing:
-        notes.append(f"dropped channels with unknown positions: {', '.join(missing)}")
+        notes.append(f"dropped channels with unknown positions: {', '.join(unplaced)}")
     if not keep:
         raise DataError("no EEG channel left to use")
-    kept = [clean_channel_name(names[i]).lower() for i in keep]
+    kept = [cleaned[i].lower() for i in keep]
     twice = sorted({names[i] for i, c in zip(keep, kept) if kept.count(c) > 1})
     if twice:
         raise DataError(f"EEG channel name(s) {', '.join(twice[:6])} appear more than once")

@@ -46,6 +46,11 @@ def _montage(name: str) -> dict[str, np.ndarray]:
     return {k.lower(): np.asarray(v, dtype=np.float64) for k, v in pos.items()}
 
 
+def montage_names(montage: str) -> tuple[str, ...]:
+    """The electrode names of ``montage`` in its own order, lower case."""
+    return tuple(_montage(montage))
+
+
 def known_electrode(name: str, montage: str = "auto") -> bool:
     """Whether ``montage`` places an electrode called ``name`` (case-insensitive)."""
     return name.lower() in _montage(montage)
