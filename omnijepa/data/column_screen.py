@@ -23,8 +23,6 @@ _DATE_TEXT = re.compile(
     r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})([ T]\d{1,2}:\d{2}\b.*)?$"
 )
 MIN_ROWS_FOR_ID = 20
-
-
 _DAY_FORMATS = ("%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%m-%d-%Y", "%Y/%m/%d", "%Y.%m.%d")
 DATE_FORMATS = ("ISO8601",) + tuple(
     d + t for d in _DAY_FORMATS for t in ("", " %H:%M", " %H:%M:%S")
@@ -65,8 +63,8 @@ def screen_features(
 ) -> tuple[pd.DataFrame, list[str]]:
     """``frame`` with date columns turned into numbers, and the features left after dropping
     constant and identifier columns (never those in ``keep``)."""
-    dates, constant, ids = [], [], []
-    frame = frame.copy()
+    dates: dict[str, pd.Series] = {}
+    constant, ids = [], []
     for name in features:
         if name in keep:
             continue
@@ -76,17 +74,17 @@ def screen_features(
             continue
         days = None if pd.api.types.is_numeric_dtype(col) else _as_dates(col)
         if days is not None:
-            frame[name] = days
-            dates.append(name)
+            dates[name] = days
         elif _is_identifier(col):
             ids.append(name)
     for what, names in (
         ("constant column(s) left out", constant),
         ("identifier-like column(s) left out (a distinct value for most rows; name them in "
          "data.categorical or data.numerical to keep them)", ids),
-        ("date column(s) read as days since 1970", dates),
+        ("date column(s) read as days since 1970", list(dates)),
     ):  # fmt: skip
         if names:
             warnings.warn(f"{origin}: {what}: {', '.join(names)}", stacklevel=3)
     dropped = set(constant) | set(ids)
+    frame = frame.assign(**dates) if dates else frame  # a copy only when a column changes
     return frame, [c for c in features if c not in dropped]
