@@ -287,3 +287,13 @@ def test_every_recipe_trains_end_to_end(name: str, tmp_path: Path, tiny_override
     steps = load_config(recipe.default_config(), None, recipe.quick_overrides()).train.steps
     assert state["finished"] is True and state["step"] == steps
     assert read_metrics(out / "metrics.jsonl")[-1]["step"] == steps
+
+
+def test_lejepa_evaluates_with_layers_concatenated(tmp_path: Path, tiny_overrides) -> None:
+    """``eval.layers`` concerns the backbone; the projector's embedding, probed beside it, is
+    one vector per sample (this once raised a TypeError after training)."""
+    recipe = RECIPES.get("lejepa")
+    over = [*tiny_overrides("lejepa"), "model.depth=2", "eval.layers=2"]
+    results = train_run(recipe, over, tmp_path / "run")
+    assert 0.0 <= results["metrics"]["linear_probe"]["jepa"]["mean"] <= 1.0
+    assert "projection" in results["metrics"]

@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
-from omnijepa.eval.logistic import LogisticProbe, ProbeNotConverged
+from omnijepa.eval.logistic import LogisticProbe
 
 Split = tuple[np.ndarray, np.ndarray]
 POOL_NAMES = ("mean", "max", "max_mean", "attentive")
@@ -52,6 +52,10 @@ class ProbeConfig:
     baselines: bool = True  # also probe the random-init twin and the raw input
     online: bool = True  # also probe the non-verdict encoder (jepa_online beside an EMA target)
     batch_size: int = 256  # encoder batch when extracting features
+    # feature sets probed at once, one thread each (``eval/probe_threads.py``): 0 = one per torch
+    # thread; 1 = one after another. Each set's fits are single-threaded either way, so the
+    # scores do not depend on it
+    workers: int = 0
     curve_train: int = 2000  # learning-curve kNN: train / test subsample sizes
     curve_test: int = 1000
     # final evaluation on at most this many train / test items, spread over each split, so a
@@ -82,6 +86,8 @@ class ProbeConfig:
             raise ValueError(f"eval.few_shot holds labels per class, each >= 1: {self.few_shot}")
         if self.few_c <= 0:
             raise ValueError(f"eval.few_c must be > 0, got {self.few_c}")
+        if self.workers < 0:
+            raise ValueError(f"eval.workers must be >= 0 (0 = one per thread), got {self.workers}")
         if self.max_train < 0 or self.max_test < 0:
             raise ValueError("eval.max_train and eval.max_test must be >= 0 (0 = all)")
 
@@ -123,9 +129,7 @@ def _extend_edge(
     regularised only by its iteration cap)."""
     c, probe, acc = best
     while bounds[0] <= c * step <= bounds[1]:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ProbeNotConverged)
-            nxt = _logreg(c * step, max_iter).fit(*fit, warm=probe)
+        nxt = _logreg(c * step, max_iter).fit(*fit, warm=probe, warn=False)
         nxt_acc = nxt.score(*val)
         if not nxt.converged or nxt_acc <= acc:
             break

@@ -30,7 +30,16 @@ class LogisticProbe:
         self.converged = False
         self.classes_: np.ndarray | None = None
 
-    def fit(self, x: np.ndarray, y: np.ndarray, warm: LogisticProbe | None = None) -> LogisticProbe:
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        warm: LogisticProbe | None = None,
+        warn: bool = True,
+    ) -> LogisticProbe:
+        """Fit from ``warm``'s weights (or zeros); ``warn=False`` leaves a fit that did not
+        converge to the caller (``converged`` is False) instead of warning: no global warning
+        filter is touched, so fits in several threads never hide each other's warnings."""
         self.classes_, yi = np.unique(y, return_inverse=True)
         xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
         yt = torch.as_tensor(yi, dtype=torch.long)
@@ -62,7 +71,7 @@ class LogisticProbe:
             torch.set_num_threads(threads)
         grad = max(float(w.grad.abs().max()), float(b.grad.abs().max()))
         self.converged = grad <= 10 * self.tol
-        if not self.converged:
+        if warn and not self.converged:
             warnings.warn(
                 f"logistic probe (C={self.c}) stopped at max_iter={self.max_iter} with gradient "
                 f"{grad:.2g}; raise eval.max_iter",

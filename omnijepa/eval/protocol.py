@@ -22,7 +22,8 @@ from torch.utils.data import Dataset, Subset
 from omnijepa.eval.attentive_probe import attentive_probe_accuracy
 from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.features import pooled_features
-from omnijepa.eval.frozen_probes import ProbeConfig, Split, chance_accuracy, labeled, probe_suite
+from omnijepa.eval.frozen_probes import ProbeConfig, Split, chance_accuracy, labeled
+from omnijepa.eval.probe_threads import probe_suites
 
 MAIN_METRIC = "linear_probe"
 _RENAME = {"linear": MAIN_METRIC}
@@ -117,7 +118,7 @@ def evaluate_frozen(
     sets = dict(feats)
     if raw is not None:
         sets["raw"] = raw
-    per_set = {name: probe_suite(tr, te, cfg, seed) for name, (tr, te) in sets.items()}
+    per_set = probe_suites(sets, cfg, seed)
     for metric, probe in (extra or {}).items():
         for name, (tr, te) in sets.items():
             per_set[name][metric] = probe(labeled(tr), labeled(te))

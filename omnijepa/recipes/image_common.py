@@ -7,6 +7,7 @@ probes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,8 +78,10 @@ def evaluate_head(
     device: torch.device,
     seed: int,
 ) -> dict:
-    """Collapse statistics and linear probe of an objective's output embedding."""
-    tr, te = encoder_splits(head, train_ds, test_ds, cfg, device, pool="mean")
+    """Collapse statistics and linear probe of an objective's output embedding (one
+    vector per sample: ``eval.layers`` and ``eval.pool`` concern the backbone, not it)."""
+    one = dataclasses.replace(cfg, layers=1)
+    tr, te = encoder_splits(head, train_ds, test_ds, one, device, pool="mean")
     result: dict = {"collapse": collapse_report(te[0])}
     if has_labels(tr, te):
         z_tr, z_te = zscore(labeled(tr), labeled(te))
