@@ -252,7 +252,31 @@ def load_config(
     cfg = base
     if yaml_path is not None:
         cfg = apply_dict(cfg, read_config_file(yaml_path, recipe))
-    return apply_dict(cfg, parse_overrides(list(overrides)))
+    return absolute_paths(apply_dict(cfg, parse_overrides(list(overrides))))
+
+
+# config fields that name a local file or folder (``data.path``, ``data.cache_dir``,
+# TI-JEPA's ``model.image_encoder`` run directory)
+PATH_FIELDS = ("path", "cache_dir", "image_encoder")
+
+
+def absolute_paths(cfg: C) -> C:
+    """``cfg`` with every local path field made absolute, ``~`` expanded: the shell leaves
+    the ``~`` of ``data.path=~/x`` alone, and a run's saved config.yaml must still find its
+    data when ``omnijepa eval`` or ``--resume`` starts in another directory. URLs
+    (``scheme://...``) and empty values are kept as given."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            new = absolute_paths(value)
+            if new is not value:
+                changes[f.name] = new
+        elif f.name in PATH_FIELDS and isinstance(value, str) and value and "://" not in value:
+            full = str(Path(value).expanduser().absolute())
+            if full != value:
+                changes[f.name] = full
+    return dataclasses.replace(cfg, **changes) if changes else cfg
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -172,6 +172,19 @@ def test_train_on_a_user_trajectory_file(tmp_path: Path, capsys) -> None:
     assert set(res["metrics"]["probe_rmse"]) == {"jepa", "random_init"}
 
 
+def test_a_user_file_takes_no_layout_from_the_reacher_task(tmp_path: Path, capsys) -> None:
+    _user_file(tmp_path / "t.npz")  # 5 observation dims; Reacher's goal dims are [4, 5]
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "actjepa", *ACTJEPA_TINY,
+                           f"data.path={tmp_path}/t.npz", "--out", out)  # fmt: skip
+    assert code == 0, err
+    res = json.loads((out / "results.json").read_text())
+    assert "goal dims [], probe dims [0, 1, 2, 3, 4]" in res["data"]
+    code, _, err = run_cli(capsys, "train", "actjepa", *ACTJEPA_TINY, f"data.path={tmp_path}/t.npz",
+                           "data.probe_dims=[]", "--out", tmp_path / "r2")  # fmt: skip
+    assert_one_line_error(err, "needs at least one of the 5 observation dims")
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [

@@ -81,6 +81,18 @@ def test_loose_files_beside_class_folders_are_left_out_with_a_warning(tmp_path: 
     assert [f.name for f in files] == ["x.npy"]
 
 
+def test_files_no_reader_takes_are_named_in_one_warning(tmp_path: Path) -> None:
+    for c in ("x", "y"):
+        for i in range(3):
+            _touch(tmp_path / c / f"{i}.wav")
+            _touch(tmp_path / c / f"{i}.M4A")  # audio, but not a format read here
+        _touch(tmp_path / c / "notes.txt")  # companions and hidden files stay silent
+        _touch(tmp_path / c / ".cache" / "z.m4a")
+    with pytest.warns(UserWarning, match=r"left out 6 file.*\.m4a x6.*read: \.wav") as got:
+        files, _, classes = labelled_files(tmp_path, (".wav",))
+    assert len(got) == 1 and len(files) == 6 and classes == ["x", "y"]
+
+
 def test_empty_class_folders_are_left_out_with_a_warning(tmp_path: Path) -> None:
     _touch(tmp_path / "a" / "x.npy")
     _touch(tmp_path / "b" / "notes.txt")

@@ -309,6 +309,24 @@ def test_masks_bench_and_report_refuse_bad_outputs_in_one_line(
         assert exit_.value.code == 2 and "must be >= 1" in capsys.readouterr().err
 
 
+def test_masks_never_replaces_a_file_or_writes_into_the_data(capsys, tmp_path: Path) -> None:
+    small = ["data.name=digits", "data.image_size=16", "model.patch=4"]
+    png = tmp_path / "loss.png"  # e.g. a run's own picture
+    png.write_bytes(b"keep")
+    code, _, err = run_cli(capsys, "masks", "ijepa", *small, "--out", png)
+    assert_one_line_error(err, "exists; pass --overwrite")
+    assert png.read_bytes() == b"keep"
+    code, _, err = run_cli(capsys, "masks", "ijepa", *small, "--out", png, "--overwrite")
+    assert code == 0, err
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    data = tmp_path / "images"
+    (data / "a").mkdir(parents=True)
+    code, _, err = run_cli(capsys, "masks", "ijepa", *small, f"data.path={data}",
+                           "--out", data / "m.png")  # fmt: skip
+    assert_one_line_error(err, "lies inside data.path")
+    assert not (data / "m.png").exists()
+
+
 def test_overrides_typed_after_out_still_count(capsys, tmp_path: Path) -> None:
     png = tmp_path / "m.png"
     code, out, err = run_cli(capsys, "masks", "ijepa", "--out", png, "data.name=digits",

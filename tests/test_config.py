@@ -212,3 +212,22 @@ def test_stable_public_keys_exist_in_every_recipe(name: str, tmp_path: Path) -> 
         11,
         "cpu",
     )
+
+
+def test_local_paths_are_made_absolute_with_the_home_folder_expanded(monkeypatch, tmp_path) -> None:
+    """The shell leaves ``data.path=~/x`` alone, and a saved config must find its data from any
+    directory; URLs and empty values stay as given."""
+    from omnijepa.config import load_config
+    from omnijepa.recipes import RECIPES
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    series = RECIPES.get("series_jepa").default_config()
+    assert load_config(series, None, ["data.path=~/s"]).data.path == str(tmp_path / "s")
+    assert load_config(series, None, ["data.path=rel/s"]).data.path == str(tmp_path / "rel/s")
+    assert load_config(series, None, []).data.path == series.data.path  # unset stays unset
+    image = RECIPES.get("ijepa").default_config()
+    assert load_config(image, None, ["data.path=s3://b/shards"]).data.path == "s3://b/shards"
+    tij = RECIPES.get("tijepa").default_config()
+    cfg = load_config(tij, None, ["model.image_encoder=~/run"])
+    assert cfg.model.image_encoder == str(tmp_path / "run")

@@ -194,6 +194,13 @@ def test_a_user_folder_of_images_becomes_exact_flow_pairs(tmp_path: Path) -> Non
     )
     assert str(tmp_path) in where and "5 train / 1 held-out" in where
     assert train.first.shape == (4, 1, 32, 32) and test.flow.shape == (2, 2, 32, 32)
+    (tmp_path / ".thumbs").mkdir()  # hidden folders (thumbnails, caches) are not photos
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / ".thumbs" / "t.png")
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "._img0.png")
+    _, _, where = load_flow_pairs(
+        FlowDataConfig(path=str(tmp_path), size=32, source_side=48, train_pairs=4, test_pairs=2), 0
+    )
+    assert "5 train / 1 held-out" in where
 
 
 def test_one_photo_cannot_give_held_out_pairs(tmp_path) -> None:  # noqa: ANN001

@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("overrides", nargs="*")
     m.add_argument("--out", type=Path, required=True)
     m.add_argument("--n", type=_positive_int, default=4, help="number of images")
+    m.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
     d = sub.add_parser(
         "data",
@@ -206,6 +207,20 @@ def _cmd_report(args: argparse.Namespace) -> None:
     print(results_table(args.dirs))
 
 
+def _check_figure_out(out: Path, overwrite: bool, data_path: object) -> None:
+    """A masks picture never lands inside the training data (the next run would read it
+    as a sample) and replaces an existing file only with --overwrite."""
+    if isinstance(data_path, str) and data_path and "://" not in data_path:
+        data = Path(data_path)
+        if data.is_dir() and out.resolve().is_relative_to(data.resolve()):
+            raise OmniJepaError(
+                f"--out {out} lies inside data.path {data_path}: the picture would be read as "
+                "data by the next run; choose a file outside it"
+            )
+    if out.exists() and not overwrite:
+        raise OmniJepaError(f"--out {out} exists; pass --overwrite to replace it")
+
+
 def _cmd_masks(args: argparse.Namespace) -> None:
     from omnijepa.config import load_config
     from omnijepa.recipes import RECIPES
@@ -215,6 +230,7 @@ def _cmd_masks(args: argparse.Namespace) -> None:
     cfg = load_config(recipe.default_config(), None, args.overrides)
     if args.out.suffix.lower() not in FIGURE_SUFFIXES or args.out.is_dir():
         raise OmniJepaError(f"--out {args.out}: give a picture file ({', '.join(FIGURE_SUFFIXES)})")
+    _check_figure_out(args.out, args.overwrite, getattr(getattr(cfg, "data", None), "path", None))
     make_dir(args.out.parent)
     recipe.draw_masks(cfg, args.out, args.n)
     print(f"wrote {args.out}")

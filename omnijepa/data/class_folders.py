@@ -168,6 +168,34 @@ def split_layout(root: Path, suffixes: Iterable[str]) -> FolderListing | None:
     return None
 
 
+# files that commonly sit beside data without being data: notes, sidecars, OS litter
+COMPANIONS = (
+    ".txt", ".md", ".json", ".csv", ".tsv", ".yaml", ".yml", ".log", ".db", ".ini", ".mtl",
+)
+
+
+def warn_unread(root: Path, suffixes: Iterable[str], what: str) -> None:
+    """One warning naming the visible files under ``root`` that no reader takes (suffix
+    not in ``suffixes``, not a companion such as notes or sidecars): a folder of ``.m4a`` beside
+    ``.wav`` clips would otherwise train on part of the data without a word."""
+    read = {s.lower() for s in suffixes}
+    counts: dict[str, int] = {}
+    for p in _walk(root):
+        suffix = p.suffix.lower()
+        if suffix in read or suffix in COMPANIONS or not p.is_file():
+            continue
+        if any(part.startswith(".") for part in p.relative_to(root).parts):
+            continue
+        counts[suffix or "(no suffix)"] = counts.get(suffix or "(no suffix)", 0) + 1
+    if counts:
+        kinds = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        warnings.warn(
+            f"{root}: left out {sum(counts.values())} file(s) that are not {what} files read "
+            f"here ({kinds}); read: {', '.join(sorted(read))}",
+            stacklevel=3,
+        )
+
+
 def list_class_folder(root: Path, suffixes: Iterable[str], what: str) -> FolderListing:
     """Every file with one of ``suffixes`` (any case) under ``root``: a train/test split layout
     (module doc), a sub-folder per class, or a flat folder of unlabelled files. Class folders
@@ -179,8 +207,13 @@ def list_class_folder(root: Path, suffixes: Iterable[str], what: str) -> FolderL
     if not root.is_dir():
         raise DataError(f"{what} folder path is not a directory: {root}")
     listing = split_layout(root, suffixes)
-    if listing is not None:
-        return listing
+    if listing is None:
+        listing = _class_listing(root, suffixes, what)
+    warn_unread(root, suffixes, what)
+    return listing
+
+
+def _class_listing(root: Path, suffixes: tuple[str, ...], what: str) -> FolderListing:
     files: list[Path] = []
     labels: list[int] = []
     classes: list[str] = []
@@ -200,7 +233,7 @@ def list_class_folder(root: Path, suffixes: Iterable[str], what: str) -> FolderL
             warnings.warn(
                 f"{root}: {len(loose)} file(s) such as {loose[0].name} sit beside the class "
                 "sub-folders and are left out (no class to give them)",
-                stacklevel=3,
+                stacklevel=4,
             )
         return FolderListing(files, np.asarray(labels, dtype=np.int64), classes)
     if not loose:
@@ -213,6 +246,7 @@ __all__ = [
     "FolderListing",
     "class_dirs",
     "data_files",
+    "warn_unread",
     "given_or_drawn_split",
     "list_class_folder",
     "split_layout",

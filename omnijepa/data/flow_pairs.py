@@ -21,8 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from omnijepa.data.class_folders import data_files
 from omnijepa.data.image_data import derived_rng
-from omnijepa.data.image_folder import is_image, read_image
+from omnijepa.data.image_folder import IMAGE_EXTENSIONS, read_image
 from omnijepa.errors import ConfigError, DataError
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -99,7 +100,7 @@ def folder_sources(root: Path) -> tuple[list[Path], list[Path], str]:
     """Every image under ``root``; every 5th (sorted) is held out."""
     if not root.is_dir():
         raise DataError(f"data.path {root} is not a folder")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and is_image(p))
+    files = data_files(root, IMAGE_EXTENSIONS)  # hidden files and folders skipped
     if not files:
         raise DataError(f"data.path {root} holds no images (.png, .jpg, ...)")
     if len(files) < 2:  # held-out pairs must come from photos never trained on

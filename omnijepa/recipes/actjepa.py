@@ -179,13 +179,28 @@ class Episodes:
 
 def resolve_task(cfg: ACTJEPAConfig) -> tuple[ControlTask, ACTJEPAConfig]:
     """``cfg.data.task`` (ConfigError listing the valid names) and ``cfg`` with the data keys
-    left unset filled from it (user files too: their defaults stay Reacher's unless set)."""
+    left unset filled from it. A user's file (``data.path``) takes none of the task's
+    observation layout: unset ``goal_dims`` is no goal token, and unset ``probe_dims`` stays
+    None until ``user_probe_dims`` makes it every observation dim."""
     task = CONTROL_TASKS.get(cfg.data.task)
     d = cfg.data
+    if d.path:
+        goal = () if d.goal_dims is None else d.goal_dims
+        data = replace(d, steps=d.steps or task.steps, goal_dims=goal)
+        return task, replace(cfg, data=data)
     goal = task.goal_dims if d.goal_dims is None else d.goal_dims
     probe = task.probe_dims if d.probe_dims is None else d.probe_dims
     data = replace(d, steps=d.steps or task.steps, goal_dims=goal, probe_dims=probe)
     return task, replace(cfg, data=data)
+
+
+def user_probe_dims(cfg: ACTJEPAConfig, obs_dim: int) -> tuple[int, ...]:
+    """``data.probe_dims``, or (unset, a user's file) every observation dim outside the goal:
+    the probe then predicts the whole next state."""
+    if cfg.data.probe_dims is not None:
+        return tuple(cfg.data.probe_dims)
+    goal = set(cfg.data.goal_dims or ())
+    return tuple(i for i in range(obs_dim) if i not in goal)
 
 
 def load_episodes(cfg: TrajectoryDataConfig, seed: int) -> Episodes:
@@ -309,7 +324,7 @@ class ACTJEPARecipe(Recipe):
         eps = load_episodes(cfg.data, cfg.seed)
         bounds = eps.train.bounds[:n]
         rng = derived_rng(cfg.seed, "actjepa_masks")
-        dims = list(cfg.data.probe_dims or ())
+        dims = list(user_probe_dims(cfg, eps.train.obs.shape[1]))
         if eps.simulated:
             series = [task.distance(eps.train.obs[a:b]) for a, b in bounds]
             ylabel = "to target"
@@ -335,12 +350,15 @@ class ACTJEPARecipe(Recipe):
         PROBE_TARGETS.get(cfg.eval.probe_target)  # an unknown name fails before any work
         task, cfg = resolve_task(cfg)  # an unknown data.task too
         eps = load_episodes(cfg.data, cfg.seed)
-        goal_dims, probe_dims = tuple(cfg.data.goal_dims or ()), tuple(cfg.data.probe_dims or ())
+        goal_dims = tuple(cfg.data.goal_dims or ())
         layout = ObsLayout(goal_dims, eps.train.obs.shape[1])
+        probe_dims = user_probe_dims(cfg, layout.obs_dim)
         bad = [d for d in probe_dims if not 0 <= d < layout.obs_dim]
         if bad or not probe_dims:
-            raise ConfigError(f"data.probe_dims {list(probe_dims)} must be indices of the "
+            what = "needs at least one of" if not probe_dims else "must be indices of"
+            raise ConfigError(f"data.probe_dims {list(probe_dims)} {what} the "
                               f"{layout.obs_dim} observation dims")  # fmt: skip
+        cfg = replace(cfg, data=replace(cfg.data, probe_dims=probe_dims))
         mean = eps.train.obs.mean(0)
         std = eps.train.obs.std(0) + 1e-6  # training episodes only
         m = cfg.model
@@ -367,9 +385,10 @@ class ACTJEPARecipe(Recipe):
                 draw_rollouts(arms, task.success_radius, run_dir / "rollouts.png",
                               task.picture_title, task.extent)  # fmt: skip
 
+        probed = "" if eps.simulated else f", probe dims {list(probe_dims)}"
         desc = (f"{eps.source}: {len(eps.train.bounds)} train / {len(eps.heldout.bounds)} "
                 f"held-out episodes ({len(eps.train)} / {len(eps.heldout)} steps), obs "
-                f"{layout.obs_dim} (goal dims {list(layout.goal)}), actions "
+                f"{layout.obs_dim} (goal dims {list(layout.goal)}{probed}), actions "
                 f"{eps.train.actions.shape[1]}; history {m.history}, chunk {m.chunk}")  # fmt: skip
         return Built(parts, evaluate, desc, figures)
 
