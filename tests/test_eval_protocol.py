@@ -260,6 +260,44 @@ def test_attentive_probe_learns_from_a_small_split() -> None:
     assert attentive_probe_accuracy(xa, ya, xb, yb) > 0.6  # chance 0.33
 
 
+def test_attentive_probe_reads_padded_tokens_of_samples_of_different_lengths() -> None:
+    """Series and EEG recordings of different lengths give padded token batches; the probe
+    keeps its attention and statistics off the padding (padding holding the class would be
+    read otherwise: here it carries a decoy that contradicts the real tokens)."""
+    import torch
+
+    from omnijepa.eval.attentive_probe import attentive_probe_accuracy
+    from omnijepa.eval.features import token_features
+
+    rng = np.random.default_rng(1)
+
+    def make(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        x = rng.normal(size=(n, 8, 16)).astype(np.float32)
+        x[np.arange(n), 0, y] += 6.0
+        pad = np.zeros((n, 8), bool)
+        pad[:, 5:] = True
+        x[np.arange(n), 6, (y + 1) % 3] += 60.0  # a decoy in the padding
+        return x, y, pad
+
+    (xa, ya, pa), (xb, yb, pb) = make(96), make(200)
+    assert attentive_probe_accuracy(xa, ya, xb, yb, train_pad=pa, test_pad=pb) > 0.8
+
+    class Ragged(torch.nn.Module):  # batches of 3 and 1 samples with 4 and 2 real tokens
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x.unsqueeze(-1).expand(-1, -1, 2).contiguous()
+
+        def padding(self, x: torch.Tensor) -> torch.Tensor:
+            return x < 0
+
+    data = [(torch.tensor([1.0, 2.0, 3.0, -1.0][: 4 if i < 3 else 2]), i) for i in range(4)]
+    toks, pad, labels = token_features(Ragged(), data, torch.device("cpu"), batch_size=3)
+    assert toks.shape == (4, 4, 2) and pad.shape == (4, 4) and labels.tolist() == [0, 1, 2, 3]
+    assert pad[0].tolist() == [False, False, False, True]
+    assert pad[3].tolist() == [False, False, True, True]
+    assert (toks[pad] == 0).all()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"few_shot": (0,)}, "eval.few_shot"), ({"few_c": 0.0}, "eval.few_c"),

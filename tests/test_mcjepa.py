@@ -217,3 +217,22 @@ def test_one_photo_cannot_give_held_out_pairs(tmp_path) -> None:  # noqa: ANN001
     Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "second.png")
     train, test, _ = folder_sources(tmp_path)
     assert len(train) == 1 and len(test) == 1 and not set(train) & set(test)
+
+
+def test_layers_concatenation_is_refused_before_training() -> None:
+    """The conv pyramid has no blocks to concatenate: one error before any training (the
+    probe used to raise a TypeError after it)."""
+    from omnijepa.recipes import RECIPES
+
+    recipe = RECIPES.get("mcjepa")
+    cfg = load_config(recipe.default_config(), None, ["eval.layers=2"])
+    with pytest.raises(ConfigError, match="eval.layers=2: the conv pyramid"):
+        recipe.build(cfg, torch.device("cpu"))
+
+
+def test_a_module_without_layers_cannot_be_asked_for_them() -> None:
+    from omnijepa.eval.features import pooled_features
+
+    data = [(torch.ones(3), 0), (torch.zeros(3), 1)]
+    with pytest.raises(ConfigError, match="no stack of blocks"):
+        pooled_features(torch.nn.Identity(), data, torch.device("cpu"), layers=2)

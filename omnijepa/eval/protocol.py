@@ -21,7 +21,7 @@ from torch.utils.data import Dataset, Subset
 
 from omnijepa.eval.attentive_probe import attentive_probe_accuracy
 from omnijepa.eval.collapse import collapse_report
-from omnijepa.eval.features import pooled_features
+from omnijepa.eval.features import pooled_features, token_features
 from omnijepa.eval.frozen_probes import ProbeConfig, Split, chance_accuracy, labeled
 from omnijepa.eval.probe_threads import probe_suites
 
@@ -124,10 +124,12 @@ def evaluate_frozen(
             per_set[name][metric] = probe(labeled(tr), labeled(te))
     if cfg.pool == "attentive":
         for name, enc in encoders.items():
-            tr, te = encoder_splits(enc, train, test, cfg, device, pool="tokens")
+            tr_x, tr_pad, tr_y = token_features(enc, train, device, cfg.batch_size, cfg.layers)
+            te_x, te_pad, te_y = token_features(enc, test, device, cfg.batch_size, cfg.layers)
             per_set[name]["linear"] = attentive_probe_accuracy(
-                *tr, *te, epochs=cfg.attentive_epochs, seed=seed
-            )
+                tr_x, tr_y, te_x, te_y, epochs=cfg.attentive_epochs, seed=seed,
+                train_pad=tr_pad, test_pad=te_pad,
+            )  # fmt: skip
     for name, scores in per_set.items():
         for metric, value in scores.items():
             result.setdefault(_RENAME.get(metric, metric), {})[name] = value

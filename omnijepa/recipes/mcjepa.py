@@ -168,6 +168,9 @@ class MCJEPARecipe(Recipe):
                 "scenes.item_side=[10,16]", "model.widths=[8,8,16,16]"]  # fmt: skip
 
     def build(self, cfg: MCJEPAConfig, device: torch.device) -> Built:
+        if cfg.eval.layers > 1:  # before any training: the probe could not run after it
+            raise ConfigError(f"eval.layers={cfg.eval.layers}: the conv pyramid has no stack "
+                              "of blocks to concatenate; leave eval.layers at 1")  # fmt: skip
         train_pairs, test_pairs, where = load_flow_pairs(cfg.data, cfg.seed)
         size, ch = cfg.data.size, cfg.data.channels
         scenes = {s: compose_scenes(cfg.scenes, size, ch, cfg.seed, s) for s in ("train", "test")}
