@@ -127,6 +127,9 @@ def test_folder_of_recordings_loads_resampled_and_split_by_class(tmp_path: Path)
     assert sorted(data.test.labels.tolist()) == [0, 1]
     frames = {len(s) for s in data.train.specs + data.test.specs}
     assert frames == {cfg.front_end.frames(int(s * 16000)) for s in (0.4, 0.6, 0.8, 1.0)}
+    sf.write(str(tmp_path / "low" / "quiet.wav"), np.zeros(8000), 16000)
+    with pytest.warns(UserWarning, match="1 of 9 clip.*silent.*quiet.wav"):
+        load_audio_data(cfg, seed=0)
 
 
 @pytest.mark.parametrize("kind", ["corrupt", "empty", "short"])

@@ -94,6 +94,20 @@ def test_folder_errors_name_the_file(tmp_path: Path) -> None:
         load_series_data(SeriesDataConfig(path=str(folder), channels=2, crop=True), 0)
 
 
+def test_series_saved_time_first_are_read(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for c in ("a", "b"):
+        (tmp_path / "one" / c).mkdir(parents=True)
+        (tmp_path / "two" / c).mkdir(parents=True)
+        for i in range(3):
+            np.save(tmp_path / "one" / c / f"{i}.npy", rng.normal(size=(40, 1)))  # a column
+            np.save(tmp_path / "two" / c / f"{i}.npy", rng.normal(size=(40, 2)))  # (T, C)
+    one = load_series_data(SeriesDataConfig(path=str(tmp_path / "one")), 0)
+    two = load_series_data(SeriesDataConfig(path=str(tmp_path / "two"), channels=2), 0)
+    assert {s.shape for s in one.train.series} == {(1, 40)}
+    assert {s.shape for s in two.train.series} == {(2, 40)}
+
+
 def test_bad_inputs_are_one_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run_cli(
         capsys, "train", "series_jepa", f"data.path={tmp_path / 'missing'}", "--out", tmp_path / "r"
@@ -102,3 +116,16 @@ def test_bad_inputs_are_one_clear_error(capsys: pytest.CaptureFixture[str], tmp_
     assert_one_line_error(err, "missing")
     with pytest.raises(ConfigError, match="max_length"):
         load_series_data(SeriesDataConfig(length=(10, 300), max_length=256), 0)
+
+
+def test_semicolon_tables_with_decimal_commas_are_read(tmp_path: Path) -> None:
+    """Excel in many locales (and ``to_csv(sep=";", decimal=",")``) writes 0,5 for 0.5."""
+    import pandas as pd
+
+    from omnijepa.data.numeric_csv import read_numeric_table
+
+    frame = pd.DataFrame({"a": [0.5, -2.25, 3.0], "b": [1.0, 1e-3, -7.5]})
+    frame.to_csv(tmp_path / "eu.csv", sep=";", decimal=",")
+    np.testing.assert_allclose(read_numeric_table(tmp_path / "eu.csv", "x"), frame.to_numpy())
+    (tmp_path / "us.csv").write_text("a,b\n1.5,2\n3,4\n")  # plain commas are unchanged
+    np.testing.assert_allclose(read_numeric_table(tmp_path / "us.csv", "x"), [[1.5, 2], [3, 4]])

@@ -85,6 +85,21 @@ def test_train_on_a_user_folder_of_captioned_rgb_images(tmp_path: Path, capsys) 
     assert "reads_image_sentiment" not in res["metrics"]  # user data has no per-side labels
 
 
+def test_a_label_seen_only_in_test_is_said_before_training(tmp_path: Path, capsys) -> None:
+    _caption_folder(tmp_path / "pics")
+    rows = (tmp_path / "pics" / "captions.csv").read_text().splitlines()
+    rows = [rows[0] + ",split"] + [
+        f"{r},test" if i >= 9 else f"{r},train" for i, r in enumerate(rows[1:])
+    ]
+    rows[-3:] = [r.replace(",happy,", ",calm,").replace(",sad,", ",calm,") for r in rows[-3:]]
+    (tmp_path / "pics" / "captions.csv").write_text("\n".join(rows) + "\n")
+    code, _, err = run_cli(capsys, "train", "tijepa", *TIJEPA_TINY, "data.channels=3",
+                           f"data.path={tmp_path / 'pics'}", "--out", tmp_path / "run")  # fmt: skip
+    assert code == 0, err
+    assert "1 of the 1 tested classes have fewer than 2" in err  # calm: never trained on
+    assert "the test split holds 3 labelled item(s) covering 0 of 2 classes" in err
+
+
 @pytest.mark.parametrize(
     ("csv_text", "match"),
     [
@@ -141,6 +156,14 @@ def test_an_image_run_is_reused_as_the_frozen_image_side(finished_run: Path, tmp
                            f"model.image_encoder={finished_run}", "--out", bad)  # fmt: skip
     assert code != 0
     assert_one_line_error(err, "does not fit the tokenizer")
+    _caption_folder(tmp_path / "pics")  # RGB, read as RGB; the run encodes grey images
+    code, _, err = run_cli(capsys, "train", "tijepa", *TIJEPA_TINY, "data.channels=3",
+                           f"data.path={tmp_path / 'pics'}", f"model.image_encoder={finished_run}",
+                           "--out", bad)  # fmt: skip
+    assert code != 0  # after the thin-split warning of this 12-image folder
+    assert err.strip().splitlines()[-1].endswith(
+        "encodes 1-channel images and these are read with 3: set data.channels=1"
+    )
 
 
 def test_the_vicreg_loss_replaces_the_collapse_term_and_trains(tmp_path: Path, capsys) -> None:

@@ -110,6 +110,9 @@ def test_a_caption_folder_reads_with_and_without_a_split(tmp_path: Path) -> None
             "im1.png,bad,neg,train\nim2.png,great,pos,test\nim3.png,awful,neg,\n")  # fmt: skip
     parts = read_caption_folder(tmp_path / "b", 16, 3, 0)
     assert parts["test"].captions == ["great"] and parts["train"].images.shape[1] == 3
+    # two images per label: one of each is held out (the default fraction rounds to none)
+    parts = read_caption_folder(tmp_path / "a", 16, 1, 0)
+    assert len(parts["train"]) == 2 and sorted(parts["test"].labels.tolist()) == [0, 1]
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,15 @@ def test_a_folder_without_a_split_column_holds_out_videos_per_intent(tmp_path: P
     back = load_ui_data(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
     assert len(back.splits["few_test"]) >= 1 and len(back.splits["zero_test"]) == 0
     assert back.splits["few_test"].slots is None
+    body += body[-3:]  # the same rows again: each video keeps one split (it used to raise)
+    (tmp_path / "annotations.csv").write_text("Video,Intent\n" + "\n".join(body) + "\n")
+    twice = load_ui_data(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
+
+    def bob(part) -> int:  # noqa: ANN001
+        return sum(t == "call bob" for t in part.texts)
+
+    assert bob(twice.splits["few_test"]) == 2 * bob(back.splits["few_test"])
+    assert bob(twice.splits["few_train"]) == 2 * bob(back.splits["few_train"])
 
 
 def test_a_users_folder_without_zero_shot_videos_trains_and_is_scored(

@@ -22,6 +22,7 @@ import io
 import math
 import os
 import subprocess
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +191,10 @@ def load_audio_data(cfg: AudioDataConfig, seed: int) -> AudioData:
         waves = [
             read_audio(f, rate, cfg.min_seconds) for f in tqdm(files, desc="audio", disable=None)
         ]
+        silent = [f.name for f, w in zip(files, waves) if not np.any(w)]
+        if silent:  # a folder of silence trains, but its features can say nothing
+            warnings.warn(f"{cfg.path}: {len(silent)} of {len(files)} clip(s) are silent (all "
+                          f"zeros), e.g. {silent[0]}", stacklevel=2)  # fmt: skip
         lab = listing.labels
         test = np.zeros(len(lab), dtype=bool)
         test[listing.split(cfg.test_fraction, derived_rng(seed, "audio_split"))[1]] = True

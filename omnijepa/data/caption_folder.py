@@ -32,7 +32,8 @@ def _splits(rows: list[dict[str, str]], test_fraction: float, seed: int, path: P
     rng = derived_rng(seed, "caption_folder_split")
     for label in sorted({r["label"] for r in rows}):
         members = [k for k, r in enumerate(rows) if r["label"] == label]
-        held = int(round(test_fraction * len(members))) if len(members) > 1 else 0
+        # a label with 2+ images gives at least one to test (round(0.25 * 2) would give none)
+        held = max(1, int(round(test_fraction * len(members)))) if len(members) > 1 else 0
         for k in rng.permutation(members)[:held]:
             out[k] = "test"
     return out

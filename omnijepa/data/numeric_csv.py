@@ -1,10 +1,10 @@
 """Numeric tables from text files as users and pandas write them.
 
-``read_numeric_table`` takes a comma-, semicolon-, tab- or space-separated file (a UTF-8 BOM
-is dropped), skips a header row — column names, or pandas' default names ``0,1,2,…`` — and
-drops pandas' index column (a header whose first cell is empty, ``Unnamed: 0`` or ``index``),
-so ``df.to_csv(path)`` reads back as the data alone. Anything else non-numeric is one DataError
-naming the file, the row and the cell.
+``read_numeric_table`` takes a comma-, semicolon- (decimal commas allowed), tab- or
+space-separated file (a UTF-8 BOM is dropped), skips a header row — column names, or pandas'
+default names ``0,1,2,…`` — and drops pandas' index column (a header whose first cell is empty,
+``Unnamed: 0`` or ``index``), so ``df.to_csv(path)`` reads back as the data alone. Anything
+else non-numeric is one DataError naming the file, the row and the cell.
 """
 
 from __future__ import annotations
@@ -20,12 +20,17 @@ INDEX_NAMES = ("", "unnamed: 0", "index")
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
-    return [c.strip().strip('"') for c in (line.split(delimiter) if delimiter else line.split())]
+    cells = [c.strip().strip('"') for c in (line.split(delimiter) if delimiter else line.split())]
+    if delimiter == ";":  # Excel and ``to_csv(sep=";", decimal=",")`` write decimal commas
+        cells = [c.replace(",", ".") if is_number(c.replace(",", ".")) else c for c in cells]
+    return cells
 
 
 def _sniff(lines: list[str]) -> str | None:
     """The first of ``DELIMITERS`` that the first data-like line holds; else whitespace."""
     sample = lines[1] if len(lines) > 1 else lines[0]
+    if ";" in sample:  # before ",": with ";" between cells, a comma is a decimal comma
+        return ";"
     return next((d for d in DELIMITERS if d in sample), None)
 
 

@@ -177,10 +177,13 @@ def _read_series(path: Path, channels: int) -> np.ndarray:
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[None]
+    if arr.ndim == 2 and arr.shape[0] != channels and arr.shape[1] == channels:
+        arr = arr.T  # saved time-first, (T, C): a column vector is the common case
     if arr.ndim != 2 or arr.shape[0] != channels or arr.shape[1] < 2:
         raise DataError(
             f"{path}: expected {channels} channel(s) x >= 2 samples, got shape {arr.shape} "
-            "(set data.channels; .npy is (T,) or (C, T), .csv has one column per channel)"
+            "(set data.channels; .npy is (T,), (C, T) or (T, C), .csv has one column per "
+            "channel)"
         )
     if not np.isfinite(arr).all():
         raise DataError(f"{path}: the series holds NaN or infinite values")

@@ -81,6 +81,8 @@ def check_trajectories(obs: np.ndarray, actions: np.ndarray, starts: np.ndarray,
 
 def read_trajectories(path: Path) -> Trajectories:
     """A user's ``.npz`` with ``obs``, ``actions`` and ``episode_starts``."""
+    if path.is_dir():
+        raise DataError(f"data.path {path} is a folder; give the trajectory .npz file itself")
     if not path.is_file():
         raise DataError(f"trajectory file not found: {path}")
     z = read_npz(path, "a trajectory file", KEYS)

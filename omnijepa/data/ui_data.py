@@ -48,7 +48,8 @@ class UIDataConfig:
 
     def __post_init__(self) -> None:
         if self.frames < 2 or self.size < 8 or self.channels not in (1, 3):
-            raise ConfigError("data.frames >= 2, data.size >= 8 and data.channels 1 or 3")
+            raise ConfigError(f"data.frames >= 2, data.size >= 8 and data.channels 1 or 3; got "
+                              f"{self.frames}, {self.size} and {self.channels}")  # fmt: skip
         if min(self.shots, self.test_per_intent) < 1 or self.pretrain_episodes < 1:
             raise ConfigError("data.shots, data.test_per_intent, data.pretrain_episodes >= 1")
         if not 0.0 < self.test_fraction < 1.0:

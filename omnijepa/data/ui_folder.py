@@ -57,17 +57,20 @@ def clip_of(path: Path, cfg: UIDataConfig) -> np.ndarray:
 def _assign_splits(rows: list[dict[str, str]], cfg: UIDataConfig, seed: int) -> list[str]:
     if any(r["split"] for r in rows):
         return [SPLIT_NAMES[r["split"].lower()] if r["split"] else "few_train" for r in rows]
-    out = ["few_train"] * len(rows)
-    groups: dict[str, list[int]] = {}
-    for k, r in enumerate(rows):
-        groups.setdefault(" ".join(r["intent"].lower().split()), []).append(k)
+    # drawn per video, stratified by intent: a video listed twice (a repeated row, or two
+    # intents for one recording) lands in one split, so it is never trained and tested on
+    groups: dict[str, list[str]] = {}
+    for r in rows:
+        videos = groups.setdefault(" ".join(r["intent"].lower().split()), [])
+        if r["video"] not in videos:
+            videos.append(r["video"])
     rng = derived_rng(seed, "ui_folder_split")
-    for members in groups.values():
-        if len(members) >= 2:
-            held = max(1, int(round(cfg.test_fraction * len(members))))
-            for k in rng.permutation(members)[:held]:
-                out[k] = "few_test"
-    return out
+    test: set[str] = set()
+    for videos in groups.values():
+        if len(videos) >= 2:
+            held = max(1, int(round(cfg.test_fraction * len(videos))))
+            test.update(str(v) for v in rng.permutation(videos)[:held])
+    return ["few_test" if r["video"] in test else "few_train" for r in rows]
 
 
 def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:

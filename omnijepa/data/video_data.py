@@ -57,8 +57,14 @@ class VideoDataConfig:
     background: str = "black"  # generator: black, or texture (a static smooth random pattern)
 
     def __post_init__(self) -> None:
-        if self.frames < 1 or self.size < 4 or self.channels not in (1, 3) or self.stride < 1:
-            raise ConfigError("data.frames >= 1, data.size >= 4, data.channels 1 or 3, stride >= 1")
+        bad = [f"data.{k}={v} ({rule})" for k, v, ok, rule in (
+            ("frames", self.frames, self.frames >= 1, ">= 1"),
+            ("size", self.size, self.size >= 4, ">= 4"),
+            ("channels", self.channels, self.channels in (1, 3), "1 or 3"),
+            ("stride", self.stride, self.stride >= 1, ">= 1"),
+        ) if not ok]  # fmt: skip
+        if bad:
+            raise ConfigError(f"{', '.join(bad)} is out of range")
         if self.directions < 2 or not 1 <= self.item < self.size:
             raise ConfigError("data.directions >= 2 and 1 <= data.item < data.size")
         if self.items < 1:

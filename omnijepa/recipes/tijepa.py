@@ -36,6 +36,7 @@ from omnijepa.eval.class_scores import linear_class_scores, score_feature_sets
 from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.mask_figure import draw_image_masks
+from omnijepa.eval.protocol import warn_thin_test, warn_thin_train
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.multiblock import MultiBlockConfig, MultiBlockMaskSampler
 from omnijepa.modalities.text import TextEncoderConfig, build_text_encoder
@@ -238,6 +239,9 @@ class TIJEPARecipe(Recipe):
     def build(self, cfg: TIJEPAConfig, device: torch.device) -> Built:
         LATENT_LOSSES.get(loss_and_penalty(cfg)[0])  # an unknown loss fails before any work
         data = load_caption_data(cfg.data, cfg.seed)
+        classes = np.unique(data.train.labels)  # a thin or one-sided split is said up front
+        warn_thin_test(classes, data.test.labels)
+        warn_thin_train(data.train.labels, data.test.labels)
         progress = cfg.train.progress
         side = frozen_image_side(cfg.model.image_encoder, cfg.image, data.train.images,
                                  cfg.seed, device, progress, self.recipes)  # fmt: skip

@@ -98,7 +98,11 @@ def frozen_image_side(run_dir: str, cfg: ImageSideConfig, images: np.ndarray, se
     tokenizer = getattr(encoder, "tokenizer", None)
     if tokenizer is None or not callable(getattr(tokenizer, "grid", None)):
         raise DataError(f"{run_dir}: its encoder does not take images (no patch tokenizer)")
-    grid = tokenizer.grid((c, h, w))  # names a channel or size mismatch
+    wants = getattr(tokenizer, "channels", c)
+    if run_dir and wants != c:
+        raise DataError(f"{run_dir} encodes {wants}-channel images and these are read with "
+                        f"{c}: set data.channels={wants}")  # fmt: skip
+    grid = tokenizer.grid((c, h, w))  # names a size mismatch
     return FrozenImageSide(encoder, grid, ds, source)
 
 
