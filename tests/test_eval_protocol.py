@@ -322,3 +322,21 @@ def test_degenerate_probes_say_so() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_thin_train(np.array([0, 0, 1, 1]), np.array([0, 1]))
+
+
+def test_knn_vote_is_sklearns_and_adds_no_regression_warning() -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from omnijepa.eval.frozen_probes import knn_accuracy
+
+    rng = np.random.default_rng(3)
+    for k in (1, 4, 20):
+        x = rng.normal(size=(120, 5)).round(1)  # rounded: ties in distance and in votes
+        y = rng.integers(0, 4, 120) * 2 + 1
+        xt, yt = rng.normal(size=(60, 5)).round(1), rng.integers(0, 4, 60) * 2 + 1
+        ref = KNeighborsClassifier(n_neighbors=k, metric="cosine").fit(x, y).score(xt, yt)
+        assert knn_accuracy((x, y), (xt, yt), k) == ref
+    many = np.arange(30).repeat(2)  # 30 classes of 2: sklearn's classifier warned here
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        knn_accuracy((rng.normal(size=(60, 4)), many), (rng.normal(size=(10, 4)), many[:10]), 3)
