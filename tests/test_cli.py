@@ -265,6 +265,10 @@ def test_bench_writes_positive_numbers(capsys, tmp_path: Path, tiny_overrides) -
     assert res["mfu"] < 1.5  # a fraction of the measured matmul peak, not a unit mix-up
     assert res["recipe"] == "ijepa" and res["batch_size"] == 16
     assert "samples/s" in stdout
+    before = (out / "bench.json").read_bytes()
+    code, _, err = run_cli(capsys, "bench", "lejepa", "--out", out, "--steps", "1")
+    assert_one_line_error(err, "already holds a bench.json; pass --overwrite")
+    assert (out / "bench.json").read_bytes() == before
 
 
 def test_eval_writes_eval_json(capsys, finished_run: Path) -> None:

@@ -51,3 +51,33 @@ def test_the_last_runs_share_the_cores_left_idle() -> None:
     assert [job_threads(i, 4, 2, 2) for i in range(4)] == [1, 1, 1, 1]
     assert [job_threads(i, 5, 2, 8) for i in range(5)] == [4, 4, 4, 4, 8]
     assert job_threads(0, 1, 1, 1) == 1
+
+
+def test_a_seed_override_is_the_first_seed_of_the_repro(tmp_path: Path) -> None:
+    from omnijepa.errors import ConfigError
+
+    recipe = RECIPES.get("ijepa")
+    jobs = seed_jobs(recipe, ["train.steps=2", "seed=5"], 3, tmp_path, "default")
+    assert [ov for _, ov, _ in jobs] == [["train.steps=2", f"seed={s}"] for s in (5, 6, 7)]
+    assert [d.name for _, _, d in jobs] == ["default_0", "default_1", "default_2"]
+    with pytest.raises(ConfigError, match="seed=x"):
+        seed_jobs(recipe, ["seed=x"], 3, tmp_path, "default")
+
+
+def test_a_rerun_removes_the_earlier_summary_before_replacing_runs(
+    tmp_path: Path, tiny_overrides
+) -> None:
+    """Interrupted halfway, a rerun must not leave the old results.json beside new runs."""
+    from omnijepa.errors import ConfigError
+
+    (tmp_path / "results.json").write_text("{}")
+    recipe = RECIPES.get("ijepa")
+    with pytest.raises(ConfigError):  # a bad setting: nothing of the old repro is touched
+        run_jobs(seed_jobs(recipe, ["nope=1"], 1, tmp_path, "s"))
+    assert (tmp_path / "results.json").is_file()
+    set_repro_jobs(1)
+    try:
+        run_jobs(seed_jobs(recipe, tiny_overrides("ijepa", "train.steps=2"), 1, tmp_path, "s"))
+    finally:
+        set_repro_jobs(None)
+    assert not (tmp_path / "results.json").exists()

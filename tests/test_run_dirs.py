@@ -95,7 +95,48 @@ def test_resume_of_a_finished_run_exit_2(capsys, finished_run: Path) -> None:
     assert (finished_run / "state.json").read_bytes() == state
 
 
+def test_a_run_stopped_during_its_evaluation_resumes_to_it(capsys, finished_run: Path) -> None:
+    """Training finished (state.json says so) but results.json was never written: --resume
+    runs the evaluation alone instead of sending the user in a circle."""
+    weights = (finished_run / "model.safetensors").read_bytes()
+    (finished_run / "results.json").unlink()
+    code, out, err = run_cli(capsys, "train", "--resume", finished_run)
+    assert code == 0, err
+    assert "holds no results.json: evaluating it" in out
+    assert json.loads((finished_run / "results.json").read_text())["metrics"]
+    assert (finished_run / "model.safetensors").read_bytes() == weights  # no step was taken
+
+
+def test_a_hand_edited_step_is_one_error(capsys, finished_run: Path) -> None:
+    state_file = finished_run / "state.json"
+    state = json.loads(state_file.read_text())
+    for bad, match in (("two", "is not a step count"), (-1, "is not a step count"),
+                       (99, "beyond the run's train.steps")):  # fmt: skip
+        state_file.write_text(json.dumps({**state, "step": bad, "finished": False}))
+        code, _, err = run_cli(capsys, "train", "--resume", finished_run)
+        assert code == 2
+        assert_one_line_error(err, match)
+
+
 def test_resume_with_overrides_exit_2(capsys, finished_run: Path) -> None:
     code, _, err = run_cli(capsys, "train", "--resume", finished_run, "train.steps=9")
     assert code == 2
     assert_one_line_error(err, "--resume")
+
+
+def test_files_of_bytes_that_are_not_text_are_one_error(capsys, finished_run: Path) -> None:
+    junk = bytes(range(128, 256)) * 3
+    (finished_run / "metrics.jsonl").write_bytes(
+        (finished_run / "metrics.jsonl").read_bytes() + junk
+    )  # a torn tail of garbage: still read, the bad line skipped
+    from omnijepa.train.metrics_log import read_metrics
+
+    assert read_metrics(finished_run / "metrics.jsonl")
+    (finished_run / "config.yaml").write_bytes(junk)
+    code, _, err = run_cli(capsys, "eval", finished_run)
+    assert_one_line_error(err, "config.yaml is not UTF-8 text")
+    repro = finished_run.parent / "repro"
+    repro.mkdir()
+    (repro / "results.json").write_bytes(junk)
+    code, _, err = run_cli(capsys, "report", repro)
+    assert_one_line_error(err, "results.json is not UTF-8 text")

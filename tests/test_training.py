@@ -182,8 +182,12 @@ def test_train_run_stop_and_resume_matches_straight_run(
     recipe = RECIPES.get(name)
     base = tiny_overrides(name, f"train.steps={2 * N}", "train.log_every=1")
     train_run(recipe, base, tmp_path / "a")
-    stopped = train_run(recipe, [*base, f"train.stop_at={N}"], tmp_path / "b")
-    assert stopped == {"stopped_at": N}
+    stopped = train_run(recipe, [*base, f"train.stop_at={N - 1}"], tmp_path / "b")
+    assert stopped == {"stopped_at": N - 1}
+    # a run may stop in stages (a cluster's time limit): stop_at is a resume key
+    assert train_run(recipe, [f"train.stop_at={N}"], tmp_path / "b", resume=True) == {
+        "stopped_at": N
+    }
     assert not (tmp_path / "b" / "results.json").exists()
     train_run(recipe, [], tmp_path / "b", resume=True)
     assert_same_tensors(tmp_path / "a" / "model.safetensors", tmp_path / "b" / "model.safetensors")

@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("overrides", nargs="*")
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--steps", type=_positive_int, default=10)
+    b.add_argument("--overwrite", action="store_true", help="replace an earlier bench.json")
     return p
 
 
@@ -270,6 +271,9 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     from omnijepa.recipes.run import make_dir
 
     recipe = RECIPES.get(args.recipe)
+    if (args.out / "bench.json").exists() and not args.overwrite:
+        raise OmniJepaError(f"{args.out} already holds a bench.json; pass --overwrite to "
+                            "replace it, or give another --out")  # fmt: skip
     make_dir(args.out)  # before the benchmark, not after it
     res = run_bench(recipe, args.overrides, args.out, args.steps)
     print(

@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from omnijepa.config import load_config
 from omnijepa.console import one_line_warnings
+from omnijepa.errors import ConfigError
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import train_run
 
@@ -54,8 +55,19 @@ def _means(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def seed_jobs(recipe: Recipe, overrides: list[str], seeds: int, out: Path, tag: str) -> list[Job]:
-    """One job per seed (seed=0..n-1) under ``out/<tag>_<k>``."""
-    return [(recipe, [*overrides, f"seed={s}"], out / f"{tag}_{s}") for s in range(seeds)]
+    """One job per seed under ``out/<tag>_<k>``, k = 0..n-1: seeds 0..n-1, or from a
+    ``seed=B`` override on, B..B+n-1 (a user's seed used to be dropped without a word)."""
+    given = [o for o in overrides if o.partition("=")[0].strip() == "seed"]
+    rest = [o for o in overrides if o not in given]
+    base = 0
+    if given:
+        value = given[-1].partition("=")[2].strip()
+        try:
+            base = int(value)
+        except ValueError:
+            raise ConfigError(f"seed={value}: a repro's seed is the first of its --seeds "
+                              "seeds and must be an integer") from None  # fmt: skip
+    return [(recipe, [*rest, f"seed={base + k}"], out / f"{tag}_{k}") for k in range(seeds)]
 
 
 def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
@@ -87,6 +99,10 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
     settings are checked first, so a typo fails before any run starts or any old one goes."""
     for recipe, overrides, _ in jobs:
         load_config(recipe.default_config(), None, overrides)
+    for root in sorted({run_dir.parent for _, _, run_dir in jobs}):
+        # the earlier repro's summary goes before any of its runs is replaced: an interrupted
+        # rerun must not leave it beside new runs for ``omnijepa report`` to show as current
+        (root / "results.json").unlink(missing_ok=True)
     workers = repro_jobs(len(jobs))
     if workers == 1:
         return [_run_one(job, 0, False) for job in jobs]

@@ -25,6 +25,8 @@ def _read(path: Path) -> dict[str, Any]:
         results = json.loads(file.read_text())
     except json.JSONDecodeError as exc:
         raise RunDirError(f"{file} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise RunDirError(f"{file} is not UTF-8 text (a damaged results.json?)") from None
     if not isinstance(results, dict) or not {"name", "verdict"} <= results.keys():
         raise RunDirError(
             f"{path} holds no repro results (a train run? `omnijepa report` reads the output "

@@ -112,6 +112,8 @@ def read_saved(run_dir: Path) -> tuple[str, dict[str, Any]]:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML{yaml_problem(exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text (a damaged config.yaml?)") from None
     if not isinstance(data, dict) or "recipe" not in data:
         raise ConfigError(f"{path} does not name its recipe")
     return str(data.pop("recipe")), data
@@ -128,6 +130,7 @@ def saved_config(recipe: Recipe, run_dir: Path) -> Any:
 # what a resumed run may change: how it runs, not what it computes
 RESUME_KEYS = (
     "device",
+    "train.stop_at",
     "train.strategy",
     "train.activation_checkpointing",
     "train.compile",
@@ -185,10 +188,16 @@ def train_run(
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, stop_at=0))
         cfg = apply_dict(cfg, parse_overrides(_how_it_runs(overrides)))
         state = read_state(out)
-        if state.get("finished"):
+        if state["step"] > cfg.train.steps:
+            raise RunDirError(f"{out}: its state.json says step {state['step']}, beyond the "
+                              f"run's train.steps={cfg.train.steps}")  # fmt: skip
+        if state.get("finished") and (out / RESULTS_FILE).exists():
             raise RunDirError(
                 f"{out} is already finished (step {state['step']}); nothing to resume"
             )
+        if state.get("finished"):  # stopped during its final evaluation: run that alone
+            print(f"{out} finished training but holds no {RESULTS_FILE}: evaluating it",
+                  flush=True)  # fmt: skip
     else:
         cfg = load_config(recipe.default_config(), config_file, overrides, recipe.name)
         _check_run_dir(out, overwrite, getattr(getattr(cfg, "data", None), "path", None))

@@ -134,6 +134,9 @@ def read_state(run_dir: Path) -> dict[str, Any]:
         raise CheckpointError(f"corrupt checkpoint state {path}: {exc}") from None
     if not isinstance(state, dict) or "step" not in state or "signature" not in state:
         raise CheckpointError(f"{path} is not an omnijepa checkpoint state")
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        raise CheckpointError(f"{path}: step {step!r} is not a step count (an int >= 0)")
     return state
 
 

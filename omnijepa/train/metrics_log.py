@@ -47,9 +47,10 @@ class MetricsLog:
 
 
 def read_metrics(path: Path) -> list[dict[str, Any]]:
-    """All records of a metrics.jsonl file (ignores a torn last line)."""
+    """All records of a metrics.jsonl file (ignores a torn last line, even one of bytes
+    that are not text)."""
     records = []
-    for line in Path(path).read_text().splitlines():
+    for line in Path(path).read_text(errors="replace").splitlines():
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:
