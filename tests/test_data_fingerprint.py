@@ -56,3 +56,36 @@ def test_resume_refuses_a_file_moved_between_classes(
     code, _, err = run_cli(capsys, "train", "--resume", tmp_path / "run")
     assert code == 2
     assert_one_line_error(err, "data changed", "same counts")
+
+
+def test_resume_follows_the_same_data_moved_elsewhere(
+    capsys, tmp_path: Path, tiny_overrides
+) -> None:
+    """Scratch space on a cluster moves: ``--resume RUN data.path=NEW`` continues when NEW
+    holds the same data (counts and fingerprint), and the run's config.yaml then points there."""
+    folder = tmp_path / "imgs"
+    for cls in ("cat", "dog"):
+        (folder / cls).mkdir(parents=True)
+        for k in range(16):
+            write_png(folder / cls / f"{k}.png", k + (0 if cls == "cat" else 100))
+    ov = [*tiny_overrides("ijepa", "train.steps=4", "train.stop_at=2"), f"data.path={folder}"]
+    ov += ["data.image_size=12", "model.patch=4", "data.test_fraction=0.25"]
+    run = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "ijepa", *ov, "--out", run)
+    assert code == 0, err
+    moved = tmp_path / "elsewhere"
+    shutil.move(folder, moved)
+    code, _, err = run_cli(capsys, "train", "--resume", run, f"data.path={moved}")
+    assert code == 0, err
+    assert f"path: {moved}" in (run / "config.yaml").read_text()
+    assert (run / "results.json").is_file()
+    other = tmp_path / "other"
+    shutil.copytree(moved, other)
+    (other / "cat" / "0.png").unlink()  # not the same data: refused
+    run2 = tmp_path / "run2"
+    code, _, err = run_cli(capsys, "train", "ijepa", *ov[:-3], f"data.path={moved}",
+                           *ov[-3:], "--out", run2)  # fmt: skip
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "train", "--resume", run2, f"data.path={other}")
+    assert code == 2
+    assert_one_line_error(err, "data changed")

@@ -16,7 +16,14 @@ from typing import Any
 
 import yaml
 
-from omnijepa.config import apply_dict, load_config, parse_overrides, to_dict, yaml_problem
+from omnijepa.config import (
+    absolute_paths,
+    apply_dict,
+    load_config,
+    parse_overrides,
+    to_dict,
+    yaml_problem,
+)
 from omnijepa.data.class_folders import visible
 from omnijepa.distributed import finish
 from omnijepa.errors import ConfigError, RunDirError
@@ -130,6 +137,7 @@ def saved_config(recipe: Recipe, run_dir: Path) -> Any:
 # what a resumed run may change: how it runs, not what it computes
 RESUME_KEYS = (
     "device",
+    "data.path",  # the same data moved elsewhere (checked by its description and fingerprint)
     "train.stop_at",
     "train.strategy",
     "train.activation_checkpointing",
@@ -140,6 +148,11 @@ RESUME_KEYS = (
     "train.log_every",
     "train.tensorboard",
 )
+
+
+def _data_path(cfg: Any) -> str | None:
+    path = getattr(getattr(cfg, "data", None), "path", None)
+    return path if isinstance(path, str) and path else None
 
 
 def _how_it_runs(overrides: list[str]) -> list[str]:
@@ -183,10 +196,13 @@ def train_run(
 ) -> dict[str, Any]:
     """Train (or resume) a run of ``recipe`` in ``out``, evaluate it, write results.json and
     plots. ``resume`` continues ``out`` with its saved config."""
+    moved: tuple[str, str] | None = None  # (saved, given) data.path of a resumed run
     if resume:
-        cfg = saved_config(recipe, out)
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, stop_at=0))
-        cfg = apply_dict(cfg, parse_overrides(_how_it_runs(overrides)))
+        saved = saved_config(recipe, out)
+        cfg = dataclasses.replace(saved, train=dataclasses.replace(saved.train, stop_at=0))
+        cfg = absolute_paths(apply_dict(cfg, parse_overrides(_how_it_runs(overrides))))
+        was, now = _data_path(saved), _data_path(cfg)
+        moved = (was, now) if was and now and was != now else None
         state = read_state(out)
         if state["step"] > cfg.train.steps:
             raise RunDirError(f"{out}: its state.json says step {state['step']}, beyond the "
@@ -212,7 +228,10 @@ def train_run(
             _remove_unstarted(out)
         raise
     fingerprint = data_fingerprint(built.parts.dataset)
-    if resume and state.get("data", built.description) != built.description:
+    was, now = state.get("data", built.description) if resume else "", built.description
+    if moved:  # the same data in another place: the descriptions differ only by the path
+        was, now = was.replace(moved[0], "<data.path>"), now.replace(moved[1], "<data.path>")
+    if resume and was != now:
         raise RunDirError(
             f"the data changed since {out} started (was: {state['data']}; now: "
             f"{built.description}); a resumed run must see the same data"
@@ -223,6 +242,10 @@ def train_run(
             "but other samples at the same places (files moved, renamed or edited?); a "
             "resumed run must see the same data"
         )
+    if moved and _is_main():  # eval and later resumes read the data where it is now
+        saved_text = yaml.safe_load((out / CONFIG_FILE).read_text())
+        saved_text["data"]["path"] = moved[1]
+        atomic_write_text(out / CONFIG_FILE, yaml.safe_dump(saved_text, sort_keys=False))
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
         if overwrite:  # only now that the new run has started: a failed build keeps the old
             for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
