@@ -39,9 +39,8 @@ def test_every_recipe_fingerprints_its_data_the_same_way_twice(name: str, tiny_o
     assert data_fingerprint(recipe.build(cfg, CPU).parts.dataset) == first
 
 
-def test_resume_refuses_a_file_moved_between_classes(
-    capsys, tmp_path: Path, tiny_overrides
-) -> None:
+def _stopped_run(capsys, tmp_path: Path, tiny_overrides, run: Path) -> tuple[Path, list[str]]:
+    """A two-class image folder and a tiny ijepa run on it stopped at step 2 of 4."""
     folder = tmp_path / "imgs"
     for cls in ("cat", "dog"):
         (folder / cls).mkdir(parents=True)
@@ -49,8 +48,15 @@ def test_resume_refuses_a_file_moved_between_classes(
             write_png(folder / cls / f"{k}.png", k + (0 if cls == "cat" else 100))
     ov = [*tiny_overrides("ijepa", "train.steps=4", "train.stop_at=2"), f"data.path={folder}"]
     ov += ["data.image_size=12", "model.patch=4", "data.test_fraction=0.25"]
-    code, _, err = run_cli(capsys, "train", "ijepa", *ov, "--out", tmp_path / "run")
+    code, _, err = run_cli(capsys, "train", "ijepa", *ov, "--out", run)
     assert code == 0, err
+    return folder, ov
+
+
+def test_resume_refuses_a_file_moved_between_classes(
+    capsys, tmp_path: Path, tiny_overrides
+) -> None:
+    folder, ov = _stopped_run(capsys, tmp_path, tiny_overrides, tmp_path / "run")
     shutil.move(folder / "cat" / "1.png", folder / "dog" / "1b.png")
     shutil.move(folder / "dog" / "15.png", folder / "cat" / "15b.png")  # same counts
     code, _, err = run_cli(capsys, "train", "--resume", tmp_path / "run")
@@ -63,16 +69,8 @@ def test_resume_follows_the_same_data_moved_elsewhere(
 ) -> None:
     """Scratch space on a cluster moves: ``--resume RUN data.path=NEW`` continues when NEW
     holds the same data (counts and fingerprint), and the run's config.yaml then points there."""
-    folder = tmp_path / "imgs"
-    for cls in ("cat", "dog"):
-        (folder / cls).mkdir(parents=True)
-        for k in range(16):
-            write_png(folder / cls / f"{k}.png", k + (0 if cls == "cat" else 100))
-    ov = [*tiny_overrides("ijepa", "train.steps=4", "train.stop_at=2"), f"data.path={folder}"]
-    ov += ["data.image_size=12", "model.patch=4", "data.test_fraction=0.25"]
     run = tmp_path / "run"
-    code, _, err = run_cli(capsys, "train", "ijepa", *ov, "--out", run)
-    assert code == 0, err
+    folder, ov = _stopped_run(capsys, tmp_path, tiny_overrides, run)
     moved = tmp_path / "elsewhere"
     shutil.move(folder, moved)
     code, _, err = run_cli(capsys, "train", "--resume", run, f"data.path={moved}")
