@@ -65,6 +65,10 @@ def test_pack_refuses_to_overwrite_and_bad_shards_are_one_error(
     code, _, err = run_cli(capsys, "data", "pack", folder, "--out", tmp_path / "s")
     assert code == 2
     assert_one_line_error(err, "already holds shards")
+    broken = make_folder(tmp_path / "broken", 4)
+    next(broken.rglob("*.png")).write_bytes(b"not a png")
+    code, _, err = run_cli(capsys, "data", "pack", broken, "--out", tmp_path / "new" / "s")
+    assert code == 2 and not (tmp_path / "new" / "s").exists()  # no empty folder left behind
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "x.tar").write_bytes(b"not a tar file at all" * 40)
     with pytest.raises(DataError, match="x.tar"):

@@ -58,6 +58,7 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
         raise DataError(f"{out} already holds shards or {CLASSES_FILE}; choose an empty folder")
     if out.exists() and not out.is_dir():
         raise DataError(f"shard folder {out} exists and is not a directory")
+    made = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -78,6 +79,8 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
     except BaseException:  # a half-written set would be refused by the next pack: remove it
         for path in shards:
             path.unlink(missing_ok=True)
+        if made and not any(out.iterdir()):  # and the folder this pack created, left empty
+            out.rmdir()
         raise
     (out / CLASSES_FILE).write_text(json.dumps(classes) + "\n")
     if listing.is_test is not None:
