@@ -80,8 +80,14 @@ def _run_one(job: Job, threads: int, quiet: bool) -> dict[str, Any]:
     extra = ["train.progress=false"] if quiet else []
     # overwrite: an earlier run here is replaced only once this one has started (its data
     # and settings checked), so a repro that cannot start leaves the old one whole
+    summary = run_dir.parent / "results.json"  # an earlier repro's, beside its runs
+
+    def drop_summary() -> None:  # once this run has started, before it replaces the old one:
+        summary.unlink(missing_ok=True)  # an interrupted rerun never reports the old result
+
     with one_line_warnings():  # a spawned worker prints as the command does
-        res = train_run(recipe, [*overrides, *extra], run_dir, overwrite=True)
+        res = train_run(recipe, [*overrides, *extra], run_dir, overwrite=True,
+                        on_start=drop_summary)  # fmt: skip
     return _means(res["metrics"])
 
 
@@ -99,10 +105,6 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
     settings are checked first, so a typo fails before any run starts or any old one goes."""
     for recipe, overrides, _ in jobs:
         load_config(recipe.default_config(), None, overrides)
-    for root in sorted({run_dir.parent for _, _, run_dir in jobs}):
-        # the earlier repro's summary goes before any of its runs is replaced: an interrupted
-        # rerun must not leave it beside new runs for ``omnijepa report`` to show as current
-        (root / "results.json").unlink(missing_ok=True)
     workers = repro_jobs(len(jobs))
     if workers == 1:
         return [_run_one(job, 0, False) for job in jobs]

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -193,9 +194,11 @@ def train_run(
     config_file: str | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    on_start: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) a run of ``recipe`` in ``out``, evaluate it, write results.json and
-    plots. ``resume`` continues ``out`` with its saved config."""
+    plots. ``resume`` continues ``out`` with its saved config. ``on_start`` is called once the
+    new run has started (data and settings checked), just before it replaces an old one."""
     moved: tuple[str, str] | None = None  # (saved, given) data.path of a resumed run
     if resume:
         saved = saved_config(recipe, out)
@@ -246,6 +249,8 @@ def train_run(
         saved_text = yaml.safe_load((out / CONFIG_FILE).read_text())
         saved_text["data"]["path"] = moved[1]
         atomic_write_text(out / CONFIG_FILE, yaml.safe_dump(saved_text, sort_keys=False))
+    if on_start is not None and _is_main():
+        on_start()
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
         if overwrite:  # only now that the new run has started: a failed build keeps the old
             for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
