@@ -48,6 +48,8 @@ def test_table_row_shows_gap_p_and_checks() -> None:
     assert "+10.0 ± 2.0 pts (3)" in row and "0.004" in row and "1/2" in row
     assert "**not reproduced**" in row
     assert "| – |" in table_row(_results("x", "partial", None))
+    analysis = {k: v for k, v in _results("copying", "reproduced", None).items() if k != "headline"}
+    assert table_row(analysis).startswith("| copying | – | – | – | – | – | – | 1/2 |")
 
 
 def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

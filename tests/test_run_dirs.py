@@ -140,3 +140,11 @@ def test_files_of_bytes_that_are_not_text_are_one_error(capsys, finished_run: Pa
     (repro / "results.json").write_bytes(junk)
     code, _, err = run_cli(capsys, "report", repro)
     assert_one_line_error(err, "results.json is not UTF-8 text")
+
+
+def test_eval_of_a_repro_folder_names_the_runs_inside(capsys, finished_run: Path) -> None:
+    repro = finished_run.parent / "repro"
+    (repro / "default_0").mkdir(parents=True)
+    (repro / "default_0" / "config.yaml").write_text("recipe: ijepa\n")
+    code, _, err = run_cli(capsys, "eval", repro)
+    assert_one_line_error(err, "is not a run directory", "the runs inside it are default_0")

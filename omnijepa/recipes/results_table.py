@@ -60,8 +60,8 @@ def table_row(results: dict[str, Any]) -> str:
         pts = f"{gap['mean'] * 100:+.1f} ± {gap['std'] * 100:.1f} pts ({gap['n']})"
         data = short_data(h.get("data", ""))
         cells = [data, h["metric"], _pm(h["trained"]), _pm(h["random_init"]), pts, p]
-    else:
-        cells = ["", "", "", "", "", ""]
+    else:  # an analysis (no encoder, no twin): its numbers are in its own notes
+        cells = ["–"] * 6
     return "| " + " | ".join([
         results["name"], *cells, f"{passed}/{len(checks)}", f"**{results['verdict']}**",
         f"{results.get('seconds', float('nan')):.0f}",

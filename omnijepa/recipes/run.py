@@ -115,7 +115,10 @@ def read_saved(run_dir: Path) -> tuple[str, dict[str, Any]]:
     if not run_dir.is_dir():
         raise RunDirError(f"run directory not found: {run_dir}")
     if not path.is_file():
-        raise RunDirError(f"{run_dir} is not a run directory: {CONFIG_FILE} is missing")
+        runs = sorted(d.name for d in run_dir.iterdir() if (d / CONFIG_FILE).is_file())
+        inside = f"; the runs inside it are {', '.join(runs[:4])}{' …' if len(runs) > 4 else ''}"
+        raise RunDirError(f"{run_dir} is not a run directory: {CONFIG_FILE} is missing"
+                          + (inside if runs else ""))  # fmt: skip
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
