@@ -208,30 +208,18 @@ def _cmd_report(args: argparse.Namespace) -> None:
     print(results_table(args.dirs))
 
 
-def _check_figure_out(out: Path, overwrite: bool, data_path: object) -> None:
-    """A masks picture never lands inside the training data (the next run would read it
-    as a sample) and replaces an existing file only with --overwrite."""
-    if isinstance(data_path, str) and data_path and "://" not in data_path:
-        data = Path(data_path)
-        if data.is_dir() and out.resolve().is_relative_to(data.resolve()):
-            raise OmniJepaError(
-                f"--out {out} lies inside data.path {data_path}: the picture would be read as "
-                "data by the next run; choose a file outside it"
-            )
-    if out.exists() and not overwrite:
-        raise OmniJepaError(f"--out {out} exists; pass --overwrite to replace it")
-
-
 def _cmd_masks(args: argparse.Namespace) -> None:
     from omnijepa.config import load_config
     from omnijepa.recipes import RECIPES
-    from omnijepa.recipes.run import make_dir
+    from omnijepa.recipes.run import make_dir, refuse_inside_data
 
     recipe = RECIPES.get(args.recipe)
     cfg = load_config(recipe.default_config(), None, args.overrides)
     if args.out.suffix.lower() not in FIGURE_SUFFIXES or args.out.is_dir():
         raise OmniJepaError(f"--out {args.out}: give a picture file ({', '.join(FIGURE_SUFFIXES)})")
-    _check_figure_out(args.out, args.overwrite, getattr(getattr(cfg, "data", None), "path", None))
+    refuse_inside_data(args.out, cfg, "the picture")
+    if args.out.exists() and not args.overwrite:
+        raise OmniJepaError(f"--out {args.out} exists; pass --overwrite to replace it")
     make_dir(args.out.parent)
     recipe.draw_masks(cfg, args.out, args.n)
     print(f"wrote {args.out}")

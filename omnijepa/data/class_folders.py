@@ -171,7 +171,7 @@ def split_layout(root: Path, suffixes: Iterable[str]) -> FolderListing | None:
 # files that commonly sit beside data without being data: notes, sidecars, OS litter
 COMPANIONS = (
     ".txt", ".md", ".json", ".csv", ".tsv", ".yaml", ".yml", ".log", ".db", ".ini", ".mtl",
-)
+)  # fmt: skip
 
 
 def warn_unread(root: Path, suffixes: Iterable[str], what: str) -> None:
@@ -180,11 +180,9 @@ def warn_unread(root: Path, suffixes: Iterable[str], what: str) -> None:
     ``.wav`` clips would otherwise train on part of the data without a word."""
     read = {s.lower() for s in suffixes}
     counts: dict[str, int] = {}
-    for p in _walk(root):
+    for p in _walk(root):  # files only, hidden folders already pruned: no stat per file
         suffix = p.suffix.lower()
-        if suffix in read or suffix in COMPANIONS or not p.is_file():
-            continue
-        if any(part.startswith(".") for part in p.relative_to(root).parts):
+        if suffix in read or suffix in COMPANIONS or p.name.startswith("."):
             continue
         counts[suffix or "(no suffix)"] = counts.get(suffix or "(no suffix)", 0) + 1
     if counts:

@@ -184,12 +184,8 @@ def resolve_task(cfg: ACTJEPAConfig) -> tuple[ControlTask, ACTJEPAConfig]:
     None until ``user_probe_dims`` makes it every observation dim."""
     task = CONTROL_TASKS.get(cfg.data.task)
     d = cfg.data
-    if d.path:
-        goal = () if d.goal_dims is None else d.goal_dims
-        data = replace(d, steps=d.steps or task.steps, goal_dims=goal)
-        return task, replace(cfg, data=data)
-    goal = task.goal_dims if d.goal_dims is None else d.goal_dims
-    probe = task.probe_dims if d.probe_dims is None else d.probe_dims
+    goal = d.goal_dims if d.goal_dims is not None else () if d.path else task.goal_dims
+    probe = d.probe_dims if d.probe_dims is not None or d.path else task.probe_dims
     data = replace(d, steps=d.steps or task.steps, goal_dims=goal, probe_dims=probe)
     return task, replace(cfg, data=data)
 

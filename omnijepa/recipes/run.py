@@ -80,19 +80,33 @@ def check_repro_dir(out: Path, name: str) -> None:
             )
 
 
-def _check_run_dir(out: Path, overwrite: bool, data_path: object = None) -> None:
+def data_path_of(cfg: Any) -> str | None:
+    """``cfg.data.path`` when the config has one and it is set, else None."""
+    path = getattr(getattr(cfg, "data", None), "path", None)
+    return path if isinstance(path, str) and path else None
+
+
+def refuse_inside_data(out: Path, cfg: Any, what: str) -> None:
+    """A RunDirError when ``out`` lies inside a local ``data.path`` folder: the next run
+    would read ``what`` (the run's files, a picture) as data."""
+    data_path = data_path_of(cfg)
+    if data_path is None or "://" in data_path:
+        return
+    data = Path(data_path).expanduser().resolve()
+    if data.is_dir() and out.resolve().is_relative_to(data):
+        raise RunDirError(
+            f"--out {out} lies inside data.path {data_path}: {what} would be read as data; "
+            "choose a place outside it"
+        )
+
+
+def _check_run_dir(out: Path, overwrite: bool, cfg: Any) -> None:
     """Refuse an --out that would lose or pollute something: a file, a folder inside the
     training data (its pictures would be read as data next time), another run, or a folder of
     other files (only --overwrite replaces a run; nothing replaces a user's files)."""
     if out.exists() and not out.is_dir():
         raise RunDirError(f"--out {out} exists and is not a directory")
-    if isinstance(data_path, str) and data_path and "://" not in data_path:
-        data = Path(data_path).expanduser().resolve()
-        if data.is_dir() and out.resolve().is_relative_to(data):
-            raise RunDirError(
-                f"--out {out} lies inside data.path {data_path}: the run's files would be read "
-                "as data; choose a folder outside it"
-            )
+    refuse_inside_data(out, cfg, "the run's files")
     if not out.exists():
         return
     if not (out / CONFIG_FILE).exists() and any(visible(p) for p in out.iterdir()):
@@ -154,11 +168,6 @@ RESUME_KEYS = (
 )
 
 
-def _data_path(cfg: Any) -> str | None:
-    path = getattr(getattr(cfg, "data", None), "path", None)
-    return path if isinstance(path, str) and path else None
-
-
 def _how_it_runs(overrides: list[str]) -> list[str]:
     """``overrides`` if each names a key of :data:`RESUME_KEYS`, else a ConfigError."""
     bad = [o for o in overrides if o.partition("=")[0].strip() not in RESUME_KEYS]
@@ -207,8 +216,8 @@ def train_run(
         saved = saved_config(recipe, out)
         cfg = dataclasses.replace(saved, train=dataclasses.replace(saved.train, stop_at=0))
         cfg = absolute_paths(apply_dict(cfg, parse_overrides(_how_it_runs(overrides))))
-        was, now = _data_path(saved), _data_path(cfg)
-        moved = (was, now) if was and now and was != now else None
+        before, after = data_path_of(saved), data_path_of(cfg)
+        moved = (before, after) if before and after and before != after else None
         state = read_state(out)
         if state["step"] > cfg.train.steps:
             raise RunDirError(f"{out}: its state.json says step {state['step']}, beyond the "
@@ -222,7 +231,7 @@ def train_run(
                   flush=True)  # fmt: skip
     else:
         cfg = load_config(recipe.default_config(), config_file, overrides, recipe.name)
-        _check_run_dir(out, overwrite, getattr(getattr(cfg, "data", None), "path", None))
+        _check_run_dir(out, overwrite, cfg)
     device = resolve_device(cfg.device)
     t0 = time.perf_counter()
     made = not resume and _is_main() and make_dir(out, "run directory")
