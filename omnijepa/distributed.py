@@ -7,9 +7,13 @@ initialised, so library code can call them unconditionally. They work with any b
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.distributed as dist
 from torch import Tensor
+
+from omnijepa.errors import OmniJepaError
 
 __all__ = [
     "all_reduce_max_int",
@@ -19,6 +23,7 @@ __all__ = [
     "finish",
     "full_tensor",
     "is_distributed",
+    "local_rank",
     "shard_like",
     "rank",
     "world_size",
@@ -28,6 +33,19 @@ __all__ = [
 def is_distributed() -> bool:
     """True when ``torch.distributed`` is available and a default process group is initialised."""
     return dist.is_available() and dist.is_initialized()
+
+
+def local_rank() -> int:
+    """This process's index on its node (torchrun's ``LOCAL_RANK``; 0 outside torchrun):
+    the GPU a bare ``device=cuda`` means here."""
+    value = os.environ.get("LOCAL_RANK", "0")
+    try:
+        index = int(value)
+    except ValueError:
+        raise OmniJepaError(f"LOCAL_RANK={value!r} is not an integer") from None
+    if index < 0:
+        raise OmniJepaError(f"LOCAL_RANK={value!r} is negative")
+    return index
 
 
 def finish() -> None:

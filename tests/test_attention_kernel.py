@@ -101,3 +101,14 @@ def test_inside_explicit_everywhere_a_flop_counter_sees_attention() -> None:
         attention(q, k, v)
     assert counter.get_total_flops() == 2 * 2 * (2 * 3 * 9 * 11 * 8)  # two matmuls
     assert attention_kernel._explicit_everywhere is False  # restored on the way out
+
+
+def test_cuda_calls_leave_out_cudnn_attention() -> None:
+    """cuDNN's SDPA plans anew for every sequence length on the host; with I-JEPA's changing
+    context lengths that made a ViT-B/16 step 3x slower on an H100 (module docstring)."""
+    from torch.nn.attention import SDPBackend
+
+    from omnijepa.nn.attention_kernel import CUDA_BACKENDS
+
+    assert SDPBackend.CUDNN_ATTENTION not in CUDA_BACKENDS
+    assert SDPBackend.FLASH_ATTENTION in CUDA_BACKENDS and SDPBackend.MATH in CUDA_BACKENDS

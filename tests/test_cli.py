@@ -271,6 +271,34 @@ def test_bench_writes_positive_numbers(capsys, tmp_path: Path, tiny_overrides) -
     assert (out / "bench.json").read_bytes() == before
 
 
+def test_bench_takes_a_preset(capsys, tmp_path: Path) -> None:
+    """``bench --config PRESET`` times the preset's model (shrunk here by overrides) on the
+    user's folder; a preset of another recipe is one error."""
+    rng = np.random.default_rng(0)
+    for i in range(24):
+        (tmp_path / "data" / f"c{i % 2}").mkdir(parents=True, exist_ok=True)
+        pixels = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp_path / "data" / f"c{i % 2}" / f"{i}.png")
+    small = [
+        f"data.path={tmp_path / 'data'}", "device=cpu", "train.precision=fp32",
+        "data.image_size=32", "data.test_size=4", "train.batch_size=4", "model.dim=32",
+        "model.depth=1", "model.heads=2", "predictor.dim=16", "predictor.depth=1",
+        "predictor.heads=2", "mask.min_keep=2",
+    ]  # fmt: skip
+    out = tmp_path / "bench"
+    code, _, err = run_cli(
+        capsys, "bench", "ijepa", "--config", "ijepa_vitb16_in1k", *small, "--out", out,
+        "--steps", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    cfg = json.loads((out / "bench.json").read_text())["config"]
+    assert cfg["model"]["patch"] == 16 and cfg["crop"]["scale"] == [0.3, 1.0]  # the preset's
+    assert cfg["model"]["dim"] == 32  # the override on top
+    code, _, err = run_cli(capsys, "bench", "lejepa", "--config", "ijepa_vitb16_in1k",
+                           "--out", tmp_path / "b2")  # fmt: skip
+    assert_one_line_error(err, "is for the recipe 'ijepa', not 'lejepa'")
+
+
 def test_eval_writes_eval_json(capsys, finished_run: Path) -> None:
     code, out, err = run_cli(capsys, "eval", finished_run)
     assert code == 0, err

@@ -24,6 +24,30 @@ def test_unusable_devices_are_refused_by_name(name: str, match: str) -> None:
     assert resolve_device("cpu").type == "cpu"
 
 
+def test_bare_cuda_is_this_ranks_own_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under torchrun a bare ``device=cuda`` (or ``auto``) is ``cuda:$LOCAL_RANK``, made
+    current; otherwise every rank of a node would train on GPU 0. CUDA is faked here."""
+    import torch
+
+    chosen: list[int] = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert resolve_device("cuda") == torch.device("cuda", 1)
+    assert resolve_device("auto") == torch.device("cuda", 1)
+    assert resolve_device("cuda:0") == torch.device("cuda", 0)  # an explicit index wins
+    assert chosen == [1, 1, 0]
+    monkeypatch.setenv("LOCAL_RANK", "2")
+    with pytest.raises(OmniJepaError, match="LOCAL_RANK 2 needs GPU 2 but this machine has 2"):
+        resolve_device("cuda")
+    monkeypatch.setenv("LOCAL_RANK", "two")
+    with pytest.raises(OmniJepaError, match="LOCAL_RANK='two' is not an integer"):
+        resolve_device("cuda")
+    monkeypatch.delenv("LOCAL_RANK")
+    assert resolve_device("cuda") == torch.device("cuda", 0)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [

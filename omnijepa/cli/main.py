@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("overrides", nargs="*")
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--steps", type=_positive_int, default=10)
+    b.add_argument("--config", help="YAML config or shipped preset applied before the overrides")
     b.add_argument("--overwrite", action="store_true", help="replace an earlier bench.json")
     return p
 
@@ -263,7 +264,7 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         raise OmniJepaError(f"{args.out} already holds a bench.json; pass --overwrite to "
                             "replace it, or give another --out")  # fmt: skip
     make_dir(args.out)  # before the benchmark, not after it
-    res = run_bench(recipe, args.overrides, args.out, args.steps)
+    res = run_bench(recipe, args.overrides, args.out, args.steps, args.config)
     print(
         f"{res['recipe']} on {res['device']}: {res['train_samples_per_s']:.1f} samples/s, "
         f"{res['masks_per_s']:.0f} masks/s, {res['flops_per_sample'] / 1e9:.3f} GFLOP/sample, "

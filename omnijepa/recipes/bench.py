@@ -29,9 +29,16 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run_bench(recipe: Recipe, overrides: list[str], out: Path, steps: int = 10) -> dict[str, Any]:
-    """Time ``steps`` optimisation steps of ``recipe`` and its collator; write bench.json."""
-    cfg = load_config(recipe.default_config(), None, overrides)
+def run_bench(
+    recipe: Recipe,
+    overrides: list[str],
+    out: Path,
+    steps: int = 10,
+    config: str | Path | None = None,
+) -> dict[str, Any]:
+    """Time ``steps`` optimisation steps of ``recipe`` and its collator; write bench.json.
+    ``config`` is a YAML file or shipped preset applied before the overrides, as in train."""
+    cfg = load_config(recipe.default_config(), config, overrides, recipe=recipe.name)
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
     objective = built.parts.objective.to(device)

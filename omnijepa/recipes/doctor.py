@@ -89,7 +89,7 @@ def _log_mel(device: torch.device) -> str:
     err = float((got - ref).abs().max())
     if err > 1e-2:
         raise RuntimeError(f"log-mel on {device} differs from the CPU's by {err:.4f}")
-    return f"4 x 1 s clips -> {tuple(ref.shape[1:])}, max |diff| {err:.1e}"
+    return f"4 x 1 s clips -> {tuple(ref.shape[1:])}, largest difference {err:.1e}"
 
 
 def _ddp_one_process(device: torch.device) -> str:

@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from omnijepa.distributed import all_reduce_mean_with_grad
+from omnijepa.distributed import all_reduce_mean_with_grad, local_rank
 from omnijepa.errors import OmniJepaError
 from omnijepa.schedules import cosine_ramp, warmup_decay
 from omnijepa.train.checkpoint import (
@@ -60,9 +60,12 @@ class TrainParts:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when present, else CPU; a clear error for an unavailable device."""
+    """``auto`` -> CUDA when present, else CPU; a clear error for an unavailable device.
+    A bare ``cuda`` (or ``auto`` on a GPU machine) is this process's own GPU,
+    ``cuda:$LOCAL_RANK`` under torchrun, made the current device, so that the ranks on one
+    node do not all land on GPU 0."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
     except RuntimeError:
@@ -72,13 +75,18 @@ def resolve_device(name: str) -> torch.device:
             f"device {name!r} is not supported (the library runs on CPU and CUDA); "
             "use auto, cpu, cuda or cuda:N"
         )
-    if device.type == "cuda" and not torch.cuda.is_available():
+    if device.type == "cpu":
+        return device
+    if not torch.cuda.is_available():
         raise OmniJepaError(f"device {name!r} requested but CUDA is not available")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+    index = device.index if device.index is not None else local_rank()
+    if index >= torch.cuda.device_count():
+        how = f"device {name!r}" if device.index is not None else f"LOCAL_RANK {index}"
         raise OmniJepaError(
-            f"device {name!r} requested but this machine has {torch.cuda.device_count()} GPU(s)"
+            f"{how} needs GPU {index} but this machine has {torch.cuda.device_count()} GPU(s)"
         )
-    return device
+    torch.cuda.set_device(index)
+    return torch.device("cuda", index)
 
 
 def loader_workers(setting: int, device: torch.device) -> int:
