@@ -233,7 +233,7 @@ def train(
     log = MetricsLog(run_dir, start if resume else None, cfg.tensorboard) if is_main else None
     state_base = dict(extra_state or {})
     bar = tqdm(
-        total=end,
+        total=cfg.steps,  # a run stopped early (train.stop_at) shows how far it got
         initial=start,
         disable=not (cfg.progress and is_main and sys.stderr.isatty()),
         desc="train",
@@ -289,7 +289,7 @@ def train(
             bar.set_postfix(loss=f"{value:.4f}")
             plain = bar.disable and is_main and cfg.progress
             if plain and (done % plain_every == 0 or done == end):
-                print(f"step {done}/{end} loss {value:.4f}", flush=True)
+                print(f"step {done}/{cfg.steps} loss {value:.4f}", flush=True)  # of the whole run
         bar.update(1)
         if cfg.checkpoint_every and done % cfg.checkpoint_every == 0 and done < end:
             meta = {**state_base, "step": done, "finished": False}
