@@ -259,3 +259,58 @@ def test_shards_at_a_url_read_like_local_ones_and_train(
             load_image_data(ImageDataConfig(path=f"{url}-missing"), seed=0)
     finally:
         fs.rm(url, recursive=True)
+
+
+def test_forked_loader_workers_open_their_own_remote_shards(tmp_path: Path) -> None:
+    """DataLoader workers on Linux are forked, so a filesystem and file handles the parent
+    opened (fingerprint, step-0 probe) reach them unpickled; fsspec's async filesystems (s3,
+    gs, https) refuse to work in a forked child. The fake below refuses the same way."""
+    import io
+    import os
+
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+    from torch.utils.data import DataLoader
+
+    class ForkRefusingFS(MemoryFileSystem):
+        protocol = "forkrefusing"
+
+        @classmethod
+        def _strip_protocol(cls, path):  # noqa: ANN001, ANN206
+            return super()._strip_protocol(path.replace("forkrefusing://", "memory://", 1))
+
+        def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+            super().__init__(*args, **kwargs)
+            self.born = os.getpid()
+
+        def _open(self, path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            data, born = self.cat_file(path), self.born  # a handle of its own (memory's is shared)
+
+            class Handle(io.BytesIO):
+                def read(self, *a):  # noqa: ANN002, ANN202
+                    if os.getpid() != born:
+                        raise RuntimeError("This class is not fork-safe")
+                    return super().read(*a)
+
+            return Handle(data)
+
+    fsspec.register_implementation("forkrefusing", ForkRefusingFS, clobber=True)
+    folder = make_folder(tmp_path / "imgs", 24)
+    pack_image_folder(folder, tmp_path / "shards", shard_size=10)
+    store = fsspec.filesystem("memory")
+    key = f"omnijepa-fork-{tmp_path.name}"
+    for p in sorted((tmp_path / "shards").iterdir()):
+        store.pipe_file(f"memory://{key}/{p.name}", p.read_bytes())
+    try:
+        data = load_image_data(ImageDataConfig(path=f"forkrefusing://{key}", image_size=12,
+                                               channels=3, decode="lazy"), seed=0)  # fmt: skip
+        images = data.train.images
+        first = images[0]  # the parent opens the filesystem and a handle
+        loader = DataLoader(
+            range(len(images)), batch_size=4, num_workers=2, multiprocessing_context="fork",
+            collate_fn=lambda idx: torch.stack([images[i] for i in idx]),
+        )
+        read = torch.cat(list(loader))
+        assert read.shape[0] == len(images) and torch.equal(read[0], first)
+    finally:
+        store.rm(f"memory://{key}", recursive=True)

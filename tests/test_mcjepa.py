@@ -236,3 +236,15 @@ def test_a_module_without_layers_cannot_be_asked_for_them() -> None:
     data = [(torch.ones(3), 0), (torch.zeros(3), 1)]
     with pytest.raises(ConfigError, match="no stack of blocks"):
         pooled_features(torch.nn.Identity(), data, torch.device("cpu"), layers=2)
+
+
+def test_warp_keeps_sub_pixel_flow_in_bf16() -> None:
+    """Sampling coordinates stay float32 for bf16 features: in bf16, positions past 32 px
+    round to a quarter pixel, and a 0.3 px flow would move the sample by 0 or 0.25 px."""
+    x = torch.linspace(0, 1, 64).repeat(1, 1, 64, 1)  # a horizontal ramp, 64 px wide
+    flow = torch.zeros(1, 2, 64, 64)
+    flow[:, 0] = 0.3
+    exact = warp(x, flow)
+    half = warp(x.bfloat16(), flow.bfloat16()).float()
+    inner = (slice(None), slice(None), slice(None), slice(40, 60))  # coordinates past 32 px
+    assert (half - exact)[inner].abs().max() < 0.005  # the bf16 rounding of the values only

@@ -72,3 +72,23 @@ def test_target_layers_average_the_last_blocks_normed_outputs() -> None:
     torch.testing.assert_close(mixed, F.layer_norm(blocks, (16,)).mean(-2))
     with pytest.raises(ValueError, match="target_layers"):
         TeacherConfig(target_layers=0)
+
+
+def test_float32_statistics_under_bf16_autocast() -> None:
+    """The ridge fit of per-sample positions and VICReg's covariance run in float32 even
+    inside bf16 autocast (on CUDA the products would otherwise come out in bf16, and
+    torch.linalg.solve refuses bf16 operands)."""
+    from omnijepa.objectives.vicreg import vc_terms
+
+    g = torch.Generator().manual_seed(0)
+    h, coords = torch.randn(4, 10, 8, generator=g), torch.randn(4, 10, 3, generator=g)
+    plain = position_residual(h, coords, None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = position_residual(h, coords, None)
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed, plain)
+    z = torch.randn(256, 32, generator=g) * 3 + 1
+    plain_vc = vc_terms(z)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed_vc = vc_terms(z)
+    assert all(torch.equal(a, b) for a, b in zip(plain_vc, mixed_vc))

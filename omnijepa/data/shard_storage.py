@@ -10,6 +10,7 @@ own after unpickling), since a fresh connection per sample would dominate the re
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -28,10 +29,19 @@ class ShardStorage:
         self.root = root.rstrip("/") if is_url(root) else str(Path(root).expanduser())
         self._fs: Any = None
         self._handles: dict[str, IO[bytes]] = {}
+        self._pid = os.getpid()
+
+    def _own_process(self) -> None:
+        """Drop a filesystem and handles inherited through fork: DataLoader workers on Linux
+        are forked, not pickled (``__getstate__`` never runs), and fsspec's async
+        filesystems (s3, gs, https) refuse to be used from a forked child."""
+        if self._pid != os.getpid():
+            self._fs, self._handles, self._pid = None, {}, os.getpid()
 
     @property
     def fs(self) -> Any:
         """The fsspec filesystem of a URL root (DataError when its backend is missing)."""
+        self._own_process()
         if self._fs is None:
             import fsspec
 
@@ -62,6 +72,7 @@ class ShardStorage:
             with open(shard, "rb") as fh:
                 fh.seek(offset)
                 return fh.read(size)
+        self._own_process()
         fh = self._handles.get(shard)
         if fh is None:
             fh = self._handles[shard] = self.fs.open(shard, "rb")
@@ -76,7 +87,8 @@ class ShardStorage:
         return self.fs.cat_file(path).decode() if self.fs.exists(path) else None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"root": self.root, "_fs": None, "_handles": {}}  # workers reopen their own
+        # workers reopen their own
+        return {"root": self.root, "_fs": None, "_handles": {}, "_pid": os.getpid()}
 
 
 __all__ = ["ShardStorage", "is_url"]

@@ -33,14 +33,17 @@ def warp(x: torch.Tensor, flow: torch.Tensor, padding: str = "zeros") -> torch.T
         raise ValueError(
             f"warp: image {tuple(x.shape)} and flow {tuple(flow.shape)} differ in size"
         )
-    grid = _sample_grid(flow.to(x.dtype))
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=True)
+    # coordinates in float32 whatever ``x`` is: in bf16, pixel positions past 32 round to a
+    # quarter pixel and sub-pixel flow would be lost
+    grid = _sample_grid(flow.float())
+    out = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode=padding, align_corners=True)
+    return out.to(x.dtype)
 
 
 def inside(flow: torch.Tensor) -> torch.Tensor:
     """(B, 1, H, W) float mask: 1 where ``p + flow(p)`` lands inside the image."""
     _, _, h, w = flow.shape
-    grid = _sample_grid(flow)
+    grid = _sample_grid(flow.float())
     ok = (grid.abs() <= 1.0).all(dim=-1)
     return ok.unsqueeze(1).to(flow.dtype)
 

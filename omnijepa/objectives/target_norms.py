@@ -68,12 +68,16 @@ def position_residual(
     if coords.dim() == 2:  # one grid for the whole batch: subtract the per-position mean
         mean = (h * keep).sum(0, keepdim=True) / keep.sum(0, keepdim=True).clamp_min(1.0)
         return (h - mean) * keep
-    basis = fourier_features(coords) * keep  # (B, N, F), zero rows at padding
-    x = basis.reshape(-1, basis.shape[-1])
-    y = (h * keep).reshape(-1, h.shape[-1])
-    gram = x.T @ x + ridge * x.shape[0] * torch.eye(x.shape[1], device=x.device)
-    weights = torch.linalg.solve(gram, x.T @ y)
-    return (h - (basis @ weights)) * keep
+    # the fit in float32 outside autocast: under CUDA autocast the products would come out in
+    # bf16 and torch.linalg.solve refuses mixed or half-precision operands
+    with torch.autocast(h.device.type, enabled=False):
+        hf, keep = h.float(), keep.float()
+        basis = fourier_features(coords) * keep  # (B, N, F), zero rows at padding
+        x = basis.reshape(-1, basis.shape[-1])
+        y = (hf * keep).reshape(-1, hf.shape[-1])
+        gram = x.T @ x + ridge * x.shape[0] * torch.eye(x.shape[1], device=x.device)
+        weights = torch.linalg.solve(gram, x.T @ y)
+        return ((hf - (basis @ weights)) * keep).to(h.dtype)
 
 
 TARGET_NORMS.add("layer", lambda h, coords, pad: h)

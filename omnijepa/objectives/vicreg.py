@@ -33,18 +33,21 @@ def vc_terms(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """VICReg's variance hinge ``mean_d relu(floor - std_d)`` (VICReg's floor is 1) and
     covariance penalty (squared off-diagonal covariances / D) of the rows of ``x`` (N, D), from
-    one covariance (under ``torch.distributed``, one gathering over every rank's rows)."""
-    cov = global_covariance(x)
-    if cov is None:
+    one covariance (under ``torch.distributed``, one gathering over every rank's rows). In
+    float32 with autocast off: under bf16 autocast the covariance product would be rounded to
+    bf16 (and under fp16 the sum over many rows can overflow)."""
+    with torch.autocast(x.device.type, enabled=False):
         xf = x.float()
-        var = xf.var(dim=0)
-        centred = xf - xf.mean(dim=0)
-        cov = (centred.T @ centred) / max(1, xf.shape[0] - 1)
-    else:
-        var = torch.diagonal(cov)
-    hinge = torch.relu(floor - torch.sqrt(var + eps)).mean()
-    off = cov - torch.diag(torch.diagonal(cov))
-    return hinge, off.square().sum() / cov.shape[0]
+        cov = global_covariance(xf)
+        if cov is None:
+            var = xf.var(dim=0)
+            centred = xf - xf.mean(dim=0)
+            cov = (centred.T @ centred) / max(1, xf.shape[0] - 1)
+        else:
+            var = torch.diagonal(cov)
+        hinge = torch.relu(floor - torch.sqrt(var + eps)).mean()
+        off = cov - torch.diag(torch.diagonal(cov))
+        return hinge, off.square().sum() / cov.shape[0]
 
 
 @dataclass

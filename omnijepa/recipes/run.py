@@ -312,6 +312,7 @@ def _evaluate_and_write(
         return {"stopped_at": cfg.train.stop_at}
     if is_sharded(built.parts.objective):  # FSDP: evaluate whole weights, from the checkpoint
         built = recipe.build(cfg, device)
+        built.parts.objective.to(device)  # build leaves it on the CPU; the evaluation is not
         load_model_weights(out, built.parts.objective)
     metrics = built.evaluate(built.parts.objective)
     if built.figures is not None:
