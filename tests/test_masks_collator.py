@@ -102,3 +102,21 @@ def test_crop_prepare_is_seeded_shape_preserving_and_off_by_default():
     assert torch.allclose(same, x, atol=1e-5)
     with pytest.raises(ValueError, match="crop.scale"):
         CropConfig(scale=(0.5, 1.5))
+
+
+@pytest.mark.parametrize(("rows", "cols"), [(224, 224), (96, 96), (7, 5), (1, 1)])
+def test_crop_grid_is_affine_grid_of_an_axis_aligned_map(rows: int, cols: int) -> None:
+    """The crops' sampling grid, built from its two axes, is ``F.affine_grid``'s (to float
+    rounding), flips and off-centre crops included."""
+    import torch.nn.functional as F
+
+    from omnijepa.modalities.image_views import crop_grid
+
+    g = torch.Generator().manual_seed(rows)
+    b = 16
+    sx = torch.rand(b, generator=g) * torch.where(torch.rand(b, generator=g) < 0.5, -1.0, 1.0)
+    sy, cx, cy = torch.rand(b, generator=g), *(torch.rand(2, b, generator=g) - 0.5)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = sx, cx, sy, cy
+    ref = F.affine_grid(theta, [b, 3, rows, cols], align_corners=False)
+    torch.testing.assert_close(crop_grid(sx, cx, sy, cy, rows, cols), ref, atol=1e-6, rtol=0)
