@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system-deps demo test test-all lint repro clean
+.PHONY: setup system-deps demo test test-all lint repro gpu-check clean
 
 # Debian packages the built-in data needs: Fashion-MNIST (dataset-fashion-mnist), UCI Letter
 # Recognition (opencv-doc) and the speech synthesiser for spoken words (espeak-ng). Installed
@@ -47,6 +47,9 @@ test-all: setup
 repro: setup
 	$(VENV)/bin/omnijepa repro ijepa --out runs/repro_ijepa
 	$(VENV)/bin/omnijepa repro lejepa --out runs/repro_lejepa
+
+gpu-check: setup
+	$(VENV)/bin/omnijepa doctor --gpu
 
 lint: setup
 	$(VENV)/bin/ruff check omnijepa tests
