@@ -271,6 +271,25 @@ def test_bench_writes_positive_numbers(capsys, tmp_path: Path, tiny_overrides) -
     assert (out / "bench.json").read_bytes() == before
 
 
+def test_bench_mfu_of_an_emulated_precision_is_against_float32(
+    capsys, tmp_path: Path, tiny_overrides
+) -> None:
+    """bf16 on a CPU without a bf16 path runs on the float32 units: its MFU is measured
+    against their rate (against the emulated 256^2 rate it read 150-290 %)."""
+    import torch
+
+    from omnijepa.train.matmul_rate import emulated
+
+    code, _, err = run_cli(capsys, "bench", "ijepa", *tiny_overrides("ijepa"),
+                           "train.precision=bf16", "--out", tmp_path, "--steps", "1")  # fmt: skip
+    assert code == 0, err
+    res = json.loads((tmp_path / "bench.json").read_text())
+    slow = emulated(torch.device("cpu"), torch.bfloat16)
+    assert res["precision_emulated"] is slow
+    assert res["matmul_dtype"] == ("float32" if slow else "bfloat16")
+    assert 0 < res["mfu"] < 1.5
+
+
 def test_bench_takes_a_preset(capsys, tmp_path: Path) -> None:
     """``bench --config PRESET`` times the preset's model (shrunk here by overrides) on the
     user's folder; a preset of another recipe is one error."""
