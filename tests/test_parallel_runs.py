@@ -81,3 +81,18 @@ def test_a_rerun_removes_the_earlier_summary_before_replacing_runs(
     finally:
         set_repro_jobs(None)
     assert not (tmp_path / "results.json").exists()
+
+
+def test_runs_left_by_a_larger_earlier_repro_are_named(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    from omnijepa.recipes.parallel_runs import _note_stale_runs
+
+    for name in ("s_0", "s_1", "s_2", "other_0", "s_x"):  # s_0 is this repro's own run
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.yaml").write_text("seed: 0\\n")
+    (tmp_path / "s_3").mkdir()  # no config.yaml: not a run
+    _note_stale_runs(seed_jobs(RECIPES.get("ijepa"), [], 1, tmp_path, "s"))
+    out = capsys.readouterr().out
+    assert "not part of this one: s_1, s_2" in out
+    assert "other_0" not in out and "s_3" not in out and "s_0," not in out
+    _note_stale_runs(seed_jobs(RECIPES.get("ijepa"), [], 3, tmp_path, "s"))
+    assert capsys.readouterr().out == ""

@@ -105,6 +105,7 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
     settings are checked first, so a typo fails before any run starts or any old one goes."""
     for recipe, overrides, _ in jobs:
         load_config(recipe.default_config(), None, overrides)
+    _note_stale_runs(jobs)
     workers = repro_jobs(len(jobs))
     if workers == 1:
         return [_run_one(job, 0, False) for job in jobs]
@@ -119,3 +120,20 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
             results.append(fut.result())
             print(f"[repro] {job[2].name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     return results
+
+
+def _note_stale_runs(jobs: list[Job]) -> None:
+    """Say which run folders beside these jobs an earlier, larger repro left (``seed_3`` after
+    a rerun with ``--seeds 2``): they stay on disk, but this repro's summary leaves them out."""
+    ours = {job[2] for job in jobs}
+    tags = {job[2].name.rpartition("_")[0] for job in jobs}
+    stale = []
+    for parent in sorted({job[2].parent for job in jobs}):
+        for d in sorted(parent.glob("*_*")) if parent.is_dir() else []:
+            tag, _, k = d.name.rpartition("_")
+            if d not in ours and tag in tags and k.isdigit() and (d / "config.yaml").is_file():
+                stale.append(d.name)
+    if stale:
+        print(f"[repro] left from an earlier repro here, not part of this one: "
+              f"{', '.join(stale)}", flush=True)  # fmt: skip
+
