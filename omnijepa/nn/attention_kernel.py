@@ -10,10 +10,11 @@ the score matrix, so only short sequences take the explicit form, with the softm
 
 On CUDA, SDPA may pick cuDNN's attention (torch 2.11, H100), which builds an execution plan
 for every new sequence length on the CPU: I-JEPA's context lengths change from batch to
-batch, and that planning took 60 % of a ViT-B/16 step's host time, leaving the GPU idle. The
+batch, and that planning took 62 % of a ViT-B/16 step's host time, leaving the GPU idle. The
 CUDA calls therefore choose among the flash, memory-efficient and math kernels only; measured
 on one H100 (bf16, 224 px, `omnijepa bench`): I-JEPA ViT-B/16 batch 128 584 -> 1,734-1,995
-samples/s, ViT-H/14 158 -> 404, LeJEPA ViT-B/16 (fixed lengths) 301 -> 383.
+samples/s, ViT-H/14 158 -> 404, LeJEPA ViT-B/16 (fixed lengths) 301 -> 383 (measured with
+cuDNN's SDPA switched off process-wide: the same kernel choice as the scope below).
 """
 
 from __future__ import annotations
