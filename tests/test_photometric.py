@@ -68,3 +68,39 @@ def test_multiview_collate_applies_it() -> None:
 def test_bad_settings_are_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError, match="views.photometric"):
         PhotometricConfig(**kwargs)
+
+
+def _reference(v: torch.Tensor, cfg: PhotometricConfig, g: torch.Generator) -> torch.Tensor:
+    """Jitter then blur computed on every view and blended by the draws (the first version:
+    simple, and 5x slower on 224 px batches than computing only the drawn views)."""
+    import torch.nn.functional as F
+
+    b, c, h, w = v.shape
+    u = torch.rand(b, 3, generator=g)
+    on = (u[:, 0] < cfg.jitter_p).float().view(b, 1, 1, 1)
+    shift = (2 * u[:, 1] - 1).view(b, 1, 1, 1) * cfg.brightness
+    scale = (1 + (2 * u[:, 2] - 1) * cfg.contrast).view(b, 1, 1, 1)
+    mean = v.mean(dim=(1, 2, 3), keepdim=True)
+    v = on * (mean + scale * (v - mean) + shift) + (1 - on) * v
+    u = torch.rand(b, 2, generator=g)
+    lo, hi = cfg.blur_sigma
+    sigma = (lo + (hi - lo) * u[:, 1]) * max(h, w) / 32.0
+    sigma = torch.where(u[:, 0] < cfg.blur_p, sigma, torch.zeros_like(sigma))
+    radius = max(1, int(3 * float(sigma.max()) + 0.5))
+    taps = torch.arange(-radius, radius + 1, dtype=v.dtype)
+    kernel = torch.exp(-0.5 * (taps[None] / sigma.clamp_min(1e-3)[:, None]) ** 2)
+    k = (kernel / kernel.sum(dim=1, keepdim=True)).repeat_interleave(c, dim=0)
+    x = F.pad(v.reshape(1, b * c, h, w), (radius, radius, 0, 0), mode="replicate")
+    x = F.conv2d(x, k[:, None, None, :], groups=b * c)
+    x = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), k[:, None, :, None],
+                 groups=b * c)  # fmt: skip
+    return x.reshape(b, c, h, w)
+
+
+@pytest.mark.parametrize(("size", "batch"), [(96, 16), (16, 5)])
+def test_only_the_drawn_views_are_computed_with_the_same_result(size: int, batch: int) -> None:
+    cfg = PhotometricConfig(jitter_p=0.8, blur_p=0.5)
+    v = torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(size))
+    for seed in range(4):
+        fast = photometric(v, cfg, torch.Generator().manual_seed(seed))
+        assert torch.equal(fast, _reference(v, cfg, torch.Generator().manual_seed(seed)))
