@@ -136,4 +136,3 @@ def _note_stale_runs(jobs: list[Job]) -> None:
     if stale:
         print(f"[repro] left from an earlier repro here, not part of this one: "
               f"{', '.join(stale)}", flush=True)  # fmt: skip
-
