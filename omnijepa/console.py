@@ -1,12 +1,33 @@
-"""How the library talks on the console outside its results: warnings as one line each."""
+"""How the library talks on the console outside its results: warnings as one line each, and
+progress lines for long work that has no bar of its own (the evaluation after training)."""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import sys
 import warnings
 from collections.abc import Iterator
+
+_PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("progress", default=True)
+
+
+@contextlib.contextmanager
+def progress_lines(enabled: bool) -> Iterator[None]:
+    """Within this block ``say`` prints only when ``enabled`` (``train.progress``): a repro's
+    workers run with it off, so that their lines do not interleave."""
+    token = _PROGRESS.set(enabled)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def say(text: str) -> None:
+    """One progress line on stdout, unless progress lines are off here."""
+    if _PROGRESS.get():
+        print(text, flush=True)
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 """Feature sets probed in threads: the same scores as one after another, warnings and errors
-still reach the caller, and the process's thread count is restored."""
+still reach the caller, the process's thread count is restored, and each finished set is
+announced unless progress lines are off."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from omnijepa.console import progress_lines
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.logistic import ProbeNotConverged
 from omnijepa.eval.probe_threads import probe_suites, probe_workers
@@ -58,3 +60,18 @@ def test_an_error_in_a_thread_is_raised_and_threads_are_restored() -> None:
     with pytest.raises(ValueError):
         probe_suites(sets, ProbeConfig(few_shot=(), workers=2), seed=0)
     assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_finished_set_gets_a_line_unless_progress_is_off(workers, capsys) -> None:
+    cfg = ProbeConfig(few_shot=(), c_grid=(1.0,), workers=workers)
+    scores = probe_suites(_sets(2), cfg, seed=0)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[eval] probing 2 feature set(s): set0, set1")
+    for name in ("set0", "set1"):  # in the order the sets finish, each with its own score
+        line = next(ln for ln in lines[1:] if ln.startswith(f"[eval] {name}: "))
+        assert f"linear {scores[name]['linear']:.3f} at C=1 (" in line
+    assert len(lines) == 3
+    with progress_lines(False):  # a repro worker (train.progress=false)
+        assert probe_suites(_sets(2), cfg, seed=0) == scores
+    assert capsys.readouterr().out == ""

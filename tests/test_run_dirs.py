@@ -25,13 +25,16 @@ def test_finished_run_is_not_overwritten_without_flag(
         capsys,
         "train",
         "ijepa",
-        *tiny_overrides("ijepa", "seed=1"),
+        *tiny_overrides("ijepa", "seed=1", "train.progress=true"),
         "--out",
         finished_run,
         "--overwrite",
     )
     assert code == 0, err
     assert "results.json" in out
+    # with progress lines on, the evaluation after the last step is announced, set by set
+    assert "[ijepa] evaluating the frozen encoder against its baselines" in out
+    assert "[eval] random_init: linear " in out and "[ijepa] evaluation took " in out
     after = json.loads(results.read_text())
     assert results.read_bytes() != before
     assert after["recipe"] == "ijepa" and "linear_probe" in after["metrics"]

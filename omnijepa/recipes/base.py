@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from omnijepa.console import say
 from omnijepa.train.trainer import TrainParts
 
 
@@ -22,6 +24,15 @@ class Built:
     evaluate: Callable[[nn.Module], dict]  # objective -> results (probes, collapse)
     description: str  # one line about the data
     figures: Callable[[nn.Module, Path], None] | None = None  # (objective, run_dir): extra PNGs
+
+    def timed_evaluate(self, recipe: str, objective: nn.Module) -> dict:
+        """``evaluate`` between two progress lines: after the last training step it can run
+        for minutes (a wide table's probes took 400 s) with no bar of its own."""
+        say(f"[{recipe}] evaluating the frozen encoder against its baselines")
+        t0 = time.perf_counter()
+        metrics = self.evaluate(objective)
+        say(f"[{recipe}] evaluation took {time.perf_counter() - t0:.0f} s")
+        return metrics
 
 
 class Recipe(ABC):

@@ -25,6 +25,7 @@ from omnijepa.config import (
     to_dict,
     yaml_problem,
 )
+from omnijepa.console import progress_lines
 from omnijepa.data.class_folders import visible
 from omnijepa.distributed import finish
 from omnijepa.errors import ConfigError, RunDirError
@@ -314,7 +315,8 @@ def _evaluate_and_write(
         built = recipe.build(cfg, device)
         built.parts.objective.to(device)  # build leaves it on the CPU; the evaluation is not
         load_model_weights(out, built.parts.objective)
-    metrics = built.evaluate(built.parts.objective)
+    with progress_lines(cfg.train.progress):
+        metrics = built.timed_evaluate(recipe.name, built.parts.objective)
     if built.figures is not None:
         built.figures(built.parts.objective, out)
     results = {

@@ -54,7 +54,7 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     objective = built.parts.objective.to(device)
     state = load_model_weights(run_dir, objective)
     t0 = time.perf_counter()
-    metrics = built.evaluate(objective)
+    metrics = built.timed_evaluate(recipe.name, objective)
     if built.figures is not None:
         built.figures(objective, run_dir)
     results = {
