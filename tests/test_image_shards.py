@@ -307,7 +307,10 @@ def test_forked_loader_workers_open_their_own_remote_shards(tmp_path: Path) -> N
         images = data.train.images
         first = images[0]  # the parent opens the filesystem and a handle
         loader = DataLoader(
-            range(len(images)), batch_size=4, num_workers=2, multiprocessing_context="fork",
+            range(len(images)),
+            batch_size=4,
+            num_workers=2,
+            multiprocessing_context="fork",
             collate_fn=lambda idx: torch.stack([images[i] for i in idx]),
         )
         read = torch.cat(list(loader))

@@ -161,8 +161,10 @@ def test_an_image_run_is_reused_as_the_frozen_image_side(finished_run: Path, tmp
                            f"data.path={tmp_path / 'pics'}", f"model.image_encoder={finished_run}",
                            "--out", bad)  # fmt: skip
     assert code != 0  # after the thin-split warning of this 12-image folder
-    assert err.strip().splitlines()[-1].endswith(
-        "encodes 1-channel images and these are read with 3: set data.channels=1"
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .endswith("encodes 1-channel images and these are read with 3: set data.channels=1")
     )
 
 

@@ -85,9 +85,7 @@ def attention(
         return explicit_attention(q, k, v, attn_mask, dropout_p)
     if q.device.type == "cuda":
         with sdpa_kernel(CUDA_BACKENDS):
-            return F.scaled_dot_product_attention(
-                q, k, v, attn_mask=attn_mask, dropout_p=dropout_p
-            )
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
     return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)
 
 
