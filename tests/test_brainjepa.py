@@ -127,6 +127,27 @@ def test_users_roi_files(tmp_path: Path) -> None:
         load_fmri_data(FMRIDataConfig(path=str(tmp_path / "nan.npz")), 0)
 
 
+def test_a_subject_of_another_shape_is_named(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for cls in ("control", "patient"):
+        (tmp_path / cls).mkdir()
+        for k in range(3):
+            np.save(tmp_path / cls / f"sub{k}.npy", rng.standard_normal((40, 5)))
+    np.save(tmp_path / "patient" / "sub1.npy", rng.standard_normal((40, 4)))  # a region short
+    with pytest.raises(DataError, match=r"most are \(5, 40\), but patient/sub1.npy \(4, 40\)"):
+        load_fmri_data(FMRIDataConfig(path=str(tmp_path)), 0)
+
+
+def test_one_sample_is_too_few_whatever_the_batch_size() -> None:
+    """It used to say 'lower train.batch_size', which cannot go below 2."""
+    from omnijepa.train.data_order import check_batch_fits
+
+    with pytest.raises(ConfigError, match="1 sample.*too few to train on"):
+        check_batch_fits(1, 4)
+    with pytest.raises(ConfigError, match="lower train.batch_size"):
+        check_batch_fits(3, 4)
+
+
 def test_train_brainjepa_on_a_users_npz(tmp_path: Path, tiny_overrides) -> None:  # noqa: ANN001
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.run import train_run

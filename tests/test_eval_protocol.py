@@ -187,6 +187,24 @@ def test_evaluate_frozen_layout() -> None:
     assert "rankme" in res["collapse"]
 
 
+class _OneToken(torch.nn.Module):
+    def forward(self, x: torch.Tensor, layers: int = 1) -> torch.Tensor:
+        return x.unsqueeze(1)
+
+
+def test_a_thin_test_split_leaves_the_collapse_monitors_to_every_item() -> None:
+    """RankMe over one test item is at most 1: a healthy encoder read as collapsed."""
+    (x, y), (xt, yt) = blobs(60, seed=3), blobs(1, seed=4)
+    ds = torch.utils.data.TensorDataset(torch.tensor(x, dtype=torch.float32), torch.tensor(y))
+    dt = torch.utils.data.TensorDataset(torch.tensor(xt, dtype=torch.float32), torch.tensor(yt))
+    cfg = ProbeConfig(few_shot=(), c_grid=(1.0,), knn_k=5)
+    one_token = _OneToken()  # pooled features = the 6 input features
+    with pytest.warns(UserWarning, match="1 labelled item"):
+        res = evaluate_frozen({"jepa": one_token}, ds, dt, cfg, torch.device("cpu"), seed=0)
+    assert res["collapse"]["rankme"] > 3  # 6 blob dimensions over 61 items, not 1 item's rank
+    assert "linear_probe" in res  # the scores are still given, under the warning
+
+
 def test_paired_gap_matches_scipy() -> None:
     a, b = [0.61, 0.64, 0.60, 0.66], [0.52, 0.55, 0.53, 0.50]
     gap = paired_gap(a, b)

@@ -335,7 +335,7 @@ def test_tiff_folder_reads_16_bit_and_float_images(tmp_path: Path) -> None:
         (tmp_path / "a").mkdir(exist_ok=True)
         (tmp_path / "b").mkdir(exist_ok=True)
         Image.fromarray((ramp * 65535).astype(np.uint16)).save(tmp_path / "a" / f"{i}.tif")
-        Image.fromarray((1 - ramp).astype(np.float32) * 1e3).save(tmp_path / "b" / f"{i}.TIFF")
+        Image.fromarray((1 - ramp).astype(np.float32)).save(tmp_path / "b" / f"{i}.TIFF")
     data = load_image_data(ImageDataConfig(path=str(tmp_path), image_size=8, test_fraction=0.5), 0)
     assert data.classes == ["a", "b"] and len(data.train) == 2
     imgs = torch.cat([data.train.images, data.test.images]).float()
@@ -343,6 +343,33 @@ def test_tiff_folder_reads_16_bit_and_float_images(tmp_path: Path) -> None:
     labels = torch.cat([data.train.labels, data.test.labels])
     a, b = imgs[labels == 0][0, 0], imgs[labels == 1][0, 0]
     assert a[0, 0] < a[-1, -1] and b[0, 0] > b[-1, -1]  # the ramps keep their direction
+
+
+@pytest.mark.parametrize(
+    ("pixels", "expected"),
+    [
+        (np.full((8, 8), 0.2, np.float32), 51),  # floats in 0..1: times 255
+        (np.full((8, 8), 0.8, np.float32), 204),
+        (np.full((8, 8), 0.5, np.float32), 128),  # a flat image is not stretched to black
+        (np.full((8, 8), 200.0, np.float32), 200),  # floats in 0..255: as they are
+        (np.full((8, 8), 100, np.int32), 100),  # 32-bit integers in 0..255
+        (np.full((8, 8), 51400, np.int32), 200),  # ... and up to 65535: 16-bit
+    ],
+)
+def test_wide_pixels_keep_their_brightness_between_images(
+    tmp_path: Path, pixels: np.ndarray, expected: int
+) -> None:
+    """Each image used to be stretched to its own min..max: a dark and a bright float image
+    read back in the reverse order, and a flat one as black."""
+    Image.fromarray(pixels).save(tmp_path / "x.tif")
+    assert np.abs(read_image(tmp_path / "x.tif", 8, 1).astype(int) - expected).max() <= 1
+
+
+def test_pixels_of_no_known_scale_are_stretched_with_a_warning(tmp_path: Path) -> None:
+    Image.fromarray(np.linspace(-5, 5, 64, dtype=np.float32).reshape(8, 8)).save(tmp_path / "x.tif")
+    with pytest.warns(UserWarning, match="outside 0-1, 0-255 and 0-65535"):
+        img = read_image(tmp_path / "x.tif", 8, 1)
+    assert img.min() == 0 and img.max() == 255
 
 
 def test_a_float_image_with_nan_pixels_is_named(tmp_path: Path) -> None:

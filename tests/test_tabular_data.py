@@ -254,6 +254,35 @@ def test_bad_files_raise_data_error_naming_the_file(tmp_path: Path) -> None:
         _load(tmp_path / "ragged.csv", target="y")
 
 
+def test_folders_other_formats_and_other_encodings_say_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="is a folder.*one CSV file"):
+        _load(tmp_path, target="y")
+    (tmp_path / "t.parquet").write_bytes(b"PAR1")
+    with pytest.raises(DataError, match="t.parquet.*CSV files only"):
+        _load(tmp_path / "t.parquet", target="y")
+    (tmp_path / "latin.csv").write_bytes("nom,y\ncaf\xe9,1\nth\xe9,0\n".encode("latin-1"))
+    with pytest.raises(DataError, match="latin.csv.*not UTF-8.*re-save it as UTF-8"):
+        _load(tmp_path / "latin.csv", target="y")
+
+
+@pytest.mark.parametrize(("sep", "decimal"), [(";", ","), (";", "."), ("\t", "."), (",", ".")])
+def test_semicolon_and_tab_separated_tables_read_like_commas(
+    tmp_path: Path, sep: str, decimal: str
+) -> None:
+    """Excel writes ';' with decimal commas in many locales; .tsv files use tabs. They used to
+    read as one column named 'a;b;colour;label'."""
+    from omnijepa.data.tabular_csv import read_csv_table
+
+    rows = [sep.join(["a", "b", "colour", "label"])]
+    rows += [sep.join([f"{k}{decimal}5", str(k), "red" if k % 2 else "blue", str(k % 3)])
+             for k in range(12)]  # fmt: skip
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    frame = read_csv_table(tmp_path / "t.csv").frame
+    assert list(frame.columns) == ["a", "b", "colour", "label"]
+    assert frame["a"].dtype == np.float64 and frame["a"].tolist()[:2] == [0.5, 1.5]
+    assert str(frame["b"].dtype) == "Int64" and frame["colour"].tolist()[:2] == ["blue", "red"]
+
+
 def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     with pytest.raises(ConfigError, match="data.target is required.*label"):
         _load(mixed_csv)

@@ -149,6 +149,29 @@ def test_bad_csv_fails_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "nope" in err and "label" in err
 
 
+def test_a_one_feature_table_names_its_column(tmp_path: Path, capsys) -> None:
+    """It used to fail in the mask sampler's terms ("feature subsets need >= 2 tokens")."""
+    rows = "".join(f"{k * 0.5},{k % 2}\n" for k in range(40))
+    (tmp_path / "t.csv").write_text("height,label\n" + rows)
+    code = main(["train", "tjepa", *TINY, f"data.path={tmp_path / 't.csv'}",
+                 "data.target=label", "--out", str(tmp_path / "r")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "at least 2; this table has 1 (height)" in err and "t.csv" in err
+
+
+def test_a_value_float32_cannot_hold_is_an_error(tmp_path: Path) -> None:
+    """One 1e300 made its column's std overflow: the whole column became zeros."""
+    from omnijepa.data.tabular_data import TabularDataConfig
+    from omnijepa.errors import DataError
+
+    rows = "".join(f"{1e300 if k == 3 else k},{k * 2},{k % 2}\n" for k in range(40))
+    (tmp_path / "t.csv").write_text("a,b,label\n" + rows)
+    cfg = TabularDataConfig(path=str(tmp_path / "t.csv"), target="label")
+    with pytest.raises(DataError, match="column 'a' holds 1 value.*beyond float32.*1e\\+300"):
+        load_tabular_data(cfg, seed=0)
+
+
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_regularization_tokens_are_present_and_removable(n: int) -> None:
     cfg = tjepa_config(f"model.reg_tokens={n}")

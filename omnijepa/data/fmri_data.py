@@ -179,8 +179,15 @@ def read_roi_folder(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
     if len(set(listing.labels.tolist())) < 2:
         raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
     xs = [_read_subject(f) for f in listing.files]
-    if len({x.shape for x in xs}) != 1:
-        raise DataError(f"{path}: subjects differ in shape {sorted({x.shape for x in xs})}")
+    shapes = [x.shape for x in xs]
+    if len(set(shapes)) != 1:  # name the odd ones out: the shape most subjects have wins
+        common = max(set(shapes), key=shapes.count)
+        odd = [f"{f.relative_to(path)} {s}" for f, s in zip(listing.files, shapes) if s != common]
+        more = f" and {len(odd) - 3} more" if len(odd) > 3 else ""
+        raise DataError(
+            f"{path}: subjects differ in shape (regions, time): most are {common}, but "
+            f"{', '.join(odd[:3])}{more}; every subject needs the same regions and length"
+        )
     x = np.stack(xs)
     check_roi_values(x, str(path))
     return x, listing.labels, listing.is_test

@@ -10,6 +10,7 @@ a progress bar shows on a terminal.
 from __future__ import annotations
 
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -52,14 +53,33 @@ def _to_8bit(img: Image.Image) -> Image.Image:
     if img.mode.startswith("I;16"):
         return Image.fromarray((np.asarray(img, dtype=np.float64) / 257.0).round().astype(np.uint8))
     if img.mode in ("I", "F"):
-        a = np.asarray(img, dtype=np.float64)
-        if not np.isfinite(a).all():
-            raise ValueError("the image holds NaN or infinite pixel values")
-        a = (a - a.min()) * (255.0 / max(float(a.max() - a.min()), 1e-12))
-        return Image.fromarray(a.round().astype(np.uint8))
+        return Image.fromarray(_wide_to_8bit(np.asarray(img, dtype=np.float64), img.mode))
     if img.mode in ("P", "PA"):
         img = img.convert("RGBA")
     return _flatten_alpha(img)
+
+
+def _wide_to_8bit(a: np.ndarray, mode: str) -> np.ndarray:
+    """32-bit integer or float pixels -> uint8 on a scale fixed by the range the values
+    imply, the same for every image, so brightness differences between images survive:
+    floats in 0..1 times 255; values in 0..255 as they are; integers up to 65535 as 16-bit
+    (/ 257). Anything else has no known scale and is stretched per image, with a warning."""
+    if not np.isfinite(a).all():
+        raise ValueError("the image holds NaN or infinite pixel values")
+    lo, hi = float(a.min()), float(a.max())
+    if mode == "F" and lo >= 0 and hi <= 1:
+        return (a * 255.0).round().astype(np.uint8)
+    if lo >= 0 and hi <= 255:
+        return a.round().astype(np.uint8)
+    if mode == "I" and lo >= 0 and hi <= 65535:
+        return (a / 257.0).round().astype(np.uint8)
+    warnings.warn(
+        "an image holds pixel values outside 0-1, 0-255 and 0-65535: each such image is "
+        "stretched to 0-255 on its own, so brightness differences between them are lost "
+        "(save them as 8- or 16-bit images, or floats in 0-1, to keep them)",
+        stacklevel=2,
+    )
+    return ((a - lo) * (255.0 / max(hi - lo, 1e-12))).round().astype(np.uint8)
 
 
 def _flatten_alpha(img: Image.Image) -> Image.Image:

@@ -1,4 +1,6 @@
-"""Read a user CSV (header row, comma-separated) into a ``RawTable`` with typed columns.
+"""Read a user CSV (header row; comma-, semicolon- or tab-separated, whichever the header
+holds most of; with semicolons, decimal commas are read as points) into a ``RawTable`` with
+typed columns.
 
 Every cell is read as text, stripped, and the missing markers (empty, NA, N/A, NaN, null,
 None, ?, case-insensitive) become NaN. Then each column gets a dtype from its text, so that
@@ -29,21 +31,60 @@ MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a"
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 
 
+NOT_CSV = (".parquet", ".xlsx", ".xls", ".feather", ".npz", ".npy", ".pkl", ".h5", ".json")
+DELIMITERS = (",", ";", "\t")  # ties go to the first
+
+
+def _delimiter(path: Path) -> str:
+    """The one of ``DELIMITERS`` the header line holds most of (Excel writes ';' in many
+    locales; .tsv files use tabs)."""
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    return max(DELIMITERS, key=header.count)
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns whose every present cell is a number once its comma is a point, so converted."""
+    for name in frame.columns:
+        text = frame[name].str.strip()
+        present = ~text.str.lower().isin(MISSING_MARKERS)
+        dotted = text.str.replace(",", ".", regex=False)
+        if present.any() and pd.to_numeric(dotted[present], errors="coerce").notna().all():
+            frame[name] = dotted.where(present, text)
+    return frame
+
+
+def _checked_path(path: Path) -> None:
+    if path.is_dir():
+        raise DataError(f"{path} is a folder: data.path for a table is one CSV file")
+    if path.suffix.lower() in NOT_CSV:
+        raise DataError(f"{path}: tables are read from CSV files only; export it as CSV")
+    if not path.is_file():
+        raise DataError(f"CSV file not found: {path}")
+
+
 def read_csv_table(path: str | Path) -> RawTable:
     """Read ``path`` into a RawTable (no default target); DataError naming the file if bad."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"CSV file not found: {path}")
+    _checked_path(path)
+    sep = _delimiter(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise DataError(f"CSV file {path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error, ValueError) as e:
+    except UnicodeDecodeError:
+        raise DataError(
+            f"cannot read {path}: not UTF-8 text (a binary file, or a CSV saved in another "
+            "encoding: re-save it as UTF-8 CSV)"
+        ) from None
+    except (pd.errors.ParserError, csv.Error, ValueError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise DataError(f"cannot parse {path} as CSV: {first}") from None
     if frame.shape[0] == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
+    if sep == ";":
+        frame = _decimal_commas(frame)
     first = frame.columns[0]
     rows = frame[first].str.strip()
     if (

@@ -228,6 +228,7 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
                 f"{origin}: target column {target!r} holds {int((~np.isfinite(y)).sum())} "
                 "infinite value(s)"
             )
+        _check_float32_range(y, f"{origin}: target column {target!r}")
         strata = np.searchsorted(np.quantile(y, [0.2, 0.4, 0.6, 0.8]), y)  # stratify by quintile
     train, val, test = _split(strata, cfg, seed)
     if len(test) == 0:
@@ -254,6 +255,7 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
                     f"{origin}: column {name!r} holds {int(np.isinf(values).sum())} infinite "
                     "value(s); replace them, or leave the cells empty to mark them missing"
                 )
+            _check_float32_range(values, f"{origin}: column {name!r}")
             x[:, j] = _standardise(values, train)
 
     scale = (0.0, 1.0)
@@ -327,6 +329,17 @@ def _split(
         return rest, np.empty(0, dtype=np.int64), test
     tr, va = split_indices(strata[rest], cfg.val_fraction / (1.0 - cfg.test_fraction), rng)
     return rest[tr], rest[va], test
+
+
+def _check_float32_range(values: np.ndarray, what: str) -> None:
+    """A DataError for finite values the model's float32 cannot hold: one 1e300 used to make
+    its column's std overflow, so the whole column was standardised to zero without a word."""
+    huge = np.abs(np.nan_to_num(values, nan=0.0)) > np.finfo(np.float32).max
+    if huge.any():
+        raise DataError(
+            f"{what} holds {int(huge.sum())} value(s) beyond float32's range (|x| > 3.4e38), "
+            f"e.g. {values[huge][0]:g}; rescale the column"
+        )
 
 
 def _standardise(values: np.ndarray, train: np.ndarray) -> np.ndarray:

@@ -229,7 +229,7 @@ def probe_suite(train: Split, test: Split, s: ProbeConfig, seed: int) -> dict[st
             out[f"few_{n}"] = few_label_accuracy(train, test, s, seed, per_class=n)
         else:
             warnings.warn(f"few_{n} skipped: the train split has at most {most} labels per "
-                          "class (eval.few_shot)", stacklevel=2)  # fmt: skip
+                          "class (eval.few_shot)", stacklevel=1)  # fmt: skip  # run in a thread
     for f in s.few_fractions:
         out[f"pct_{f * 100:g}"] = few_label_accuracy(train, test, s, seed, fraction=f)
     return out

@@ -26,6 +26,7 @@ from omnijepa.eval.frozen_probes import ProbeConfig, Split, chance_accuracy, lab
 from omnijepa.eval.probe_threads import probe_suites
 
 MAIN_METRIC = "linear_probe"
+THIN_TEST = 5  # fewer labelled test items: the scores say little (a warning)
 _RENAME = {"linear": MAIN_METRIC}
 
 
@@ -80,7 +81,7 @@ def warn_thin_train(train_labels: np.ndarray, test_labels: np.ndarray) -> None:
         )
 
 
-def warn_thin_test(classes: np.ndarray, test_labels: np.ndarray, fewest: int = 5) -> None:
+def warn_thin_test(classes: np.ndarray, test_labels: np.ndarray, fewest: int = THIN_TEST) -> None:
     """Warn when the test split cannot support its scores: fewer than ``fewest`` labelled
     items, or classes of the training split that it never shows."""
     labelled = test_labels[test_labels >= 0]
@@ -112,7 +113,11 @@ def evaluate_frozen(
     a modality's own probes (e.g. Point-JEPA's SVM), run on the same labelled features.
     """
     feats = {name: encoder_splits(enc, train, test, cfg, device) for name, enc in encoders.items()}
-    result: dict[str, Any] = {"collapse": collapse_report(feats[verdict][1][0])}
+    (train_x, _), (test_x, _) = feats[verdict]
+    # the monitors read the test features; on a split of 1-4 items RankMe is at most 1-4 and
+    # reads as collapse, so there they read every item
+    monitored = test_x if len(test_x) >= THIN_TEST else np.concatenate([train_x, test_x])
+    result: dict[str, Any] = {"collapse": collapse_report(monitored)}
     if not has_labels(*feats[verdict], warn=True):
         return result
     sets = dict(feats)

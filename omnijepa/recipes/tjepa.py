@@ -37,6 +37,7 @@ from omnijepa.data.tabular_data import (
     TabularSplit,
     load_tabular_data,
 )
+from omnijepa.errors import DataError
 from omnijepa.eval.collapse import collapse_report
 from omnijepa.eval.features import pooled_features
 from omnijepa.eval.frozen_probes import ProbeConfig, Split
@@ -332,6 +333,12 @@ class TJEPARecipe(Recipe):
 
     def build(self, cfg: TJEPAConfig, device: torch.device) -> Built:
         data = load_tabular_data(cfg.data, cfg.seed)
+        if data.num_features < 2:  # else the mask sampler's error, which names no column
+            raise DataError(
+                f"T-JEPA hides a subset of the feature columns and predicts it from the rest, "
+                f"so it needs at least 2; this table has {data.num_features} "
+                f"({', '.join(data.feature_names)}) after screening: {data.source}"
+            )
         sampler = FeatureSubsetMaskSampler((data.num_features,), cfg.mask)
         collate = MaskCollator(sampler, cfg.seed)
 
@@ -356,6 +363,12 @@ class TJEPARecipe(Recipe):
 
     def draw_masks(self, cfg: TJEPAConfig, path: Path, n: int) -> None:
         data = load_tabular_data(cfg.data, cfg.seed)
+        if data.num_features < 2:  # else the mask sampler's error, which names no column
+            raise DataError(
+                f"T-JEPA hides a subset of the feature columns and predicts it from the rest, "
+                f"so it needs at least 2; this table has {data.num_features} "
+                f"({', '.join(data.feature_names)}) after screening: {data.source}"
+            )
         sampler = FeatureSubsetMaskSampler((data.num_features,), cfg.mask)
         masks = sampler.sample(n, batch_generator(cfg.seed, 0))
         draw_feature_masks(

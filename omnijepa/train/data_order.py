@@ -21,6 +21,11 @@ from omnijepa.seeding import step_generator
 def check_batch_fits(n: int, batch_size: int) -> None:
     """One error when a training set of ``n`` samples cannot fill one batch (checked before
     a run touches its folder, and again by the sampler)."""
+    if n < 2:  # train.batch_size is at least 2: lowering it cannot help
+        raise ConfigError(
+            f"the training set has {n} sample(s): too few to train on (at least 2, and "
+            "enough for a test split besides); give more data"
+        )
     if n < batch_size:
         raise ConfigError(
             f"the training set has {n} samples, fewer than train.batch_size={batch_size}; "
