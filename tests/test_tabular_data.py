@@ -283,6 +283,18 @@ def test_semicolon_and_tab_separated_tables_read_like_commas(
     assert str(frame["b"].dtype) == "Int64" and frame["colour"].tolist()[:2] == ["blue", "red"]
 
 
+def test_numbers_with_thousands_separators_are_numbers(tmp_path: Path) -> None:
+    """Quoted "12,345.67" cells were text, then screened out as an identifier column."""
+    from omnijepa.data.tabular_csv import read_csv_table
+
+    rows = [f'"{1000 * k + 345:,}.5",{k},"a{k % 3}"' for k in range(12)]
+    (tmp_path / "t.csv").write_text("price,label,code\n" + "\n".join(rows) + "\n")
+    frame = read_csv_table(tmp_path / "t.csv").frame
+    assert frame["price"].dtype == np.float64 and frame["price"].tolist()[:3] == [345.5, 1345.5,
+                                                                                2345.5]  # fmt: skip
+    assert frame["code"].tolist()[:2] == ["a0", "a1"]  # text stays text
+
+
 def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     with pytest.raises(ConfigError, match="data.target is required.*label"):
         _load(mixed_csv)

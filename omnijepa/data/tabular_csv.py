@@ -1,6 +1,6 @@
 """Read a user CSV (header row; comma-, semicolon- or tab-separated, whichever the header
-holds most of; with semicolons, decimal commas are read as points) into a ``RawTable`` with
-typed columns.
+holds most of; with semicolons, decimal commas are read as points; otherwise numbers with
+thousands separators, "12,345.67", are numbers) into a ``RawTable`` with typed columns.
 
 Every cell is read as text, stripped, and the missing markers (empty, NA, N/A, NaN, null,
 None, ?, case-insensitive) become NaN. Then each column gets a dtype from its text, so that
@@ -54,6 +54,22 @@ def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 12,345.67
+_PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def _thousands_separators(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of numbers written with thousands separators ("12,345.67", quoted in the file),
+    read as numbers: as text they were screened out as an identifier column."""
+    for name in frame.columns:
+        text = frame[name].str.strip()
+        present = text[~text.str.lower().isin(MISSING_MARKERS)]
+        grouped = present.str.fullmatch(_GROUPED)
+        if grouped.any() and (grouped | present.str.fullmatch(_PLAIN)).all():
+            frame[name] = text.str.replace(",", "", regex=False)
+    return frame
+
+
 def _checked_path(path: Path) -> None:
     if path.is_dir():
         raise DataError(f"{path} is a folder: data.path for a table is one CSV file")
@@ -83,8 +99,7 @@ def read_csv_table(path: str | Path) -> RawTable:
     if frame.shape[0] == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    if sep == ";":
-        frame = _decimal_commas(frame)
+    frame = _decimal_commas(frame) if sep == ";" else _thousands_separators(frame)
     first = frame.columns[0]
     rows = frame[first].str.strip()
     if (
