@@ -43,30 +43,27 @@ def _delimiter(path: Path) -> str:
     return max(DELIMITERS, key=header.count)
 
 
-def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns whose every present cell is a number once its comma is a point, so converted."""
-    for name in frame.columns:
-        text = frame[name].str.strip()
-        present = ~text.str.lower().isin(MISSING_MARKERS)
-        dotted = text.str.replace(",", ".", regex=False)
-        if present.any() and pd.to_numeric(dotted[present], errors="coerce").notna().all():
-            frame[name] = dotted.where(present, text)
-    return frame
-
-
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 12,345.67
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
-def _thousands_separators(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns of numbers written with thousands separators ("12,345.67", quoted in the file),
-    read as numbers: as text they were screened out as an identifier column."""
+def _comma_numbers(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
+    """Columns whose every present cell is a number once its commas are read — as decimal
+    points in a ';' file (Excel in many locales), as thousands separators ("12,345.67",
+    quoted) otherwise — are so rewritten: as text they were categories, or screened out as
+    identifiers."""
     for name in frame.columns:
         text = frame[name].str.strip()
         present = text[~text.str.lower().isin(MISSING_MARKERS)]
-        grouped = present.str.fullmatch(_GROUPED)
-        if grouped.any() and (grouped | present.str.fullmatch(_PLAIN)).all():
-            frame[name] = text.str.replace(",", "", regex=False)
+        if sep == ";":
+            read = text.str.replace(",", ".", regex=False)
+            numbers = pd.to_numeric(read[present.index], errors="coerce").notna().all()
+        else:
+            read = text.str.replace(",", "", regex=False)
+            grouped = present.str.fullmatch(_GROUPED)
+            numbers = grouped.any() and (grouped | present.str.fullmatch(_PLAIN)).all()
+        if len(present) and numbers:
+            frame[name] = read
     return frame
 
 
@@ -99,7 +96,7 @@ def read_csv_table(path: str | Path) -> RawTable:
     if frame.shape[0] == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = _decimal_commas(frame) if sep == ";" else _thousands_separators(frame)
+    frame = _comma_numbers(frame, sep)
     first = frame.columns[0]
     rows = frame[first].str.strip()
     if (

@@ -156,6 +156,19 @@ def build_objective(cfg: TJEPAConfig, data: TabularData) -> LatentPrediction:
     return LatentPrediction(encoder, predictor, cfg.loss, cfg.ema, cfg.anti_collapse)
 
 
+def load_table(cfg: TJEPAConfig) -> TabularData:
+    """The recipe's table; a DataError naming its columns when fewer than 2 are left (else
+    the mask sampler's error, which names no column)."""
+    data = load_tabular_data(cfg.data, cfg.seed)
+    if data.num_features < 2:
+        raise DataError(
+            f"T-JEPA hides a subset of the feature columns and predicts it from the rest, "
+            f"so it needs at least 2; this table has {data.num_features} "
+            f"({', '.join(data.feature_names)}) after screening: {data.source}"
+        )
+    return data
+
+
 class _Representation(nn.Module):
     """Encoder output tokens as one vector per row, shaped (B, 1, R) for pooled_features."""
 
@@ -332,13 +345,7 @@ class TJEPARecipe(Recipe):
         ]
 
     def build(self, cfg: TJEPAConfig, device: torch.device) -> Built:
-        data = load_tabular_data(cfg.data, cfg.seed)
-        if data.num_features < 2:  # else the mask sampler's error, which names no column
-            raise DataError(
-                f"T-JEPA hides a subset of the feature columns and predicts it from the rest, "
-                f"so it needs at least 2; this table has {data.num_features} "
-                f"({', '.join(data.feature_names)}) after screening: {data.source}"
-            )
+        data = load_table(cfg)
         sampler = FeatureSubsetMaskSampler((data.num_features,), cfg.mask)
         collate = MaskCollator(sampler, cfg.seed)
 
@@ -362,13 +369,7 @@ class TJEPARecipe(Recipe):
         return Built(parts, evaluate, desc, figures)
 
     def draw_masks(self, cfg: TJEPAConfig, path: Path, n: int) -> None:
-        data = load_tabular_data(cfg.data, cfg.seed)
-        if data.num_features < 2:  # else the mask sampler's error, which names no column
-            raise DataError(
-                f"T-JEPA hides a subset of the feature columns and predicts it from the rest, "
-                f"so it needs at least 2; this table has {data.num_features} "
-                f"({', '.join(data.feature_names)}) after screening: {data.source}"
-            )
+        data = load_table(cfg)
         sampler = FeatureSubsetMaskSampler((data.num_features,), cfg.mask)
         masks = sampler.sample(n, batch_generator(cfg.seed, 0))
         draw_feature_masks(
