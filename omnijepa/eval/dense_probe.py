@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from omnijepa.eval.logistic import LogisticProbe
+from omnijepa.eval.logistic import FeatureBasis, LogisticProbe
 
 DenseFn = Callable[[torch.Tensor], torch.Tensor]  # images -> (B, D, h, w) feature maps
 
@@ -96,8 +96,9 @@ def dense_probe(
     x = (x - mean) / std
     cut = len(y) // 5
     best, best_c, warm = -1.0, c_grid[0], None
+    basis = FeatureBasis.of(x[cut:])
     for c in c_grid:
-        warm = LogisticProbe(c).fit(x[cut:], y[cut:], warm=warm)
+        warm = LogisticProbe(c).fit(x[cut:], y[cut:], warm=warm, basis=basis)
         acc = float((warm.predict(x[:cut]) == y[:cut]).mean())
         if acc > best:
             best, best_c = acc, c

@@ -21,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 
-from omnijepa.eval.logistic import LogisticProbe
+from omnijepa.eval.logistic import FeatureBasis, LogisticProbe
 
 Split = tuple[np.ndarray, np.ndarray]
 POOL_NAMES = ("mean", "max", "max_mean", "attentive")
@@ -128,8 +128,9 @@ def _extend_edge(
     on ill-conditioned features, such as a random encoder's, a huge C is otherwise a probe
     regularised only by its iteration cap)."""
     c, probe, acc = best
+    basis = FeatureBasis.of(fit[0])
     while bounds[0] <= c * step <= bounds[1]:
-        nxt = _logreg(c * step, max_iter).fit(*fit, warm=probe, warn=False)
+        nxt = _logreg(c * step, max_iter).fit(*fit, warm=probe, warn=False, basis=basis)
         nxt_acc = nxt.score(*val)
         if not nxt.converged or nxt_acc <= acc:
             break
@@ -147,8 +148,10 @@ def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticPr
     xf, xv, yf, yv = train_test_split(x, y, test_size=s.val_fraction, stratify=y, random_state=seed)
     grid = sorted(s.c_grid)  # strong to weak regularisation, each fit warm-started
     fits: list[LogisticProbe] = []
+    basis = FeatureBasis.of(xf)  # one preconditioner for the whole grid
     for c in grid:
-        fits.append(_logreg(c, s.max_iter).fit(xf, yf, warm=fits[-1] if fits else None))
+        warm = fits[-1] if fits else None
+        fits.append(_logreg(c, s.max_iter).fit(xf, yf, warm=warm, basis=basis))
     scores = [f.score(xv, yv) for f in fits]
     i = int(np.argmax(scores))
     best = (float(grid[i]), fits[i], scores[i])

@@ -2,14 +2,27 @@
 
 It minimises scikit-learn's objective ``C · Σ_i CE_i + ½‖W‖²`` (no penalty on the bias),
 divided by ``C · n``, so ``C`` means what it means in ``sklearn.linear_model.
-LogisticRegression``; it is 10–50× faster than sklearn's lbfgs on the probe sizes here
-because every iteration is two matmuls. Warm starts make a C grid cheap. A run that stops at
-``max_iter`` before its gradient tolerance warns (``ProbeNotConverged``) — never silently.
+LogisticRegression``. Warm starts make a C grid cheap. A run that stops at ``max_iter`` before
+its gradient tolerance warns (``ProbeNotConverged``) — never silently.
+
+**Preconditioning.** Frozen features are strongly correlated (a random encoder's z-scored
+features have covariance eigenvalues from 1e-7 to 100), so plain L-BFGS on ``W`` is badly
+conditioned at a large C: its gradient falls under the tolerance long before the objective
+reaches its minimum. On the random-init twin of the I-JEPA canvas run, C = 10⁵ stopped at an
+objective of 0.895 whose optimum is 0.799, and the twin's test accuracy read 0.579 instead of
+0.599 — the probe was regularised by where its optimiser gave up, not by C (scikit-learn's
+lbfgs solver, with the same criterion, stops in the same place). The fit therefore runs in the
+coordinates ``U = W V diag(s)`` of the centred features' eigenbasis ``V``, with
+``s = sqrt(eigenvalue + λ·K)``, λ = 1/(C·n) and K classes: there the Hessian of the objective
+is close to a multiple of the identity, the tolerance means closeness to the optimum, and the
+solution is the same ``W`` (the penalty ‖W‖² is written exactly in the new coordinates, and the
+centring moves into the bias). It is also 10–40× faster at a large C.
 """
 
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -18,6 +31,28 @@ import torch.nn.functional as F
 
 class ProbeNotConverged(UserWarning):
     """The probe's optimiser hit its iteration cap before its gradient tolerance."""
+
+
+@dataclass(frozen=True)
+class FeatureBasis:
+    """Mean and eigenbasis of a feature matrix's centred second moments: the probe's
+    preconditioner. Compute it once for several fits on the same rows (a C grid)."""
+
+    mean: torch.Tensor  # (d,)
+    vectors: torch.Tensor  # (d, d), orthonormal columns
+    values: torch.Tensor  # (d,), eigenvalues >= 0
+    rows: int
+
+    @classmethod
+    def of(cls, x: np.ndarray | torch.Tensor) -> FeatureBasis:
+        xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
+        mean = xt.mean(dim=0)
+        xc = xt - mean
+        values, vectors = torch.linalg.eigh(xc.T @ xc / max(len(xt), 1))
+        return cls(mean, vectors, values.clamp_min(0.0), len(xt))
+
+    def fits(self, x: torch.Tensor) -> bool:
+        return x.shape == (self.rows, len(self.mean))
 
 
 class LogisticProbe:
@@ -36,41 +71,31 @@ class LogisticProbe:
         y: np.ndarray,
         warm: LogisticProbe | None = None,
         warn: bool = True,
+        basis: FeatureBasis | None = None,
     ) -> LogisticProbe:
         """Fit from ``warm``'s weights (or zeros); ``warn=False`` leaves a fit that did not
         converge to the caller (``converged`` is False) instead of warning: no global warning
-        filter is touched, so fits in several threads never hide each other's warnings."""
+        filter is touched, so fits in several threads never hide each other's warnings.
+        ``basis`` (``FeatureBasis.of(x)``) saves recomputing it for each C of a grid."""
         self.classes_, yi = np.unique(y, return_inverse=True)
         xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
         yt = torch.as_tensor(yi, dtype=torch.long)
         n, d = xt.shape
         k = len(self.classes_)
-        if warm is not None and warm.weight is not None and warm.weight.shape == (k, d):
-            w, b = warm.weight.clone(), warm.bias.clone()
-        else:
-            w, b = torch.zeros(k, d, dtype=torch.float64), torch.zeros(k, dtype=torch.float64)
-        w.requires_grad_(True)
-        b.requires_grad_(True)
-        lam = 1.0 / (self.c * n)
-        opt = torch.optim.LBFGS([w, b], lr=1, max_iter=self.max_iter, history_size=20,
-                                tolerance_grad=self.tol, tolerance_change=1e-12,
-                                line_search_fn="strong_wolfe")  # fmt: skip
-
-        def closure() -> torch.Tensor:
-            opt.zero_grad()
-            loss = F.cross_entropy(xt @ w.T + b, yt) + 0.5 * lam * w.square().sum()
-            loss.backward()
-            return loss
-
         threads = torch.get_num_threads()
         torch.set_num_threads(1)  # small matmuls: one thread is as fast, and robust to a busy CPU
         try:
-            opt.step(closure)
-            closure()
+            if basis is None or not basis.fits(xt):
+                basis = FeatureBasis.of(xt)
+            lam = 1.0 / (self.c * n)
+            scale = (basis.values + lam * k).sqrt()  # the Hessian's scale per eigendirection
+            xw = ((xt - basis.mean) @ basis.vectors) / scale
+            del xt
+            u, b = self._start(warm, k, d, basis, scale)
+            grad = self._minimise(xw, yt, u, b, lam, scale)
         finally:
             torch.set_num_threads(threads)
-        grad = max(float(w.grad.abs().max()), float(b.grad.abs().max()))
-        self.converged = grad <= 10 * self.tol
+        self.converged = grad <= self.tol
         if warn and not self.converged:
             warnings.warn(
                 f"logistic probe (C={self.c}) stopped at max_iter={self.max_iter} with gradient "
@@ -78,8 +103,45 @@ class LogisticProbe:
                 ProbeNotConverged,
                 stacklevel=2,
             )
-        self.weight, self.bias = w.detach(), b.detach()
+        self.weight = (u.detach() / scale) @ basis.vectors.T
+        self.bias = b.detach() - self.weight @ basis.mean
         return self
+
+    def _start(
+        self, warm: LogisticProbe | None, k: int, d: int, basis: FeatureBasis, scale: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Warm start (or zeros) in the preconditioned coordinates: u = W V s, b' = b + W·mean."""
+        if warm is not None and warm.weight is not None and warm.weight.shape == (k, d):
+            u = (warm.weight @ basis.vectors) * scale
+            b = warm.bias + warm.weight @ basis.mean
+        else:
+            u, b = torch.zeros(k, d, dtype=torch.float64), torch.zeros(k, dtype=torch.float64)
+        return u.requires_grad_(True), b.requires_grad_(True)
+
+    def _minimise(
+        self,
+        xw: torch.Tensor,
+        yt: torch.Tensor,
+        u: torch.Tensor,
+        b: torch.Tensor,
+        lam: float,
+        scale: torch.Tensor,
+    ) -> float:
+        """L-BFGS in place on (u, b); returns the final gradient's largest entry."""
+        inv_sq = scale.square().reciprocal()  # ‖W‖² = Σ u² / s²
+        opt = torch.optim.LBFGS([u, b], lr=1, max_iter=self.max_iter, history_size=20,
+                                tolerance_grad=self.tol / 10, tolerance_change=1e-14,
+                                line_search_fn="strong_wolfe")  # fmt: skip
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            loss = F.cross_entropy(xw @ u.T + b, yt) + 0.5 * lam * (u.square() * inv_sq).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        closure()
+        return max(float(u.grad.abs().max()), float(b.grad.abs().max()))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
