@@ -390,3 +390,17 @@ def test_logistic_probe_reaches_the_optimum_on_correlated_features_at_large_c() 
     best = _objective(x, y, ref.coef_, ref.intercept_, c)
     # unpreconditioned L-BFGS stopped 3 % above the minimum here, "converged"
     assert got <= best * (1 + 1e-6), (got, best)
+
+
+def test_features_wider_than_the_basis_limit_keep_their_axes(monkeypatch) -> None:
+    """Above ``MAX_BASIS_DIM`` features (a video clip's raw pixels) the probe skips the
+    eigendecomposition and scales each feature by its variance: the same minimiser."""
+    from omnijepa.eval import logistic
+
+    x, y = blobs(n=300, d=8, spread=2.0)
+    eigen = LogisticProbe(c=1.0, tol=1e-7).fit(x, y)
+    monkeypatch.setattr(logistic, "MAX_BASIS_DIM", 4)
+    assert logistic.FeatureBasis.of(x).vectors is None
+    axes = LogisticProbe(c=1.0, tol=1e-7).fit(x, y)
+    np.testing.assert_allclose(axes.weight.numpy(), eigen.weight.numpy(), atol=1e-4)
+    np.testing.assert_allclose(axes.bias.numpy(), eigen.bias.numpy(), atol=1e-4)

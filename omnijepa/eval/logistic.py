@@ -28,6 +28,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+# widest features that get the eigenbasis (eigh of 2,048 x 2,048: about 4 s on one core)
+MAX_BASIS_DIM = 2048
+
 
 class ProbeNotConverged(UserWarning):
     """The probe's optimiser hit its iteration cap before its gradient tolerance."""
@@ -39,20 +42,32 @@ class FeatureBasis:
     preconditioner. Compute it once for several fits on the same rows (a C grid)."""
 
     mean: torch.Tensor  # (d,)
-    vectors: torch.Tensor  # (d, d), orthonormal columns
-    values: torch.Tensor  # (d,), eigenvalues >= 0
+    vectors: torch.Tensor | None  # (d, d), orthonormal columns; None: the features' own axes
+    values: torch.Tensor  # (d,), eigenvalues (or variances) >= 0
     rows: int
 
     @classmethod
     def of(cls, x: np.ndarray | torch.Tensor) -> FeatureBasis:
+        """The eigenbasis up to ``MAX_BASIS_DIM`` features; wider inputs (raw pixels of a
+        video clip: 8,192) keep their own axes, scaled by each feature's variance — an
+        eigendecomposition there would cost minutes, and that is the plain solver again."""
         xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
         mean = xt.mean(dim=0)
         xc = xt - mean
+        if xt.shape[1] > MAX_BASIS_DIM:
+            return cls(mean, None, xc.square().mean(dim=0), len(xt))
         values, vectors = torch.linalg.eigh(xc.T @ xc / max(len(xt), 1))
         return cls(mean, vectors, values.clamp_min(0.0), len(xt))
 
     def fits(self, x: torch.Tensor) -> bool:
         return x.shape == (self.rows, len(self.mean))
+
+    def rotate(self, m: torch.Tensor) -> torch.Tensor:
+        """Rows of ``m`` (features or weights) in the basis' coordinates."""
+        return m if self.vectors is None else m @ self.vectors
+
+    def unrotate(self, m: torch.Tensor) -> torch.Tensor:
+        return m if self.vectors is None else m @ self.vectors.T
 
 
 class LogisticProbe:
@@ -89,7 +104,7 @@ class LogisticProbe:
                 basis = FeatureBasis.of(xt)
             lam = 1.0 / (self.c * n)
             scale = (basis.values + lam * k).sqrt()  # the Hessian's scale per eigendirection
-            xw = ((xt - basis.mean) @ basis.vectors) / scale
+            xw = basis.rotate(xt - basis.mean) / scale
             del xt
             u, b = self._start(warm, k, d, basis, scale)
             grad = self._minimise(xw, yt, u, b, lam, scale)
@@ -103,7 +118,7 @@ class LogisticProbe:
                 ProbeNotConverged,
                 stacklevel=2,
             )
-        self.weight = (u.detach() / scale) @ basis.vectors.T
+        self.weight = basis.unrotate(u.detach() / scale)
         self.bias = b.detach() - self.weight @ basis.mean
         return self
 
@@ -112,7 +127,7 @@ class LogisticProbe:
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Warm start (or zeros) in the preconditioned coordinates: u = W V s, b' = b + W·mean."""
         if warm is not None and warm.weight is not None and warm.weight.shape == (k, d):
-            u = (warm.weight @ basis.vectors) * scale
+            u = basis.rotate(warm.weight) * scale
             b = warm.bias + warm.weight @ basis.mean
         else:
             u, b = torch.zeros(k, d, dtype=torch.float64), torch.zeros(k, dtype=torch.float64)
