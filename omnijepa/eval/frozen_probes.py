@@ -122,13 +122,14 @@ def _extend_edge(
     fit: Split,
     val: Split,
     max_iter: int,
+    basis: FeatureBasis | None = None,
 ) -> tuple[float, LogisticProbe, float]:
     """Walk C past a grid edge by factors of ``step`` while the held-out accuracy improves and
     the solver still converges (a fit it cannot finish marks the numerical end of the walk:
     on ill-conditioned features, such as a random encoder's, a huge C is otherwise a probe
-    regularised only by its iteration cap)."""
+    regularised only by its iteration cap). ``basis``: the grid's, of ``fit``'s rows."""
     c, probe, acc = best
-    basis = FeatureBasis.of(fit[0])
+    basis = basis or FeatureBasis.of(fit[0])
     while bounds[0] <= c * step <= bounds[1]:
         nxt = _logreg(c * step, max_iter).fit(*fit, warm=probe, warn=False, basis=basis)
         nxt_acc = nxt.score(*val)
@@ -148,7 +149,7 @@ def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticPr
     xf, xv, yf, yv = train_test_split(x, y, test_size=s.val_fraction, stratify=y, random_state=seed)
     grid = sorted(s.c_grid)  # strong to weak regularisation, each fit warm-started
     fits: list[LogisticProbe] = []
-    basis = FeatureBasis.of(xf)  # one preconditioner for the whole grid
+    basis = FeatureBasis.of(xf)  # one preconditioner for the whole grid and its walk
     for c in grid:
         warm = fits[-1] if fits else None
         fits.append(_logreg(c, s.max_iter).fit(xf, yf, warm=warm, basis=basis))
@@ -157,7 +158,8 @@ def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticPr
     best = (float(grid[i]), fits[i], scores[i])
     if i in (0, len(grid) - 1):
         step = 10.0 if i == len(grid) - 1 else 0.1
-        best = _extend_edge(best, step, (s.c_min, s.c_max), (xf, yf), (xv, yv), s.max_iter)
+        bounds = (s.c_min, s.c_max)
+        best = _extend_edge(best, step, bounds, (xf, yf), (xv, yv), s.max_iter, basis)
     return best[0], best[1]
 
 
