@@ -149,10 +149,35 @@ def test_biosemi_bank_names_are_placed_by_their_cap_not_on_the_ears() -> None:
     # ear references beside 10-20 names stay the 10-20 system's A1 / A2
     pos, keep, notes = place_channels(("C3", "C4", "A1", "A2"), 4, "auto", "error")
     assert np.allclose(pos[2], electrode_positions(["A1"])[0]) and len(notes) == 0
-    with pytest.raises(DataError, match="numbered channels.*data.ch_names"):  # BCI IV 2a's GDF
+    with pytest.raises(DataError, match="numbered channels.*data.ch_names"):  # too few named
         place_channels(("EEG-Fz", "EEG-0", "EEG-1", "EEG-C3", "EEG-2"), 5, "auto", "error")
     with pytest.raises(DataError, match="BioSemi bank names"):  # not a whole cap
         place_channels((*bank_names(63), "B33"), 64, "auto", "error")
+
+
+BCI_IV_2A_GDF = (
+    "EEG-Fz", "EEG-0", "EEG-1", "EEG-2", "EEG-3", "EEG-4", "EEG-5", "EEG-C3", "EEG-6", "EEG-Cz",
+    "EEG-7", "EEG-C4", "EEG-8", "EEG-9", "EEG-10", "EEG-11", "EEG-12", "EEG-13", "EEG-14",
+    "EEG-Pz", "EEG-15", "EEG-16", "EOG-left", "EOG-central", "EOG-right",
+)  # fmt: skip
+BCI_IV_2A_1020 = (
+    "Fz FC3 FC1 FCz FC2 FC4 C5 C3 C1 Cz C2 C4 C6 CP3 CP1 CPz CP2 CP4 P1 Pz P2 POz".split()
+)
+
+
+def test_bci_iv_2a_numbered_channels_are_placed_by_that_dataset_montage() -> None:
+    pos, keep, notes = place_channels(BCI_IV_2A_GDF, 25, "auto", "error")
+    assert keep.tolist() == list(range(22)) and any("BCI Competition IV 2a" in n for n in notes)
+    np.testing.assert_allclose(pos, electrode_positions(BCI_IV_2A_1020))
+    # each number keeps its electrode in any order, or in a subset of the channels
+    order = [19, 3, 11, 9, 0, 21, 14]
+    pos, _, _ = place_channels(tuple(BCI_IV_2A_GDF[i] for i in order), 7, "auto", "error")
+    np.testing.assert_allclose(pos, electrode_positions([BCI_IV_2A_1020[i] for i in order]))
+    # numbers beyond 2a's 0-16, or beside other named electrodes, are not taken for it
+    with pytest.raises(DataError, match="numbered channels"):
+        place_channels(("Fz", "Cz", "Pz", "0", "17", "18"), 6, "auto", "error")
+    with pytest.raises(DataError, match="not found"):
+        place_channels(("Fz", "Cz", "Pz", "O1", "0", "1"), 6, "auto", "error")
 
 
 def test_a_recording_with_events_only_on_its_stimulus_channel_is_cut_at_them(
@@ -286,3 +311,24 @@ def test_real_eeg_reproduction_judges_each_set_against_twin_and_classical(
     assert len(res["checks"]) == 4 and res["verdict"] in ("reproduced", "not reproduced", "partial")
     assert res["metrics"]["scp1"]["gaps_vs_random_init"]["linear_probe"]["n"] == 2
     assert res["headline"]["metric"] == "linear_probe"
+
+
+def test_data_events_keeps_only_the_named_events_as_classes(tmp_path: Path) -> None:
+    mne = pytest.importorskip("mne")
+    info = mne.create_info(list(BCI_IV_2A_GDF), 250.0, ["eeg"] * len(BCI_IV_2A_GDF))
+    rng = np.random.default_rng(0)
+    raw = mne.io.RawArray(rng.standard_normal((25, 250 * 100)) * 1e-5, info, verbose="error")
+    onsets, names = [0.2, 0.6], ["276", "32766"]  # eyes-open and new-run markers, as in 2a
+    for i, t in enumerate(np.arange(1, 95, 8.0)):  # trial start, then the cue 2 s later
+        onsets += [t, t + 2]
+        names += ["768", "769" if i % 2 else "770"]
+    raw.set_annotations(mne.Annotations(onsets, 0.0, names))
+    raw.save(tmp_path / "a01_raw.fif", verbose="error")
+    every = load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif")), 0)
+    assert len(every.classes) == 5 and any("data.events" in n for n in every.notes)
+    cfg = EEGDataConfig(path=str(tmp_path / "a01_raw.fif"), events=("769", "770"))
+    cues = load_eeg_data(cfg, 0)
+    assert cues.classes == ["769", "770"]
+    assert sum(len(s.labels) for s in cues.splits.values()) == 12
+    with pytest.raises(DataError, match="data.events names 771.*its events are 276"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif"), events=("771",)), 0)

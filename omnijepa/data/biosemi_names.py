@@ -8,7 +8,6 @@ use the bank names themselves)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from omnijepa.modalities.eeg import montage_names
 
@@ -16,26 +15,15 @@ BANK_NAME = re.compile(r"^([A-H])([1-9]|[12]\d|3[0-2])$", re.IGNORECASE)
 CAP_SIZES = (16, 32, 64, 128, 160, 256)
 
 
-@dataclass(frozen=True)
-class BioSemiLayout:
-    """The cap a recording's bank names belong to, and each name's name in its montage."""
-
-    montage: str
-    names: dict[str, str]  # bank name (lower case) -> montage name
-
-    @property
-    def described(self) -> str:
-        return f"BioSemi {len(self.names)}-channel cap names placed by MNE's {self.montage}"
-
-
 def bank_names(n: int) -> list[str]:
     """The first ``n`` bank names in BioSemi's order: A1 … A32, B1 … B32, …"""
     return [f"{'ABCDEFGH'[i // 32]}{i % 32 + 1}" for i in range(n)]
 
 
-def biosemi_layout(names: list[str]) -> BioSemiLayout | None:
-    """The layout for ``names`` when the bank-style ones among them are exactly a BioSemi
-    cap's (in any order, other channels such as EXG1 or Status beside them); else None."""
+def biosemi_names(names: list[str]) -> tuple[str, dict[str, str]] | None:
+    """The cap's montage and each bank name's (lower case) name in it, when the bank-style
+    ones among ``names`` are exactly a BioSemi cap's (in any order, other channels such as
+    EXG1 or Status beside them); else None."""
     banks = {n.lower() for n in names if BANK_NAME.match(n)}
     if len(banks) not in CAP_SIZES:
         return None
@@ -44,4 +32,4 @@ def biosemi_layout(names: list[str]) -> BioSemiLayout | None:
         return None
     montage = f"biosemi{len(banks)}"
     targets = montage_names(montage)
-    return BioSemiLayout(montage, {b.lower(): t for b, t in zip(expected, targets)})
+    return montage, {b.lower(): t for b, t in zip(expected, targets)}

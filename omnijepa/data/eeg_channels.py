@@ -1,6 +1,7 @@
 """Where a recording's channels sit on the head: names cleaned, plainly non-EEG channels
-dropped, bipolar ``A-B`` midway between A and B, a BioSemi cap's bank names by its layout,
-nameless channels on a ring; names no montage places are one error (or dropped on request)."""
+dropped, bipolar ``A-B`` midway between A and B, the names of a known cap that does not use
+10-20 names by its layout (``cap_layouts``), nameless channels on a ring; names no montage
+places are one error (or dropped on request)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import re
 
 import numpy as np
 
-from omnijepa.data.biosemi_names import BANK_NAME, biosemi_layout
+from omnijepa.data.biosemi_names import BANK_NAME
+from omnijepa.data.cap_layouts import detect_cap_layout
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, known_electrode
 
@@ -52,8 +54,8 @@ def place_channels(
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Positions of the channels kept, their indices in the recording, and notes.
 
-    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B; a BioSemi
-    cap's bank names (A1 … B32) are placed by that cap's layout; unnamed
+    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B; a known
+    cap's own names (BioSemi's A1 … B32, BCI IV 2a's EEG-0 …) are placed by its layout; unnamed
     channels go on a ring; other unknown names raise, or are dropped if ``unknown=drop``."""
     if unknown not in ("error", "drop"):
         raise ConfigError(f"data.unknown_channels={unknown!r}; use error or drop")
@@ -67,12 +69,12 @@ def place_channels(
         )
 
     cleaned = [clean_channel_name(n) for n in names]
-    biosemi = biosemi_layout(cleaned) if montage == "auto" else None
+    cap = detect_cap_layout(cleaned) if montage == "auto" else None
     keep, pos, dropped, missing = [], [], [], []
     for i, (raw_name, name) in enumerate(zip(names, cleaned)):
-        if biosemi is not None and name.lower() in biosemi.names:
+        if cap is not None and name.lower() in cap.names:
             keep.append(i)
-            pos.append(electrode_positions([biosemi.names[name.lower()]], biosemi.montage)[0])
+            pos.append(electrode_positions([cap.names[name.lower()]], cap.montage)[0])
             continue
         split = [p for p in re.split(r"\s*-\s*", name) if p]
         parts = [name] if known_electrode(name, montage) else split
@@ -84,8 +86,8 @@ def place_channels(
         else:
             missing.append(i)
     notes = [f"dropped non-EEG channels: {', '.join(dropped)}"] if dropped else []
-    if biosemi is not None:
-        notes.append(biosemi.described)
+    if cap is not None:
+        notes.append(cap.described)
     unplaced = [names[i] for i in missing]
     if missing and (unknown == "error" or not keep):
         hint = _naming_hint([cleaned[i] for i in missing])

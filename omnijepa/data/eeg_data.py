@@ -21,6 +21,7 @@ channel name is one error naming it.
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -52,6 +53,9 @@ EMOTIV_14 = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6"
 SOURCES = ("C3", "C4", "Oz", "Fz", "T7", "T8", "Pz", "Fpz")
 
 
+MANY_EVENT_KINDS = 4  # more classes than this from a file: say how to keep fewer
+
+
 @dataclass
 class EEGDataConfig:
     """What EEG to load (``path`` overrides the built-in ``name``) and how it is shaped."""
@@ -65,6 +69,7 @@ class EEGDataConfig:
     seconds: float = 0.0  # trial length; 0 = the generator's 2 s / the data's longest trial
     max_seconds: float = 4.0  # longest trial taken from data when seconds = 0
     ch_names: tuple[str, ...] = ()  # files without channel names (.ts, .npy)
+    events: tuple[str, ...] = ()  # the event names / labels kept as classes; () = all
     file_sfreq: float = 0.0  # files that do not say their sampling rate (0: assume sfreq)
     unknown_channels: str = "error"  # or drop: leave out channels no montage places
     center: str = "trial"  # remove each channel's mean per trial (electrode offsets); or none
@@ -176,6 +181,13 @@ def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> E
     classes = _class_order([lab for p in parts.values() for lab in p.labels])
     if len(classes) < 2:
         raise DataError(f"{source}: need trials of >= 2 classes, found {classes}")
+    if len(classes) > MANY_EVENT_KINDS and not cfg.events:
+        counts = Counter(lab for p in parts.values() for lab in p.labels)
+        kinds = ", ".join(f"{c} ({counts[c]})" for c in classes)
+        notes.append(
+            f"{len(classes)} classes, one per event kind: {kinds}; keep the ones that are "
+            "classes with data.events=[A,B,...]"
+        )
     index = {c: i for i, c in enumerate(classes)}
     placed: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
     splits = {}
@@ -206,6 +218,30 @@ def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> E
             f"{length / cfg.sfreq:g} s (data.seconds, or data.max_seconds when data.seconds is 0)"
         )
     return EEGData(splits, length, classes, list(dict.fromkeys(notes)), source)
+
+
+def select_events(
+    parts: dict[str, EEGTrials], events: tuple[str, ...], source: str
+) -> dict[str, EEGTrials]:
+    """Each part with only the trials whose label is one of ``events`` (all when empty)."""
+    if not events:
+        return parts
+    found = {lab for p in parts.values() for lab in p.labels}
+    missing = [e for e in events if e not in found]
+    if missing:
+        raise DataError(
+            f"{source}: data.events names {', '.join(missing)}, which no trial carries; "
+            f"its events are {', '.join(_class_order(list(found)))}"
+        )
+    out = {}
+    for name, p in parts.items():
+        keep = [i for i, lab in enumerate(p.labels) if lab in events]
+        rec = None if p.recordings is None else [p.recordings[i] for i in keep]
+        out[name] = EEGTrials(
+            [p.signals[i] for i in keep], [p.channels[i] for i in keep],
+            [p.labels[i] for i in keep], p.sfreq, rec,
+        )  # fmt: skip
+    return out
 
 
 def _hold_out(trials: EEGTrials, fraction: float, seed: int) -> dict[str, EEGTrials]:
@@ -248,8 +284,10 @@ def load_eeg_data(cfg: EEGDataConfig, seed: int) -> EEGData:
     if cfg.path:
         official = official_split(Path(cfg.path), opts)
         if official is not None:
+            official = select_events(official, cfg.events, cfg.path)
             return to_splits(official, cfg, cfg.path)
-        trials = read_eeg_path(Path(cfg.path), opts)
+        trials = select_events({"all": read_eeg_path(Path(cfg.path), opts)}, cfg.events, cfg.path)
+        trials = trials["all"]
         return to_splits(_hold_out(trials, cfg.test_fraction, seed), cfg, cfg.path)
     if cfg.name in BUNDLED_EEG:
         return to_splits(load_bundled_eeg(cfg.name), cfg, cfg.name)
