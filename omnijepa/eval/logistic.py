@@ -2,8 +2,9 @@
 
 It minimises scikit-learn's objective ``C · Σ_i CE_i + ½‖W‖²`` (no penalty on the bias),
 divided by ``C · n``, so ``C`` means what it means in ``sklearn.linear_model.
-LogisticRegression``. Warm starts make a C grid cheap. A run that stops at ``max_iter`` before
-its gradient tolerance warns (``ProbeNotConverged``) — never silently.
+LogisticRegression``. Warm starts make a C grid cheap. A run that stops (at ``max_iter``, or where
+its line search can go no further) above its gradient tolerance warns (``ProbeNotConverged``),
+saying which — never silently.
 
 **Preconditioning.** Frozen features are strongly correlated (a random encoder's z-scored
 features have covariance eigenvalues from 1e-7 to 100), so plain L-BFGS on ``W`` is badly
@@ -60,7 +61,10 @@ class FeatureBasis:
         return cls(mean, vectors, values.clamp_min(0.0), len(xt))
 
     def fits(self, x: torch.Tensor) -> bool:
-        return x.shape == (self.rows, len(self.mean))
+        """Whether the basis was computed from these rows (shape and column means agree)."""
+        if x.shape != (self.rows, len(self.mean)):
+            return False
+        return bool(torch.allclose(x.mean(dim=0), self.mean, rtol=1e-9, atol=1e-9))
 
     def rotate(self, m: torch.Tensor) -> torch.Tensor:
         """Rows of ``m`` (features or weights) in the basis' coordinates."""
@@ -107,14 +111,19 @@ class LogisticProbe:
             xw = basis.rotate(xt - basis.mean) / scale
             del xt
             u, b = self._start(warm, k, d, basis, scale)
-            grad = self._minimise(xw, yt, u, b, lam, scale)
+            grad, steps = self._minimise(xw, yt, u, b, lam, scale)
         finally:
             torch.set_num_threads(threads)
         self.converged = grad <= self.tol
         if warn and not self.converged:
+            why = (
+                f"at max_iter={self.max_iter}; raise eval.max_iter"
+                if steps >= self.max_iter
+                else f"after {steps} iterations, its line search unable to lower the objective"
+            )
             warnings.warn(
-                f"logistic probe (C={self.c}) stopped at max_iter={self.max_iter} with gradient "
-                f"{grad:.2g}; raise eval.max_iter",
+                f"logistic probe (C={self.c}) stopped with gradient {grad:.2g} > tol "
+                f"{self.tol:g} {why}",
                 ProbeNotConverged,
                 stacklevel=2,
             )
@@ -122,8 +131,9 @@ class LogisticProbe:
         self.bias = b.detach() - self.weight @ basis.mean
         return self
 
+    @staticmethod
     def _start(
-        self, warm: LogisticProbe | None, k: int, d: int, basis: FeatureBasis, scale: torch.Tensor
+        warm: LogisticProbe | None, k: int, d: int, basis: FeatureBasis, scale: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Warm start (or zeros) in the preconditioned coordinates: u = W V s, b' = b + W·mean."""
         if warm is not None and warm.weight is not None and warm.weight.shape == (k, d):
@@ -141,8 +151,9 @@ class LogisticProbe:
         b: torch.Tensor,
         lam: float,
         scale: torch.Tensor,
-    ) -> float:
-        """L-BFGS in place on (u, b); returns the final gradient's largest entry."""
+    ) -> tuple[float, int]:
+        """L-BFGS in place on (u, b); returns the final gradient's largest entry and the
+        iterations taken."""
         inv_sq = scale.square().reciprocal()  # ‖W‖² = Σ u² / s²
         opt = torch.optim.LBFGS([u, b], lr=1, max_iter=self.max_iter, history_size=20,
                                 tolerance_grad=self.tol / 10, tolerance_change=1e-14,
@@ -156,7 +167,8 @@ class LogisticProbe:
 
         opt.step(closure)
         closure()
-        return max(float(u.grad.abs().max()), float(b.grad.abs().max()))
+        steps = int(opt.state[opt.param_groups[0]["params"][0]].get("n_iter", 0))
+        return max(float(u.grad.abs().max()), float(b.grad.abs().max())), steps
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
