@@ -10,6 +10,7 @@ a progress bar shows on a terminal.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from tqdm import tqdm
 
 from omnijepa.data.class_folders import FolderListing, given_or_drawn_split, list_class_folder
@@ -91,14 +92,63 @@ def _flatten_alpha(img: Image.Image) -> Image.Image:
     return Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba)
 
 
-def read_image(path: Path | BinaryIO, size: int, channels: int, name: str = "") -> np.ndarray:
+_EXIF_LOCK = threading.Lock()
+_ORIENTATION = {  # EXIF orientation tag -> the turn that makes the image upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+}  # fmt: skip
+_exif_named = threading.Event()  # a damaged-EXIF file was already named in this process
+
+
+def _open(
+    path: Path | BinaryIO, name: str, damaged: list[str] | None
+) -> tuple[Image.Image, Image.Transpose | None]:
+    """The opened image and the turn its EXIF orientation asks for (camera rotation).
+
+    Pillow parses EXIF while opening (JPEG reads its DPI there) and warns about a damaged
+    block without naming the file; its warnings are caught here (under a lock, since warning
+    filters are process-wide) and the file is named: added to ``damaged`` for one report per
+    folder, or else warned about, once per process."""
+    with _EXIF_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        img = Image.open(path)
+        orientation = img.getexif().get(0x0112, 1)
+    exif = [
+        w for w in caught if "TiffImagePlugin" in w.filename or "exif" in str(w.message).lower()
+    ]
+    for w in caught:  # another thread's warning met inside the lock goes out as it came
+        if w not in exif:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if exif and damaged is not None:
+        damaged.append(name)
+    elif exif and not _exif_named.is_set():
+        _exif_named.set()
+        warnings.warn(
+            f"{name}: damaged EXIF metadata, read without the damaged tags (later images with "
+            "the same fault are read the same way, without a warning)",
+            stacklevel=3,
+        )
+    return img, _ORIENTATION.get(orientation) if isinstance(orientation, int) else None
+
+
+def read_image(
+    path: Path | BinaryIO,
+    size: int,
+    channels: int,
+    name: str = "",
+    damaged: list[str] | None = None,
+) -> np.ndarray:
     """One image (a file, or a binary stream called ``name``) as uint8 (channels, size, size):
-    converted, centre-cropped, resized."""
+    turned upright, converted, centre-cropped, resized. A damaged EXIF block is noted in
+    ``damaged`` when given (see ``_open``)."""
     mode = "RGB" if channels == 3 else "L"
     try:
-        with Image.open(path) as img:
+        opened, turn = _open(path, name or str(path), damaged)
+        with opened as img:
             img.draft(mode, (size, size))  # JPEG only: cheap downscale while decoding
-            img = _to_8bit(ImageOps.exif_transpose(img)).convert(mode)  # camera rotation
+            img = img if turn is None else img.transpose(turn)
+            img = _to_8bit(img).convert(mode)
             w, h = img.size
             s = min(w, h)
             box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
@@ -130,10 +180,19 @@ def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
         unit="img",
         disable=None if len(files) >= _PROGRESS_MIN else True,
     )
+    damaged: list[str] = []
     with bar, ThreadPoolExecutor(workers) as pool:
-        for i, arr in enumerate(pool.map(lambda p: read_image(p, size, channels), files)):
+        read = lambda p: read_image(p, size, channels, damaged=damaged)  # noqa: E731
+        for i, arr in enumerate(pool.map(read, files)):
             out[i] = arr
             bar.update()
+    if damaged:
+        names = sorted(damaged)
+        warnings.warn(
+            f"{len(names)} image(s) carry damaged EXIF metadata and were read without the "
+            f"damaged tags: {', '.join(names[:5])}{', …' if len(names) > 5 else ''}",
+            stacklevel=2,
+        )
     return out
 
 
