@@ -27,6 +27,21 @@ def test_curve_starts_at_the_twin_and_is_plotted(tmp_path: Path, tiny_overrides)
     assert "loss" not in records[0]
 
 
+def test_the_curve_leaves_training_alone_so_ablations_skip_it(
+    tmp_path: Path, tiny_overrides
+) -> None:
+    from safetensors.torch import load_file
+
+    from omnijepa.recipes.repro_runs import variant_eval
+
+    for every in (0, 2):
+        train_run(RECIPES.get("ijepa"), tiny_overrides("ijepa", f"train.probe_every={every}"),
+                  tmp_path / f"every_{every}")  # fmt: skip
+    a, b = (load_file(tmp_path / f"every_{e}" / "model.safetensors") for e in (0, 2))
+    assert a.keys() == b.keys() and all(bool((a[k] == b[k]).all()) for k in a)
+    assert "train.probe_every=0" in variant_eval(RECIPES.get("ijepa"))
+
+
 def test_no_curve_without_points(tmp_path: Path) -> None:
     assert plot_probe_curve([{"step": 1, "loss": 0.3}], tmp_path / "c.png", "x") is None
     assert not (tmp_path / "c.png").exists()

@@ -33,10 +33,19 @@ POSITION_PROBE = ("position_probe=true",)
 
 
 def variant_eval(recipe: Recipe) -> list[str]:
-    """``VARIANT_EVAL``, plus ``eval.online=false`` where the recipe's protocol has that key:
-    an ablation is judged by one encoder, so its other one is not probed."""
-    probes = getattr(recipe.default_config(), "eval", None)
-    return [*VARIANT_EVAL, *(["eval.online=false"] if hasattr(probes, "online") else [])]
+    """``VARIANT_EVAL``, plus ``eval.online=false`` where the recipe's protocol has that key
+    (an ablation is judged by one encoder, so its other one is not probed) and
+    ``train.probe_every=0`` where it has a learning curve: an ablation's curve is never read,
+    and it cost I-JEPA's runs a quarter of their training time (the curve's probes touch no
+    random state, so the weights are the same with or without it)."""
+    cfg = recipe.default_config()
+    online = hasattr(getattr(cfg, "eval", None), "online")
+    curve = hasattr(getattr(cfg, "train", None), "probe_every")
+    return [
+        *VARIANT_EVAL,
+        *(["eval.online=false"] if online else []),
+        *(["train.probe_every=0"] if curve else []),
+    ]
 
 
 def variant_runs(
