@@ -1,16 +1,52 @@
-"""How the library talks on the console outside its results: warnings as one line each, and
-progress lines for long work that has no bar of its own (the evaluation after training)."""
+"""How the library talks on the console outside its results: warnings as one line each, said
+once among sibling processes (a repro's workers, a torchrun job's ranks), and progress lines
+for long work that has no bar of its own (the evaluation after training)."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 _PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("progress", default=True)
+SAID_DIR_ENV = "OMNIJEPA_SAID_DIR"  # set by a repro for its workers: what they have said
+
+
+def _siblings_said_dir() -> Path | None:
+    """Where sibling processes note what they said: a repro's folder for its workers, or one
+    per torchrun job and node (its run id and agent's pid); None for a lone process."""
+    given = os.environ.get(SAID_DIR_ENV)
+    if given:
+        return Path(given)
+    run_id = os.environ.get("TORCHELASTIC_RUN_ID")
+    if run_id is not None and "LOCAL_RANK" in os.environ:
+        tag = hashlib.sha1(run_id.encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"omnijepa-said-{tag}-{os.getppid()}"
+    return None
+
+
+def first_to_say(text: str) -> bool:
+    """Whether this process is the first among its siblings to say ``text`` (always, for a
+    lone process or where it cannot tell): six repro workers, or eight ranks meeting the same
+    bad setting, print one line, not six or eight."""
+    folder = _siblings_said_dir()
+    if folder is None:
+        return True
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha1(text.encode()).hexdigest()
+        os.close(os.open(folder / key, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -33,8 +69,9 @@ def say(text: str) -> None:
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
     """Warnings as one line each on stderr (``omnijepa: warning: ...``; another library's
-    named by its category), each text once per command: the evaluation warns about a thin
-    split once, not once per feature set with a source line under each."""
+    named by its category), each text once per command (and once among sibling processes,
+    ``first_to_say``): the evaluation warns about a thin split once, not once per feature set
+    with a source line under each."""
     seen: set[str] = set()
     before = warnings.showwarning
 
@@ -43,6 +80,8 @@ def one_line_warnings() -> Iterator[None]:
         if text in seen:
             return
         seen.add(text)
+        if not first_to_say(f"warning: {text}"):
+            return
         ours = f"{os.sep}omnijepa{os.sep}" in str(filename) and category is UserWarning
         head = "omnijepa: warning" if ours else f"warning ({category.__name__})"
         print(f"{head}: {text}", file=file or sys.stderr, flush=True)

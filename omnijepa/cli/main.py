@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from omnijepa.console import one_line_warnings
+from omnijepa.console import first_to_say, one_line_warnings
 from omnijepa.errors import OmniJepaError
 
 FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg")
@@ -302,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         with one_line_warnings():
             COMMANDS[args.command](args)
     except OmniJepaError as exc:
-        print(f"omnijepa: error: {exc}", file=sys.stderr)
+        if first_to_say(f"error: {exc}"):  # under torchrun: once, not once per rank
+            print(f"omnijepa: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("omnijepa: interrupted", file=sys.stderr)

@@ -10,9 +10,12 @@ rounding from the thread count).
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from omnijepa.config import load_config
-from omnijepa.console import one_line_warnings
+from omnijepa.console import SAID_DIR_ENV, one_line_warnings
 from omnijepa.errors import ConfigError
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import train_run
@@ -112,7 +115,7 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
     cores = os.cpu_count() or 1
     ctx = multiprocessing.get_context("spawn")  # fork after torch threads start can deadlock
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with _said_once_among_workers(), ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         futures = [pool.submit(_run_one, job, job_threads(i, len(jobs), workers, cores), True)
                    for i, job in enumerate(jobs)]  # fmt: skip
         results = []
@@ -120,6 +123,22 @@ def run_jobs(jobs: list[Job]) -> list[dict[str, Any]]:
             results.append(fut.result())
             print(f"[repro] {job[2].name} done ({time.perf_counter() - t0:.0f} s)", flush=True)
     return results
+
+
+@contextlib.contextmanager
+def _said_once_among_workers() -> Iterator[None]:
+    """Workers spawned inside this block share a folder that says which warnings one of them
+    has printed (``console.first_to_say``), so each is printed once, not once per run."""
+    before = os.environ.get(SAID_DIR_ENV)
+    with tempfile.TemporaryDirectory(prefix="omnijepa-said-") as folder:
+        os.environ[SAID_DIR_ENV] = folder
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(SAID_DIR_ENV, None)
+            else:
+                os.environ[SAID_DIR_ENV] = before
 
 
 def _note_stale_runs(jobs: list[Job]) -> None:
