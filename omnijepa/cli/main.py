@@ -118,9 +118,10 @@ def _cmd_list(args: argparse.Namespace) -> None:
         print(f"analyses (omnijepa repro NAME): {', '.join(others)}")
 
 
-def _print_metrics(metrics: dict) -> None:
+def _print_metrics(results: dict) -> None:
     from omnijepa.recipes.summary import metric_lines
 
+    metrics = results["metrics"]
     for line in metric_lines(metrics):
         print(line)
     if "collapse" in metrics:
@@ -129,6 +130,8 @@ def _print_metrics(metrics: dict) -> None:
             f"collapse: feature_std {c['feature_std']['mean']:.3f}, "
             f"rankme {c['rankme']['mean']:.1f} ({c['rankme_ratio']['mean']:.0%} of width)"
         )
+    for line in results.get("reading", []):
+        print(line)
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -161,7 +164,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
         res = train_run(recipe, args.overrides, args.out, args.config, overwrite=args.overwrite)
         out = args.out
     if "metrics" in res:
-        _print_metrics(res["metrics"])
+        _print_metrics(res)
         print(f"wrote {out}/results.json")
 
 
@@ -169,7 +172,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     from omnijepa.recipes.saved_runs import eval_run
 
     res = eval_run(args.run_dir, args.overrides)
-    _print_metrics(res["metrics"])
+    _print_metrics(res)
     print(f"wrote {args.run_dir}/eval.json")
 
 

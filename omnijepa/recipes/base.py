@@ -42,6 +42,7 @@ class Recipe(ABC):
     summary: str = ""  # one line for `omnijepa list`
     claim: str = ""  # what `omnijepa repro NAME` checks
     reference: dict[str, Any] = {}  # the paper's numbers, for the side-by-side table
+    main_probe: str = "linear_probe"  # the metric section a run's verdict reads first
 
     @abstractmethod
     def default_config(self) -> Any:

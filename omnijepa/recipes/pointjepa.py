@@ -30,6 +30,7 @@ from omnijepa.recipes.point_repro import run_point_repro
 
 class PointJEPARecipe(Recipe):
     name = "pointjepa"
+    main_probe = "svm"  # the paper's protocol
     summary = "Point-JEPA: point clouds, sequencer + contiguous blocks, EMA target (Saito 2025)"
     claim = (
         "frozen [max ‖ mean] SVM accuracy of the pre-trained encoder beats the same encoder "

@@ -31,6 +31,7 @@ from omnijepa.distributed import finish
 from omnijepa.errors import ConfigError, RunDirError
 from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
+from omnijepa.eval.reading import read_run
 from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import (
@@ -319,10 +320,12 @@ def _evaluate_and_write(
         metrics = built.timed_evaluate(recipe.name, built.parts.objective)
     if built.figures is not None:
         built.figures(built.parts.objective, out)
+    summary = aggregate([metrics])
     results = {
         "recipe": recipe.name,
         "data": built.description,
-        "metrics": aggregate([metrics]),
+        "metrics": summary,
+        "reading": read_run(summary, recipe.main_probe, last),
         "train": last,
         "train_seconds": train_seconds,
         "seconds": time.perf_counter() - t0,

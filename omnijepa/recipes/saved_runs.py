@@ -13,12 +13,14 @@ from torch import nn
 
 from omnijepa.config import apply_dict, parse_overrides
 from omnijepa.errors import ConfigError, RunDirError
+from omnijepa.eval.reading import read_run
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.run import saved_config, train_run, write_json
 from omnijepa.recipes.saved_encoder import recipe_of_run, run_encoder
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import load_model_weights
+from omnijepa.train.metrics_log import read_metrics
 from omnijepa.train.trainer import resolve_device
 
 
@@ -57,12 +59,16 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     metrics = built.timed_evaluate(recipe.name, objective)
     if built.figures is not None:
         built.figures(objective, run_dir)
+    summary = aggregate([metrics])
+    log = run_dir / "metrics.jsonl"
+    steps = [r for r in read_metrics(log) if "loss" in r] if log.is_file() else []
     results = {
         "recipe": recipe.name,
         "data": built.description,
         "checkpoint_step": state["step"],
         "overrides": list(overrides),
-        "metrics": aggregate([metrics]),
+        "metrics": summary,
+        "reading": read_run(summary, recipe.main_probe, steps[-1] if steps else None),
         "seconds": time.perf_counter() - t0,
     }
     write_json(run_dir / "eval.json", results)

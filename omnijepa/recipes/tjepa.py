@@ -305,6 +305,7 @@ def curve_probe(
 
 class TJEPARecipe(Recipe):
     name = "tjepa"
+    main_probe = "pct_1"  # the claim: features beat raw ones with 1 % of the labels
     summary = "T-JEPA: tables, feature-subset masks, regularization tokens (Thimonier et al. 2025)"
     claim = (
         "on UCI Letter with 1 % of the labels, frozen T-JEPA representations beat the raw "
