@@ -44,10 +44,14 @@ def _paired(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def read_run(
-    metrics: dict[str, Any], main_probe: str, last_record: dict[str, Any] | None = None
+    metrics: dict[str, Any],
+    main_probe: str,
+    last_record: dict[str, Any] | None = None,
+    raw_name: str = "the raw input",
 ) -> list[str]:
     """Lines describing ``metrics`` (a run's aggregated results) around its ``main_probe``;
-    ``last_record`` is the trainer's last metrics record (its teacher diagnostics)."""
+    ``last_record`` is the trainer's last metrics record (its teacher diagnostics);
+    ``raw_name`` says what the ``raw`` feature set is (a recipe's classical baseline)."""
     lines = []
     paired = _paired(metrics)
     if paired:
@@ -59,7 +63,7 @@ def read_run(
     if main_probe not in paired:  # e.g. a table without its few-label probes
         main_probe = "linear_probe"
     if main_probe in paired:
-        lines += _main_probe_notes(main_probe, paired[main_probe])
+        lines += _main_probe_notes(main_probe, paired[main_probe], raw_name)
     init = (last_record or {}).get("teacher_init_weight")
     if isinstance(init, (int, float)) and init > TEACHER_INIT:
         lines.append(
@@ -71,7 +75,7 @@ def read_run(
     return lines
 
 
-def _main_probe_notes(name: str, sec: dict[str, Any]) -> list[str]:
+def _main_probe_notes(name: str, sec: dict[str, Any], raw_name: str) -> list[str]:
     trained, twin = _mean(sec, "jepa"), _mean(sec, "random_init")
     raw, chance = _mean(sec, "raw"), _mean(sec, "chance") or 0.0
     assert trained is not None and twin is not None
@@ -84,9 +88,9 @@ def _main_probe_notes(name: str, sec: dict[str, Any]) -> list[str]:
         )
     if raw is not None and raw >= trained + RAW_MARGIN:
         notes.append(
-            f"note: the raw input reads {raw:.3f} on {name}, above the trained encoder's "
+            f"note: {raw_name} reads {raw:.3f} on {name}, above the trained encoder's "
             f"{trained:.3f}: at this budget the encoder keeps less of what the labels need "
-            "than the input itself"
+            "than that baseline"
         )
     if trained <= twin - BELOW_TWIN:
         notes.append(

@@ -43,6 +43,7 @@ class Recipe(ABC):
     claim: str = ""  # what `omnijepa repro NAME` checks
     reference: dict[str, Any] = {}  # the paper's numbers, for the side-by-side table
     main_probe: str = "linear_probe"  # the metric section a run's verdict reads first
+    raw_name: str = "the raw input"  # what the ``raw`` feature set is, in words
 
     @abstractmethod
     def default_config(self) -> Any:

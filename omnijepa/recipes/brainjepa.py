@@ -153,6 +153,7 @@ def _patch_grid(cfg: BrainJEPAConfig, shape: tuple[int, int]) -> tuple[int, int]
 
 class BrainJEPARecipe(Recipe):
     name = "brainjepa"
+    raw_name = "the functional-connectivity baseline"
     summary = "Brain-JEPA: fMRI ROI x time tokens at connectivity gradients (Dong et al. 2024)"
     claim = (
         "frozen Brain-JEPA features beat the same ViT at its random-init weights by >= 10 "

@@ -325,7 +325,7 @@ def _evaluate_and_write(
         "recipe": recipe.name,
         "data": built.description,
         "metrics": summary,
-        "reading": read_run(summary, recipe.main_probe, last),
+        "reading": read_run(summary, recipe.main_probe, last, recipe.raw_name),
         "train": last,
         "train_seconds": train_seconds,
         "seconds": time.perf_counter() - t0,

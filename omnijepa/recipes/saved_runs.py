@@ -68,7 +68,9 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
         "checkpoint_step": state["step"],
         "overrides": list(overrides),
         "metrics": summary,
-        "reading": read_run(summary, recipe.main_probe, steps[-1] if steps else None),
+        "reading": read_run(
+            summary, recipe.main_probe, steps[-1] if steps else None, recipe.raw_name
+        ),
         "seconds": time.perf_counter() - t0,
     }
     write_json(run_dir / "eval.json", results)

@@ -186,6 +186,7 @@ class TokenCoords:
 
 class SJEPARecipe(Recipe):
     name = "sjepa"
+    raw_name = "the classical log-variance features"
     summary = "S-JEPA: EEG channel x window tokens at electrode positions, spatial masks (2024)"
     claim = (
         "frozen S-JEPA features beat the same network at its random-init weights by >= 2 "
