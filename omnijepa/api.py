@@ -1,4 +1,4 @@
-"""The Python API in four calls, mirroring the CLI (``omnijepa train | eval | repro | list``).
+"""The Python API, mirroring the CLI (``omnijepa train | eval | embed | repro | list``).
 
 Arguments are checked at the door, so a wrong type is one clear error here rather than a
 traceback from deep inside: overrides are a list of ``"key=value"`` strings (a dict
@@ -67,6 +67,16 @@ def evaluate(run_dir: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     from omnijepa.recipes.saved_runs import eval_run
 
     return eval_run(_path(run_dir, "run_dir"), _overrides(overrides))
+
+
+def embed(
+    run_dir: str | Path, out: str | Path, overrides: list[str] = ()
+) -> dict[str, Any]:
+    """Write a trained run's frozen pooled features (``train_x``, ``train_y``, ``test_x``,
+    ``test_y``) to the .npz ``out``; ``data.path=...`` among the overrides embeds other data."""
+    from omnijepa.recipes.saved_runs import embed_run
+
+    return embed_run(_path(run_dir, "run_dir"), _overrides(overrides), _path(out, "out"))
 
 
 def repro(

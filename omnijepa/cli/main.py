@@ -59,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir", type=Path)
     e.add_argument("overrides", nargs="*")
 
+    m = sub.add_parser(
+        "embed",
+        help="write a run's frozen pooled features (train/test splits of its data, or of "
+        "data.path=...) to an .npz",
+    )
+    m.add_argument("run_dir", type=Path)
+    m.add_argument("overrides", nargs="*")
+    m.add_argument(
+        "--out", type=Path, required=True, help="the .npz file to write (never replaced)"
+    )
+
     r = sub.add_parser("repro", help="reproduce a paper's small-scale claim")
     r.add_argument("name")
     r.add_argument("overrides", nargs="*")
@@ -166,6 +177,18 @@ def _cmd_train(args: argparse.Namespace) -> None:
     if "metrics" in res:
         _print_metrics(res)
         print(f"wrote {out}/results.json")
+
+
+def _cmd_embed(args: argparse.Namespace) -> None:
+    from omnijepa.recipes.saved_runs import embed_run
+
+    res = embed_run(args.run_dir, args.overrides, args.out)
+    print(
+        f"[{res['recipe']}] {res['encoder']} encoder, step {res['checkpoint_step']}, "
+        f"pool {res['pool']}, last {res['layers']} layer(s): train {tuple(res['train'])}, "
+        f"test {tuple(res['test'])}"
+    )
+    print(f"wrote {res['out']} (train_x, train_y, test_x, test_y; label -1 = none)")
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
@@ -281,6 +304,7 @@ COMMANDS = {
     "list": _cmd_list,
     "train": _cmd_train,
     "eval": _cmd_eval,
+    "embed": _cmd_embed,
     "repro": _cmd_repro,
     "report": _cmd_report,
     "masks": _cmd_masks,

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset, Subset
 
 from omnijepa.eval.attentive_probe import attentive_probe_accuracy
 from omnijepa.eval.collapse import collapse_report
+from omnijepa.eval.feature_export import FeaturesCaptured, feature_sink
 from omnijepa.eval.features import pooled_features, token_features
 from omnijepa.eval.frozen_probes import ProbeConfig, Split, chance_accuracy, labeled
 from omnijepa.eval.probe_threads import probe_suites
@@ -203,6 +204,12 @@ def evaluate_against_twin(
         encoders = {k: v for k, v in encoders.items() if not k.startswith("jepa_")}
     if wrap is not None:
         encoders = {k: wrap(v) for k, v in encoders.items()}
+    sink = feature_sink()
+    if sink is not None:  # omnijepa embed: the verdict encoder's features of the whole splits
+        pool = "mean" if cfg.pool == "attentive" else cfg.pool
+        sink["train"], sink["test"] = encoder_splits(encoders["jepa"], train, test, cfg, device)
+        sink.update(encoder=which, pool=pool, layers=cfg.layers)
+        raise FeaturesCaptured
     train, test = spread_subset(train, cfg.max_train), spread_subset(test, cfg.max_test)
     raw_feats = raw(train, test) if raw is not None and cfg.baselines else None
     result = evaluate_frozen(encoders, train, test, cfg, device, seed, raw_feats, extra=extra)

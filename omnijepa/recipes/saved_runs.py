@@ -1,5 +1,6 @@
-"""Existing run directories: find their recipe by name, resume them, re-evaluate them, and
-reuse their trained encoder frozen (TI-JEPA's image side: ``model.image_encoder=DIR``)."""
+"""Existing run directories: find their recipe by name, resume them, re-evaluate them, export
+their frozen features (``embed``), and reuse their trained encoder frozen (TI-JEPA's image
+side: ``model.image_encoder=DIR``)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from omnijepa.config import apply_dict, parse_overrides
 from omnijepa.errors import ConfigError, RunDirError
+from omnijepa.eval.feature_export import FeaturesCaptured, capturing_features
 from omnijepa.eval.reading import read_run
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.base import Recipe
@@ -37,20 +40,26 @@ def resume_run(run_dir: Path) -> dict[str, Any]:
 EVAL_SECTIONS = ("eval", "heads", "decoder", "data", "device")  # what evaluation may change
 
 
-def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    """Re-evaluate a trained run directory; writes eval.json (with the overrides used).
-    Overrides may change only what evaluation reads (``EVAL_SECTIONS``): a key of the model,
-    its training or its seed would evaluate another network with these weights."""
+def _saved_for_evaluation(run_dir: Path, overrides: list[str]) -> tuple[Recipe, Any]:
+    """The run's recipe and saved config with ``overrides``, which may change only what
+    evaluation reads (``EVAL_SECTIONS``)."""
     recipe = saved_recipe(run_dir)
     bad = [o for o in overrides if o.partition("=")[0].split(".")[0].strip() not in EVAL_SECTIONS]
     if bad:
         raise ConfigError(
-            f"eval may change only {', '.join(s + '.*' for s in EVAL_SECTIONS[:-1])} and "
+            f"eval and embed may change only {', '.join(s + '.*' for s in EVAL_SECTIONS[:-1])} and "
             f"device; {', '.join(bad)} would change the trained network"
         )
+    return recipe, apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
+
+
+def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
+    """Re-evaluate a trained run directory; writes eval.json (with the overrides used).
+    Overrides may change only what evaluation reads (``EVAL_SECTIONS``): a key of the model,
+    its training or its seed would evaluate another network with these weights."""
+    recipe, cfg = _saved_for_evaluation(run_dir, overrides)
     if not os.access(run_dir, os.W_OK):
         raise RunDirError(f"cannot write eval.json in {run_dir}: the folder is read-only")
-    cfg = apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
     objective = built.parts.objective.to(device)
@@ -75,6 +84,51 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     }
     write_json(run_dir / "eval.json", results)
     return results
+
+
+def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
+    """Write the pooled features of the run's verdict encoder (its frozen weights, the
+    protocol's ``eval.layers`` / ``eval.pool``) for the train and test splits of its data, or
+    of ``data.path=...`` given as an override, to ``out`` (.npz: ``train_x``, ``train_y``,
+    ``test_x``, ``test_y``; labels -1 where the data has none). Never overwrites a file."""
+    out = Path(out)
+    if out.suffix != ".npz":
+        raise ConfigError(f"embed writes a .npz file; got --out {out}")
+    if out.exists():
+        raise RunDirError(f"{out} exists; embed never overwrites: choose another --out")
+    if not out.parent.is_dir():
+        raise RunDirError(f"cannot write {out}: folder {out.parent} does not exist")
+    recipe, cfg = _saved_for_evaluation(run_dir, overrides)
+    device = resolve_device(cfg.device)
+    built = recipe.build(cfg, device)
+    objective = built.parts.objective.to(device)
+    state = load_model_weights(run_dir, objective)
+    with capturing_features() as sink:
+        try:
+            built.evaluate(objective)
+        except FeaturesCaptured:
+            pass
+    if "train" not in sink:
+        raise RunDirError(
+            f"a {recipe.name!r} run is not evaluated on pooled frozen features, so it has "
+            "none to export"
+        )
+    (train_x, train_y), (test_x, test_y) = sink["train"], sink["test"]
+    tmp = out.with_name(f".{out.name}.tmp.npz")
+    np.savez(tmp, train_x=train_x.astype(np.float32), train_y=train_y,
+             test_x=test_x.astype(np.float32), test_y=test_y)  # fmt: skip
+    os.replace(tmp, out)
+    return {
+        "recipe": recipe.name,
+        "data": built.description,
+        "checkpoint_step": state["step"],
+        "encoder": sink["encoder"],
+        "pool": sink["pool"],
+        "layers": sink["layers"],
+        "train": list(train_x.shape),
+        "test": list(test_x.shape),
+        "out": str(out),
+    }
 
 
 def encoder_from_run(run_dir: Path, device: torch.device) -> nn.Module:

@@ -1,0 +1,66 @@
+"""``omnijepa embed``: a run's frozen pooled features, exported for a user's own work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import omnijepa.eval.protocol as protocol
+from omnijepa.cli.main import main
+from omnijepa.errors import ConfigError, RunDirError
+from omnijepa.eval.features import pooled_features
+from omnijepa.recipes import RECIPES
+from omnijepa.recipes.saved_encoder import run_encoder
+from omnijepa.recipes.saved_runs import embed_run
+
+
+def test_embed_writes_the_verdict_encoders_features(
+    finished_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = {}
+    original = protocol.encoder_splits
+
+    def spy(encoder, train, test, cfg, device, pool=None):  # noqa: ANN001, ANN202
+        seen["test"] = test
+        return original(encoder, train, test, cfg, device, pool)
+
+    monkeypatch.setattr(protocol, "encoder_splits", spy)
+    out = tmp_path / "feats.npz"
+    res = embed_run(finished_run, [], out)
+    data = np.load(out)
+    assert "target" in res["encoder"] and res["pool"] == "mean"
+    assert data["train_x"].shape == tuple(res["train"]) and data["train_x"].dtype == np.float32
+    assert len(data["train_y"]) == len(data["train_x"]) and (data["test_y"] >= 0).all()
+    # the run's verdict encoder, its trained weights, on the whole test split
+    encoder = run_encoder(finished_run, torch.device("cpu"), RECIPES)
+    x, y = pooled_features(encoder, seen["test"], torch.device("cpu"), 64, "mean", 1)
+    np.testing.assert_allclose(data["test_x"], x, rtol=1e-5, atol=1e-6)
+    assert (data["test_y"] == y).all()
+    with pytest.raises(RunDirError, match="never overwrites"):
+        embed_run(finished_run, [], out)
+    with pytest.raises(ConfigError, match="model.dim=8 would change the trained network"):
+        embed_run(finished_run, ["model.dim=8"], tmp_path / "other.npz")
+
+
+def test_embed_on_a_users_own_folder_from_the_cli(
+    finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "imgs"
+    rng = np.random.default_rng(0)
+    for c in ("a", "b"):
+        (folder / c).mkdir(parents=True)
+        for i in range(12):
+            arr = (rng.random((20, 20)) * 255).astype(np.uint8)
+            Image.fromarray(arr).save(folder / c / f"{i}.png")
+    out = tmp_path / "mine.npz"
+    code = main(["embed", str(finished_run), f"data.path={folder}", "--out", str(out)])
+    assert code == 0 and "wrote" in capsys.readouterr().out
+    data = np.load(out)
+    assert len(data["train_x"]) + len(data["test_x"]) == 24
+    assert set(np.concatenate([data["train_y"], data["test_y"]]).tolist()) == {0, 1}
+    assert main(["embed", str(finished_run), "--out", str(tmp_path / "x.txt")]) == 2
+    assert "writes a .npz" in capsys.readouterr().err
