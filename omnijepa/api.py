@@ -69,9 +69,7 @@ def evaluate(run_dir: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     return eval_run(_path(run_dir, "run_dir"), _overrides(overrides))
 
 
-def embed(
-    run_dir: str | Path, out: str | Path, overrides: list[str] = ()
-) -> dict[str, Any]:
+def embed(run_dir: str | Path, out: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     """Write a trained run's frozen pooled features (``train_x``, ``train_y``, ``test_x``,
     ``test_y``) to the .npz ``out``; ``data.path=...`` among the overrides embeds other data."""
     from omnijepa.recipes.saved_runs import embed_run

@@ -44,6 +44,10 @@ def test_embed_writes_the_verdict_encoders_features(
         embed_run(finished_run, [], out)
     with pytest.raises(ConfigError, match="model.dim=8 would change the trained network"):
         embed_run(finished_run, ["model.dim=8"], tmp_path / "other.npz")
+    monkeypatch.setattr(RECIPES.get("ijepa"), "embeds", False)  # as UI-/TI-/ACT-JEPA declare
+    with pytest.raises(RunDirError, match="not evaluated on pooled frozen features"):
+        embed_run(finished_run, [], tmp_path / "other.npz")
+    assert not (tmp_path / "other.npz").exists()
 
 
 def test_embed_on_a_users_own_folder_from_the_cli(

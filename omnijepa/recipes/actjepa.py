@@ -290,6 +290,7 @@ def evaluate_actjepa(trained: ChunkedPolicy, cfg: ACTJEPAConfig, task: ControlTa
 
 class ACTJEPARecipe(Recipe):
     name = "actjepa"
+    embeds = False  # judged on task metrics, not pooled features
     summary = "ACT-JEPA: action chunks + JEPA prediction of future states (imitation, 2025)"
     claim = (
         "the frozen ACT-JEPA encoder's future-state probe RMSE is <= 0.85 x ACT's, its rollout "

@@ -44,6 +44,7 @@ class Recipe(ABC):
     reference: dict[str, Any] = {}  # the paper's numbers, for the side-by-side table
     main_probe: str = "linear_probe"  # the metric section a run's verdict reads first
     raw_name: str = "the raw input"  # what the ``raw`` feature set is, in words
+    embeds: bool = True  # judged on pooled frozen features, so ``omnijepa embed`` can export them
 
     @abstractmethod
     def default_config(self) -> Any:

@@ -86,6 +86,9 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     return results
 
 
+_NO_FEATURES = "a {!r} run is not evaluated on pooled frozen features, so it has none to export"
+
+
 def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     """Write the pooled features of the run's verdict encoder (its frozen weights, the
     protocol's ``eval.layers`` / ``eval.pool``) for the train and test splits of its data, or
@@ -99,6 +102,8 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     if not out.parent.is_dir():
         raise RunDirError(f"cannot write {out}: folder {out.parent} does not exist")
     recipe, cfg = _saved_for_evaluation(run_dir, overrides)
+    if not recipe.embeds:
+        raise RunDirError(_NO_FEATURES.format(recipe.name))
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
     objective = built.parts.objective.to(device)
@@ -109,10 +114,7 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
         except FeaturesCaptured:
             pass
     if "train" not in sink:
-        raise RunDirError(
-            f"a {recipe.name!r} run is not evaluated on pooled frozen features, so it has "
-            "none to export"
-        )
+        raise RunDirError(_NO_FEATURES.format(recipe.name))
     (train_x, train_y), (test_x, test_y) = sink["train"], sink["test"]
     tmp = out.with_name(f".{out.name}.tmp.npz")
     np.savez(tmp, train_x=train_x.astype(np.float32), train_y=train_y,

@@ -210,6 +210,7 @@ def evaluate_tijepa(trained: LatentPrediction, cfg: TIJEPAConfig, data: CaptionD
 
 class TIJEPARecipe(Recipe):
     name = "tijepa"
+    embeds = False  # judged on task metrics, not pooled features
     summary = "TI-JEPA: frozen image + text encoders, text-to-image crosser, EMA target (2025)"
     claim = (
         "a linear probe on the pooled TI-JEPA target crosser beats the best one-modality probe "

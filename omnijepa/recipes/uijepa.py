@@ -209,6 +209,7 @@ def evaluate_uijepa(trained: LatentPrediction, cfg: UIJEPAConfig, data: UIData,
 
 class UIJEPARecipe(Recipe):
     name = "uijepa"
+    embeds = False  # judged on task metrics, not pooled features
     summary = (
         "UI-JEPA: screen-recording video JEPA + temporal masks, text decoder of intents (2024)"
     )
