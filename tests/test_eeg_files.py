@@ -313,22 +313,36 @@ def test_real_eeg_reproduction_judges_each_set_against_twin_and_classical(
     assert res["headline"]["metric"] == "linear_probe"
 
 
-def test_data_events_keeps_only_the_named_events_as_classes(tmp_path: Path) -> None:
+def _raw_with_events(path: Path, onsets: list[float], names: list[str]) -> None:
     mne = pytest.importorskip("mne")
     info = mne.create_info(list(BCI_IV_2A_GDF), 250.0, ["eeg"] * len(BCI_IV_2A_GDF))
     rng = np.random.default_rng(0)
     raw = mne.io.RawArray(rng.standard_normal((25, 250 * 100)) * 1e-5, info, verbose="error")
+    raw.set_annotations(mne.Annotations(onsets, 0.0, names))
+    raw.save(path, verbose="error")
+
+
+def test_gdf_cue_codes_are_the_classes_and_data_events_chooses_others(tmp_path: Path) -> None:
     onsets, names = [0.2, 0.6], ["276", "32766"]  # eyes-open and new-run markers, as in 2a
     for i, t in enumerate(np.arange(1, 95, 8.0)):  # trial start, then the cue 2 s later
         onsets += [t, t + 2]
         names += ["768", "769" if i % 2 else "770"]
-    raw.set_annotations(mne.Annotations(onsets, 0.0, names))
-    raw.save(tmp_path / "a01_raw.fif", verbose="error")
-    every = load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif")), 0)
-    assert len(every.classes) == 5 and any("data.events" in n for n in every.notes)
-    cfg = EEGDataConfig(path=str(tmp_path / "a01_raw.fif"), events=("769", "770"))
-    cues = load_eeg_data(cfg, 0)
+    _raw_with_events(tmp_path / "a01_raw.fif", onsets, names)
+    cues = load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif")), 0)
     assert cues.classes == ["769", "770"]
     assert sum(len(s.labels) for s in cues.splits.values()) == 12
-    with pytest.raises(DataError, match="data.events names 771.*its events are 276"):
+    assert any("769 (left hand), 770 (right hand)" in n and "276" in n for n in cues.notes)
+    cfg = EEGDataConfig(path=str(tmp_path / "a01_raw.fif"), events=("768", "276", "32766"))
+    chosen = load_eeg_data(cfg, 0)
+    assert chosen.classes == ["276", "768", "32766"] and not any("GDF" in n for n in chosen.notes)
+    with pytest.raises(DataError, match="data.events names 771.*its events are 276, 768"):
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif"), events=("771",)), 0)
+
+
+def test_a_file_with_many_event_kinds_says_how_to_keep_fewer(tmp_path: Path) -> None:
+    kinds = ["rest", "left", "right", "blink", "jaw", "swallow"]
+    onsets = list(np.arange(1, 95, 4.0))
+    _raw_with_events(tmp_path / "b_raw.fif", onsets, [kinds[i % 6] for i in range(len(onsets))])
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "b_raw.fif")), 0)
+    assert len(data.classes) == 6
+    assert any("6 classes, one per event kind" in n and "data.events" in n for n in data.notes)

@@ -21,7 +21,6 @@ channel name is one error naming it.
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -32,6 +31,7 @@ from torch.utils.data import Dataset
 
 from omnijepa.data.eeg_bundled import BUNDLED_EEG, load_bundled_eeg
 from omnijepa.data.eeg_channels import place_channels
+from omnijepa.data.eeg_events import select_events
 from omnijepa.data.eeg_files import EEGTrials, ReadOptions, official_split, read_eeg_path
 from omnijepa.data.eeg_lead_field import LEAD_FIELDS
 from omnijepa.data.image_data import derived_rng, split_indices
@@ -51,9 +51,6 @@ EMOTIV_14 = ("AF3", "F7", "F3", "FC5", "T7", "P7", "O1", "O2", "P8", "T8", "FC6"
 # the sources sit under these electrodes: left and right motor cortex (the mu rhythms), occipital
 # alpha, then the 1/f background
 SOURCES = ("C3", "C4", "Oz", "Fz", "T7", "T8", "Pz", "Fpz")
-
-
-MANY_EVENT_KINDS = 4  # more classes than this from a file: say how to keep fewer
 
 
 @dataclass
@@ -175,19 +172,15 @@ def _class_order(labels: list[str]) -> list[str]:
         return names
 
 
-def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> EEGData:
-    """Trials as read -> resampled, placed, labelled splits and their common length."""
-    notes: list[str] = []
+def to_splits(
+    parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str, notes: list[str] | None = None
+) -> EEGData:
+    """Trials as read -> resampled, placed, labelled splits and their common length
+    (``notes``: what reading them already had to say)."""
+    notes = list(notes or [])
     classes = _class_order([lab for p in parts.values() for lab in p.labels])
     if len(classes) < 2:
         raise DataError(f"{source}: need trials of >= 2 classes, found {classes}")
-    if len(classes) > MANY_EVENT_KINDS and not cfg.events:
-        counts = Counter(lab for p in parts.values() for lab in p.labels)
-        kinds = ", ".join(f"{c} ({counts[c]})" for c in classes)
-        notes.append(
-            f"{len(classes)} classes, one per event kind: {kinds}; keep the ones that are "
-            "classes with data.events=[A,B,...]"
-        )
     index = {c: i for i, c in enumerate(classes)}
     placed: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
     splits = {}
@@ -218,30 +211,6 @@ def to_splits(parts: dict[str, EEGTrials], cfg: EEGDataConfig, source: str) -> E
             f"{length / cfg.sfreq:g} s (data.seconds, or data.max_seconds when data.seconds is 0)"
         )
     return EEGData(splits, length, classes, list(dict.fromkeys(notes)), source)
-
-
-def select_events(
-    parts: dict[str, EEGTrials], events: tuple[str, ...], source: str
-) -> dict[str, EEGTrials]:
-    """Each part with only the trials whose label is one of ``events`` (all when empty)."""
-    if not events:
-        return parts
-    found = {lab for p in parts.values() for lab in p.labels}
-    missing = [e for e in events if e not in found]
-    if missing:
-        raise DataError(
-            f"{source}: data.events names {', '.join(missing)}, which no trial carries; "
-            f"its events are {', '.join(_class_order(list(found)))}"
-        )
-    out = {}
-    for name, p in parts.items():
-        keep = [i for i, lab in enumerate(p.labels) if lab in events]
-        rec = None if p.recordings is None else [p.recordings[i] for i in keep]
-        out[name] = EEGTrials(
-            [p.signals[i] for i in keep], [p.channels[i] for i in keep],
-            [p.labels[i] for i in keep], p.sfreq, rec,
-        )  # fmt: skip
-    return out
 
 
 def _hold_out(trials: EEGTrials, fraction: float, seed: int) -> dict[str, EEGTrials]:
@@ -284,11 +253,11 @@ def load_eeg_data(cfg: EEGDataConfig, seed: int) -> EEGData:
     if cfg.path:
         official = official_split(Path(cfg.path), opts)
         if official is not None:
-            official = select_events(official, cfg.events, cfg.path)
-            return to_splits(official, cfg, cfg.path)
-        trials = select_events({"all": read_eeg_path(Path(cfg.path), opts)}, cfg.events, cfg.path)
-        trials = trials["all"]
-        return to_splits(_hold_out(trials, cfg.test_fraction, seed), cfg, cfg.path)
+            official, notes = select_events(official, cfg.events, cfg.path)
+            return to_splits(official, cfg, cfg.path, notes)
+        read, notes = select_events({"all": read_eeg_path(Path(cfg.path), opts)}, cfg.events,
+                                    cfg.path)  # fmt: skip
+        return to_splits(_hold_out(read["all"], cfg.test_fraction, seed), cfg, cfg.path, notes)
     if cfg.name in BUNDLED_EEG:
         return to_splits(load_bundled_eeg(cfg.name), cfg, cfg.name)
     if cfg.name != "lateralised":
