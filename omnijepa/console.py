@@ -25,10 +25,24 @@ def _siblings_said_dir() -> Path | None:
     if given:
         return Path(given)
     run_id = os.environ.get("TORCHELASTIC_RUN_ID")
-    if run_id is not None and "LOCAL_RANK" in os.environ:
-        tag = hashlib.sha1(run_id.encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"omnijepa-said-{tag}-{os.getppid()}"
+    agent = _agent_identity()
+    if run_id is not None and "LOCAL_RANK" in os.environ and agent is not None:
+        tag = hashlib.sha1(f"{run_id}-{agent}".encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"omnijepa-said-{tag}"
     return None
+
+
+def _agent_identity() -> str | None:
+    """The torchrun agent (this rank's parent) as pid and start time, so a later job whose
+    agent reuses the pid never finds this one's folder (and stays silent); None where the
+    start time cannot be read (not Linux): every rank then speaks."""
+    ppid = os.getppid()
+    try:
+        stat = Path(f"/proc/{ppid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return f"{ppid}-{fields[19]}" if len(fields) > 19 else None
 
 
 def first_to_say(text: str) -> bool:
