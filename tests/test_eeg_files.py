@@ -313,9 +313,10 @@ def test_real_eeg_reproduction_judges_each_set_against_twin_and_classical(
     assert res["headline"]["metric"] == "linear_probe"
 
 
-def _raw_with_events(path: Path, onsets: list[float], names: list[str]) -> None:
+def _raw_with_events(path: Path, onsets: list[float], names: list[str], eog: bool = False) -> None:
     mne = pytest.importorskip("mne")
-    info = mne.create_info(list(BCI_IV_2A_GDF), 250.0, ["eeg"] * len(BCI_IV_2A_GDF))
+    types = ["eeg"] * 22 + ["eog" if eog else "eeg"] * 3
+    info = mne.create_info(list(BCI_IV_2A_GDF), 250.0, types)
     rng = np.random.default_rng(0)
     raw = mne.io.RawArray(rng.standard_normal((25, 250 * 100)) * 1e-5, info, verbose="error")
     raw.set_annotations(mne.Annotations(onsets, 0.0, names))
@@ -327,8 +328,9 @@ def test_gdf_cue_codes_are_the_classes_and_data_events_chooses_others(tmp_path: 
     for i, t in enumerate(np.arange(1, 95, 8.0)):  # trial start, then the cue 2 s later
         onsets += [t, t + 2]
         names += ["768", "769" if i % 2 else "770"]
-    _raw_with_events(tmp_path / "a01_raw.fif", onsets, names)
-    cues = load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif")), 0)
+    _raw_with_events(tmp_path / "a01_raw.fif", onsets, names, eog=True)
+    with pytest.warns(UserWarning, match=r"dropped channels typed as non-EEG: EOG-left \(eog\)"):
+        cues = load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif")), 0)
     assert cues.classes == ["769", "770"]
     assert sum(len(s.labels) for s in cues.splits.values()) == 12
     assert any("769 (left hand), 770 (right hand)" in n and "276" in n for n in cues.notes)
@@ -337,6 +339,16 @@ def test_gdf_cue_codes_are_the_classes_and_data_events_chooses_others(tmp_path: 
     assert chosen.classes == ["276", "768", "32766"] and not any("GDF" in n for n in chosen.notes)
     with pytest.raises(DataError, match="data.events names 771.*its events are 276, 768"):
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01_raw.fif"), events=("771",)), 0)
+
+
+def test_gdf_codes_without_class_cues_are_refused_not_made_classes(tmp_path: Path) -> None:
+    onsets = list(np.arange(1, 95, 4.0))  # an evaluation session: every cue is 783, unknown
+    names = ["768" if i % 2 else "783" for i in range(len(onsets))]
+    _raw_with_events(tmp_path / "a01e_raw.fif", [0.5, *onsets], ["32766", *names])
+    with pytest.raises(DataError, match="GDF event codes .* no class cue .*data.events"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "a01e_raw.fif")), 0)
+    cfg = EEGDataConfig(path=str(tmp_path / "a01e_raw.fif"), events=("768", "783"))
+    assert load_eeg_data(cfg, 0).classes == ["768", "783"]  # asked for: taken
 
 
 def test_a_file_with_many_event_kinds_says_how_to_keep_fewer(tmp_path: Path) -> None:

@@ -68,3 +68,33 @@ def test_embed_on_a_users_own_folder_from_the_cli(
     assert set(np.concatenate([data["train_y"], data["test_y"]]).tolist()) == {0, 1}
     assert main(["embed", str(finished_run), "--out", str(tmp_path / "x.txt")]) == 2
     assert "writes a .npz" in capsys.readouterr().err
+
+
+def test_embed_says_what_it_does_with_odd_requests(finished_run: Path, tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="attentive .* embed writes mean-pooled features"):
+        embed_run(finished_run, ["eval.pool=attentive"], tmp_path / "att.npz")
+    with pytest.raises(ConfigError, match="data.channels=3: this data does not fit the network"):
+        embed_run(finished_run, ["data.channels=3"], tmp_path / "rgb.npz")
+    state = finished_run / "state.json"
+    state.write_text(state.read_text().replace('"finished": true', '"finished": false'))
+    with pytest.warns(UserWarning, match=r"stopped at step \d+ of \d+.*--resume"):
+        embed_run(finished_run, [], tmp_path / "unfinished.npz")
+    with pytest.raises(RunDirError, match="is a file, not a run directory"):
+        embed_run(tmp_path / "att.npz", [], tmp_path / "x.npz")
+
+
+def test_embed_never_replaces_a_file_that_appears_while_it_works(
+    finished_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "race.npz"
+    original = protocol.encoder_splits
+
+    def slow(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        out.write_bytes(b"another embed's file")  # written meanwhile by someone else
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(protocol, "encoder_splits", slow)
+    with pytest.raises(RunDirError, match="appeared while embedding"):
+        embed_run(finished_run, [], out)
+    assert out.read_bytes() == b"another embed's file"
+    assert not list(tmp_path.glob(".race.npz.*"))  # no temporary file left behind

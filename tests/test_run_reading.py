@@ -15,6 +15,9 @@ def test_gaps_are_listed_for_accuracy_like_sections_only() -> None:
         "linear_c": _sec(jepa=10.0, random_init=1e4),
         "knn": _sec(jepa=0.43, random_init=0.35),
         "epe": _sec(jepa=1.3, random_init=2.5),  # not a 0..1 score
+        "probe_rmse": _sec(jepa=0.2, random_init=0.3),  # errors: lower is better
+        "final_distance": _sec(jepa=0.1, random_init=0.2),
+        "turn_variance_share": _sec(jepa=0.41, random_init=0.36),  # a diagnostic
         "collapse": {"rankme": {"mean": 4.0, "std": 0.0, "n": 1}},
     }
     lines = read_run(metrics, "linear_probe")

@@ -28,11 +28,22 @@ def _order(labels: set[str]) -> list[str]:
     return sorted(labels, key=lambda x: (not x.isdigit(), int(x) if x.isdigit() else 0, x))
 
 
-def gdf_cues(labels: set[str]) -> tuple[str, ...]:
-    """The GDF class-cue codes among ``labels`` when they follow the GDF convention (a trial
-    start beside at least two cues); else ()."""
-    cues = [lab for lab in _order(labels) if lab.isdigit() and int(lab) in GDF_CUES]
-    return tuple(cues) if GDF_TRIAL_START in labels and len(cues) >= 2 else ()
+def gdf_cues(labels: set[str], source: str) -> tuple[str, ...]:
+    """The GDF class-cue codes among ``labels`` when they follow the GDF convention (event
+    codes only, a trial start among them); else (). GDF codes without two class cues (a BCI
+    IV 2a evaluation session marks every cue 783, "unknown": its labels ship apart) are one
+    error, since trial starts and rejections are no classes."""
+    if GDF_TRIAL_START not in labels or not all(lab.isdigit() for lab in labels):
+        return ()
+    cues = [lab for lab in _order(labels) if int(lab) in GDF_CUES]
+    if len(cues) < 2:
+        raise DataError(
+            f"{source}: its events are GDF event codes ({', '.join(_order(labels))}) with "
+            f"{'no class cue' if not cues else 'one class cue'} (769–780): 768 marks trial "
+            "starts, 783 an unknown cue (an evaluation session, whose labels ship apart); give "
+            "the labels as an .npz or name the events that are classes with data.events=[...]"
+        )
+    return tuple(cues)
 
 
 def select_events(
@@ -49,7 +60,7 @@ def select_events(
         )
     notes = []
     if not events:
-        events = gdf_cues(set(found))
+        events = gdf_cues(set(found), source)
         if events:
             named = ", ".join(f"{e} ({GDF_CUES[int(e)]})" for e in events)
             left = ", ".join(_order(set(found) - set(events)))

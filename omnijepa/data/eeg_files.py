@@ -202,6 +202,16 @@ def _stim_events(raw, path: Path) -> tuple[np.ndarray, dict[str, int]]:  # noqa:
     return events, {str(c): c for c in codes}
 
 
+def _pick_eeg(inst, path: Path) -> None:  # noqa: ANN001 - an mne Raw or Epochs
+    """Keep the channels MNE types as EEG, saying which others (EOG, ECG, stim …) go."""
+    types = inst.get_channel_types()
+    other = [f"{n} ({t})" for n, t in zip(inst.ch_names, types) if t != "eeg"]
+    inst.pick("eeg")
+    if other:
+        shown = ", ".join(other[:8]) + (" …" if len(other) > 8 else "")
+        warnings.warn(f"{path.name}: dropped channels typed as non-EEG: {shown}", stacklevel=3)
+
+
 def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
     """Epochs (labels from their event names) or a continuous recording cut at annotations
     (or, without any, at the events of its stimulus channel)."""
@@ -211,7 +221,7 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
         epochs = _mne_epochs(path)
         if epochs is not None:
             if "eeg" in epochs:
-                epochs.pick("eeg")
+                _pick_eeg(epochs, path)
             names = {code: name for name, code in epochs.event_id.items()}
             x = _finite(epochs.get_data(), str(path))
             labels = [names.get(int(c), str(c)) for c in epochs.events[:, 2]]
@@ -222,7 +232,7 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
         if not len(events) and "stim" in raw:
             events, event_id = _stim_events(raw, path)
         if "eeg" in raw:
-            raw.pick("eeg")
+            _pick_eeg(raw, path)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise DataError(f"cannot read {path} with MNE: {exc}") from None
     names = {code: name for name, code in event_id.items() if not SKIP_EVENTS.match(name)}

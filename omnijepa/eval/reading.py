@@ -15,6 +15,7 @@ The lines go to the console after ``train``/``eval`` and into results.json (``re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 CEILING_SHARE = 0.9  # the twin covers this share of the way from chance to 1: little room left
@@ -30,12 +31,17 @@ def _mean(section: dict[str, Any], key: str) -> float | None:
     return None
 
 
+# errors, distances and diagnostics are not scores a higher value of which is better
+NOT_A_SCORE = re.compile(r"(^|_)(c|rmse|mse|mae|l1|l2|loss|distance|epe|error|share|std)($|_)")
+
+
 def _paired(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Accuracy-like probe sections (scores in 0..1; not a chosen C such as ``linear_c``)
-    holding both the trained encoder (``jepa``) and its twin."""
+    """Accuracy-like probe sections (higher is better, in 0..1; not an error such as
+    ``probe_rmse``, a diagnostic such as ``turn_variance_share`` or a chosen C such as
+    ``linear_c``) holding both the trained encoder (``jepa``) and its twin."""
     out = {}
     for name, sec in metrics.items():
-        if not isinstance(sec, dict) or name.endswith("_c"):
+        if not isinstance(sec, dict) or NOT_A_SCORE.search(name):
             continue
         pair = (_mean(sec, "jepa"), _mean(sec, "random_init"))
         if all(v is not None and 0.0 <= v <= 1.0 for v in pair):

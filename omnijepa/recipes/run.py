@@ -128,6 +128,8 @@ def _check_run_dir(out: Path, overwrite: bool, cfg: Any) -> None:
 def read_saved(run_dir: Path) -> tuple[str, dict[str, Any]]:
     """Recipe name and config entries saved in an existing run directory."""
     path = run_dir / CONFIG_FILE
+    if run_dir.is_file():
+        raise RunDirError(f"{run_dir} is a file, not a run directory")
     if not run_dir.is_dir():
         raise RunDirError(f"run directory not found: {run_dir}")
     if not path.is_file():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import torch
 from torch import nn
 
 from omnijepa.config import apply_dict, parse_overrides
-from omnijepa.errors import ConfigError, RunDirError
+from omnijepa.errors import CheckpointError, ConfigError, RunDirError
 from omnijepa.eval.feature_export import FeaturesCaptured, capturing_features
 from omnijepa.eval.reading import read_run
 from omnijepa.recipes import RECIPES
@@ -53,6 +54,30 @@ def _saved_for_evaluation(run_dir: Path, overrides: list[str]) -> tuple[Recipe, 
     return recipe, apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
 
 
+def _load_trained(run_dir: Path, objective: nn.Module, overrides: list[str], cfg: Any) -> dict:
+    """The run's weights into ``objective``, saying so when the run stopped before its last
+    step, and naming the data overrides when they changed the network's shape."""
+    try:
+        state = load_model_weights(run_dir, objective)
+    except CheckpointError as exc:
+        data = [o for o in overrides if o.strip().startswith("data.")]
+        if not data or "does not match this model" not in str(exc):
+            raise
+        raise ConfigError(
+            f"{', '.join(data)}: this data does not fit the network the run trained (other "
+            "channels, columns, sizes or classes); evaluate data of the same kind"
+        ) from None
+    steps = getattr(getattr(cfg, "train", None), "steps", None)
+    if not state.get("finished", True):
+        warnings.warn(
+            f"{run_dir} stopped at step {state['step']}"
+            f"{f' of {steps}' if steps else ''}: these are the weights it has "
+            f"(omnijepa train --resume {run_dir} finishes it)",
+            stacklevel=3,
+        )
+    return state
+
+
 def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     """Re-evaluate a trained run directory; writes eval.json (with the overrides used).
     Overrides may change only what evaluation reads (``EVAL_SECTIONS``): a key of the model,
@@ -63,7 +88,7 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
     objective = built.parts.objective.to(device)
-    state = load_model_weights(run_dir, objective)
+    state = _load_trained(run_dir, objective, overrides, cfg)
     t0 = time.perf_counter()
     metrics = built.timed_evaluate(recipe.name, objective)
     if built.figures is not None:
@@ -104,10 +129,16 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     recipe, cfg = _saved_for_evaluation(run_dir, overrides)
     if not recipe.embeds:
         raise RunDirError(_NO_FEATURES.format(recipe.name))
+    if getattr(getattr(cfg, "eval", None), "pool", None) == "attentive":
+        warnings.warn(
+            "eval.pool=attentive is a probe that learns its pooling per task, not a pooling: "
+            "embed writes mean-pooled features (eval.pool=max or max_mean for others)",
+            stacklevel=2,
+        )
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)
     objective = built.parts.objective.to(device)
-    state = load_model_weights(run_dir, objective)
+    state = _load_trained(run_dir, objective, overrides, cfg)
     with capturing_features() as sink:
         try:
             built.evaluate(objective)
@@ -116,10 +147,15 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     if "train" not in sink:
         raise RunDirError(_NO_FEATURES.format(recipe.name))
     (train_x, train_y), (test_x, test_y) = sink["train"], sink["test"]
-    tmp = out.with_name(f".{out.name}.tmp.npz")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
     np.savez(tmp, train_x=train_x.astype(np.float32), train_y=train_y,
              test_x=test_x.astype(np.float32), test_y=test_y)  # fmt: skip
-    os.replace(tmp, out)
+    try:
+        os.link(tmp, out)  # fails if another embed wrote ``out`` meanwhile: never replace it
+    except FileExistsError:
+        raise RunDirError(f"{out} appeared while embedding; embed never overwrites") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return {
         "recipe": recipe.name,
         "data": built.description,
