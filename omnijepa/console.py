@@ -25,11 +25,13 @@ def _siblings_said_dir() -> Path | None:
     if given:
         return Path(given)
     run_id = os.environ.get("TORCHELASTIC_RUN_ID")
+    if run_id is None or "LOCAL_RANK" not in os.environ:
+        return None  # a lone process: no /proc read on each warning
     agent = _agent_identity()
-    if run_id is not None and "LOCAL_RANK" in os.environ and agent is not None:
-        tag = hashlib.sha1(f"{run_id}-{agent}".encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"omnijepa-said-{tag}"
-    return None
+    if agent is None:
+        return None
+    tag = hashlib.sha1(f"{run_id}-{agent}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"omnijepa-said-{tag}"
 
 
 def _agent_identity() -> str | None:

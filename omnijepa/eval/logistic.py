@@ -34,7 +34,8 @@ MAX_BASIS_DIM = 2048
 
 
 class ProbeNotConverged(UserWarning):
-    """The probe's optimiser hit its iteration cap before its gradient tolerance."""
+    """The probe's optimiser stopped (its iteration cap, or a stalled line search) above its
+    gradient tolerance."""
 
 
 @dataclass(frozen=True)
