@@ -17,5 +17,9 @@ class CheckpointError(OmniJepaError):
     """A checkpoint that is missing, corrupt, or from a different model."""
 
 
+class ModelMismatchError(CheckpointError):
+    """A readable checkpoint whose tensors do not fit the model built to load it."""
+
+
 class RunDirError(OmniJepaError):
     """A run directory that cannot be used as asked (e.g. it already holds a finished run)."""

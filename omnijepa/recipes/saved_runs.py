@@ -15,11 +15,11 @@ import torch
 from torch import nn
 
 from omnijepa.config import apply_dict, parse_overrides
-from omnijepa.errors import CheckpointError, ConfigError, RunDirError
+from omnijepa.errors import ConfigError, ModelMismatchError, RunDirError
 from omnijepa.eval.feature_export import FeaturesCaptured, capturing_features
 from omnijepa.eval.reading import read_run
 from omnijepa.recipes import RECIPES
-from omnijepa.recipes.base import Recipe
+from omnijepa.recipes.base import Built, Recipe
 from omnijepa.recipes.run import saved_config, train_run, write_json
 from omnijepa.recipes.saved_encoder import recipe_of_run, run_encoder
 from omnijepa.recipes.summary import aggregate
@@ -54,14 +54,20 @@ def _saved_for_evaluation(run_dir: Path, overrides: list[str]) -> tuple[Recipe, 
     return recipe, apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
 
 
-def _load_trained(run_dir: Path, objective: nn.Module, overrides: list[str], cfg: Any) -> dict:
-    """The run's weights into ``objective``, saying so when the run stopped before its last
-    step, and naming the data overrides when they changed the network's shape."""
+def _rebuilt(
+    run_dir: Path, recipe: Recipe, cfg: Any, overrides: list[str]
+) -> tuple[Built, nn.Module, dict[str, Any]]:
+    """The run's recipe built for ``cfg`` with its trained weights loaded (and its checkpoint
+    state), saying so when the run stopped before its last step, and naming the data
+    overrides when they changed the network's shape."""
+    device = resolve_device(cfg.device)
+    built = recipe.build(cfg, device)
+    objective = built.parts.objective.to(device)
     try:
         state = load_model_weights(run_dir, objective)
-    except CheckpointError as exc:
+    except ModelMismatchError:
         data = [o for o in overrides if o.strip().startswith("data.")]
-        if not data or "does not match this model" not in str(exc):
+        if not data:
             raise
         raise ConfigError(
             f"{', '.join(data)}: this data does not fit the network the run trained (other "
@@ -75,7 +81,7 @@ def _load_trained(run_dir: Path, objective: nn.Module, overrides: list[str], cfg
             f"(omnijepa train --resume {run_dir} finishes it)",
             stacklevel=3,
         )
-    return state
+    return built, objective, state
 
 
 def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
@@ -85,10 +91,7 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     recipe, cfg = _saved_for_evaluation(run_dir, overrides)
     if not os.access(run_dir, os.W_OK):
         raise RunDirError(f"cannot write eval.json in {run_dir}: the folder is read-only")
-    device = resolve_device(cfg.device)
-    built = recipe.build(cfg, device)
-    objective = built.parts.objective.to(device)
-    state = _load_trained(run_dir, objective, overrides, cfg)
+    built, objective, state = _rebuilt(run_dir, recipe, cfg, overrides)
     t0 = time.perf_counter()
     metrics = built.timed_evaluate(recipe.name, objective)
     if built.figures is not None:
@@ -135,10 +138,7 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
             "embed writes mean-pooled features (eval.pool=max or max_mean for others)",
             stacklevel=2,
         )
-    device = resolve_device(cfg.device)
-    built = recipe.build(cfg, device)
-    objective = built.parts.objective.to(device)
-    state = _load_trained(run_dir, objective, overrides, cfg)
+    built, objective, state = _rebuilt(run_dir, recipe, cfg, overrides)
     with capturing_features() as sink:
         try:
             built.evaluate(objective)

@@ -25,7 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from omnijepa.distributed import full_tensor, shard_like
-from omnijepa.errors import CheckpointError
+from omnijepa.errors import CheckpointError, ModelMismatchError
 
 MODEL_FILE = "model.safetensors"
 OPTIM_FILE = "optimizer.safetensors"
@@ -162,7 +162,7 @@ def load_model_weights(run_dir: Path, model: nn.Module) -> dict[str, Any]:
         missing = sorted(set(expected) - set(got))[:3]
         extra = sorted(set(got) - set(expected))[:3]
         shape = [k for k in expected if k in got and got[k] != expected[k]][:3]
-        raise CheckpointError(
+        raise ModelMismatchError(
             f"checkpoint {run_dir / MODEL_FILE} does not match this model "
             f"(missing {missing}, unexpected {extra}, shape mismatch {shape})"
         )
