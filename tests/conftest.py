@@ -55,6 +55,7 @@ RECIPE_TINY = {
         "objective.num_slices=16",
         "views.num_local=2",
         "views.local_size=8",
+        "model.widths=[8,8,16]",
     ],
 }
 

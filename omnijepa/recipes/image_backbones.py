@@ -1,0 +1,86 @@
+"""Image backbones a multi-view recipe can train (``model.backbone``): the ViT of the image
+recipes or a small conv net. Masked-token recipes (I-JEPA) need the ViT; LeJEPA's objective
+sees only pooled outputs, so any backbone serves it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from omnijepa.data.image_data import ImageDataConfig
+from omnijepa.errors import ConfigError
+from omnijepa.nn.conv_backbone import ConvBackbone, check_widths
+from omnijepa.recipes.image_common import ViTConfig, build_vit
+from omnijepa.registry import Registry
+
+
+@dataclass
+class BackboneConfig(ViTConfig):
+    """``model.*``: ``backbone`` picks the network; ``dim``, ``depth``, ``heads``,
+    ``mlp_ratio``, ``pos`` and ``patch`` shape the ViT, ``widths`` and ``norm`` the conv net
+    (``nn.conv_backbone``)."""
+
+    backbone: str = "conv"
+    widths: tuple[int, ...] = (32, 64, 128)
+    norm: str = "batch"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        IMAGE_BACKBONES.get(self.backbone).check(self)  # an unknown name lists the valid ones
+
+    @property
+    def out_dim(self) -> int:
+        """Width of the backbone's output tokens (what a projector reads)."""
+        return IMAGE_BACKBONES.get(self.backbone).out_dim(self)
+
+
+@dataclass(frozen=True)
+class ImageBackbone:
+    """How to build one kind of backbone, its output width, and the checks of its keys;
+    ``whole_patches``: every view's side must be a multiple of ``model.patch``; ``layered``:
+    it has a stack of blocks whose last k outputs ``eval.layers=k`` can concatenate."""
+
+    build: Callable[[BackboneConfig, ImageDataConfig], nn.Module]
+    out_dim: Callable[[BackboneConfig], int]
+    check: Callable[[BackboneConfig], None]
+    whole_patches: bool
+    layered: bool
+
+
+IMAGE_BACKBONES: Registry[ImageBackbone] = Registry("image backbone (model.backbone)")
+IMAGE_BACKBONES.add(
+    "vit",
+    ImageBackbone(build_vit, lambda m: m.dim, lambda m: None, whole_patches=True, layered=True),
+)
+IMAGE_BACKBONES.add(
+    "conv",
+    ImageBackbone(
+        lambda m, d: ConvBackbone(d.channels, tuple(m.widths), m.norm),
+        lambda m: int(m.widths[-1]),
+        lambda m: check_widths(tuple(m.widths), m.norm),
+        whole_patches=False,
+        layered=False,
+    ),
+)
+
+
+def build_backbone(model: BackboneConfig, data: ImageDataConfig) -> nn.Module:
+    """The backbone ``model.backbone`` names, for ``data``'s images."""
+    return IMAGE_BACKBONES.get(model.backbone).build(model, data)
+
+
+def check_backbone_fits(model: BackboneConfig, view_sizes: dict[str, int], layers: int) -> None:
+    """Before any training: a ViT cuts each named view size into whole patches of
+    ``model.patch``, and only a stack of blocks has ``eval.layers`` > 1 to concatenate."""
+    kind = IMAGE_BACKBONES.get(model.backbone)
+    if kind.whole_patches:
+        for key, size in view_sizes.items():
+            if size % model.patch:
+                raise ConfigError(f"{key}={size} is not divisible by model.patch={model.patch}")
+    if layers > 1 and not kind.layered:
+        raise ConfigError(
+            f"eval.layers={layers}: model.backbone={model.backbone} has no stack of blocks to "
+            "concatenate; leave eval.layers at 1 (or use model.backbone=vit)"
+        )

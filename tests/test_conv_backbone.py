@@ -1,0 +1,79 @@
+"""The conv backbone LeJEPA trains by default, and the model.backbone choice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from omnijepa.config import load_config
+from omnijepa.errors import ConfigError
+from omnijepa.nn.conv_backbone import ConvBackbone
+from omnijepa.recipes import RECIPES
+from omnijepa.recipes.lejepa import build_objective
+from tests.test_cli import assert_one_line_error, run_cli
+
+
+def test_tokens_are_the_last_feature_map() -> None:
+    net = ConvBackbone(3, (8, 16, 24), "group")
+    for side, grid in ((32, 8), (16, 4), (15, 4)):  # halved twice, rounded up
+        assert net(torch.randn(2, 3, side, side)).shape == (2, grid * grid, 24)
+
+
+def test_batch_norm_backbone_takes_a_batch_of_one() -> None:
+    net = ConvBackbone(1, (8, 16), "batch").train()
+    assert net(torch.randn(1, 1, 8, 8)).shape == (1, 16, 16)
+
+
+def _lejepa(*overrides: str):
+    recipe = RECIPES.get("lejepa")
+    return load_config(recipe.default_config(), None, list(overrides), recipe="lejepa")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["model.backbone=resnet"], "(model.backbone) 'resnet'; valid: conv, vit"),
+        (["model.norm=layer"], "model.norm='layer' is not one of batch, group"),
+        (["model.widths=[]"], "model.widths must be positive"),
+        (["model.widths=[12,24]", "model.norm=group"], "must be multiples of 8"),
+    ],
+)
+def test_bad_backbone_settings_are_named(overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        _lejepa(*overrides)
+
+
+def test_projector_reads_the_backbone_width() -> None:
+    conv = build_objective(_lejepa("model.widths=[8,8,16]"))
+    vit = build_objective(_lejepa("model.backbone=vit", "model.dim=32", "model.heads=2"))
+    x = torch.randn(2, 1, 32, 32)
+    assert conv.encoder(x).shape[-1] == 16 and vit.encoder(x).shape[-1] == 32
+    for objective in (conv, vit):
+        assert objective.embedding_head()(x).shape == (2, 1, 64)
+
+
+def test_builds_are_deterministic_so_the_twin_is_the_start() -> None:
+    cfg = _lejepa("model.widths=[8,8,16]", "seed=3")
+    a, b = build_objective(cfg).state_dict(), build_objective(cfg).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_layers_on_a_conv_backbone_refused_before_training(
+    tmp_path: Path, capsys, tiny_overrides
+) -> None:
+    out = tmp_path / "run"
+    code, _, err = run_cli(capsys, "train", "lejepa", *tiny_overrides("lejepa"),
+                           "eval.layers=2", "--out", str(out))  # fmt: skip
+    assert code != 0
+    assert_one_line_error(err, "eval.layers=2", "model.backbone=conv", "model.backbone=vit")
+    assert not (out / "metrics.jsonl").exists()
+
+
+def test_vit_views_must_be_whole_patches(tmp_path: Path, capsys, tiny_overrides) -> None:
+    code, _, err = run_cli(capsys, "train", "lejepa", *tiny_overrides("lejepa"),
+                           "model.backbone=vit", "views.local_size=6", "--out",
+                           str(tmp_path / "run"))  # fmt: skip
+    assert code != 0
+    assert_one_line_error(err, "views.local_size=6 is not divisible by model.patch=4")
