@@ -55,7 +55,6 @@ RECIPE_TINY = {
         "objective.num_slices=16",
         "views.num_local=2",
         "views.local_size=8",
-        "model.widths=[8,8,16]",
     ],
 }
 
@@ -217,7 +216,13 @@ ACTJEPA_TINY = [
     "train.progress=false",
 ]  # fmt: skip
 
+# LeJEPA trains a conv net by default, where the ViT's keys of COMMON_TINY would go unused (and
+# be warned about); "lejepa:vit" is the same recipe on the ViT.
+VIT_KEYS = ["model.patch=4", "model.dim=32", "model.depth=1", "model.heads=2"]
+
 MODALITY_TINY = {
+    "lejepa": [*(o for o in COMMON_TINY if o not in VIT_KEYS), "model.widths=[8,8,16]"],
+    "lejepa:vit": [*COMMON_TINY, "model.backbone=vit"],
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,
@@ -227,8 +232,10 @@ MODALITY_TINY = {
 
 
 def tiny(recipe: str, *extra: str) -> list[str]:
-    """Smoke-sized overrides for ``recipe`` followed by ``extra`` (later keys win)."""
-    return [*MODALITY_TINY.get(recipe, COMMON_TINY), *RECIPE_TINY.get(recipe, []), *extra]
+    """Smoke-sized overrides for ``recipe`` followed by ``extra`` (later keys win);
+    ``NAME:VARIANT`` (``lejepa:vit``) takes NAME's recipe keys on VARIANT's data and model."""
+    name = recipe.split(":")[0]
+    return [*MODALITY_TINY.get(recipe, COMMON_TINY), *RECIPE_TINY.get(name, []), *extra]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from omnijepa.config import load_config
 from omnijepa.errors import ConfigError
 from omnijepa.nn.conv_backbone import ConvBackbone
 from omnijepa.recipes import RECIPES
+from omnijepa.recipes.image_backbones import warn_unused_keys
 from omnijepa.recipes.lejepa import build_objective
 from tests.test_cli import assert_one_line_error, run_cli
 
@@ -72,8 +74,20 @@ def test_layers_on_a_conv_backbone_refused_before_training(
 
 
 def test_vit_views_must_be_whole_patches(tmp_path: Path, capsys, tiny_overrides) -> None:
-    code, _, err = run_cli(capsys, "train", "lejepa", *tiny_overrides("lejepa"),
-                           "model.backbone=vit", "views.local_size=6", "--out",
-                           str(tmp_path / "run"))  # fmt: skip
+    code, _, err = run_cli(capsys, "train", "lejepa", *tiny_overrides("lejepa:vit"),
+                           "views.local_size=6", "--out", str(tmp_path / "run"))  # fmt: skip
     assert code != 0
     assert_one_line_error(err, "views.local_size=6 is not divisible by model.patch=4")
+
+
+def test_keys_of_the_other_backbone_are_named_as_unused() -> None:
+    recipe = RECIPES.get("lejepa")
+    with pytest.warns(UserWarning, match=r"model\.depth shapes another backbone: unused with "
+                      r"model\.backbone=conv"):  # fmt: skip
+        recipe.build(_lejepa("model.depth=8", "model.widths=[8,8,16]", "data.train_size=64",
+                             "data.test_size=32"), torch.device("cpu"))  # fmt: skip
+    # a ViT run read back from its config.yaml (lists, not tuples) warns about nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_unused_keys(_lejepa("model.backbone=vit", "model.widths=[32,64,128]").model,
+                         recipe.default_config().model)  # fmt: skip

@@ -215,22 +215,23 @@ def test_resume_drops_metrics_logged_after_the_checkpoint(tmp_path: Path, config
 # regenerate with
 #   .venv/bin/python -m pytest tests/test_training.py -k golden -s
 # (the test prints the measured values) and paste them here.
-GOLDEN_LOSSES = {  # run name: (recipe, extra overrides, losses)
-    "ijepa": ("ijepa", [], [2.93444, 2.214203, 2.04675]),  # VC on every token (session 17)
-    "lejepa": ("lejepa", [], [0.355334, 0.325553, 0.339382]),  # conv backbone since session 23
+GOLDEN_LOSSES = {  # smoke overrides (conftest.tiny): losses
+    "ijepa": [2.93444, 2.214203, 2.04675],  # VC on every token (session 17)
+    "lejepa": [0.355334, 0.325553, 0.339382],  # conv backbone since session 23
     # the ViT LeJEPA trained by default until session 23: the same losses as then
-    "lejepa-vit": ("lejepa", ["model.backbone=vit"], [0.33522, 0.32639, 0.317911]),
+    "lejepa:vit": [0.33522, 0.32639, 0.317911],
 }
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_LOSSES))
-def test_golden_losses(name: str, tmp_path: Path, config) -> None:
-    recipe, extra, golden = GOLDEN_LOSSES[name]
-    cfg = config(recipe, "train.log_every=1", "seed=0", *extra)
-    train(RECIPES.get(recipe).build(cfg, CPU).parts, cfg.train, cfg.seed, CPU, tmp_path)
+def test_golden_losses(name: str, tmp_path: Path, tiny_overrides) -> None:
+    recipe = RECIPES.get(name.split(":")[0])
+    cfg = load_config(recipe.default_config(), None,
+                      tiny_overrides(name, "train.log_every=1", "seed=0"))  # fmt: skip
+    train(recipe.build(cfg, CPU).parts, cfg.train, cfg.seed, CPU, tmp_path)
     losses = [r["loss"] for r in loss_records(tmp_path / "metrics.jsonl")][:3]
     print(f"{name} golden losses: {losses}")
-    assert losses == pytest.approx(golden, rel=1e-4)
+    assert losses == pytest.approx(GOLDEN_LOSSES[name], rel=1e-4)
 
 
 # ---- every recipe end to end -------------------------------------------------------------
@@ -300,7 +301,7 @@ def test_lejepa_evaluates_with_layers_concatenated(tmp_path: Path, tiny_override
     """``eval.layers`` concerns the backbone; the projector's embedding, probed beside it, is
     one vector per sample (this once raised a TypeError after training)."""
     recipe = RECIPES.get("lejepa")
-    over = [*tiny_overrides("lejepa"), "model.backbone=vit", "model.depth=2", "eval.layers=2"]
+    over = tiny_overrides("lejepa:vit", "model.depth=2", "eval.layers=2")
     results = train_run(recipe, over, tmp_path / "run")
     assert 0.0 <= results["metrics"]["linear_probe"]["jepa"]["mean"] <= 1.0
     assert "projection" in results["metrics"]

@@ -4,6 +4,8 @@ sees only pooled outputs, so any backbone serves it."""
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,12 +41,14 @@ class BackboneConfig(ViTConfig):
 @dataclass(frozen=True)
 class ImageBackbone:
     """How to build one kind of backbone, its output width, and the checks of its keys;
-    ``whole_patches``: every view's side must be a multiple of ``model.patch``; ``layered``:
-    it has a stack of blocks whose last k outputs ``eval.layers=k`` can concatenate."""
+    ``keys``: the ``model.*`` keys it reads; ``whole_patches``: every view's side must be a
+    multiple of ``model.patch``; ``layered``: it has a stack of blocks whose last k outputs
+    ``eval.layers=k`` can concatenate."""
 
     build: Callable[[BackboneConfig, ImageDataConfig], nn.Module]
     out_dim: Callable[[BackboneConfig], int]
     check: Callable[[BackboneConfig], None]
+    keys: tuple[str, ...]
     whole_patches: bool
     layered: bool
 
@@ -52,7 +56,14 @@ class ImageBackbone:
 IMAGE_BACKBONES: Registry[ImageBackbone] = Registry("image backbone (model.backbone)")
 IMAGE_BACKBONES.add(
     "vit",
-    ImageBackbone(build_vit, lambda m: m.dim, lambda m: None, whole_patches=True, layered=True),
+    ImageBackbone(
+        build_vit,
+        lambda m: m.dim,
+        lambda m: None,
+        keys=("dim", "depth", "heads", "mlp_ratio", "pos", "patch"),
+        whole_patches=True,
+        layered=True,
+    ),
 )
 IMAGE_BACKBONES.add(
     "conv",
@@ -60,6 +71,7 @@ IMAGE_BACKBONES.add(
         lambda m, d: ConvBackbone(d.channels, tuple(m.widths), m.norm),
         lambda m: int(m.widths[-1]),
         lambda m: check_widths(tuple(m.widths), m.norm),
+        keys=("widths", "norm"),
         whole_patches=False,
         layered=False,
     ),
@@ -83,4 +95,27 @@ def check_backbone_fits(model: BackboneConfig, view_sizes: dict[str, int], layer
         raise ConfigError(
             f"eval.layers={layers}: model.backbone={model.backbone} has no stack of blocks to "
             "concatenate; leave eval.layers at 1 (or use model.backbone=vit)"
+        )
+
+
+def _plain(value: object) -> object:
+    """Lists as tuples: a config read back from YAML holds lists where the defaults hold tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def warn_unused_keys(model: BackboneConfig, default: BackboneConfig) -> None:
+    """Warn once about ``model.*`` keys set away from the recipe's default that only another
+    backbone reads (``model.depth=8`` with the conv net would otherwise do nothing silently)."""
+    own = set(IMAGE_BACKBONES.get(model.backbone).keys)
+    others = {k for name in IMAGE_BACKBONES for k in IMAGE_BACKBONES.get(name).keys} - own
+    unused = [
+        f"model.{f.name}"
+        for f in dataclasses.fields(model)
+        if f.name in others and _plain(getattr(model, f.name)) != _plain(getattr(default, f.name))
+    ]
+    if unused:
+        warnings.warn(
+            f"{', '.join(unused)} shape{'s' if len(unused) == 1 else ''} another backbone: "
+            f"unused with model.backbone={model.backbone}",
+            stacklevel=2,
         )

@@ -32,7 +32,12 @@ from omnijepa.nn.projector import Projector
 from omnijepa.objectives.multiview_sigreg import MultiViewSIGReg
 from omnijepa.objectives.sigreg import SIGReg
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.image_backbones import BackboneConfig, build_backbone, check_backbone_fits
+from omnijepa.recipes.image_backbones import (
+    BackboneConfig,
+    build_backbone,
+    check_backbone_fits,
+    warn_unused_keys,
+)
 from omnijepa.recipes.image_common import VIT_QUICK, EvalConfig, build_image_run
 from omnijepa.recipes.paired_checks import beats_reference, headline, twin_gaps
 from omnijepa.recipes.parallel_runs import run_jobs, seed_jobs
@@ -134,7 +139,7 @@ class LeJEPARecipe(Recipe):
 
     def quick_overrides(self) -> list[str]:
         return [
-            *VIT_QUICK,
+            *(o for o in VIT_QUICK if not o.startswith("model.")),  # the ViT's keys: unused
             "objective.proj_hidden=32",
             "objective.proj_dim=8",
             "objective.num_slices=16",
@@ -144,6 +149,7 @@ class LeJEPARecipe(Recipe):
 
     def build(self, cfg: LeJEPAConfig, device: torch.device) -> Built:
         check_backbone_fits(cfg.model, {"views.local_size": cfg.views.local_size}, cfg.eval.layers)
+        warn_unused_keys(cfg.model, self.default_config().model)
         if cfg.views.num_local and cfg.views.local_size > cfg.data.image_size:
             raise ConfigError(
                 f"views.local_size={cfg.views.local_size} is larger than the global views "
