@@ -20,7 +20,11 @@ from tests.test_cli import assert_one_line_error, run_cli
 def test_tokens_are_the_last_feature_map() -> None:
     net = ConvBackbone(3, (8, 16, 24), "group")
     for side, grid in ((32, 8), (16, 4), (15, 4)):  # halved twice, rounded up
-        assert net(torch.randn(2, 3, side, side)).shape == (2, grid * grid, 24)
+        x = torch.randn(2, 3, side, side)
+        assert net(x).shape == (2, grid * grid, 24)
+        coords = net.coords(x)  # the token contract: one (row, col) per token, raster order
+        assert coords.shape == (grid * grid, 2) and coords[-1].tolist() == [grid - 1, grid - 1]
+    assert net(torch.randn(1, 3, 20, 9)).shape[1] == len(net.coords(torch.randn(1, 3, 20, 9)))
 
 
 def test_batch_norm_backbone_takes_a_batch_of_one() -> None:

@@ -68,5 +68,18 @@ class ConvBackbone(nn.Module):
             layers += _conv(prev, w, 2, norm) + _conv(w, w, 1, norm)
         self.net = nn.Sequential(*layers)
 
+    def grid(self, height: int, width: int) -> tuple[int, int]:
+        """Side lengths of the last feature map for ``height`` x ``width`` images."""
+        for _ in self.widths[1:]:  # each stride-2 3x3 convolution with padding 1
+            height, width = (height - 1) // 2 + 1, (width - 1) // 2 + 1
+        return height, width
+
+    def coords(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 2) float (row, col) of every output token, in raster order: the token contract's
+        coordinates, on the feature map's own grid."""
+        rows, cols = self.grid(x.shape[-2], x.shape[-1])
+        r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
+        return torch.stack([r.reshape(-1), c.reshape(-1)], dim=-1).float().to(x.device)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(2).transpose(1, 2)
