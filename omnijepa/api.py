@@ -71,7 +71,8 @@ def evaluate(run_dir: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
 
 def embed(run_dir: str | Path, out: str | Path, overrides: list[str] = ()) -> dict[str, Any]:
     """Write a trained run's frozen pooled features (``train_x``, ``train_y``, ``test_x``,
-    ``test_y``) to the .npz ``out``; ``data.path=...`` among the overrides embeds other data."""
+    ``test_y``; ``train_files``/``test_files`` and ``classes`` where the data knows them) to the
+    .npz ``out``; ``data.path=...`` among the overrides embeds other data."""
     from omnijepa.recipes.saved_runs import embed_run
 
     return embed_run(_path(run_dir, "run_dir"), _overrides(overrides), _path(out, "out"))

@@ -35,6 +35,8 @@ def test_embed_writes_the_verdict_encoders_features(
     assert "target" in res["encoder"] and res["pool"] == "mean"
     assert data["train_x"].shape == tuple(res["train"]) and data["train_x"].dtype == np.float32
     assert len(data["train_y"]) == len(data["train_x"]) and (data["test_y"] >= 0).all()
+    # built-in data: class names, no files
+    assert len(data["classes"]) == 10 and "train_files" not in data and res["names"] == ["classes"]
     # the run's verdict encoder, its trained weights, on the whole test split
     encoder = run_encoder(finished_run, torch.device("cpu"), RECIPES)
     x, y = pooled_features(encoder, seen["test"], torch.device("cpu"), 64, "mean", 1)
@@ -66,6 +68,12 @@ def test_embed_on_a_users_own_folder_from_the_cli(
     data = np.load(out)
     assert len(data["train_x"]) + len(data["test_x"]) == 24
     assert set(np.concatenate([data["train_y"], data["test_y"]]).tolist()) == {0, 1}
+    # every row names its file, and the label names its class folder
+    assert data["classes"].tolist() == ["a", "b"]
+    files = [*data["train_files"], *data["test_files"]]
+    labels = [*data["train_y"], *data["test_y"]]
+    assert len(set(files)) == 24 and all(Path(f).is_file() for f in files)
+    assert all(Path(f).parent.name == data["classes"][y] for f, y in zip(files, labels))
     assert main(["embed", str(finished_run), "--out", str(tmp_path / "x.txt")]) == 2
     assert "writes a .npz" in capsys.readouterr().err
 

@@ -188,7 +188,8 @@ def _cmd_embed(args: argparse.Namespace) -> None:
         f"pool {res['pool']}, last {res['layers']} layer(s): train {tuple(res['train'])}, "
         f"test {tuple(res['test'])}"
     )
-    print(f"wrote {res['out']} (train_x, train_y, test_x, test_y; label -1 = none)")
+    arrays = ", ".join(["train_x", "train_y", "test_x", "test_y", *res["names"]])
+    print(f"wrote {res['out']} ({arrays}; label -1 = none)")
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:

@@ -46,10 +46,12 @@ class ImageDataConfig:
 class ImageSplit:
     """uint8 images (N, C, H, W) and int64 labels (N,), -1 where unlabeled. ``images`` is a
     tensor, or (big folders) a lazy sequence decoding files on access with the same indexing
-    (an int gives (C, H, W), a slice or index array gives a stacked batch)."""
+    (an int gives (C, H, W), a slice or index array gives a stacked batch). ``files``: the
+    file each image was read from, where the images came from a folder."""
 
     images: torch.Tensor | Any
     labels: torch.Tensor
+    files: list[str] | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -162,6 +164,8 @@ class ImageTensorDataset(Dataset):
             mean, std = channel_stats(split)
         self.images = split.images
         self.labels = split.labels
+        self.files = split.files  # the source file of every item (folders), for `embed`
+        self.classes: list[str] = []  # class names by label index, set by make_datasets
         # the tar shard of every sample, when the images are read from shards
         self.shard_of = getattr(split.images, "shard_index", None)
         self.mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1, 1, 1)
@@ -181,4 +185,7 @@ class ImageTensorDataset(Dataset):
 def make_datasets(data: ImageData) -> tuple[ImageTensorDataset, ImageTensorDataset]:
     """Train and test datasets, both normalised with the train split's statistics."""
     mean, std = channel_stats(data.train)
-    return ImageTensorDataset(data.train, mean, std), ImageTensorDataset(data.test, mean, std)
+    sets = ImageTensorDataset(data.train, mean, std), ImageTensorDataset(data.test, mean, std)
+    for ds in sets:
+        ds.classes = list(data.classes)
+    return sets

@@ -275,8 +275,8 @@ def load_image_folder(cfg: ImageDataConfig, seed: int) -> ImageData:
         f"to {cfg.image_size}x{cfg.image_size} {color}" + (", decoded per sample" if lazy else "")
     )
     return ImageData(
-        train=ImageSplit(splits[0], y[train]),
-        test=ImageSplit(splits[1], y[test]),
+        train=ImageSplit(splits[0], y[train], [str(f) for f in chosen[:n]]),
+        test=ImageSplit(splits[1], y[test], [str(f) for f in chosen[n:]]),
         classes=classes,
         source=source,
     )

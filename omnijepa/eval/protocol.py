@@ -176,6 +176,14 @@ def spread_subset(ds: Dataset, n: int) -> Dataset:
     return Subset(ds, torch.linspace(0, size - 1, n).round().long().tolist())
 
 
+def _names(dataset: Dataset, attr: str, length: int | None = None) -> list[str] | None:
+    """``dataset.<attr>`` when it is a non-empty list of names (of ``length`` entries)."""
+    names = getattr(dataset, attr, None)
+    if not isinstance(names, list) or not names or (length is not None and len(names) != length):
+        return None
+    return [str(n) for n in names]
+
+
 def evaluate_against_twin(
     trained: nn.Module,
     twin: nn.Module,
@@ -209,6 +217,11 @@ def evaluate_against_twin(
         pool = "mean" if cfg.pool == "attentive" else cfg.pool
         sink["train"], sink["test"] = encoder_splits(encoders["jepa"], train, test, cfg, device)
         sink.update(encoder=which, pool=pool, layers=cfg.layers)
+        sink.update(  # where the datasets know them: source files and class names
+            train_files=_names(train, "files", len(train)),
+            test_files=_names(test, "files", len(test)),
+            classes=_names(train, "classes"),
+        )
         raise FeaturesCaptured
     train, test = spread_subset(train, cfg.max_train), spread_subset(test, cfg.max_test)
     raw_feats = raw(train, test) if raw is not None and cfg.baselines else None

@@ -121,7 +121,9 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     """Write the pooled features of the run's verdict encoder (its frozen weights, the
     protocol's ``eval.layers`` / ``eval.pool``) for the train and test splits of its data, or
     of ``data.path=...`` given as an override, to ``out`` (.npz: ``train_x``, ``train_y``,
-    ``test_x``, ``test_y``; labels -1 where the data has none). Never overwrites a file."""
+    ``test_x``, ``test_y``; labels -1 where the data has none; ``train_files``/``test_files``,
+    the file of each row, and ``classes``, the name of each label, where the data knows them:
+    image folders, and class names for the built-in images). Never overwrites a file."""
     out = Path(out)
     if out.suffix != ".npz":
         raise ConfigError(f"embed writes a .npz file; got --out {out}")
@@ -147,9 +149,11 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     if "train" not in sink:
         raise RunDirError(_NO_FEATURES.format(recipe.name))
     (train_x, train_y), (test_x, test_y) = sink["train"], sink["test"]
+    names = {key: np.array(sink[key], dtype=str)  # row i of train_x came from train_files[i]
+             for key in ("train_files", "test_files", "classes") if sink.get(key)}  # fmt: skip
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.npz")
     np.savez(tmp, train_x=train_x.astype(np.float32), train_y=train_y,
-             test_x=test_x.astype(np.float32), test_y=test_y)  # fmt: skip
+             test_x=test_x.astype(np.float32), test_y=test_y, **names)  # fmt: skip
     try:
         os.link(tmp, out)  # fails if another embed wrote ``out`` meanwhile: never replace it
     except FileExistsError:
@@ -165,6 +169,7 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
         "layers": sink["layers"],
         "train": list(train_x.shape),
         "test": list(test_x.shape),
+        "names": sorted(names),
         "out": str(out),
     }
 
