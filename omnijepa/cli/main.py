@@ -184,7 +184,7 @@ def _cmd_embed(args: argparse.Namespace) -> None:
 
     res = embed_run(args.run_dir, args.overrides, args.out)
     print(
-        f"[{res['recipe']}] {res['encoder']} encoder, step {res['checkpoint_step']}, "
+        f"[{res['recipe']}] verdict encoder: {res['encoder']}, step {res['checkpoint_step']}, "
         f"pool {res['pool']}, last {res['layers']} layer(s): train {tuple(res['train'])}, "
         f"test {tuple(res['test'])}"
     )

@@ -169,7 +169,7 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
         "layers": sink["layers"],
         "train": list(train_x.shape),
         "test": list(test_x.shape),
-        "names": sorted(names),
+        "names": list(names),
         "out": str(out),
     }
 
