@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from omnijepa.errors import DataError
-from omnijepa.nn.tokens import TOKENIZERS, Tokenizer, grid_axes
+from omnijepa.nn.tokens import TOKENIZERS, Tokenizer, grid_axes, raster_coords
 
 
 def image_sides(image_size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
@@ -60,9 +60,7 @@ class PatchTokenizer(Tokenizer):
         rows, cols = self.grid(x.shape[1:])
         key = (rows, cols, x.device)
         if key not in self._coords:
-            r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
-            grid = torch.stack([r.reshape(-1), c.reshape(-1)], dim=-1).float()
-            self._coords[key] = grid.to(x.device)
+            self._coords[key] = raster_coords(rows, cols).to(x.device)
         return self._coords[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

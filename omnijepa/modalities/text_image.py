@@ -16,7 +16,7 @@ from torch import nn
 
 from omnijepa.errors import DataError
 from omnijepa.nn.crosser import Crosser
-from omnijepa.nn.tokens import Axis, grid_axes
+from omnijepa.nn.tokens import Axis, grid_axes, raster_coords
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,7 @@ class TextImageEncoder(nn.Module):
             raise DataError(f"image grid {grid} does not hold {layout.tokens} tokens")
         self.layout, self.grid, self.crosser, self.dim = layout, grid, crosser, crosser.dim
         self.axes: tuple[Axis, ...] = grid_axes(("row", "col"), grid)
-        r, c = torch.meshgrid(torch.arange(grid[0]), torch.arange(grid[1]), indexing="ij")
-        self.register_buffer("_coords", torch.stack([r, c], -1).reshape(-1, 2).float(),
-                             persistent=False)  # fmt: skip
+        self.register_buffer("_coords", raster_coords(*grid), persistent=False)
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 2) grid coordinates of the image tokens, shared by the batch."""

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from omnijepa.errors import ConfigError
+from omnijepa.nn.tokens import raster_coords
 
 
 def _batch_norm(width: int) -> nn.Module:
@@ -77,9 +78,7 @@ class ConvBackbone(nn.Module):
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 2) float (row, col) of every output token, in raster order: the token contract's
         coordinates, on the feature map's own grid."""
-        rows, cols = self.grid(x.shape[-2], x.shape[-1])
-        r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
-        return torch.stack([r.reshape(-1), c.reshape(-1)], dim=-1).float().to(x.device)
+        return raster_coords(*self.grid(x.shape[-2], x.shape[-1])).to(x.device)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(2).transpose(1, 2)

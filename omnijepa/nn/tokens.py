@@ -28,7 +28,15 @@ from torch import nn
 from omnijepa.errors import ConfigError
 from omnijepa.registry import Registry
 
-__all__ = ["AXIS_KINDS", "TOKENIZERS", "Axis", "Tokenizer", "grid_axes", "mean_over_tokens"]
+__all__ = [
+    "AXIS_KINDS",
+    "TOKENIZERS",
+    "Axis",
+    "Tokenizer",
+    "grid_axes",
+    "mean_over_tokens",
+    "raster_coords",
+]
 
 AXIS_KINDS = ("grid", "continuous", "time")
 
@@ -83,3 +91,10 @@ def mean_over_tokens(z: torch.Tensor, padding: torch.Tensor | None = None) -> to
         return z.mean(dim=-2)
     keep = (~padding).unsqueeze(-1).to(z.dtype)
     return (z * keep).sum(-2) / keep.sum(-2).clamp_min(1.0)
+
+
+def raster_coords(rows: int, cols: int) -> torch.Tensor:
+    """(rows * cols, 2) float (row, col) of every cell of a grid, in raster order: the
+    coordinates of tokens cut from an image-like grid (patches, feature-map cells)."""
+    r, c = torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij")
+    return torch.stack([r.reshape(-1), c.reshape(-1)], dim=-1).float()
