@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from omnijepa.recipes.ijepa import VIT_SETTINGS
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # One intra-op thread: these models are tiny, and on a busy 2-core machine two OpenMP
@@ -216,13 +218,17 @@ ACTJEPA_TINY = [
     "train.progress=false",
 ]  # fmt: skip
 
-# LeJEPA trains a conv net by default, where the ViT's keys of COMMON_TINY would go unused (and
-# be warned about); "lejepa:vit" is the same recipe on the ViT.
+# LeJEPA and I-JEPA train a conv net by default, where the ViT's keys of COMMON_TINY would go
+# unused (and be warned about); "lejepa:vit" / "ijepa:vit" are the same recipes on the ViT.
 VIT_KEYS = ["model.patch=4", "model.dim=32", "model.depth=1", "model.heads=2"]
 
 MODALITY_TINY = {
     "lejepa": [*(o for o in COMMON_TINY if o not in VIT_KEYS), "model.widths=[8,8,16]"],
     "lejepa:vit": [*COMMON_TINY, "model.backbone=vit"],
+    # I-JEPA's default is the sparse conv net too; "ijepa:vit" is the ViT with the settings
+    # that were its default until session 24 (VC on every token, no crops or invariance)
+    "ijepa": [*(o for o in COMMON_TINY if o not in VIT_KEYS), "model.widths=[8,8,16]"],
+    "ijepa:vit": [*COMMON_TINY, *VIT_SETTINGS],
     "tjepa": TABULAR_TINY, "pointjepa": POINT_TINY, "3djepa": POINT_TINY,
     "series_jepa": SERIES_TINY, "ajepa": AUDIO_TINY, "sjepa": EEG_TINY,
     "brainjepa": FMRI_TINY,

@@ -128,8 +128,8 @@ def test_missing_weights_file(saved) -> None:
 
 def test_different_architecture_does_not_match(tmp_path: Path, tiny_overrides) -> None:
     recipe = RECIPES.get("ijepa")
-    cfg32 = load_config(recipe.default_config(), None, tiny_overrides("ijepa", "model.dim=32"))
-    cfg16 = load_config(recipe.default_config(), None, tiny_overrides("ijepa", "model.dim=16"))
+    cfg32 = load_config(recipe.default_config(), None, tiny_overrides("ijepa:vit", "model.dim=32"))
+    cfg16 = load_config(recipe.default_config(), None, tiny_overrides("ijepa:vit", "model.dim=16"))
     save_checkpoint(tmp_path, build_objective(cfg32), None, {"step": 1})
     other = build_objective(cfg16)
     before = {k: v.clone() for k, v in other.state_dict().items()}

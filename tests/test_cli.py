@@ -346,7 +346,8 @@ def test_masks_bench_and_report_refuse_bad_outputs_in_one_line(
     assert_one_line_error(err, "give a picture file")
     code, _, err = run_cli(capsys, "masks", "ijepa", "--out", tmp_path)  # a folder
     assert_one_line_error(err, "give a picture file")
-    code, _, err = run_cli(capsys, "masks", "ijepa", "model.patch=5", "--out", tmp_path / "m.png")
+    code, _, err = run_cli(capsys, "masks", "ijepa", "model.backbone=vit", "model.patch=5",
+                           "--out", tmp_path / "m.png")  # fmt: skip
     assert_one_line_error(err, "not divisible by model.patch 5")
     (tmp_path / "file").write_text("x")
     code, _, err = run_cli(capsys, "bench", "ijepa", "--out", tmp_path / "file" / "b")

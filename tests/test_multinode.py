@@ -32,7 +32,7 @@ def losses(run: Path) -> list[float]:
 
 def test_two_nodes_match_one_process(tmp_path: Path) -> None:
     ov = tiny(
-        "ijepa", "anti_collapse.kind=none", "train.steps=4", "train.log_every=1",
+        "ijepa:vit", "anti_collapse.kind=none", "train.steps=4", "train.log_every=1",
         "train.batch_size=16", "train.probe_every=0", "eval.baselines=false", "eval.few_shot=[]",
     )  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO),

@@ -19,7 +19,7 @@ from tests.conftest import tiny
 REPO = Path(__file__).resolve().parents[1]
 STEPS = 4
 BASE = tiny(
-    "ijepa", "anti_collapse.kind=none", f"train.steps={STEPS}", "train.log_every=1",
+    "ijepa:vit", "anti_collapse.kind=none", f"train.steps={STEPS}", "train.log_every=1",
     "train.batch_size=16", "train.probe_every=0", "eval.baselines=false", "eval.few_shot=[]",
 )  # fmt: skip
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO), "GLOO_SOCKET_IFNAME": "lo"}
@@ -123,7 +123,7 @@ def test_ranks_read_their_own_shards_under_torchrun(tmp_path: Path) -> None:
 def test_ddp_with_the_variance_covariance_term_matches_one_process(tmp_path: Path) -> None:
     """The VC term's batch statistics span every rank's rows: on 2 ranks it used to see each
     rank's half batch, so the default ijepa run trained differently from one process."""
-    vc = [o for o in BASE if not o.startswith("anti_collapse.")] + ["anti_collapse.kind=vc"]
+    vc = [o for o in BASE if o != "anti_collapse.kind=none"] + ["anti_collapse.kind=vc"]
     one, two = tmp_path / "one", tmp_path / "two"
     omnijepa(1, "train", "ijepa", *vc, "--out", str(one), cwd=tmp_path)
     omnijepa(2, "train", "ijepa", *vc, "--out", str(two), cwd=tmp_path)

@@ -188,7 +188,7 @@ def test_unknown_penalty_lists_the_valid_ones() -> None:
 @pytest.mark.parametrize("on", ["context", "prediction"])
 def test_anti_collapse_term_is_added_to_the_loss(on: str, tiny_overrides) -> None:
     ov = tiny_overrides(
-        "ijepa", "anti_collapse.kind=vc", "anti_collapse.weight=2", f"anti_collapse.on={on}"
+        "ijepa:vit", "anti_collapse.kind=vc", "anti_collapse.weight=2", f"anti_collapse.on={on}"
     )
     cfg = load_config(RECIPES.get("ijepa").default_config(), None, ov)
     built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
@@ -202,7 +202,7 @@ def test_anti_collapse_term_is_added_to_the_loss(on: str, tiny_overrides) -> Non
 
 def test_anti_collapse_alone_keeps_prediction_gradients_out_of_the_encoder(tiny_overrides) -> None:
     def encoder_grads(alone: bool, vc_only: bool = False) -> list[torch.Tensor]:
-        ov = tiny_overrides("ijepa", f"anti_collapse.alone={str(alone).lower()}")
+        ov = tiny_overrides("ijepa:vit", f"anti_collapse.alone={str(alone).lower()}")
         cfg = load_config(RECIPES.get("ijepa").default_config(), None, ov)
         built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
         ds, obj = built.parts.dataset, built.parts.objective
@@ -230,7 +230,7 @@ def test_encoder_gradient_norms_are_logged_and_name_the_dominant_term(tiny_overr
                                                                      tmp_path) -> None:  # fmt: skip
     from omnijepa.train.metrics_log import read_metrics
 
-    ov = tiny_overrides("ijepa", "train.probe_every=2")
+    ov = tiny_overrides("ijepa:vit", "train.probe_every=2")
     cfg = load_config(RECIPES.get("ijepa").default_config(), None, ov)
     built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
     ds, obj = built.parts.dataset, built.parts.objective
@@ -267,3 +267,16 @@ def test_batch_standardised_targets_ignore_padding() -> None:
     torch.testing.assert_close(real.mean(0), torch.zeros(3), atol=1e-5, rtol=0)
     torch.testing.assert_close(real.std(0, unbiased=False), torch.ones(3), atol=1e-3, rtol=0)
     torch.testing.assert_close(standardise_channels(h, pad)[~pad], real)
+
+
+def test_invariance_gradient_is_measured_beside_the_others(tiny_overrides) -> None:
+    """The default I-JEPA (C-JEPA's two views) learns from three terms: each one's gradient on
+    the encoder is measured, so the diagnostic cannot hide the invariance term."""
+    cfg = load_config(RECIPES.get("ijepa").default_config(), None, tiny_overrides("ijepa"))
+    assert cfg.anti_collapse.invariance > 0
+    built = RECIPES.get("ijepa").build(cfg, torch.device("cpu"))
+    ds, obj = built.parts.dataset, built.parts.objective
+    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    norms = obj.encoder_gradients(batch, 0)
+    names = {f"encoder_grad_{t}" for t in ("prediction", "anti_collapse", "invariance")}
+    assert set(norms) == names and all(v > 0 for v in norms.values())

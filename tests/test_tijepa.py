@@ -16,9 +16,10 @@ from omnijepa.errors import DataError
 from omnijepa.modalities import text as text_module
 from omnijepa.modalities.text_image import PairLayout
 from omnijepa.recipes import RECIPES
+from omnijepa.recipes.run import train_run
 from omnijepa.recipes.tijepa import build_objective, frozen_sides, loss_and_penalty
 from omnijepa.recipes.tijepa_checks import judge_tijepa
-from tests.conftest import TIJEPA_TINY
+from tests.conftest import TIJEPA_TINY, tiny
 from tests.test_cli import assert_one_line_error, run_cli
 
 
@@ -151,9 +152,12 @@ def test_an_image_run_is_reused_as_the_frozen_image_side(finished_run: Path, tmp
                            f"model.image_encoder={finished_run}", "--out", out)  # fmt: skip
     assert code == 0, err
     assert f"frozen encoder of {finished_run}" in _results(out)["data"]
+    assert "conv" in (finished_run / "config.yaml").read_text()  # I-JEPA's default backbone
     bad = tmp_path / "bad"
+    vit_run = tmp_path / "vit_run"  # a ViT cuts images into whole patches only
+    train_run(RECIPES.get("ijepa"), tiny("ijepa:vit"), vit_run)
     code, _, err = run_cli(capsys, "train", "tijepa", *TIJEPA_TINY, "data.size=30",
-                           f"model.image_encoder={finished_run}", "--out", bad)  # fmt: skip
+                           f"model.image_encoder={vit_run}", "--out", bad)  # fmt: skip
     assert code != 0
     assert_one_line_error(err, "does not fit the tokenizer")
     _caption_folder(tmp_path / "pics")  # RGB, read as RGB; the run encodes grey images

@@ -69,18 +69,20 @@ def test_bad_train_settings_name_their_key(kwargs: dict, match: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("extra", "match"),
+    ("variant", "extra", "match"),
     [
-        ("ema.target_layers=99", "ema.target_layers=99"),  # was a ValueError traceback
-        ("eval.layers=99", "eval.layers=99"),  # so was this, at the step-0 probe
-        ("model.patch=16", "model.patch"),  # a 1x1 grid: the error now names the setting
-        ("train.batch_size=200", "train.batch_size=200"),  # fails inside the trainer
+        ("ijepa:vit", "ema.target_layers=99", "ema.target_layers=99"),  # was a traceback
+        ("ijepa", "ema.target_layers=2", "no stack of blocks"),  # the conv net has none
+        ("ijepa:vit", "eval.layers=99", "eval.layers=99"),  # so was this, at the step-0 probe
+        ("ijepa", "eval.layers=2", "eval.layers=2"),
+        ("ijepa:vit", "model.patch=16", "model.patch"),  # a 1x1 grid: the error names it
+        ("ijepa", "train.batch_size=200", "train.batch_size=200"),  # fails inside the trainer
     ],
 )
-def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys, extra: str,
-                                                  match: str) -> None:  # fmt: skip
+def test_a_run_that_cannot_start_leaves_no_folder(tmp_path: Path, capsys, variant: str,
+                                                  extra: str, match: str) -> None:  # fmt: skip
     out = tmp_path / "run"
-    code, _, err = run_cli(capsys, "train", "ijepa", *tiny("ijepa", extra), "--out", str(out))
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny(variant, extra), "--out", str(out))
     assert code != 0
     assert_one_line_error(err, match)
     assert not out.exists()

@@ -26,7 +26,7 @@ DIAGNOSTIC_KEYS = (
 
 
 # per-term gradient norms on the encoder (LatentPrediction.encoder_gradients), one panel
-GRADIENT_KEYS = ("encoder_grad_prediction", "encoder_grad_anti_collapse")
+GRADIENT_KEYS = ("encoder_grad_prediction", "encoder_grad_anti_collapse", "encoder_grad_invariance")
 
 
 def _series(ax: Any, records: list[dict[str, Any]], key: str, label: str | None = None) -> None:

@@ -94,6 +94,8 @@ class CropConfig:
     scale: tuple[float, float] = (1.0, 1.0)
     ratio: tuple[float, float] = (0.75, 1.333)
     flip: bool = False
+    # colour jitter and blur after the crop (LeJEPA's / VICReg's views; not in I-JEPA)
+    photometric: PhotometricConfig = field(default_factory=PhotometricConfig)
 
     def __post_init__(self) -> None:
         for name in ("scale", "ratio"):
@@ -105,7 +107,7 @@ class CropConfig:
 
     @property
     def active(self) -> bool:
-        return self.flip or tuple(self.scale) != (1.0, 1.0)
+        return self.flip or tuple(self.scale) != (1.0, 1.0) or self.photometric.active
 
 
 class CropPrepare:
@@ -118,7 +120,8 @@ class CropPrepare:
     def __call__(self, x: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, None]:
         c = self.cfg
         size = (x.shape[-2], x.shape[-1])
-        return random_resized_crops(x, size, c.scale, c.ratio, c.flip, generator), None
+        v = random_resized_crops(x, size, c.scale, c.ratio, c.flip, generator)
+        return photometric(v, c.photometric, generator), None
 
 
 class MultiViewCollate:

@@ -12,6 +12,13 @@ Layout: a 3x3 stem at full resolution to ``widths[0]``, then for each further wi
 normalisation and a ReLU. ``norm``: ``batch`` (as in ResNets; the random-init twin then reads
 its initial running statistics, mean 0 and variance 1) or ``group`` (8 groups or fewer; no
 batch statistics, so a batch of one or a multi-process run behaves like any other).
+
+Masked input (``keep``: the visible cells of the last map, as a masked-token objective's
+context indices): the net runs as a sparse convolutional encoder (SparK; CNN-JEPA, Kalapos &
+Gyires-Tóth 2024): every position whose cell is hidden is zeroed at the input and after every
+layer, and the normalisations take their statistics over the visible positions only
+(``nn.masked_norm``), so a visible token carries nothing of the hidden cells, as a ViT's
+context tokens do when the targets are left out of its input.
 """
 
 from __future__ import annotations
@@ -20,7 +27,9 @@ import torch
 from torch import nn
 
 from omnijepa.errors import ConfigError
-from omnijepa.nn.tokens import raster_coords
+from omnijepa.nn.masked_norm import hidden_parent_masks, masked_norm
+from omnijepa.nn.positional import gather_tokens
+from omnijepa.nn.tokens import Axis, grid_axes, raster_coords
 
 
 def _batch_norm(width: int) -> nn.Module:
@@ -47,6 +56,15 @@ def check_widths(widths: tuple[int, ...], norm: str) -> None:
         )
 
 
+def level_sizes(height: int, width: int, halvings: int) -> list[tuple[int, int]]:
+    """Map sizes of a pyramid with ``halvings`` stride-2 3x3 convolutions (padding 1, so a
+    side s becomes (s - 1) // 2 + 1), the input's first."""
+    sizes = [(height, width)]
+    for _ in range(halvings):
+        sizes.append(((sizes[-1][0] - 1) // 2 + 1, (sizes[-1][1] - 1) // 2 + 1))
+    return sizes
+
+
 def _conv(cin: int, cout: int, stride: int, norm: str) -> list[nn.Module]:
     return [
         nn.Conv2d(cin, cout, 3, stride, 1, bias=False),
@@ -59,26 +77,55 @@ class ConvBackbone(nn.Module):
     """Images (B, C, H, W) -> tokens (B, h*w, widths[-1]) of the last feature map, whose side
     is the image's halved ``len(widths) - 1`` times (rounded up)."""
 
-    def __init__(self, channels: int, widths: tuple[int, ...], norm: str = "batch") -> None:
+    def __init__(
+        self,
+        channels: int,
+        widths: tuple[int, ...],
+        norm: str = "batch",
+        image_size: tuple[int, int] | int = 32,
+    ) -> None:
         super().__init__()
         check_widths(widths, norm)
+        self.channels = channels
         self.widths = tuple(int(w) for w in widths)
         self.dim = self.widths[-1]
         layers = _conv(channels, self.widths[0], 1, norm)
         for prev, w in zip(self.widths, self.widths[1:]):
             layers += _conv(prev, w, 2, norm) + _conv(w, w, 1, norm)
         self.net = nn.Sequential(*layers)
+        size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+        # the token grid of the configured image size, for positional encodings downstream
+        self.axes: tuple[Axis, ...] = grid_axes(("row", "col"), self.grid(*size))
 
     def grid(self, height: int, width: int) -> tuple[int, int]:
         """Side lengths of the last feature map for ``height`` x ``width`` images."""
-        for _ in self.widths[1:]:  # each stride-2 3x3 convolution with padding 1
-            height, width = (height - 1) // 2 + 1, (width - 1) // 2 + 1
-        return height, width
+        return self.level_sizes(height, width)[-1]
+
+    def level_sizes(self, height: int, width: int) -> list[tuple[int, int]]:
+        """Map sizes at every resolution, the input's first."""
+        return level_sizes(height, width, len(self.widths) - 1)
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 2) float (row, col) of every output token, in raster order: the token contract's
         coordinates, on the feature map's own grid."""
         return raster_coords(*self.grid(x.shape[-2], x.shape[-1])).to(x.device)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).flatten(2).transpose(1, 2)
+    def padding(self, x: torch.Tensor) -> None:
+        """Images are never padded: no padding mask (the token contract's method)."""
+        return None
+
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """``(B, h*w, D)`` tokens of images ``x``; with ``keep`` (B, K) flat indices of visible
+        cells of the last map, ``(B, K, D)`` tokens of the sparse (masked) pass."""
+        if keep is None:
+            return self.net(x).flatten(2).transpose(1, 2)
+        sizes = self.level_sizes(x.shape[-2], x.shape[-1])
+        cells = torch.zeros(x.shape[0], sizes[-1][0] * sizes[-1][1], device=x.device)
+        cells = cells.scatter(1, keep, 1.0).view(x.shape[0], 1, *sizes[-1]).to(x.dtype)
+        masks = hidden_parent_masks(cells, sizes)
+        h, level = x * masks[0], 0
+        layers = list(self.net)
+        for conv, norm, act in zip(layers[0::3], layers[1::3], layers[2::3]):
+            level += conv.stride[0] == 2
+            h = act(masked_norm(norm, conv(h), masks[level])) * masks[level]
+        return gather_tokens(h.flatten(2).transpose(1, 2), keep)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from omnijepa.nn.positional import CachedPositions, build_positional, gather_tokens
-from omnijepa.nn.tokens import Tokenizer
+from omnijepa.nn.tokens import Axis, Tokenizer
 from omnijepa.nn.transformer import TransformerStack, key_padding_mask
 
 
@@ -50,6 +50,12 @@ class TokenEncoder(nn.Module):
             if backbone is not None
             else TransformerStack(self.dim, depth, heads, mlp_ratio)
         )
+
+    @property
+    def axes(self) -> tuple[Axis, ...]:
+        """The tokenizer's coordinate axes (what a predictor's positional encoding is built
+        from)."""
+        return self.tokenizer.axes
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """Token coordinates of input ``x``: (N, A) shared by the batch, or (B, N, A) when the

@@ -173,17 +173,21 @@ class LatentPrediction(nn.Module):
         return inv, self.penalty(z_view, step, view_pad)
 
     def encoder_gradients(self, batch: dict, step: int) -> dict[str, float]:
-        """Norm of the prediction's and the (weighted) anti-collapse term's gradients on the
-        encoder's parameters for ``batch``: which term the encoder learns from. At small scale
-        the anti-collapse term's was 1000x the prediction's (ijepa, README). Buffers are
-        restored, so the extra passes change nothing. One forward pass per term, since a
-        compiled block (``train.compile``) cannot keep its graph for a second backward."""
+        """Norm of the prediction's and the (weighted) anti-collapse and invariance terms'
+        gradients on the encoder's parameters for ``batch``: which term the encoder learns
+        from. At small scale the anti-collapse term's was 1000x the prediction's (ijepa,
+        README). Buffers are restored, so the extra passes change nothing. One forward pass
+        per term, since a compiled block (``train.compile``) cannot keep its graph for a
+        second backward."""
         if self.penalty is None:
             return {}
         saved = {k: v.clone() for k, v in self.named_buffers()}
         params = [p for p in self.encoder.parameters() if p.requires_grad]
         out = {}
-        for name in ("prediction", "anti_collapse"):
+        names = ["prediction", "anti_collapse"]
+        if self.penalty.cfg.invariance > 0:
+            names.append("invariance")
+        for name in names:
             terms, _ = self.loss_terms(batch, step)
             grads = torch.autograd.grad(terms[name], params, allow_unused=True)
             total = sum(float(g.float().square().sum()) for g in grads if g is not None)
@@ -197,7 +201,10 @@ class LatentPrediction(nn.Module):
         """The target encoder's tokens (B, N, D): its last block, or with
         ``ema.target_layers=k`` the mean of its last k blocks' normed outputs."""
         k = self.teacher.target_layers
-        h = self.target_encoder(x, positions=self.teacher.positions, layers=k)
+        kwargs = {} if self.teacher.positions else {"positions": False}  # backbones without
+        if k > 1:  # positional encodings or a stack of blocks take neither key
+            kwargs["layers"] = k
+        h = self.target_encoder(x, **kwargs)
         if k == 1:
             return h
         h = h.view(*h.shape[:-1], k, -1)

@@ -38,6 +38,8 @@ def run_bench(
 ) -> dict[str, Any]:
     """Time ``steps`` optimisation steps of ``recipe`` and its collator; write bench.json.
     ``config`` is a YAML file or shipped preset applied before the overrides, as in train."""
+    if config is None:  # a preset names its own step in full
+        overrides = [*recipe.bench_overrides, *overrides]
     cfg = load_config(recipe.default_config(), config, overrides, recipe=recipe.name)
     device = resolve_device(cfg.device)
     built = recipe.build(cfg, device)

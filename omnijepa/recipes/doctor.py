@@ -34,7 +34,9 @@ Check = Callable[[torch.device], str]
 def _bf16_step(device: torch.device) -> str:
     """A tiny I-JEPA step under bf16 autocast: the loss and every gradient must be finite."""
     recipe = IJEPARecipe()
-    cfg = load_config(recipe.default_config(), None, ["model.dim=64", "data.image_size=32"])
+    cfg = load_config(
+        recipe.default_config(), None, ["model.backbone=vit", "model.dim=64", "data.image_size=32"]
+    )
     objective = build_objective(cfg).to(device)
     sampler = recipe.sampler(cfg)
     masks = sampler.sample(8, batch_generator(0, 0))
@@ -114,8 +116,9 @@ def _ddp_one_process(device: torch.device) -> str:
 def _vitb16_step(device: torch.device) -> str:
     """A few I-JEPA ViT-B/16 steps at 224 px (bf16): samples/s and MFU."""
     overrides = [
-        f"device={device}", "data.image_size=224", "data.channels=3", "data.train_size=64",
-        "data.test_size=8", "model.patch=16", "model.dim=768", "model.depth=12", "model.heads=12",
+        f"device={device}", "model.backbone=vit", "data.image_size=224", "data.channels=3",
+        "data.train_size=64", "data.test_size=8", "model.patch=16", "model.dim=768",
+        "model.depth=12", "model.heads=12",
         "predictor.dim=384", "predictor.depth=6", "predictor.heads=12", "train.batch_size=32",
         "train.precision=bf16",
     ]  # fmt: skip

@@ -1,6 +1,7 @@
-"""Image backbones a multi-view recipe can train (``model.backbone``): the ViT of the image
-recipes or a small conv net. Masked-token recipes (I-JEPA) need the ViT; LeJEPA's objective
-sees only pooled outputs, so any backbone serves it."""
+"""Image backbones an image recipe can train (``model.backbone``): the ViT of the image
+recipes or a small conv net. LeJEPA's objective sees only pooled outputs, so any backbone
+serves it; a masked-token recipe (I-JEPA) needs tokens on a grid that hide what they do not
+see: a ViT's patches, or the conv net's last cells in its sparse (masked) pass."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from torch import nn
 
 from omnijepa.data.image_data import ImageDataConfig
 from omnijepa.errors import ConfigError
-from omnijepa.nn.conv_backbone import ConvBackbone, check_widths
+from omnijepa.nn.conv_backbone import ConvBackbone, check_widths, level_sizes
+from omnijepa.objectives.teacher import TeacherConfig
 from omnijepa.recipes.image_common import ViTConfig, build_vit
 from omnijepa.registry import Registry
 
@@ -48,9 +50,16 @@ class ImageBackbone:
     build: Callable[[BackboneConfig, ImageDataConfig], nn.Module]
     out_dim: Callable[[BackboneConfig], int]
     check: Callable[[BackboneConfig], None]
+    grid: Callable[[BackboneConfig, int], tuple[int, int]]
     keys: tuple[str, ...]
     whole_patches: bool
     layered: bool
+
+
+def _patch_grid(model: BackboneConfig, size: int) -> tuple[int, int]:
+    if size % model.patch:
+        raise ConfigError(f"data.image_size {size} is not divisible by model.patch {model.patch}")
+    return size // model.patch, size // model.patch
 
 
 IMAGE_BACKBONES: Registry[ImageBackbone] = Registry("image backbone (model.backbone)")
@@ -60,6 +69,7 @@ IMAGE_BACKBONES.add(
         build_vit,
         lambda m: m.dim,
         lambda m: None,
+        grid=_patch_grid,
         keys=("dim", "depth", "heads", "mlp_ratio", "pos", "patch"),
         whole_patches=True,
         layered=True,
@@ -68,9 +78,10 @@ IMAGE_BACKBONES.add(
 IMAGE_BACKBONES.add(
     "conv",
     ImageBackbone(
-        lambda m, d: ConvBackbone(d.channels, tuple(m.widths), m.norm),
+        lambda m, d: ConvBackbone(d.channels, tuple(m.widths), m.norm, d.image_size),
         lambda m: int(m.widths[-1]),
         lambda m: check_widths(tuple(m.widths), m.norm),
+        grid=lambda m, size: level_sizes(size, size, len(m.widths) - 1)[-1],
         keys=("widths", "norm"),
         whole_patches=False,
         layered=False,
@@ -81,6 +92,12 @@ IMAGE_BACKBONES.add(
 def build_backbone(model: BackboneConfig, data: ImageDataConfig) -> nn.Module:
     """The backbone ``model.backbone`` names, for ``data``'s images."""
     return IMAGE_BACKBONES.get(model.backbone).build(model, data)
+
+
+def token_grid(model: BackboneConfig, data: ImageDataConfig) -> tuple[int, int]:
+    """The (rows, cols) grid of tokens the backbone makes of ``data``'s images: what a mask
+    sampler draws blocks on."""
+    return IMAGE_BACKBONES.get(model.backbone).grid(model, data.image_size)
 
 
 def check_backbone_fits(model: BackboneConfig, view_sizes: dict[str, int], layers: int) -> None:
@@ -96,6 +113,23 @@ def check_backbone_fits(model: BackboneConfig, view_sizes: dict[str, int], layer
             f"eval.layers={layers}: model.backbone={model.backbone} has no stack of blocks to "
             "concatenate; leave eval.layers at 1 (or use model.backbone=vit)"
         )
+
+
+def check_masked_backbone(
+    model: BackboneConfig, data: ImageDataConfig, ema: TeacherConfig, layers: int
+) -> None:
+    """Before any training, for a masked-token recipe: the image cuts into the backbone's
+    token grid, and the target options that read a stack of blocks or positional encodings
+    (``ema.target_layers``, ``ema.positions``) are refused on a backbone without them."""
+    token_grid(model, data)
+    check_backbone_fits(model, {}, layers)
+    if not IMAGE_BACKBONES.get(model.backbone).layered:
+        if ema.target_layers > 1 or not ema.positions:
+            raise ConfigError(
+                f"ema.target_layers={ema.target_layers} / ema.positions={ema.positions}: "
+                f"model.backbone={model.backbone} has no stack of blocks or positional "
+                "encodings; leave both at their defaults (or use model.backbone=vit)"
+            )
 
 
 def _plain(value: object) -> object:

@@ -110,9 +110,11 @@ def run_monitors(run_dir: Path) -> dict[str, float]:
         if vals:
             out[f"{key}_min"], out[f"{key}_final"] = min(vals), vals[-1]
     grads = [r for r in records if r.get("encoder_grad_prediction", 0) > 0]
-    ratios = [r["encoder_grad_anti_collapse"] / r["encoder_grad_prediction"] for r in grads]
-    if ratios:
-        out["encoder_grad_ratio_anti_collapse_to_prediction"] = sum(ratios) / len(ratios)
+    for term in ("anti_collapse", "invariance"):
+        ratios = [r[f"encoder_grad_{term}"] / r["encoder_grad_prediction"]
+                  for r in grads if f"encoder_grad_{term}" in r]  # fmt: skip
+        if ratios:
+            out[f"encoder_grad_ratio_{term}_to_prediction"] = sum(ratios) / len(ratios)
     return out
 
 

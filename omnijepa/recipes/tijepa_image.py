@@ -5,6 +5,7 @@ directory is given. Either way the encoder is frozen and its patch tokens feed t
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,9 +18,11 @@ from omnijepa.data.image_data import ImageDataConfig, ImageSplit, ImageTensorDat
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.masks.collator import MaskCollator
 from omnijepa.masks.multiblock import MultiBlockMaskSampler
+from omnijepa.nn.conv_backbone import ConvBackbone
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.recipes.base import Recipe
 from omnijepa.recipes.ijepa import IJEPAConfig, build_objective
+from omnijepa.recipes.image_backbones import BackboneConfig
 from omnijepa.recipes.image_common import ViTConfig
 from omnijepa.recipes.model_configs import PredictorConfig
 from omnijepa.recipes.saved_encoder import run_encoder
@@ -62,7 +65,8 @@ class FrozenImageSide:
 
 def _pretrain_ijepa(cfg: ImageSideConfig, data: ImageDataConfig, ds: ImageTensorDataset,
                     seed: int, device: torch.device, progress: bool) -> nn.Module:  # fmt: skip
-    icfg = IJEPAConfig(seed=seed, data=data, model=cfg.vit, predictor=cfg.predictor,
+    vit = BackboneConfig(backbone="vit", **dataclasses.asdict(cfg.vit))
+    icfg = IJEPAConfig(seed=seed, data=data, model=vit, predictor=cfg.predictor,
                        anti_collapse=cfg.anti_collapse, train=cfg.train)  # fmt: skip
     objective = build_objective(icfg)
     side = data.image_size // cfg.vit.patch
@@ -95,15 +99,23 @@ def frozen_image_side(run_dir: str, cfg: ImageSideConfig, images: np.ndarray, se
         torch.manual_seed(seed)
         encoder = _pretrain_ijepa(cfg, data, ds, seed, device, progress).to(device)
         source = f"I-JEPA ViT pre-trained here ({cfg.train.steps} steps)"
+    return FrozenImageSide(encoder, _token_grid(encoder, run_dir, c, h, w), ds, source)
+
+
+def _token_grid(encoder: nn.Module, run_dir: str, c: int, h: int, w: int) -> tuple[int, int]:
+    """The (rows, cols) token grid ``encoder`` makes of (c, h, w) images: a ViT's patch
+    tokenizer or a conv net's last feature map; anything else does not take images."""
     tokenizer = getattr(encoder, "tokenizer", None)
-    if tokenizer is None or not callable(getattr(tokenizer, "grid", None)):
+    if isinstance(encoder, ConvBackbone):
+        wants, grid = encoder.channels, lambda: encoder.grid(h, w)
+    elif tokenizer is not None and callable(getattr(tokenizer, "grid", None)):
+        wants, grid = getattr(tokenizer, "channels", c), lambda: tokenizer.grid((c, h, w))
+    else:
         raise DataError(f"{run_dir}: its encoder does not take images (no patch tokenizer)")
-    wants = getattr(tokenizer, "channels", c)
     if run_dir and wants != c:
         raise DataError(f"{run_dir} encodes {wants}-channel images and these are read with "
                         f"{c}: set data.channels={wants}")  # fmt: skip
-    grid = tokenizer.grid((c, h, w))  # names a size mismatch
-    return FrozenImageSide(encoder, grid, ds, source)
+    return grid()  # a patch tokenizer names a size mismatch
 
 
 __all__ = ["FrozenImageSide", "ImageSideConfig", "frozen_image_side"]
