@@ -1,14 +1,17 @@
 """I-JEPA (Assran et al., CVPR 2023): multi-block masked latent prediction with an EMA target.
 
-Defaults are a CPU-sized version of the paper's setup: a small ViT (no CLS token, fixed
-sin-cos positions), a narrow predictor that predicts each of 4 target blocks (scale
+Kept from the paper: a narrow predictor that predicts each of 4 target blocks (scale
 0.15-0.2, aspect 0.75-1.5) from one context block (scale 0.85-1.0, minus the targets),
-smooth-L1 against layer-normed EMA targets, AdamW with warmup+cosine LR and a cosine
-weight-decay ramp 0.04 -> 0.4, as in the official configs. Two changes for short runs, both
-measured (README): the EMA schedule is fitted to the run length (the paper's 0.996 -> 1 over
-500 steps leaves the target 37% random), and a VICReg variance-covariance term on every context
-token keeps the faster teacher from collapsing (``anti_collapse.kind=none`` and
-``ema.max_init_weight=0`` give the paper's recipe exactly).
+smooth-L1 against layer-normed EMA targets, the official random resized crop (0.3-1), AdamW
+with warmup+cosine LR and a cosine weight-decay ramp 0.04 -> 0.4. Changed for short CPU runs,
+each measured (README, I-JEPA): the encoder is a small conv net run as a sparse masked encoder
+on the context (CNN-JEPA, Kalapos & Gyires-Tóth 2024) instead of a ViT; the EMA schedule is
+fitted to the run length (the paper's 0.996 -> 1 over 500 steps leaves the target 37% random);
+C-JEPA's VICReg terms (Mo & Tong 2024: variance-covariance on the pooled context, invariance
+to a second view) keep the faster teacher from collapsing, with LeJEPA's jitter and blur on
+both views. ``VIT_SETTINGS`` gives the ViT default of sessions 17-23; with
+``anti_collapse.kind=none anti_collapse.invariance=0 ema.max_init_weight=0`` and the
+photometric terms off it is the paper's recipe (the ``ijepa_vit*`` presets).
 """
 
 from __future__ import annotations
@@ -105,7 +108,10 @@ def build_objective(cfg: IJEPAConfig) -> LatentPrediction:
 
 class IJEPARecipe(Recipe):
     name = "ijepa"
-    summary = "I-JEPA: images, multi-block masks, EMA target, latent smooth-L1 (Assran et al. 2023)"
+    summary = (
+        "I-JEPA: images, multi-block masks, EMA target, latent smooth-L1 (Assran et al. 2023); "
+        "by default on a sparse conv net with C-JEPA's two-view terms"
+    )
     claim = (
         "frozen avg-pooled I-JEPA features beat the same backbone at its random-init weights by "
         ">= 8 points of linear-probe accuracy and on kNN, and beat raw pixels, on canvas "
