@@ -201,8 +201,10 @@ class LatentPrediction(nn.Module):
         """The target encoder's tokens (B, N, D): its last block, or with
         ``ema.target_layers=k`` the mean of its last k blocks' normed outputs."""
         k = self.teacher.target_layers
-        kwargs = {} if self.teacher.positions else {"positions": False}  # backbones without
-        if k > 1:  # positional encodings or a stack of blocks take neither key
+        # only the keys set away from their defaults: a backbone without positional encodings
+        # or a stack of blocks (the conv net) takes neither
+        kwargs = {} if self.teacher.positions else {"positions": False}
+        if k > 1:
             kwargs["layers"] = k
         h = self.target_encoder(x, **kwargs)
         if k == 1:

@@ -5,9 +5,8 @@ directory is given. Either way the encoder is frozen and its patch tokens feed t
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +64,7 @@ class FrozenImageSide:
 
 def _pretrain_ijepa(cfg: ImageSideConfig, data: ImageDataConfig, ds: ImageTensorDataset,
                     seed: int, device: torch.device, progress: bool) -> nn.Module:  # fmt: skip
-    vit = BackboneConfig(backbone="vit", **dataclasses.asdict(cfg.vit))
+    vit = BackboneConfig(backbone="vit", **asdict(cfg.vit))
     icfg = IJEPAConfig(seed=seed, data=data, model=vit, predictor=cfg.predictor,
                        anti_collapse=cfg.anti_collapse, train=cfg.train)  # fmt: skip
     objective = build_objective(icfg)
