@@ -20,7 +20,8 @@ from omnijepa.modalities.point_cloud import (
     permute_patches,
     unpack_patches,
 )
-from omnijepa.nn.positional import POSITIONAL_ENCODINGS, build_positional
+from omnijepa.nn.encoder import TokenEncoder
+from omnijepa.nn.positional import POSITIONAL_ENCODINGS, build_positional, gather_rows
 from omnijepa.nn.tokens import Axis
 
 
@@ -207,6 +208,29 @@ def test_tokenizer_is_point_maes_concatenated_mlp() -> None:
         pooled = feat.amax(dim=2, keepdim=True).expand_as(feat)
         reference = tok.second(torch.cat([pooled, feat], dim=-1)).amax(dim=2)
         assert torch.allclose(tok(x), reference, atol=1e-5)
+
+
+def test_encoder_tokenizes_only_the_kept_patches() -> None:
+    """Patch tokens read only their patch, so the encoder gathers the kept patches before
+    the mini-PointNet: the same context outputs (and gradients) as tokenizing all of them."""
+    centres, patches = group_patches(_cloud(3, 128, seed=5), 8, 16)
+    x = pack_patches(centres, patches)
+    torch.manual_seed(0)
+    enc = TokenEncoder(PointPatchTokenizer(32, 16, (16, 32, 64)), 1, 2, pos="mlp")
+    keep = torch.stack([torch.randperm(8, generator=torch.Generator().manual_seed(i))[:5]
+                        for i in range(3)])  # fmt: skip
+    assert enc.tokenizer.per_token_input
+    sparse = enc(x, keep)
+    sparse.square().sum().backward()
+    grads = [p.grad.clone() for p in enc.parameters()]
+    enc.zero_grad()
+    enc.tokenizer.per_token_input = False  # every patch tokenized, then the kept gathered
+    dense = enc(x, keep)
+    dense.square().sum().backward()
+    assert torch.allclose(sparse, dense, atol=1e-6)
+    assert all(torch.allclose(g, p.grad, atol=1e-6) for g, p in zip(grads, enc.parameters()))
+    assert torch.equal(gather_rows(x, keep)[:, :, 0], torch.gather(
+        centres, 1, keep[..., None].expand(-1, -1, 3)))  # fmt: skip
 
 
 def test_positional_mlp() -> None:

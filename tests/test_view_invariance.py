@@ -59,6 +59,52 @@ def test_invariance_term_is_weighted_into_the_loss_and_trains_the_encoder(
                if p.grad is not None)  # fmt: skip
 
 
+@pytest.mark.parametrize("recipe", ["pointjepa", "ijepa"])
+def test_invariance_view_context_encodes_the_second_view_at_the_context(
+    recipe: str, tiny_overrides
+) -> None:
+    """``invariance_view=context``: the second view's tokens at the context's indices, so the
+    term is the distance between two context means (a second crop), cheaper than all tokens."""
+    ov = tiny_overrides(recipe, "anti_collapse.kind=vc", "anti_collapse.invariance=1",
+                        "anti_collapse.invariance_view=context")  # fmt: skip
+    cfg = load_config(RECIPES.get(recipe).default_config(), None, ov)
+    built = RECIPES.get(recipe).build(cfg, torch.device("cpu"))
+    ds, obj = built.parts.dataset, built.parts.objective
+    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    seen = []
+    hook = obj.encoder.register_forward_hook(lambda m, i, o: seen.append(o.shape[1]))
+    _, stats = obj.loss_terms(batch, 0)
+    hook.remove()
+    with torch.no_grad():
+        z_ctx = obj.encoder(batch["x"], keep=batch["context"]).mean(1)
+        z_view = obj.encoder(batch["x_view"], keep=batch["context"]).mean(1)
+        expected = torch.nn.functional.mse_loss(z_ctx, z_view)
+    assert seen == [batch["context"].shape[1]] * 2  # context, then the view at the context
+    assert float(stats["invariance"]) == pytest.approx(float(expected), rel=1e-5)
+    with pytest.raises(ConfigError, match="invariance_view"):
+        load_config(RECIPES.get(recipe).default_config(), None,
+                    ["anti_collapse.invariance_view=tokens"])  # fmt: skip
+
+
+def test_invariance_stop_grad_makes_the_second_view_a_fixed_target(tiny_overrides) -> None:
+    """``invariance_stop_grad``: no graph through the second view, and the anti-collapse
+    term is the context's alone."""
+    ov = tiny_overrides("pointjepa", "anti_collapse.kind=vc", "anti_collapse.invariance=1",
+                        "anti_collapse.invariance_stop_grad=true")  # fmt: skip
+    cfg = load_config(RECIPES.get("pointjepa").default_config(), None, ov)
+    built = RECIPES.get("pointjepa").build(cfg, torch.device("cpu"))
+    ds, obj = built.parts.dataset, built.parts.objective
+    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    graphs = []
+    hook = obj.encoder.register_forward_hook(lambda m, i, o: graphs.append(o.requires_grad))
+    terms, stats = obj.loss_terms(batch, 0)
+    hook.remove()
+    assert graphs == [True, False]  # the context with a graph, the view without
+    with torch.no_grad():
+        z = obj.encoder(batch["x"], keep=batch["context"])
+    assert float(stats["anti_collapse"]) == pytest.approx(float(obj.penalty(z, 0, None)), rel=1e-5)
+
+
 def test_invariance_needs_a_variance_covariance_term() -> None:
     with pytest.raises(ConfigError, match="invariance"):
         load_config(RECIPES.get("ijepa").default_config(), None,

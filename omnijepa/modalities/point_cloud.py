@@ -293,6 +293,7 @@ class PointPatchTokenizer(Tokenizer):
         self.dim, self.group_size = dim, group_size
         self.axes = (Axis("x", "continuous"), Axis("y", "continuous"), Axis("z", "continuous"))
         self.shared_coords = False
+        self.per_token_input = True  # a patch's token reads only that patch
         self.first = _point_mlp((3, h0, h1))
         self.second = _point_mlp((2 * h1, h2, dim))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from omnijepa.nn.positional import CachedPositions, build_positional, gather_tokens
+from omnijepa.nn.positional import CachedPositions, build_positional, gather_rows, gather_tokens
 from omnijepa.nn.tokens import Axis, Tokenizer
 from omnijepa.nn.transformer import TransformerStack, key_padding_mask
 
@@ -81,6 +81,9 @@ class TokenEncoder(nn.Module):
         (A-JEPA's regularized masking during fine-tuning)."""
         if layers > 1 and self.sequence_backbone:
             raise ValueError("features from several layers need the transformer stack")
+        if keep is not None and self.tokenizer.per_token_input:
+            x = gather_rows(x, keep)  # the hidden tokens are never computed
+            keep = None
         tokens = self.tokenizer(x)
         if positions:
             coords = self.coords(x).to(tokens.device)

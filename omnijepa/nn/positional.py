@@ -202,6 +202,12 @@ def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     return torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
+def gather_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Pick rows ``idx`` (B, K) along dim 1 of ``x`` (B, N, ...) -> (B, K, ...)."""
+    index = idx.reshape(*idx.shape, *([1] * (x.dim() - 2))).expand(-1, -1, *x.shape[2:])
+    return torch.gather(x, 1, index)
+
+
 def init_weights(module: nn.Module) -> None:
     """ViT-style init: truncated normal(0.02) for Linear, unit/zero LayerNorm."""
     if isinstance(module, nn.Linear):

@@ -9,6 +9,9 @@ Every modality plugs into the encoder through a :class:`Tokenizer`. It declares
 - ``shared_coords``: True when coordinates depend only on the sample shape (image patches,
   table columns) so they are ``(N, A)`` for the whole batch and can be cached; False when they
   come from the data (``(B, N, A)``: point-cloud centres, electrode positions);
+- ``per_token_input`` (default False): True when dim 1 of ``x`` holds one slice per token and
+  token i reads only ``x[:, i]`` (point-cloud patches), so an encoder asked for a subset of
+  tokens tokenizes only those;
 
 and maps a batch ``x`` to ``forward(x)`` tokens ``(B, N, dim)``, ``coords(x)`` and
 ``padding(x)``, a ``(B, N)`` bool mask that is True where a token is padding (variable-length
@@ -72,6 +75,9 @@ class Tokenizer(nn.Module):
     dim: int
     axes: tuple[Axis, ...]
     shared_coords: bool = True
+    # True when dim 1 of the input holds one slice per token and token i reads only x[:, i]
+    # (point-cloud patches): the encoder then tokenizes only the kept tokens
+    per_token_input: bool = False
 
     def coords(self, x: torch.Tensor) -> torch.Tensor:
         """Token coordinates of batch ``x``: ``(N, A)`` if ``shared_coords``, else ``(B, N, A)``."""

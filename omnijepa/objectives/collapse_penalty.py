@@ -43,6 +43,13 @@ class AntiCollapseConfig:
     # the context tokens and the mean of every token of a second view of the sample (another
     # augmentation where the recipe has one, else the same input); needs on=context
     invariance: float = 0.0
+    # which tokens of the second view are encoded: ``all``, or ``context``: the first view's
+    # context indices applied to the second view (a second context, as a second crop; the
+    # hidden tokens are not computed where the tokenizer allows, so a step costs less)
+    invariance_view: Literal["all", "context"] = "all"
+    # the second view as a fixed target (no gradient through it, as BYOL / SimSiam; the
+    # anti-collapse term then acts on the context only): one backward pass fewer per step
+    invariance_stop_grad: bool = False
     # width of a projector (Linear-BN-GELU x2, then Linear) between the pooled rows and the
     # term, as VICReg's expander; 0 = the term on the rows themselves. With it the std floor
     # is met by the projector's scale, not by rescaling the encoder
@@ -52,6 +59,10 @@ class AntiCollapseConfig:
     alone: bool = False
 
     def __post_init__(self) -> None:
+        if self.invariance_view not in ("all", "context"):
+            raise ValueError(
+                f"anti_collapse.invariance_view is all or context, got {self.invariance_view!r}"
+            )
         if self.projector < 0:
             raise ValueError(f"anti_collapse.projector must be >= 0, got {self.projector}")
         if self.std_floor <= 0:

@@ -162,14 +162,22 @@ class LatentPrediction(nn.Module):
         self, batch: dict, z: torch.Tensor, ctx_pad: torch.Tensor | None, step: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """C-JEPA's term (Mo & Tong 2024): the squared distance, averaged over channels and
-        samples, between each sample's mean context embedding and the mean embedding of all
-        tokens of its second view (``x_view``, else the input itself), and the anti-collapse
-        term on that view."""
+        samples, between each sample's mean context embedding and the mean embedding of its
+        second view (``x_view``, else the input itself; all its tokens, or those at the
+        context's indices with ``invariance_view=context``), and the anti-collapse term on
+        that view."""
         view = batch.get("x_view", batch["x"])
-        z_view = self.encoder(view)
+        cfg = self.penalty.cfg
+        keep = batch["context"] if cfg.invariance_view == "context" else None
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not cfg.invariance_stop_grad):
+            z_view = self.encoder(view, keep=keep)
         view_pad = self.encoder.padding(view)
+        if keep is not None:
+            view_pad = gather_padding(view_pad, keep)
         a, b = mean_over_tokens(z, ctx_pad), mean_over_tokens(z_view, view_pad)
         inv = F.mse_loss(a.float(), b.float())
+        if cfg.invariance_stop_grad:  # the context's term alone
+            return inv, self.penalty(z, step, ctx_pad)
         return inv, self.penalty(z_view, step, view_pad)
 
     def encoder_gradients(self, batch: dict, step: int) -> dict[str, float]:

@@ -3,9 +3,11 @@ tokens (greedy nearest-neighbour chain from the min x+y+z centre), targets are c
 in that order and the context a contiguous slice of the rest; smooth-L1 (beta 2) against the
 layer-normed EMA target; SVM on frozen [max ‖ mean] features.
 
-CPU-sized defaults (brief s.2): 256 points, 16 groups of 16, encoder 96-d x 4, predictor
-48-d x 2, EMA 0.996 -> 0.9999. Augmentations are drawn per sample (the official code draws one
-per batch).
+CPU-sized defaults: 256 points, 16 overlapping patches of 32 through a (16, 32, 64)
+mini-PointNet, encoder 64-d x 4, predictor 32-d x 2, the paper's EMA fitted to 500 steps, and
+C-JEPA's terms (VC on the pooled context, invariance to a second turned and scaled view),
+without which the encoder does not beat its random-init twin at this budget. Augmentations
+are drawn per sample (the official code draws one per batch).
 """
 
 from __future__ import annotations
