@@ -231,6 +231,12 @@ def test_encoder_tokenizes_only_the_kept_patches() -> None:
     assert all(torch.allclose(g, p.grad, atol=1e-6) for g, p in zip(grads, enc.parameters()))
     assert torch.equal(gather_rows(x, keep)[:, :, 0], torch.gather(
         centres, 1, keep[..., None].expand(-1, -1, 3)))  # fmt: skip
+    barred = torch.zeros(3, 8, dtype=torch.bool)
+    barred[torch.arange(3), keep[:, 0]] = True  # one kept token is no attention key
+    with torch.no_grad():
+        dense = enc(x, keep, barred=barred)
+        enc.tokenizer.per_token_input = True
+        assert torch.allclose(enc(x, keep, barred=barred), dense, atol=1e-6)
 
 
 def test_positional_mlp() -> None:

@@ -81,9 +81,10 @@ class TokenEncoder(nn.Module):
         (A-JEPA's regularized masking during fine-tuning)."""
         if layers > 1 and self.sequence_backbone:
             raise ValueError("features from several layers need the transformer stack")
-        if keep is not None and self.tokenizer.per_token_input:
-            x = gather_rows(x, keep)  # the hidden tokens are never computed
-            keep = None
+        early = keep is not None and self.tokenizer.per_token_input
+        if early:  # the hidden tokens are never computed
+            x = gather_rows(x, keep)
+            barred = None if barred is None else torch.gather(barred, 1, keep)
         tokens = self.tokenizer(x)
         if positions:
             coords = self.coords(x).to(tokens.device)
@@ -91,7 +92,7 @@ class TokenEncoder(nn.Module):
         pad = self.padding(x)
         if barred is not None:  # only the attention keys: the barred tokens stay in the output
             pad = barred if pad is None else pad | barred
-        if keep is not None:
+        if keep is not None and not early:
             tokens = gather_tokens(tokens, keep)
             pad = None if pad is None else torch.gather(pad, 1, keep)
         if self.sequence_backbone:  # positions = the kept tokens' flat (raster) indices
