@@ -59,10 +59,6 @@ class AntiCollapseConfig:
     alone: bool = False
 
     def __post_init__(self) -> None:
-        if self.invariance_view not in ("all", "context"):
-            raise ValueError(
-                f"anti_collapse.invariance_view is all or context, got {self.invariance_view!r}"
-            )
         if self.projector < 0:
             raise ValueError(f"anti_collapse.projector must be >= 0, got {self.projector}")
         if self.std_floor <= 0:

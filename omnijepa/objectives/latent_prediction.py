@@ -145,7 +145,8 @@ class LatentPrediction(nn.Module):
             reg = self.penalty(on, step, on_pad)
             if self.penalty.cfg.invariance > 0:
                 inv, reg_view = self.view_invariance(batch, z, ctx_pad, step)
-                reg = (reg + reg_view) / 2  # VICReg regularises both branches
+                if reg_view is not None:  # VICReg regularises both branches
+                    reg = (reg + reg_view) / 2
                 stats["invariance"] = inv.detach()
                 terms["invariance"] = self.penalty.cfg.invariance * inv
             stats["anti_collapse"] = reg.detach()
@@ -160,12 +161,12 @@ class LatentPrediction(nn.Module):
 
     def view_invariance(
         self, batch: dict, z: torch.Tensor, ctx_pad: torch.Tensor | None, step: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """C-JEPA's term (Mo & Tong 2024): the squared distance, averaged over channels and
         samples, between each sample's mean context embedding and the mean embedding of its
         second view (``x_view``, else the input itself; all its tokens, or those at the
         context's indices with ``invariance_view=context``), and the anti-collapse term on
-        that view."""
+        that view (None when the view is a fixed target, ``invariance_stop_grad``)."""
         view = batch.get("x_view", batch["x"])
         cfg = self.penalty.cfg
         keep = batch["context"] if cfg.invariance_view == "context" else None
@@ -177,7 +178,7 @@ class LatentPrediction(nn.Module):
         a, b = mean_over_tokens(z, ctx_pad), mean_over_tokens(z_view, view_pad)
         inv = F.mse_loss(a.float(), b.float())
         if cfg.invariance_stop_grad:  # the context's term alone
-            return inv, self.penalty(z, step, ctx_pad)
+            return inv, None
         return inv, self.penalty(z_view, step, view_pad)
 
     def encoder_gradients(self, batch: dict, step: int) -> dict[str, float]:
