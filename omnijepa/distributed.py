@@ -148,10 +148,14 @@ def full_tensor(t: Tensor) -> Tensor:
 
 def shard_like(full: Tensor, reference: Tensor) -> Tensor:
     """``full`` laid out like ``reference``: this rank's shard when ``reference`` is a DTensor
-    (every rank holds the same ``full``), ``full`` itself otherwise."""
+    (every rank holds the same ``full``), else ``full`` in ``reference``'s memory layout — a
+    checkpoint's tensors come back contiguous, and an optimizer moment of a channels-last
+    weight must stay channels-last for a resumed run to round as the uninterrupted one."""
     from torch.distributed.tensor import DTensor, distribute_tensor
 
     if not isinstance(reference, DTensor):
+        if full.shape == reference.shape and full.stride() != reference.stride():
+            return torch.empty_like(reference, dtype=full.dtype, device=full.device).copy_(full)
         return full
     full = full.to(device=reference.device, dtype=reference.dtype)
     return distribute_tensor(full, reference.device_mesh, reference.placements)

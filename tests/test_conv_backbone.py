@@ -95,3 +95,23 @@ def test_keys_of_the_other_backbone_are_named_as_unused() -> None:
         warnings.simplefilter("error")
         warn_unused_keys(_lejepa("model.backbone=vit", "model.widths=[32,64,128]").model,
                          recipe.default_config().model)  # fmt: skip
+
+
+def test_the_backbone_runs_channels_last_and_a_checkpoint_keeps_the_layout() -> None:
+    """The weights are channels-last (the faster CPU kernels); a contiguous tensor read from a
+    checkpoint is put back in its parameter's layout (an optimizer moment of such a weight),
+    so a resumed run rounds as the uninterrupted one (tests/test_training.py's resume test)."""
+    from omnijepa.distributed import shard_like
+    from omnijepa.nn.conv_backbone import ConvBackbone
+
+    net = ConvBackbone(1, (8, 16))
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.weight.is_contiguous(memory_format=torch.channels_last) for c in convs)
+    w = convs[-1].weight
+    assert not w.is_contiguous()  # 16 input channels: the two layouts differ
+    loaded = torch.randn(w.shape)  # what safetensors gives back: contiguous
+    back = shard_like(loaded, w)
+    assert back.stride() == w.stride() and torch.equal(back, loaded)
+    assert shard_like(loaded, torch.zeros(w.shape)) is loaded  # same layout: no copy
+    out = net(torch.randn(2, 1, 8, 8))
+    assert out.shape == (2, 16, 16)

@@ -61,6 +61,34 @@ def test_c_is_chosen_on_held_out_data() -> None:
     assert choose_c((x, y), ProbeConfig(c_grid=(0.5,)), seed=0) == (0.5, None)
 
 
+def test_the_c_scan_stops_after_c_patience_falls_below_the_best(monkeypatch) -> None:
+    # the test_c_is_chosen data, whose held-out accuracy peaks low in a long grid: with the
+    # default patience the scan never fits the weak end, and picks what the whole grid picks
+    from omnijepa.eval import frozen_probes
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 120)
+    x = rng.normal(0, 1, (120, 40))
+    x[:, 0] += 1.0 * (2 * y - 1)
+    grid = (0.003, 0.01, 0.03, 0.1, 1.0, 10.0, 100.0, 1000.0)
+    fitted: list[float] = []
+    real_fit = frozen_probes.LogisticProbe.fit
+
+    def spy(self, *args, **kwargs):
+        fitted.append(self.c)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(frozen_probes.LogisticProbe, "fit", spy)
+    whole = choose_c((x, y), ProbeConfig(c_grid=grid, c_patience=0), seed=0)[0]
+    assert sorted(set(fitted)) >= list(grid)  # patience 0: every C of the grid
+    fitted.clear()
+    early = choose_c((x, y), ProbeConfig(c_grid=grid), seed=0)[0]
+    assert early == whole
+    assert max(fitted) < max(grid)  # the weak end was never fitted
+    with pytest.raises(ValueError, match="c_patience"):
+        ProbeConfig(c_patience=-1)
+
+
 def shared_noise_data() -> tuple[np.ndarray, np.ndarray]:
     """The label lives in x0 - x1, both dominated by one shared noise: a strongly regularised
     probe leans on the class-mean direction (x0 alone) and needs a weak penalty to cancel it."""
