@@ -143,3 +143,20 @@ def test_ddp_with_the_variance_covariance_term_matches_one_process(tmp_path: Pat
         # while every tensor stays within an RMS of 1e-6; the bug moved them by ~5 lr
         rms = (wa[key] - wb[key]).pow(2).mean().sqrt().item()
         assert rms < 1e-5, f"{key}: RMS difference {rms:.2e} from the one-process weights"
+
+
+def test_fsdp_shards_the_channels_last_conv_net(tmp_path: Path) -> None:
+    """The conv backbone keeps its weights channels-last, a layout FSDP2 refuses to shard
+    ("non-contiguous parameters"): sharding puts them back in the plain layout first, and
+    the run matches DDP on as many ranks (channels-last) up to that layout's rounding. (Not one
+    process: on a CPU each rank's BatchNorm reads its own rows, SyncBatchNorm being CUDA-only.)"""
+    conv = tiny("ijepa", "train.steps=2", "train.log_every=1", "train.batch_size=16",
+                "train.probe_every=0", "eval.baselines=false", "eval.few_shot=[]")  # fmt: skip
+    ddp, two = tmp_path / "ddp", tmp_path / "fsdp"
+    omnijepa(2, "train", "ijepa", *conv, "--out", str(ddp), cwd=tmp_path)
+    log = omnijepa(2, "train", "ijepa", *conv, "train.strategy=fsdp", "--out", str(two),
+                   cwd=tmp_path)  # fmt: skip
+    assert "shard units over 2 ranks" in log
+    got, want = losses(two), losses(ddp)
+    assert sorted(got) == [1, 2]
+    assert [got[k] for k in sorted(got)] == pytest.approx([want[k] for k in sorted(got)], rel=1e-3)

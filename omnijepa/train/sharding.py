@@ -55,6 +55,11 @@ def fully_shard_objective(objective: nn.Module) -> int:
     warnings.filterwarnings(
         "ignore", message=r"FSDP2-wrapped module .* returned a view tensor", category=UserWarning
     )
+    # FSDP2 shards contiguous parameters only: the conv net's channels-last weights go back to
+    # the plain layout (the same values; its kernels then round as a contiguous run does)
+    for param in objective.parameters():
+        if not param.is_contiguous():
+            param.data = param.data.contiguous()
     units = [*blocks(objective)]
     units += [c for c in objective.children() if any(True for _ in c.parameters())]
     for unit in [*units, objective]:
