@@ -7,6 +7,7 @@ initialised, so library code can call them unconditionally. They work with any b
 
 from __future__ import annotations
 
+import gc
 import os
 
 import torch
@@ -51,10 +52,15 @@ def local_rank() -> int:
 def finish() -> None:
     """End a distributed run cleanly: wait for every rank (rank 0 may still be evaluating),
     then tear the process group down together. A rank that exits while its group is alive
-    can abort in the backend's destructors ("terminate called without an active exception")."""
+    can abort in the backend's destructors ("terminate called without an active exception");
+    so can one whose modules (FSDP's state, a device mesh) still hold the group when the
+    interpreter shuts down, so garbage cycles are collected on both sides of the teardown
+    (a rank of CI's DDP -> FSDP resume test aborted so under load, session 26)."""
     if is_distributed():
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()
+        gc.collect()
 
 
 def world_size() -> int:

@@ -294,6 +294,7 @@ def train_run(
         raise
     train_seconds = time.perf_counter() - t0
     if not _is_main():
+        del built  # the sharded model holds the process group: free it while Python is whole
         finish()  # waits for rank 0's evaluation
         return last  # under torchrun only rank 0 evaluates and writes results
     try:
