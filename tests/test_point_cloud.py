@@ -21,7 +21,7 @@ from omnijepa.modalities.point_cloud import (
     unpack_patches,
 )
 from omnijepa.nn.encoder import TokenEncoder
-from omnijepa.nn.positional import POSITIONAL_ENCODINGS, build_positional, gather_rows
+from omnijepa.nn.positional import POSITIONAL_ENCODINGS, build_positional, gather_tokens
 from omnijepa.nn.tokens import Axis
 
 
@@ -229,7 +229,7 @@ def test_encoder_tokenizes_only_the_kept_patches() -> None:
     dense.square().sum().backward()
     assert torch.allclose(sparse, dense, atol=1e-6)
     assert all(torch.allclose(g, p.grad, atol=1e-6) for g, p in zip(grads, enc.parameters()))
-    assert torch.equal(gather_rows(x, keep)[:, :, 0], torch.gather(
+    assert torch.equal(gather_tokens(x, keep)[:, :, 0], torch.gather(
         centres, 1, keep[..., None].expand(-1, -1, 3)))  # fmt: skip
     barred = torch.zeros(3, 8, dtype=torch.bool)
     barred[torch.arange(3), keep[:, 0]] = True  # one kept token is no attention key

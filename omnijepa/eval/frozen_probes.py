@@ -163,13 +163,14 @@ def choose_c(train: Split, s: ProbeConfig, seed: int) -> tuple[float, LogisticPr
     scores: list[float] = []
     # stop early only on a held-out part big enough to trust a fall (on a few dozen rows one
     # item moves the score, and those fits are cheap anyway); ties do not count as a fall
-    early = s.c_patience > 0 and len(yv) >= EARLY_STOP_ROWS and len(grid) > s.c_patience
+    early = s.c_patience > 0 and len(yv) >= EARLY_STOP_ROWS
     basis = FeatureBasis.of(xf)  # one preconditioner for the whole grid and its walk
     for c in grid:
         warm = fits[-1] if fits else None
         fits.append(_logreg(c, s.max_iter).fit(xf, yf, warm=warm, basis=basis))
         scores.append(fits[-1].score(xv, yv))
-        if early and all(v < max(scores) for v in scores[-s.c_patience :]):
+        top = max(scores)
+        if early and all(v < top for v in scores[-s.c_patience :]):
             break
     i = int(np.argmax(scores))
     best = (float(grid[i]), fits[i], scores[i])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from omnijepa.nn.positional import CachedPositions, build_positional, gather_rows, gather_tokens
+from omnijepa.nn.positional import CachedPositions, build_positional, gather_tokens
 from omnijepa.nn.tokens import Axis, Tokenizer
 from omnijepa.nn.transformer import TransformerStack, key_padding_mask
 
@@ -83,7 +83,7 @@ class TokenEncoder(nn.Module):
             raise ValueError("features from several layers need the transformer stack")
         early = keep is not None and self.tokenizer.per_token_input
         if early:  # the hidden tokens are never computed
-            x = gather_rows(x, keep)
+            x = gather_tokens(x, keep)
             barred = None if barred is None else torch.gather(barred, 1, keep)
         tokens = self.tokenizer(x)
         if positions:

@@ -198,12 +198,8 @@ def batch_positions(
 
 
 def gather_tokens(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """Pick tokens ``idx`` (B, K) from ``x`` (B, N, D) -> (B, K, D)."""
-    return torch.gather(x, 1, idx.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
-
-
-def gather_rows(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-    """Pick rows ``idx`` (B, K) along dim 1 of ``x`` (B, N, ...) -> (B, K, ...)."""
+    """Pick tokens ``idx`` (B, K) along dim 1 of ``x`` (B, N, ...) -> (B, K, ...): token
+    features (B, N, D), or a tokenizer's per-token input (B, N, points, 3)."""
     index = idx.reshape(*idx.shape, *([1] * (x.dim() - 2))).expand(-1, -1, *x.shape[2:])
     return torch.gather(x, 1, index)
 
