@@ -38,3 +38,25 @@ def test_bench_counts_the_flops_of_attention(tmp_path: Path, tiny_overrides) -> 
         for p in ("fp32", "bf16")
     ]  # fmt: skip
     assert flops[0] == flops[1] > 0
+
+
+def test_bench_counts_flops_on_the_batches_it_times(
+    monkeypatch,  # noqa: ANN001
+    tmp_path: Path,
+    tiny_overrides,  # noqa: ANN001
+) -> None:
+    """FLOPs came from one warm-up batch while other batches were timed; a mask draw changes a
+    step's work by up to 15 %, so MFU described a batch that was never timed."""
+    from omnijepa.recipes import bench
+    from omnijepa.train import trainer
+
+    order = []
+
+    def spy(model, opt, batch, step, cfg, scaler, device):  # noqa: ANN001, ANN202
+        order.append(id(batch))
+        return trainer.optimizer_step(model, opt, batch, step, cfg, scaler, device)
+
+    monkeypatch.setattr(bench, "optimizer_step", spy)
+    bench.run_bench(RECIPES.get("ijepa"), tiny_overrides("ijepa"), tmp_path, steps=3)
+    counted, warm, timed = order[:3], order[3], order[4:]
+    assert timed == counted and len(set(timed)) == 3 and warm == counted[0]
