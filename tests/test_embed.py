@@ -106,3 +106,60 @@ def test_embed_never_replaces_a_file_that_appears_while_it_works(
         embed_run(finished_run, [], out)
     assert out.read_bytes() == b"another embed's file"
     assert not list(tmp_path.glob(".race.npz.*"))  # no temporary file left behind
+
+
+def _point_folder(root: Path, rng: np.random.Generator) -> None:
+    for c, scale in (("ball", 1.0), ("rod", (3.0, 0.3, 0.3))):
+        (root / c).mkdir(parents=True)
+        for i in range(8):
+            np.save(root / c / f"{i}.npy", rng.normal(size=(80, 3)) * scale)
+
+
+def _series_folder(root: Path, rng: np.random.Generator) -> None:
+    for c, hz in (("slow", 0.05), ("fast", 0.3)):
+        (root / c).mkdir(parents=True)
+        for i in range(8):
+            t = np.arange(30 + 4 * i)
+            np.save(root / c / f"{i}.npy", np.sin(hz * t) + 0.1 * rng.normal(size=t.shape))
+
+
+def _audio_folder(root: Path, rng: np.random.Generator) -> None:
+    import soundfile as sf
+
+    for c, hz in (("low", 220.0), ("high", 880.0)):
+        (root / c).mkdir(parents=True)
+        for i in range(6):
+            t = np.arange(int(16000 * (0.3 + 0.05 * i))) / 16000
+            sf.write(str(root / c / f"{i}.wav"), np.sin(2 * np.pi * hz * t), 16000)
+
+
+@pytest.mark.parametrize(
+    ("recipe", "make", "extra"),
+    [
+        ("pointjepa", _point_folder, []),
+        ("series_jepa", _series_folder, ["train.batch_size=8"]),
+        ("ajepa", _audio_folder, ["eval.few_shot=[]", "train.batch_size=4"]),
+    ],
+)
+def test_embed_names_the_file_of_every_row_beyond_images(
+    recipe: str,
+    make,
+    extra: list[str],
+    tmp_path: Path,
+    tiny_overrides,  # noqa: ANN001
+) -> None:
+    """Only image folders wrote ``train_files``/``classes``: a user embedding a folder of
+    meshes, series or recordings could not tell which row came from which file."""
+    from omnijepa.recipes.run import train_run
+
+    make(tmp_path / "data", np.random.default_rng(0))
+    run = tmp_path / "run"
+    train_run(
+        RECIPES.get(recipe), tiny_overrides(recipe, f"data.path={tmp_path / 'data'}", *extra), run
+    )
+    data = np.load(embed_run(run, [], tmp_path / "f.npz")["out"])
+    files = [*data["train_files"], *data["test_files"]]
+    labels = [*data["train_y"], *data["test_y"]]
+    assert len(files) == len(data["train_x"]) + len(data["test_x"]) == len(set(files))
+    assert all(Path(f).is_file() and Path(f).parent.name == data["classes"][y]
+               for f, y in zip(files, labels))  # fmt: skip

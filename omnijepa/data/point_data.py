@@ -43,10 +43,12 @@ class PointDataConfig:
 
 @dataclass
 class PointSplit:
-    """Clouds (N, P, 3) float32 and labels (N,) int64, -1 where unlabeled."""
+    """Clouds (N, P, 3) float32, labels (N,) int64 (-1 where unlabeled) and, from a folder,
+    the file of every cloud."""
 
     points: torch.Tensor
     labels: torch.Tensor
+    files: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -116,10 +118,14 @@ def normalize_clouds(points: np.ndarray, chunk: int = 4096) -> np.ndarray:
     return out
 
 
-def _split(points: np.ndarray, labels: np.ndarray, cfg: PointDataConfig) -> PointSplit:
+def _split(
+    points: np.ndarray, labels: np.ndarray, cfg: PointDataConfig, files: list[str] | None = None
+) -> PointSplit:
     if cfg.normalize:
         points = normalize_clouds(points)
-    return PointSplit(torch.from_numpy(np.ascontiguousarray(points)), torch.from_numpy(labels))
+    return PointSplit(
+        torch.from_numpy(np.ascontiguousarray(points)), torch.from_numpy(labels), files or []
+    )
 
 
 @POINT_SOURCES.register("shapes")
@@ -167,9 +173,10 @@ def _folder_source(cfg: PointDataConfig, seed: int, root: str) -> PointData:
         f"point folder {root} ({listing.described}), {cfg.num_points} points; "
         f"train/test {len(train)}/{len(test)}"
     )
+    names = [str(f) for f in listing.files]
     return PointData(
-        train=_split(points[train], labels[train], cfg),
-        test=_split(points[test], labels[test], cfg),
+        train=_split(points[train], labels[train], cfg, [names[i] for i in train]),
+        test=_split(points[test], labels[test], cfg, [names[i] for i in test]),
         class_names=classes,
         source=source,
     )

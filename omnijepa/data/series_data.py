@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -64,10 +64,12 @@ class SeriesDataConfig:
 
 @dataclass
 class SeriesSplit:
-    """Series (list of (C, T_i) float32 tensors) and their labels (-1 = unlabelled)."""
+    """Series (list of (C, T_i) float32 tensors), their labels (-1 = unlabelled) and, from a
+    folder, the file of every series."""
 
     series: list[torch.Tensor]
     labels: torch.Tensor
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -207,7 +209,10 @@ def load_series_folder(cfg: SeriesDataConfig, seed: int) -> SeriesData:
             )
     series = [torch.from_numpy(a[:, : cfg.max_length]) for a in arrays]
     train_idx, test_idx = listing.split(cfg.test_fraction, derived_rng(seed, "series"))
-    pick = lambda idx: SeriesSplit([series[i] for i in idx], torch.tensor(labels[idx]))  # noqa: E731
+    names = [str(p) for p in files]
+    pick = lambda idx: SeriesSplit(  # noqa: E731
+        [series[i] for i in idx], torch.tensor(labels[idx]), [names[i] for i in idx]
+    )
     return SeriesData(
         pick(train_idx), pick(test_idx), classes, f"series folder {root} ({listing.described})"
     )

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
+
+from torch.utils.data import Dataset
 
 _SINK: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "feature_sink", default=None
@@ -33,6 +35,21 @@ def capturing_features() -> Iterator[dict[str, Any]]:
         yield sink
     finally:
         _SINK.reset(token)
+
+
+def name_rows(
+    dataset: Dataset, files: Sequence[str] | None = None, classes: Sequence[str] | None = None
+) -> Dataset:
+    """Attach the source of every row (``files``) and the class names by label (``classes``) to
+    ``dataset``, where the data knows them, so ``embed`` writes them beside the features (the
+    harness reads ``dataset.files`` / ``dataset.classes``). Returns ``dataset``."""
+    if files:
+        if len(files) != len(dataset):  # type: ignore[arg-type]
+            raise ValueError(f"{len(files)} file names for {len(dataset)} rows")  # type: ignore[arg-type]
+        dataset.files = [str(f) for f in files]  # type: ignore[attr-defined]
+    if classes:
+        dataset.classes = [str(c) for c in classes]  # type: ignore[attr-defined]
+    return dataset
 
 
 def feature_sink() -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from omnijepa.data.audio_data import (
     load_audio_data,
 )
 from omnijepa.errors import ConfigError
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.finetune import finetune_accuracy
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -252,6 +253,8 @@ class AJEPARecipe(Recipe):
         frames = frames_of(cfg)
         train_ds = SpectrogramDataset(data.train, frames, mean, std, cfg.data.long_clips)
         test_ds = SpectrogramDataset(data.test, frames, mean, std, cfg.data.long_clips)
+        name_rows(train_ds, data.train.names, data.class_names)  # files, or word/voice
+        name_rows(test_ds, data.test.names)
         prepare = LogMelAugment(cfg.augment, cfg.data.front_end, mean, std)
         collate = MaskCollator(build_sampler(cfg), cfg.seed, prepare=prepare, steps=cfg.train.steps)
 

@@ -21,6 +21,7 @@ from torch import nn
 
 from omnijepa.data.point_data import PointData, PointDataConfig, load_point_data
 from omnijepa.errors import ConfigError
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.finetune import finetune_accuracy
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -206,6 +207,8 @@ def evaluate_point_encoders(
     m, e = cfg.model, cfg.eval
     train_ds = packed_dataset(data.train.points, data.train.labels, m.num_groups, m.group_size)
     test_ds = packed_dataset(data.test.points, data.test.labels, m.num_groups, m.group_size)
+    name_rows(train_ds, data.train.files, data.class_names)
+    name_rows(test_ds, data.test.files)
     labels = data.test.labels.numpy()
     classes = len(np.unique(labels[labels >= 0]))
     extra = {"svm": lambda tr, te: svm_accuracy(*tr, *te, e.svm_c)}

@@ -123,7 +123,8 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     of ``data.path=...`` given as an override, to ``out`` (.npz: ``train_x``, ``train_y``,
     ``test_x``, ``test_y``; labels -1 where the data has none; ``train_files``/``test_files``,
     the file of each row, and ``classes``, the name of each label, where the data knows them:
-    image folders, and class names for the built-in images). Never overwrites a file."""
+    folders of images, point clouds, series and audio, and the built-in classes' names).
+    Never overwrites a file."""
     out = Path(out)
     if out.suffix != ".npz":
         raise ConfigError(f"embed writes a .npz file; got --out {out}")

@@ -25,6 +25,7 @@ from omnijepa.data.series_data import (
     load_series_data,
     padded_length,
 )
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.features import raw_features
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -122,6 +123,8 @@ class SeriesJEPARecipe(Recipe):
         length = padded_length(cfg.data, cfg.model.window)
         train_ds = PaddedSeriesDataset(data.train, length)
         test_ds = PaddedSeriesDataset(data.test, length)
+        name_rows(train_ds, data.train.files, data.class_names)  # for `embed`
+        name_rows(test_ds, data.test.files)
         sampler = MultiBlockMaskSampler((length // cfg.model.window,), cfg.mask)
         collate = MaskCollator(sampler, cfg.seed, steps=cfg.train.steps)
 
