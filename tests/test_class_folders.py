@@ -159,3 +159,27 @@ def test_linked_folders_inside_a_class_are_read_once(tmp_path: Path) -> None:
     _touch(data / "b" / "z.npy")
     files, labels, classes = labelled_files(data, (".npy",))
     assert sorted(f.name for f in files) == ["x.npy", "y.npy", "z.npy"] and labels.count(0) == 2
+
+
+def test_many_text_tables_left_out_are_named(tmp_path: Path) -> None:
+    """12 ``.csv`` clouds beside 12 ``.npy`` ones were left out in silence as if notes."""
+    for c in ("x", "y"):
+        for i in range(6):
+            _touch(tmp_path / c / f"{i}.npy")
+            _touch(tmp_path / c / f"{i}.csv")
+    with pytest.warns(UserWarning, match=r"left out 12 file.*\.csv x12"):
+        files, _, _ = labelled_files(tmp_path, (".npy",))
+    assert len(files) == 12
+
+
+def test_series_saved_by_np_savetxt_are_read(tmp_path: Path) -> None:
+    from omnijepa.data.series_data import SeriesDataConfig, load_series_folder
+
+    rng = np.random.default_rng(0)
+    for cls in ("a", "b"):
+        (tmp_path / cls).mkdir()
+        for k in range(3):
+            np.savetxt(tmp_path / cls / f"{k}.txt", rng.standard_normal((40, 2)))
+    data = load_series_folder(SeriesDataConfig(path=str(tmp_path), channels=2), 0)
+    series = data.train.series + data.test.series
+    assert len(series) == 6 and all(s.shape == (2, 40) for s in series)

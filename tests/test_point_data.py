@@ -395,3 +395,29 @@ def test_text_headers_are_skipped_and_bad_rows_named(tmp_path: Path) -> None:
     (tmp_path / "e.off").write_bytes(b"")
     with pytest.raises(DataError, match="e.off: empty file"):
         load_point_file(tmp_path / "e.off", 6, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("line", "sep"),
+    [("{:.3f} {:.3f} {:.3f}", "decimal commas, spaces"), ("{:.3f};{:.3f};{:.3f}", "semicolons")],
+)
+def test_text_points_in_european_locales_read_right(tmp_path: Path, line: str, sep: str) -> None:
+    """``0,126 -0,132 0,640`` was read as x=0, y=126, z=-0 (every comma a separator), with no
+    warning; semicolon-separated rows were refused."""
+    pts = np.random.default_rng(0).normal(size=(20, 3))
+    text = "\n".join(line.format(*p).replace(".", ",") for p in pts)
+    (tmp_path / "eu.xyz").write_text(text + "\n")
+    cloud = load_point_file(tmp_path / "eu.xyz", 20, np.random.default_rng(0))
+    np.testing.assert_allclose(np.sort(cloud[:, 0]), np.sort(pts[:, 0]), atol=6e-4, err_msg=sep)
+    plain = "\n".join(f"{a:.3f},{b:.3f},{c:.3f}" for a, b, c in pts)  # commas as separators
+    (tmp_path / "us.xyz").write_text(plain + "\n")
+    cloud = load_point_file(tmp_path / "us.xyz", 20, np.random.default_rng(0))
+    np.testing.assert_allclose(np.sort(cloud[:, 2]), np.sort(pts[:, 2]), atol=6e-4)
+
+
+def test_too_few_points_is_not_called_a_transposed_array(tmp_path: Path) -> None:
+    """A (2, 3) file was told to transpose itself into a (3, 2) one, which is refused too."""
+    with pytest.raises(DataError, match="only 2 distinct point"):
+        load_point_file(_npy(tmp_path / "two.npy", np.eye(2, 3)), 8, np.random.default_rng(0))
+    with pytest.raises(DataError, match=r"\(3, 40\) looks saved coordinates-first.*arr.T"):
+        load_point_file(_npy(tmp_path / "t.npy", np.ones((3, 40))), 8, np.random.default_rng(0))

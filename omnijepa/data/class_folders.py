@@ -174,17 +174,29 @@ COMPANIONS = (
 )  # fmt: skip
 
 
+# companions that may be data of another kind: left out silently only while they are few
+TEXT_TABLES = (".txt", ".csv", ".tsv")
+
+
 def warn_unread(root: Path, suffixes: Iterable[str], what: str) -> None:
     """One warning naming the visible files under ``root`` that no reader takes (suffix
     not in ``suffixes``, not a companion such as notes or sidecars): a folder of ``.m4a`` beside
-    ``.wav`` clips would otherwise train on part of the data without a word."""
+    ``.wav`` clips would otherwise train on part of the data without a word. Text tables
+    (``TEXT_TABLES``) count as companions only while they are fewer than half the files read
+    (or under 3): 12 ``.txt`` tables beside 12 ``.npy`` series are data left out, not notes."""
     read = {s.lower() for s in suffixes}
     counts: dict[str, int] = {}
+    tables: dict[str, int] = {}
+    n_read = 0
     for p in _walk(root):  # files only, hidden folders already pruned: no stat per file
         suffix = p.suffix.lower()
-        if suffix in read or suffix in COMPANIONS or p.name.startswith("."):
-            continue
-        counts[suffix or "(no suffix)"] = counts.get(suffix or "(no suffix)", 0) + 1
+        if suffix in read:
+            n_read += 1
+        elif suffix in TEXT_TABLES and not p.name.startswith("."):
+            tables[suffix] = tables.get(suffix, 0) + 1
+        elif not (suffix in COMPANIONS or p.name.startswith(".")):
+            counts[suffix or "(no suffix)"] = counts.get(suffix or "(no suffix)", 0) + 1
+    counts |= {k: n for k, n in tables.items() if n >= 3 and 2 * n >= n_read}
     if counts:
         kinds = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
         warnings.warn(

@@ -68,12 +68,25 @@ def _read_mesh(path: Path, num_points: int, rng: np.random.Generator) -> np.ndar
     return np.concatenate([v[:, :3] for v in vertices])
 
 
+def _decimal_commas(lines: list[str]) -> bool:
+    """Whether the commas of these lines are decimal commas (``0,126 -0,132 0,640``: cells
+    split by spaces or semicolons, no decimal points) rather than separators (``0.1,0.2,0.3``)."""
+    sample = [ln for ln in lines if "," in ln][-3:]  # data rows, past any header
+    if not sample or any("." in ln for ln in sample):
+        return False
+    cells = [ln.replace(";", " ").split() for ln in sample]
+    return all(len(c) >= 3 and all(is_number(t.replace(",", ".")) for t in c) for c in cells)
+
+
 def _read_text(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarray:
-    """The first 3 numeric columns of a whitespace- or comma-separated text file."""
+    """The first 3 numeric columns of a text file whose cells are split by whitespace, commas
+    or semicolons (decimal commas allowed, as European locales write them)."""
     text = read_text(path, "x y z rows")
+    lines = [ln.split("#", 1)[0] for ln in text.splitlines()]
+    comma = "." if _decimal_commas(lines) else " "
     rows = []
-    for line in text.replace(",", " ").splitlines():
-        tokens = line.split("#", 1)[0].split()
+    for line in lines:
+        tokens = line.replace(",", comma).replace(";", " ").split()
         if tokens:
             rows.append(tokens)
     if rows and len(rows[0]) == 1 and rows[0][0].isdigit():
@@ -99,9 +112,9 @@ def _read_npy(path: Path, num_points: int, rng: np.random.Generator) -> np.ndarr
         raise DataError(f"{path}: expected a numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise DataError(f"{path}: expected an (N, >=3) array of points, got shape {arr.shape}")
-    if 0 < arr.shape[0] < arr.shape[1]:  # fewer points than coordinates: saved as (3, N)?
+    if arr.shape[0] == 3 and arr.shape[1] > 3:  # saved as (3, N)?
         raise DataError(
-            f"{path}: shape {arr.shape} has fewer points than columns; points go in rows, "
+            f"{path}: shape {arr.shape} looks saved coordinates-first; points go in rows, "
             f"(N, 3): transpose it (arr.T)"
         )
     return arr[:, :3].astype(np.float64)

@@ -4,7 +4,8 @@ Built-in ``waveforms``: 8 classes that differ only in the *shape* of a periodic 
 signal (sine, square, sawtooth, triangle, chirp, damped sine, pulse train, random walk) with a
 random frequency, phase, amplitude and offset per series, Gaussian noise, and a random length
 in ``length`` (so batches mix lengths and need padding). ``data.path=DIR`` reads ``.npy``
-files (``(T,)`` or ``(C, T)``) or ``.csv`` files (rows = time, one column per channel), one
+files (``(T,)`` or ``(C, T)``) or ``.csv``/``.txt`` tables (rows = time, one column per
+channel; ``np.savetxt`` writes them), one
 sub-folder per class (or a flat folder: unlabelled, label -1). A series longer than
 ``max_length`` is an error unless ``crop=true`` keeps its first ``max_length`` samples.
 
@@ -32,7 +33,7 @@ from omnijepa.errors import ConfigError, DataError
 WAVEFORMS = (
     "sine", "square", "sawtooth", "triangle", "chirp", "damped_sine", "pulses", "random_walk",
 )  # fmt: skip
-SUFFIXES = (".npy", ".csv")
+SUFFIXES = (".npy", ".csv", ".txt")  # .txt: np.savetxt's tables
 
 
 @dataclass
