@@ -107,6 +107,26 @@ def test_mne_raw_with_annotations_and_epochs_files(tmp_path: Path) -> None:
     assert data.classes == ["left", "right"] and data.length == 129  # 1 s + 1 sample, 128 Hz
 
 
+def test_every_trial_cut_at_annotations_has_one_length(tmp_path: Path) -> None:
+    """The length came from the last annotation of each label: MNE crops an annotation that
+    runs past the recording's end, and every trial of that label became that short, so the
+    trial length gave the label away."""
+    mne = pytest.importorskip("mne")
+    from omnijepa.data.eeg_files import read_mne
+
+    info = mne.create_info(["C3", "Cz", "C4"], 128.0, "eeg")
+    raw = mne.io.RawArray(np.random.default_rng(0).standard_normal((3, 128 * 30)) * 1e-5, info,
+                          verbose="error")  # fmt: skip
+    onsets = [*np.arange(1.0, 25.0, 3.0), 29.5]  # the last one is cropped to 0.5 s
+    names = ["left", "right"] * 4 + ["left"]
+    raw.set_annotations(mne.Annotations(onsets, 2.0, names))
+    raw.save(tmp_path / "rec_raw.fif", verbose="error")
+    with pytest.warns(UserWarning, match=r"last 0.5\d*-2 s; every trial is cut to .* 2 s"):
+        trials = read_mne(tmp_path / "rec_raw.fif", ReadOptions())
+    assert {s.shape[1] for s in trials.signals} == {256}  # the cut-short one left out
+    assert sorted(trials.labels) == ["left"] * 4 + ["right"] * 4
+
+
 def test_a_recording_without_annotations_is_one_error(tmp_path: Path) -> None:
     mne = pytest.importorskip("mne")
     info = mne.create_info(["C3", "C4"], 128.0, "eeg")

@@ -63,3 +63,21 @@ def test_every_loader_reports_a_damaged_numpy_file(tmp_path: Path, recipe_loader
     }[recipe_loader]
     with pytest.raises(DataError, match="damaged"):
         call()
+
+
+def test_object_arrays_get_a_hint_not_numpys_wording(tmp_path: Path) -> None:
+    """``y`` saved from pandas values is an object array; numpy's own message said only
+    "Object arrays cannot be loaded when allow_pickle=False"."""
+    np.savez(tmp_path / "o.npz", X=np.zeros((4, 2, 8)), y=np.array(["l", "r"] * 2, dtype=object))
+    with pytest.raises(DataError, match=r"array 'y' was saved as Python objects.*dtype=str"):
+        read_npz(tmp_path / "o.npz", "EEG", ("X", "y"))
+
+
+def test_eeg_names_and_labels_saved_as_bytes_are_decoded(tmp_path: Path) -> None:
+    from omnijepa.data.eeg_files import ReadOptions
+    from omnijepa.data.eeg_files import read_npz as read_eeg_npz
+
+    ch = np.array([b"Fz", b"C3", b"Cz"])  # an S array, as h5py and MATLAB exports give
+    np.savez(tmp_path / "b.npz", X=np.zeros((4, 3, 64)), y=np.array([b"l", b"r"] * 2), ch_names=ch)
+    trials = read_eeg_npz(tmp_path / "b.npz", ReadOptions())
+    assert trials.channels[0] == ("Fz", "C3", "Cz") and sorted(set(trials.labels)) == ["l", "r"]

@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -74,7 +75,9 @@ def _finite(x: np.ndarray, where: str) -> np.ndarray:
 def read_npz(path: Path, opts: ReadOptions) -> EEGTrials:
     """``X`` (trials, channels, time), ``y``, ``ch_names`` and optionally ``sfreq``."""
     z = numpy_files.read_npz(path, "EEG (.npz with X, y, ch_names, sfreq)", ("X", "y"))
-    names = tuple(str(c) for c in z["ch_names"].ravel()) if "ch_names" in z else opts.ch_names
+    names = (
+        tuple(map(numpy_files.text, z["ch_names"].ravel())) if "ch_names" in z else opts.ch_names
+    )
     return trials_from_arrays(z, names, path, opts)
 
 
@@ -113,7 +116,7 @@ def trials_from_arrays(
             "time): transpose it (X.transpose(0, 2, 1))"
         )
     x = _finite(x, str(path))
-    return EEGTrials(list(x), [names] * len(x), [str(v) for v in y], sfreq)
+    return EEGTrials(list(x), [names] * len(x), [numpy_files.text(v) for v in y], sfreq)
 
 
 def _ts_sidecar(path: Path, problem: str) -> dict:
@@ -245,10 +248,9 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
         )
     sfreq = float(raw.info["sfreq"])
     data = _finite(raw.get_data(), str(path))
-    durations = dict(zip(raw.annotations.description, raw.annotations.duration))
+    seconds = opts.seconds or _trial_seconds(raw.annotations, set(names.values()), path)
     signals, labels = [], []
     for sample, _, code in events:
-        seconds = opts.seconds or durations.get(names[code]) or 2.0
         start = int(sample - raw.first_samp)
         piece = data[:, start : start + int(round(seconds * sfreq))]
         if piece.shape[1] * 2 >= seconds * sfreq:  # a trial cut short by the end: keep if half
@@ -257,6 +259,24 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
     if not signals:
         raise DataError(f"{path}: its annotations leave no trial to use")
     return EEGTrials(signals, [tuple(raw.ch_names)] * len(signals), labels, sfreq)
+
+
+def _trial_seconds(annotations: Any, kept: set[str], path: Path) -> float:
+    """One length for every trial cut at annotations: the median duration of the kept ones
+    (2 s when they are instants or absent). Per-label lengths let a trial's length give away
+    its label, and MNE crops the last annotation at the end of a recording."""
+    durations = np.array([d for name, d in zip(annotations.description, annotations.duration)
+                          if name in kept and d > 0], dtype=float)  # fmt: skip
+    if not len(durations):
+        return 2.0
+    seconds = float(np.median(durations))
+    if durations.max() - durations.min() > 0.01 * seconds:
+        warnings.warn(
+            f"{path.name}: its annotations last {durations.min():.3g}-{durations.max():.3g} s; "
+            f"every trial is cut to their median, {seconds:.3g} s (data.seconds sets it)",
+            stacklevel=3,
+        )
+    return seconds
 
 
 for _suffix in MNE_SUFFIXES:

@@ -32,6 +32,14 @@ def read_npy(path: Path, what: str) -> np.ndarray:
     return arr
 
 
+def text(value: object) -> str:
+    """A name or label as text: bytes (an ``S`` array, as h5py and MATLAB exports give) are
+    decoded rather than written ``b'Fz'``."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
 def read_npz(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Every array of the archive ``path`` by name; ``required`` names must be among them."""
     try:
@@ -47,10 +55,20 @@ def read_npz(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.n
                 f"{path}: missing array(s) {missing}; {what} holds {list(required)} "
                 f"(found {z.files})"
             )
-        try:
-            return {k: z[k] for k in z.files}
-        except READ_ERRORS as exc:
-            raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+        out = {}
+        for k in z.files:
+            try:
+                out[k] = z[k]
+            except ValueError as exc:
+                if "allow_pickle" not in str(exc):
+                    raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+                raise DataError(  # unpickling a file can run code: never done here
+                    f"{path}: array {k!r} was saved as Python objects (a list or pandas "
+                    f"values); save it as text or numbers, e.g. np.asarray({k}, dtype=str)"
+                ) from None
+            except READ_ERRORS as exc:
+                raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
+        return out
 
 
 def read_mat(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.ndarray]:
