@@ -310,9 +310,12 @@ def test_bad_columns_and_targets(tmp_path: Path, mixed_csv: Path) -> None:
     with pytest.raises(DataError, match="regression.*'label'"):
         _load(mixed_csv, target="label", task="regression")
 
-    rows = [[str(i), "NA", "1" if i % 2 else "0"] for i in range(20)]
+    rows = [[str(i % 5), "NA", "1" if i % 2 else "0", ""] for i in range(20)]
+    blank = _write(tmp_path / "nan.csv", ["a", "blank", "y", ""], rows)  # Excel's trailing ';'
+    with pytest.warns(UserWarning, match="empty column.*left out: blank, Unnamed: 3"):
+        assert _load(blank, target="y").feature_names == ["a"]
     with pytest.raises(DataError, match="'blank'.*all values missing"):
-        _load(_write(tmp_path / "nan.csv", ["a", "blank", "y"], rows), target="y")
+        _load(blank, target="y", numerical=("blank",))  # asked for by name
     rows = [[str(i), "7"] for i in range(20)]
     with pytest.raises(DataError, match="const.csv.*'y'.*constant"):
         _load(_write(tmp_path / "const.csv", ["a", "y"], rows), target="y")
@@ -390,3 +393,16 @@ def test_constant_identifier_and_date_columns_are_screened_with_warnings(tmp_pat
     assert np.isfinite(day).all() and day.std() > 0.5  # standardised days, spread over March
     kept = TabularDataConfig(path=str(path), target="label", categorical=("region", "key"))
     assert load_tabular_data(kept, seed=0).feature_names[:2] == ["key", "region"]
+
+
+def test_money_percent_and_float_class_targets(tmp_path: Path) -> None:
+    """ "$1,234.56" and "12.3%" columns were screened out as identifiers; a 0.0 / 1.0 class
+    column (pandas writes one once a value was missing) was trained as a regression target;
+    a repeated header name was renamed without a word."""
+    rows = [[f'"${1000 + 37 * i:,}.50"', f"{i % 9 + 0.5}%", str(float(i % 2)), str(i % 4)]
+            for i in range(30)]  # fmt: skip
+    path = _write(tmp_path / "m.csv", ["price", "share", "y", "price"], rows)
+    with pytest.warns(UserWarning, match="'price' appear more than once"):
+        data = _load(path, target="y")
+    assert data.task == "classification" and data.classes == ["0", "1"]
+    assert {"price", "share", "price.1"} <= set(data.feature_names)

@@ -45,6 +45,25 @@ def _delimiter(path: Path) -> str:
 
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")  # 12,345.67
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_UNIT = re.compile(r"^([+-]?)[$€£¥]\s*|\s*%$")  # $1,234.56, -€5, 12.3 %: the number stays
+
+
+def _unit_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns of money or percentages (every present cell a number once a leading currency
+    sign or a trailing % is taken off, at least one carrying it) lose the signs: as text they
+    were screened out as identifiers. Percentages stay in percent."""
+    for name in frame.columns:
+        text = frame[name].str.strip()
+        present = text[~text.str.lower().isin(MISSING_MARKERS)]
+        bare = text.str.replace(_UNIT, lambda m: m.group(1) or "", regex=True)
+        numbers = bare[present.index].str.replace(",", "", regex=False)
+        if (
+            len(present)
+            and (bare[present.index] != present).any()
+            and pd.to_numeric(numbers, errors="coerce").notna().all()
+        ):
+            frame[name] = bare
+    return frame
 
 
 def _comma_numbers(frame: pd.DataFrame, sep: str) -> pd.DataFrame:
@@ -96,7 +115,8 @@ def read_csv_table(path: str | Path) -> RawTable:
     if frame.shape[0] == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = _comma_numbers(frame, sep)
+    _warn_repeated_names(path, sep)
+    frame = _comma_numbers(_unit_numbers(frame), sep)
     first = frame.columns[0]
     rows = frame[first].str.strip()
     if (
@@ -109,6 +129,20 @@ def read_csv_table(path: str | Path) -> RawTable:
         frame = frame.drop(columns=first)
     typed = pd.DataFrame({name: type_column(frame[name]) for name in frame.columns})
     return RawTable(typed, None, str(path))
+
+
+def _warn_repeated_names(path: Path, sep: str) -> None:
+    """pandas renames a repeated header name ``a`` to ``a.1`` without a word: say so."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as f:
+        header = next(csv.reader(f, delimiter=sep), [])
+    names = [h.strip() for h in header]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if repeated:
+        warnings.warn(
+            f"{path}: column name(s) {', '.join(map(repr, repeated))} appear more than once; "
+            "the repeats are read as NAME.1, NAME.2, …",
+            stacklevel=3,
+        )
 
 
 def type_column(text: pd.Series) -> pd.Series:

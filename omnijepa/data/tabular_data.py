@@ -157,8 +157,9 @@ def _resolve_columns(raw: RawTable, cfg: TabularDataConfig) -> tuple[str, list[s
 def _infer_task(col: pd.Series, cfg: TabularDataConfig, origin: str) -> str:
     numeric = pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
     task = cfg.task
-    if task == "auto":
-        few = _is_integer_column(col) and col.nunique() <= cfg.max_categories
+    if task == "auto":  # whole numbers written 0.0 / 1.0 (pandas, once a value was missing)
+        whole = _is_integer_column(col) or (numeric and bool((col.dropna() % 1 == 0).all()))
+        few = whole and col.nunique() <= cfg.max_categories
         task = "classification" if not numeric or few else "regression"
     if task == "regression" and not numeric:
         raise DataError(
@@ -196,9 +197,14 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
     check_config(cfg)
     target, features = _resolve_columns(raw, cfg)
     frame, origin = raw.frame, raw.origin
-    for name in features:
-        if frame[name].isna().all():
+    named = set(cfg.categorical) | set(cfg.numerical)
+    empty = [name for name in features if frame[name].isna().all()]
+    for name in empty:
+        if name in named or len(empty) == len(features):
             raise DataError(f"{origin}: feature column {name!r} is empty (all values missing)")
+    if empty:  # Excel's trailing separators make nameless empty columns ("Unnamed: 4")
+        warnings.warn(f"{origin}: empty column(s) left out: {', '.join(empty)}", stacklevel=2)
+        features = [c for c in features if c not in empty]
 
     missing = frame[target].isna().to_numpy()
     n_missing = int(missing.sum())
@@ -211,7 +217,6 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
         )
     if frame[target].nunique() < 2:
         raise DataError(f"{origin}: target column {target!r} is constant")
-    named = set(cfg.categorical) | set(cfg.numerical)
     frame, features = screen_features(frame, features, named, origin)
     if not features:
         raise DataError(f"{origin}: no informative feature column left besides {target!r}")
