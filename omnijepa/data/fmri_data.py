@@ -16,6 +16,7 @@ row is skipped) or ``.npy`` ``(time, regions)``. Every series is z-scored per re
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,6 +168,13 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
         raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
     if layout == "time_regions":
         x = x.transpose(0, 2, 1)
+    elif 2 * x.shape[2] < x.shape[1]:  # few time points, many regions: saved time-first?
+        warnings.warn(
+            f"{path.name}: X {x.shape} is read as (subjects, {x.shape[1]} regions, "
+            f"{x.shape[2]} time points); if it is (subjects, time, regions), pass "
+            "data.layout=time_regions",
+            stacklevel=2,
+        )
     check_roi_values(x, str(path))
     _, y = np.unique(y, return_inverse=True)
     return x, y

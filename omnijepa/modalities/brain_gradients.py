@@ -45,7 +45,8 @@ def diffusion_gradients(
         raise DataError(f"connectivity must be a finite square matrix, got {fc.shape}")
     if not 1 <= m < r:
         raise DataError(
-            f"{m} gradients need at least {m + 1} regions, have {r}: lower model.gradients"
+            f"{m} gradients need at least {m + 1} regions, have {r}: lower model.gradients "
+            "when training (a trained run takes only data with as many regions)"
         )
     keep = max(1, int(round((1.0 - sparsity) * r)))
     threshold = np.sort(fc, axis=1)[:, -keep][:, None]

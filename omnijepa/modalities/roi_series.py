@@ -42,7 +42,8 @@ class ROIPatchTokenizer(Tokenizer):
         self.length = self.patches * patch
         if self.length < length:
             warnings.warn(
-                f"series of {length} points make {self.patches} patches of {patch} "
+                f"series of {length} points make {self.patches} patch"
+                f"{'es' if self.patches != 1 else ''} of {patch} "
                 f"(model.patch): the last {length - self.length} points of each are left out",
                 stacklevel=2,
             )
