@@ -209,3 +209,21 @@ def test_a_grid_too_large_for_full_attention_on_cpu_is_one_error(tmp_path, capsy
                            "--out", tmp_path / "run")  # fmt: skip
     assert code == 2
     assert_one_line_error(err, "8600 tokens", "model.patch")
+
+
+def test_subjects_scanned_for_different_lengths_share_the_shortest(tmp_path: Path) -> None:
+    """A folder of subjects with scans of different lengths was refused; different regions
+    still are."""
+    from omnijepa.data.fmri_data import read_roi_folder
+
+    rng = np.random.default_rng(0)
+    for c in ("ctl", "pat"):
+        (tmp_path / c).mkdir()
+        for k, t in enumerate((60, 72, 64)):
+            np.save(tmp_path / c / f"s{k}.npy", rng.standard_normal((t, 7)))  # (time, regions)
+    with pytest.warns(UserWarning, match="scans last 60-72 time points; each keeps its first 60"):
+        x, labels, _ = read_roi_folder(tmp_path)
+    assert x.shape == (6, 7, 60) and sorted(labels.tolist()) == [0, 0, 0, 1, 1, 1]
+    np.save(tmp_path / "ctl" / "s9.npy", rng.standard_normal((60, 5)))
+    with pytest.raises(DataError, match="differ in shape"):
+        read_roi_folder(tmp_path)

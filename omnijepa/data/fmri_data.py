@@ -187,6 +187,14 @@ def read_roi_folder(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
     if len(set(listing.labels.tolist())) < 2:
         raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
     xs = [_read_subject(f) for f in listing.files]
+    if len({x.shape[0] for x in xs}) == 1 and len({x.shape[1] for x in xs}) > 1:
+        shortest = min(x.shape[1] for x in xs)  # scans of different lengths: a common crop
+        warnings.warn(
+            f"{path}: the subjects' scans last {shortest}-{max(x.shape[1] for x in xs)} time "
+            f"points; each keeps its first {shortest}",
+            stacklevel=2,
+        )
+        xs = [x[:, :shortest] for x in xs]
     shapes = [x.shape for x in xs]
     if len(set(shapes)) != 1:  # name the odd ones out: the shape most subjects have wins
         common = max(set(shapes), key=shapes.count)
