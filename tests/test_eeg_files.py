@@ -155,6 +155,19 @@ def test_a_matlab_file_reads_like_an_npz_even_kept_channels_time_trials(tmp_path
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "junk.mat")), 0)
 
 
+def test_egi_net_names_are_placed_by_the_gsn_montage() -> None:
+    """``E1 … E128`` (EGI's Geodesic nets) matched no montage read by 10-20 names, and the
+    error called them BioSemi bank names."""
+    names = (*(f"E{k}" for k in range(1, 129)), "VREF", "ECG")
+    pos, keep, notes = place_channels(names, 130, "auto", "error")
+    assert keep.tolist() == list(range(129)) and any("GSN-HydroCel-129" in n for n in notes)
+    assert np.allclose(pos[4], electrode_positions(["E5"], "GSN-HydroCel-129")[0])
+    assert np.allclose(pos[128], electrode_positions(["Cz"], "GSN-HydroCel-129")[0])
+    assert len({tuple(p) for p in pos.round(6)}) == 129
+    small, _, notes = place_channels(tuple(f"E{k}" for k in range(1, 33)), 32, "auto", "error")
+    assert any("GSN-HydroCel-32" in n for n in notes) and len(small) == 32
+
+
 def test_biosemi_bank_names_are_placed_by_their_cap_not_on_the_ears() -> None:
     names = (*bank_names(64), "EXG1", "EXG2", "Status")
     pos, keep, notes = place_channels(names, 67, "auto", "error")

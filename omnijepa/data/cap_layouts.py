@@ -1,20 +1,24 @@
 """Caps whose files do not carry 10-20 names, recognised by the names they do carry.
 
 A detector looks at a recording's cleaned channel names and, when they are exactly one known
-cap's, says where each sits: the montage to read and each name's name in it. Two are known:
+cap's, says where each sits: the montage to read and each name's name in it. Three are known:
 
 - BioSemi caps (``A1 … A32, B1 …``; ``biosemi_names``), whose ``A1``/``A2`` would otherwise
   land on the ear lobes;
 - BCI Competition IV 2a's GDF files (BNCI2014-001, the most used motor-imagery set), which
   name 5 electrodes (``EEG-Fz``, ``EEG-C3``, ``EEG-Cz``, ``EEG-C4``, ``EEG-Pz``) and number the
   other 17 (``EEG-0`` … ``EEG-16``); the numbers follow the dataset's description
-  (desc_2a.pdf, Fig. 3), row by row from the front.
+  (desc_2a.pdf, Fig. 3), row by row from the front;
+- EGI's Geodesic Sensor Nets (``E1 … E128``; the vertex reference ``E129``, ``VREF`` or
+  ``Cz``), placed by the smallest of MNE's GSN HydroCel montages (32, 64, 128, 256) holding
+  every number; 10-20 reading would fail on every name.
 
 Detectors run only with ``data.montage=auto``; ``data.ch_names`` always overrides the file.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -79,8 +83,37 @@ def biosemi_layout(names: list[str]) -> CapLayout | None:
     )
 
 
+EGI_NAME = re.compile(r"^E([1-9]\d{0,2})$", re.IGNORECASE)
+EGI_REFERENCE = ("vref", "cz")
+# net size -> the GSN HydroCel montage with that many numbered electrodes plus the vertex (Cz)
+GSN_MONTAGES = {
+    32: "GSN-HydroCel-32", 64: "GSN-HydroCel-65_1.0",
+    128: "GSN-HydroCel-129", 256: "GSN-HydroCel-257",
+}  # fmt: skip
+
+
+def egi_layout(names: list[str]) -> CapLayout | None:
+    """The layout when at least 8 channels are named ``E<n>`` (each once) and every other
+    known electrode among ``names`` is the net's vertex reference."""
+    numbers = [int(m.group(1)) for n in names if (m := EGI_NAME.match(n))]
+    others = {n.lower() for n in names if not EGI_NAME.match(n)}
+    if len(numbers) < 8 or len(set(numbers)) != len(numbers):
+        return None
+    if any(known_electrode(n) for n in others - set(EGI_REFERENCE)):
+        return None
+    size = next((s for s in GSN_MONTAGES if max(numbers) <= s + 1), None)
+    if size is None:
+        return None
+    mapping = {f"e{k}": f"E{k}" for k in numbers if k <= size}
+    mapping |= {"e" + str(size + 1): "Cz"} if size + 1 in numbers else {}
+    mapping |= {r: "Cz" for r in EGI_REFERENCE if r in others}
+    montage = GSN_MONTAGES[size]
+    return CapLayout(montage, mapping, f"EGI net names (E1 …) placed by MNE's {montage}")
+
+
 CAP_LAYOUTS.add("bci_iv_2a", bci_iv_2a_layout)
 CAP_LAYOUTS.add("biosemi", biosemi_layout)
+CAP_LAYOUTS.add("egi", egi_layout)
 
 
 def detect_cap_layout(names: list[str]) -> CapLayout | None:
