@@ -227,3 +227,12 @@ def test_failed_atomic_write_keeps_the_old_file(tmp_path: Path, monkeypatch) -> 
     atomic_write_text(path, "new")
     assert path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+@pytest.mark.parametrize("rng", [None, {}, {"torch": "not base64!", "numpy": [1]}, [1, 2]])
+def test_a_missing_or_damaged_rng_record_is_one_checkpoint_error(rng: object) -> None:
+    """A state.json with step and signature but no rng resumed into ``KeyError: 'rng'``."""
+    before = torch.get_rng_state()
+    with pytest.raises(CheckpointError, match="run/state.json: its random-number state"):
+        ckpt.set_rng_state(rng, "run/state.json")
+    assert torch.equal(torch.get_rng_state(), before)

@@ -57,6 +57,9 @@ def test_unknown_section_below_a_leaf_is_rejected() -> None:
         ("seed=99999999999999999999999", "seed"),
         ("data.path=", "data.path"),  # an unset shell variable must not mean "built-in data"
         ("data.image_size=0", "data.image_size"),
+        ("train.lr=nan", "train.lr"),  # nan passed every "<= 0" check, then broke AdamW
+        ("train.lr=inf", "train.lr"),
+        ("mask.target_scale=[0.1,nan]", "mask.target_scale"),
     ],
 )
 def test_type_errors_name_the_key(override: str, key: str) -> None:

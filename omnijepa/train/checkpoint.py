@@ -12,6 +12,7 @@ size that wrote it.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import random
@@ -73,12 +74,19 @@ def rng_state() -> dict[str, Any]:
     }
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` saved (torch and numpy; python's is best effort)."""
-    raw = np.frombuffer(base64.b64decode(state["torch"]), dtype=np.uint8).copy()
-    torch.set_rng_state(torch.from_numpy(raw))
-    keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state(("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+def set_rng_state(state: Any, where: str = STATE_FILE) -> None:
+    """Restore what :func:`rng_state` saved (torch and numpy; python's is best effort); a
+    missing or damaged record is one CheckpointError naming ``where``."""
+    try:
+        raw = np.frombuffer(base64.b64decode(state["torch"]), dtype=np.uint8).copy()
+        torch.set_rng_state(torch.from_numpy(raw))
+        keys, pos, has_gauss, cached = state["numpy"]
+        np.random.set_state(("MT19937", np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+    except (KeyError, TypeError, ValueError, RuntimeError, binascii.Error):
+        raise CheckpointError(
+            f"{where}: its random-number state is missing or damaged, so the run cannot "
+            "resume exactly (evaluate it, or start a new run)"
+        ) from None
 
 
 def _whole(tensors: dict[str, Any]) -> dict[str, torch.Tensor]:

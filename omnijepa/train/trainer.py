@@ -26,6 +26,7 @@ from omnijepa.distributed import all_reduce_mean_with_grad, local_rank
 from omnijepa.errors import OmniJepaError
 from omnijepa.schedules import cosine_ramp, warmup_decay
 from omnijepa.train.checkpoint import (
+    STATE_FILE,
     load_model_weights,
     load_optimizer,
     read_state,
@@ -197,7 +198,7 @@ def train(
     start = 0
     if resume:  # whole tensors, loaded before sharding: any strategy and world size resumes
         state = load_model_weights(run_dir, objective)
-        set_rng_state(state["rng"])
+        set_rng_state(state.get("rng"), str(run_dir / STATE_FILE))
         start = int(state["step"])
     model = wrap(objective, cfg.strategy, device, world)  # FSDP shards ``objective`` in place
     optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0])  # on the final parameters
