@@ -138,6 +138,19 @@ def test_intent_metrics() -> None:
         resolve_similarity("bleu")
 
 
+def test_intents_in_any_script_are_words_not_empty() -> None:
+    """Words were [a-z0-9']: a Chinese or Cyrillic intent was an empty list, which an empty
+    decoded text matched exactly (exact match 1.0 for both encoders), and TF-IDF on such
+    intents raised "empty vocabulary"; "zoë" became "zo"."""
+    from omnijepa.data.text_words import tokenize
+
+    assert tokenize("打开设置 Wi-Fi") == ["打", "开", "设", "置", "wi", "fi"]
+    assert tokenize("Позвонить Зоë, don't wait!") == ["позвонить", "зоë", "don't", "wait"]
+    assert exact_match([""], ["打开设置"]).tolist() == [0.0]
+    s = score_intents(["打开设置", "открыть карту"], ["打开设置", "открыть почту"], None, "tfidf")
+    assert s["exact_match"] == 0.5 and 0.5 < s["similarity"] < 1.0
+
+
 def test_an_exported_folder_reads_back_losslessly(tmp_path: Path) -> None:
     data = generate_ui_data(SMALL, 0)
     n = export_ui_folder(data, tmp_path / "ui")
@@ -311,3 +324,13 @@ def test_decoder_training_shows_a_progress_bar_on_a_terminal(monkeypatch) -> Non
     monkeypatch.setattr(sys, "stderr", quiet)
     decode_and_score(train, {}, cfg, "tfidf", 0, torch.device("cpu"))
     assert quiet.getvalue() == ""
+
+
+def test_an_intent_without_words_is_one_error(tmp_path: Path) -> None:
+    export_ui_folder(generate_ui_data(SMALL, 0), tmp_path)
+    rows = (tmp_path / "annotations.csv").read_text().splitlines()
+    video, _, rest = rows[1].partition(",")
+    rows[1] = ",".join([video, "😀 !!", *rest.split(",")[1:]])
+    (tmp_path / "annotations.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"1 intent\(s\) hold no word to decode"):
+        read_ui_folder(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)

@@ -26,6 +26,7 @@ import numpy as np
 from omnijepa.data.annotation_csv import read_annotation_rows
 from omnijepa.data.class_folders import data_files
 from omnijepa.data.image_data import derived_rng
+from omnijepa.data.text_words import tokenize
 from omnijepa.data.ui_data import SPLITS, IntentClips, UIData, UIDataConfig
 from omnijepa.data.video_data import VIDEO_SUFFIXES, VideoDataConfig, read_video
 from omnijepa.errors import DataError
@@ -90,6 +91,12 @@ def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:
     for r, s in zip(rows, splits):
         parts[s][0].append(clips[r["video"]])
         parts[s][1].append(r["intent"])
+    wordless = [r["intent"] for r in rows if not tokenize(r["intent"])]
+    if wordless:  # an empty decoded text would match it exactly
+        raise DataError(
+            f"{root / cfg.annotations}: {len(wordless)} intent(s) hold no word to decode "
+            f"(e.g. {wordless[0]!r}): every intent needs letters or digits"
+        )
     if not parts["few_train"][0] or not parts["few_test"][0]:
         raise DataError(
             f"{root / cfg.annotations}: need videos to train the decoder on and a "

@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+from omnijepa.data.text_words import tokenize
 from omnijepa.data.ui_intents import parse_slots, slot_f1
 from omnijepa.errors import ConfigError
 from omnijepa.modalities.minilm import load_minilm, minilm_installed
-from omnijepa.nn.word_vocab import tokenize
 from omnijepa.registry import Registry
 
 Similarity = Callable[[list[str], list[str]], np.ndarray]  # (predicted, gold) -> (N,) cosines
@@ -30,7 +30,7 @@ def tfidf_similarity(predicted: list[str], gold: list[str]) -> np.ndarray:
     """Row-wise cosine of TF-IDF vectors (unigrams + bigrams) fitted on the gold texts."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vec = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"[a-z0-9']+").fit(gold)
+    vec = TfidfVectorizer(ngram_range=(1, 2), tokenizer=tokenize, token_pattern=None).fit(gold)
     p, g = vec.transform(predicted), vec.transform(gold)
     return np.asarray(p.multiply(g).sum(axis=1)).ravel()  # rows are L2-normalised
 

@@ -3,17 +3,13 @@ padding, begin, end and unknown tokens, and the round trip text <-> ids."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import torch
 
+from omnijepa.data.text_words import tokenize
+
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case words and digits of ``text``, punctuation dropped."""
-    return re.findall(r"[a-z0-9']+", text.lower())
 
 
 class WordVocab:
