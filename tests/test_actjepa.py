@@ -185,9 +185,20 @@ def test_a_user_file_takes_no_layout_from_the_reacher_task(tmp_path: Path, capsy
     assert_one_line_error(err, "needs at least one of the 5 observation dims")
 
 
+def _short_heldout_file(path: Path) -> None:
+    """Seed 0 holds out episodes 0 and 3: one step each, no future step to probe."""
+    rng = np.random.default_rng(6)
+    lengths = [1, 30, 30, 1, 30, 30, 30, 30]
+    starts = np.zeros(sum(lengths), bool)
+    starts[np.cumsum([0, *lengths[:-1]])] = True
+    np.savez(path, obs=rng.normal(size=(sum(lengths), 5)), episode_starts=starts,
+             actions=rng.normal(size=(sum(lengths), 2)))  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
+        (_short_heldout_file, "no held-out step has a future step"),  # scored RMSE 0.000
         (lambda p: _user_file(p, nan=True), "NaN"),
         (lambda p: np.savez(p, obs=np.ones((4, 2))), "missing array"),
         (lambda p: _user_file(p, episodes=1), "2 episodes"),

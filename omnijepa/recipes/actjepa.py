@@ -365,6 +365,10 @@ class ACTJEPARecipe(Recipe):
             raise DataError(f"{eps.source}: no training episode runs past model.chunk="
                             f"{m.chunk} steps, so no action chunk lies inside an episode; "
                             "give longer episodes or a smaller model.chunk")  # fmt: skip
+        if bool(windows["heldout"].future_pad.all()):  # else the probes score nothing: RMSE 0
+            raise DataError(f"{eps.source}: no held-out step has a future step inside its "
+                            "episode, so the world-model probes have nothing to score; give "
+                            "longer episodes or a larger data.test_fraction")  # fmt: skip
         policy = build_policy(cfg, layout, eps.train.actions.shape[1])
         parts = TrainParts(policy, WindowDataset(windows["train"]),
                            collate_windows(windows["train"]))  # fmt: skip
