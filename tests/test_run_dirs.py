@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import assert_one_line_error, run_cli, write_png
 
 
@@ -102,11 +104,14 @@ def test_a_run_stopped_during_its_evaluation_resumes_to_it(capsys, finished_run:
     """Training finished (state.json says so) but results.json was never written: --resume
     runs the evaluation alone instead of sending the user in a circle."""
     weights = (finished_run / "model.safetensors").read_bytes()
+    before = json.loads((finished_run / "results.json").read_text())
     (finished_run / "results.json").unlink()
     code, out, err = run_cli(capsys, "train", "--resume", finished_run)
     assert code == 0, err
     assert "holds no results.json: evaluating it" in out
-    assert json.loads((finished_run / "results.json").read_text())["metrics"]
+    after = json.loads((finished_run / "results.json").read_text())
+    assert after["metrics"] and after["train"].keys() == before["train"].keys()  # was {}
+    assert after["train"] == pytest.approx(before["train"], abs=1e-6)  # metrics.jsonl rounds
     assert (finished_run / "model.safetensors").read_bytes() == weights  # no step was taken
 
 

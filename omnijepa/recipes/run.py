@@ -310,6 +310,8 @@ def _evaluate_and_write(
     trainer's last record, the start time and the training seconds)."""
     last, t0, train_seconds = timing
     records = read_metrics(out / "metrics.jsonl")
+    if not last:  # a finished run evaluated again on resume: its last logged training record
+        last = next((r for r in reversed(records) if "loss" in r), {})
     plot_training(records, out, recipe.name)
     plot_probe_curve(records, out / "probe_curve.png", recipe.name)
     if cfg.train.stop_at and cfg.train.stop_at < cfg.train.steps:
