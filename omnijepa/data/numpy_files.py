@@ -59,14 +59,12 @@ def read_npz(path: Path, what: str, required: tuple[str, ...]) -> dict[str, np.n
         for k in z.files:
             try:
                 out[k] = z[k]
-            except ValueError as exc:
-                if "allow_pickle" not in str(exc):
-                    raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
-                raise DataError(  # unpickling a file can run code: never done here
-                    f"{path}: array {k!r} was saved as Python objects (a list or pandas "
-                    f"values); save it as text or numbers, e.g. np.asarray({k}, dtype=str)"
-                ) from None
             except READ_ERRORS as exc:
+                if "allow_pickle" in str(exc):  # unpickling a file can run code: never done
+                    raise DataError(
+                        f"{path}: array {k!r} was saved as Python objects (a list or pandas "
+                        f"values); save it as text or numbers, e.g. np.asarray({k}, dtype=str)"
+                    ) from None
                 raise DataError(f"cannot read {path} as {what}: {_reason(exc)}") from None
         return out
 
