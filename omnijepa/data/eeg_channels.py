@@ -24,10 +24,12 @@ _SUFFIX = re.compile(r"[-_\s]*(ref|le|ar|avg|m1m2)$|\.+$", re.IGNORECASE)
 
 
 def clean_channel_name(name: str) -> str:
-    """``EEG Fp1-REF`` -> ``Fp1``; ``Fc5.`` -> ``Fc5``; other names unchanged, and so is a name
-    the stripping would cut to one letter or none (EGI's vertex reference ``VREF``)."""
+    """``EEG Fp1-REF`` -> ``Fp1``; ``Fc5.`` -> ``Fc5``; other names unchanged (EGI's vertex
+    reference ``VREF`` is a name, not ``V`` referenced)."""
+    if name.strip().lower() == "vref":
+        return name.strip()
     out = _SUFFIX.sub("", _PREFIX.sub("", name.strip())).strip()
-    return out if len(out) > 1 else name.strip() or name
+    return out or name
 
 
 def ring_positions(n: int) -> np.ndarray:
