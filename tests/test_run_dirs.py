@@ -92,6 +92,51 @@ def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(
     assert_one_line_error(err, "is a 'ijepa' run, not 'vjepa'")
 
 
+def test_overwrite_whose_new_run_fails_in_the_trainer_brings_the_old_one_back(
+    capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_overrides
+) -> None:
+    """The trainer can still refuse the new run (a setting only it checks, a loss that
+    diverges at step 1, Ctrl-C) after the old run's files were set aside: before the new run's
+    first checkpoint they come back as they were; after it, the new run stands."""
+    import shutil
+
+    import omnijepa.recipes.run as run_module
+    from omnijepa.errors import OmniJepaError
+    from omnijepa.train.checkpoint import STATE_FILE
+
+    old = tmp_path / "old"
+    code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"), "--out", old)
+    assert code == 0, err
+    kept = {p.name: p.read_bytes() for p in old.rglob("*") if p.is_file()}
+    run = tmp_path / "run"
+
+    def fails(checkpointed: bool):
+        def train(parts, cfg, seed, device, out, **kwargs):
+            (out / "metrics.jsonl").write_text('{"step": 1, "loss": 0.5}\n')
+            if checkpointed:
+                (out / STATE_FILE).write_text('{"step": 1}')
+            raise OmniJepaError("the loss diverged at step 2")
+
+        return train
+
+    shutil.copytree(old, run)
+    monkeypatch.setattr(run_module, "train", fails(checkpointed=False))
+    code, out, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa", "seed=3"),
+                             "--out", run, "--overwrite")  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, "diverged at step 2")
+    assert "the run it was to replace is back as it was" in out
+    assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == kept
+    assert not (run / ".replaced-run").exists()
+
+    monkeypatch.setattr(run_module, "train", fails(checkpointed=True))
+    code, out, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa", "seed=3"),
+                             "--out", run, "--overwrite")  # fmt: skip
+    assert code == 2 and "back as it was" not in out
+    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "metrics.jsonl", STATE_FILE]
+    assert "seed: 3" in (run / "config.yaml").read_text()  # the new run, to --resume
+
+
 def test_resume_of_a_finished_run_exit_2(capsys, finished_run: Path) -> None:
     state = (finished_run / "state.json").read_bytes()
     code, _, err = run_cli(capsys, "train", "--resume", finished_run)

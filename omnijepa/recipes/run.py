@@ -33,6 +33,7 @@ from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.eval.reading import read_run
 from omnijepa.recipes.base import Built, Recipe
+from omnijepa.recipes.replaced_run import discard, restore, set_aside
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import (
     STATE_FILE,
@@ -267,10 +268,10 @@ def train_run(
         atomic_write_text(out / CONFIG_FILE, yaml.safe_dump(saved_text, sort_keys=False))
     if on_start is not None and _is_main():
         on_start()
+    aside = None  # --overwrite: the old run's files, until the new run has a checkpoint
     if not resume and _is_main():  # under torchrun only rank 0 writes the run directory
-        if overwrite:  # only now that the new run has started: a failed build keeps the old
-            for name in (RESULTS_FILE, STATE_FILE, "eval.json"):
-                (out / name).unlink(missing_ok=True)
+        if overwrite and not made:  # only now that the new run has started
+            aside = set_aside(out)
         text = yaml.safe_dump({"recipe": recipe.name, **to_dict(cfg)}, sort_keys=False)
         atomic_write_text(out / CONFIG_FILE, text)
     print(f"[{recipe.name}] {built.description}; device {device}", flush=True)
@@ -289,9 +290,18 @@ def train_run(
             },
         )
     except BaseException:
-        if made and not (out / STATE_FILE).exists():  # failed before its first checkpoint
-            _remove_unstarted(out)
+        if not (out / STATE_FILE).exists():  # failed before its first checkpoint
+            if aside is not None:
+                restore(out, aside)
+                print(f"{out}: the new run failed before its first checkpoint; the run it "
+                      "was to replace is back as it was", flush=True)  # fmt: skip
+            elif made:
+                _remove_unstarted(out)
+        elif aside is not None:  # the new run can be resumed: it replaces the old one
+            discard(aside)
         raise
+    if aside is not None:
+        discard(aside)
     train_seconds = time.perf_counter() - t0
     if not _is_main():
         del built  # the sharded model holds the process group: free it while Python is whole
