@@ -125,6 +125,8 @@ def test_every_trial_cut_at_annotations_has_one_length(tmp_path: Path) -> None:
         trials = read_mne(tmp_path / "rec_raw.fif", ReadOptions())
     assert {s.shape[1] for s in trials.signals} == {256}  # the cut-short one left out
     assert sorted(trials.labels) == ["left"] * 4 + ["right"] * 4
+    path = tmp_path / "rec_raw.fif"  # each trial named by its onset, for `omnijepa embed`
+    assert trials.sources == [f"{path}@{t:g}s" for t in np.arange(1.0, 25.0, 3.0)]
 
 
 def test_a_recording_without_annotations_is_one_error(tmp_path: Path) -> None:

@@ -163,3 +163,36 @@ def test_embed_names_the_file_of_every_row_beyond_images(
     assert len(files) == len(data["train_x"]) + len(data["test_x"]) == len(set(files))
     assert all(Path(f).is_file() and Path(f).parent.name == data["classes"][y]
                for f, y in zip(files, labels))  # fmt: skip
+
+
+def test_embed_names_the_source_of_every_eeg_trial(tmp_path: Path, tiny_overrides) -> None:
+    """EEG trials are cut from recordings (class folders) or stacked in one file: each row's
+    source is the file and where in it the trial starts (``path@seconds`` / ``path#index``)."""
+    from omnijepa.recipes.run import train_run
+
+    rng = np.random.default_rng(0)
+    for c in ("rest", "move"):
+        (tmp_path / "eeg" / c).mkdir(parents=True)
+        for i in range(3):  # 6 s at 128 Hz: three 2 s trials each
+            np.save(tmp_path / "eeg" / c / f"{i}.npy", rng.normal(size=(4, 768)))
+    run = tmp_path / "run"
+    extra = [f"data.path={tmp_path / 'eeg'}", "data.ch_names=[C3,C4,Cz,Pz]", "heads.kinds=[]",
+             "train.batch_size=4"]  # fmt: skip
+    train_run(RECIPES.get("sjepa"), tiny_overrides("sjepa", *extra), run)
+    data = np.load(embed_run(run, [], tmp_path / "f.npz")["out"])
+    rows = [*data["train_files"], *data["test_files"]]
+    labels = [*data["train_y"], *data["test_y"]]
+    assert len(rows) == len(data["train_x"]) + len(data["test_x"]) == len(set(rows)) == 18
+    for row, y in zip(rows, labels):
+        path, _, start = row.rpartition("@")
+        assert Path(path).is_file() and Path(path).parent.name == data["classes"][y], row
+        assert start in ("0s", "2s", "4s")
+
+    x = rng.normal(size=(12, 4, 256))
+    names = ["C3", "C4", "Cz", "Pz"]
+    np.savez(tmp_path / "trials.npz", X=x, y=np.repeat(["a", "b"], 6), ch_names=names)
+    from omnijepa.data.eeg_files import ReadOptions, read_eeg_path
+
+    trials = read_eeg_path(tmp_path / "trials.npz", ReadOptions())
+    assert trials.sources == [f"{tmp_path / 'trials.npz'}#{i}" for i in range(12)]
+    assert trials.subset([3, 1]).sources == [trials.sources[3], trials.sources[1]]

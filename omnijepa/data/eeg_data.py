@@ -110,6 +110,7 @@ class EEGSplit:
     signals: list[np.ndarray]
     positions: list[np.ndarray]
     labels: np.ndarray
+    sources: list[str] | None = None  # where each trial came from (files), for embed
 
 
 @dataclass
@@ -199,7 +200,8 @@ def to_splits(
                 raise DataError(f"{source}: recordings without names differ in channel count")
             signals.append(_resample(x[keep], src, cfg.sfreq))
             positions.append(pos)
-        splits[name] = EEGSplit(signals, positions, np.array([index[v] for v in p.labels]))
+        labels = np.array([index[v] for v in p.labels])
+        splits[name] = EEGSplit(signals, positions, labels, p.sources)
     longest = max(x.shape[1] for s in splits.values() for x in s.signals)
     if cfg.seconds:
         length = int(round(cfg.seconds * cfg.sfreq))
@@ -239,11 +241,9 @@ def _hold_out(trials: EEGTrials, fraction: float, seed: int) -> dict[str, EEGTri
             )
         is_test = np.zeros(n, dtype=bool)
         is_test[split_indices(labels, fraction, rng)[1]] = True
-    pick = lambda idx: EEGTrials(  # noqa: E731
-        [trials.signals[i] for i in idx], [trials.channels[i] for i in idx],
-        [trials.labels[i] for i in idx], trials.sfreq,
-    )  # fmt: skip
-    return {"train": pick(np.flatnonzero(~is_test)), "test": pick(np.flatnonzero(is_test))}
+    train, test = trials.subset(np.flatnonzero(~is_test)), trials.subset(np.flatnonzero(is_test))
+    train.recordings = test.recordings = None  # each side's trials now stand alone
+    return {"train": train, "test": test}
 
 
 def load_eeg_data(cfg: EEGDataConfig, seed: int) -> EEGData:

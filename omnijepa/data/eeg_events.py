@@ -78,10 +78,5 @@ def select_events(
         return parts, notes
     out = {}
     for name, p in parts.items():
-        keep = [i for i, lab in enumerate(p.labels) if lab in events]
-        rec = None if p.recordings is None else [p.recordings[i] for i in keep]
-        out[name] = EEGTrials(
-            [p.signals[i] for i in keep], [p.channels[i] for i in keep],
-            [p.labels[i] for i in keep], p.sfreq, rec,
-        )  # fmt: skip
+        out[name] = p.subset([i for i, lab in enumerate(p.labels) if lab in events])
     return out, notes

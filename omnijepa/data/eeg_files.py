@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,14 @@ class EEGTrials:
     # the recording each trial was cut from (class folders), so a hold-out keeps a
     # recording's pieces on one side; None: every trial stands alone
     recordings: list[int] | None = None
+    # where each trial came from (``path#index`` or ``path@onset``), for ``omnijepa embed``
+    sources: list[str] | None = None
+
+    def subset(self, keep: Sequence[int]) -> EEGTrials:
+        """The trials at ``keep``, in that order, with everything known about them."""
+        pick = lambda values: None if values is None else [values[i] for i in keep]  # noqa: E731
+        return EEGTrials(pick(self.signals), pick(self.channels), pick(self.labels), self.sfreq,
+                         pick(self.recordings), pick(self.sources))  # fmt: skip
 
 
 @dataclass
@@ -249,16 +257,17 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
     sfreq = float(raw.info["sfreq"])
     data = _finite(raw.get_data(), str(path))
     seconds = opts.seconds or _trial_seconds(raw.annotations, set(names.values()), path)
-    signals, labels = [], []
+    signals, labels, onsets = [], [], []
     for sample, _, code in events:
         start = int(sample - raw.first_samp)
         piece = data[:, start : start + int(round(seconds * sfreq))]
         if piece.shape[1] * 2 >= seconds * sfreq:  # a trial cut short by the end: keep if half
             signals.append(piece)
             labels.append(names[code])
+            onsets.append(f"{path}@{start / sfreq:.6g}s")
     if not signals:
         raise DataError(f"{path}: its annotations leave no trial to use")
-    return EEGTrials(signals, [tuple(raw.ch_names)] * len(signals), labels, sfreq)
+    return EEGTrials(signals, [tuple(raw.ch_names)] * len(signals), labels, sfreq, None, onsets)
 
 
 def _trial_seconds(annotations: Any, kept: set[str], path: Path) -> float:
@@ -302,22 +311,35 @@ def _cut(x: np.ndarray, span: int) -> list[np.ndarray]:
     return [x[:, i * span : (i + 1) * span] for i in range(n)] or [x]
 
 
+def read_eeg_file(path: Path, opts: ReadOptions) -> EEGTrials:
+    """The trials of one file by its reader, each named by its source (``path#index`` where
+    the reader does not name them itself)."""
+    trials = EEG_READERS.get(path.suffix.lower())(path, opts)
+    if trials.sources is None:
+        n = len(trials.signals)
+        trials.sources = [str(path)] if n == 1 else [f"{path}#{i}" for i in range(n)]
+    return trials
+
+
 def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -> EEGTrials:
-    """Recordings of known classes, each cut into trials of ``seconds``."""
-    out = EEGTrials([], [], [], None, [])
+    """Recordings of known classes, each cut into trials of ``seconds`` (named
+    ``path@start``)."""
+    out = EEGTrials([], [], [], None, [], [])
     for k, (f, label) in enumerate(zip(files, classes)):
-        rec = EEG_READERS.get(f.suffix.lower())(f, opts)
+        rec = read_eeg_file(f, opts)
         sfreq = rec.sfreq or opts.sfreq
         if out.sfreq not in (None, sfreq):
             raise DataError(f"{f}: sampled at {sfreq} Hz, other recordings at {out.sfreq}")
         out.sfreq = sfreq
         span = int(round((opts.seconds or 2.0) * (sfreq or 128.0)))
-        for x, ch in zip(rec.signals, rec.channels):
+        for x, ch, name in zip(rec.signals, rec.channels, rec.sources):  # type: ignore[arg-type]
             pieces = _cut(x, span)
             out.signals += pieces
             out.channels += [ch] * len(pieces)
             out.labels += [label] * len(pieces)
             out.recordings += [k] * len(pieces)  # type: ignore[operator]
+            start = [i * span / (sfreq or 128.0) for i in range(len(pieces))]
+            out.sources += [f"{name}@{t:.6g}s" for t in start]  # type: ignore[operator]
     return out
 
 
@@ -347,7 +369,7 @@ def read_eeg_path(path: Path, opts: ReadOptions) -> EEGTrials:
             f"{path}: unknown EEG file type {suffix!r}; readable: "
             f"{', '.join(EEG_READERS.names())}, or a folder of class sub-folders"
         )
-    return EEG_READERS.get(suffix)(path, opts)
+    return read_eeg_file(path, opts)
 
 
 def official_split(folder: Path, opts: ReadOptions) -> dict[str, EEGTrials] | None:
@@ -369,13 +391,8 @@ def official_split(folder: Path, opts: ReadOptions) -> dict[str, EEGTrials] | No
     pick = {k: [f for f in files if k in f.stem.lower()] for k in ("train", "test")}
     if len(pick["train"]) != 1 or len(pick["test"]) != 1:
         return None
-    return {k: EEG_READERS.get(v[0].suffix.lower())(v[0], opts) for k, v in pick.items()}
+    return {k: read_eeg_file(v[0], opts) for k, v in pick.items()}
 
 
-__all__ = [
-    "EEG_READERS",
-    "EEGTrials",
-    "ReadOptions",
-    "official_split",
-    "read_eeg_path",
-]
+__all__ = ["EEG_READERS", "EEGTrials", "ReadOptions", "official_split", "read_eeg_file",
+           "read_eeg_path"]  # fmt: skip

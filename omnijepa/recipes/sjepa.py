@@ -40,6 +40,7 @@ from omnijepa.data.image_data import derived_rng
 from omnijepa.errors import DataError
 from omnijepa.eval.eeg_heads import HeadsConfig, head_accuracy
 from omnijepa.eval.electrode_figure import draw_electrode_masks
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
 from omnijepa.eval.protocol import evaluate_against_twin
@@ -221,6 +222,8 @@ class SJEPARecipe(Recipe):
         data = {
             k: EEGDataset(v, channels, tok.length, cfg.data.center) for k, v in eeg.splits.items()
         }
+        name_rows(data["train"], eeg.splits["train"].sources, eeg.classes)  # for `embed`
+        name_rows(data["test"], eeg.splits["test"].sources)
         sampler = SpatialRadiusMaskSampler(tok.grid, cfg.mask)
         collate = MaskCollator(sampler, cfg.seed, prepare=TokenCoords(tok), steps=cfg.train.steps)
 
