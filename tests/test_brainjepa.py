@@ -222,8 +222,8 @@ def test_subjects_scanned_for_different_lengths_share_the_shortest(tmp_path: Pat
         for k, t in enumerate((60, 72, 64)):
             np.save(tmp_path / c / f"s{k}.npy", rng.standard_normal((t, 7)))  # (time, regions)
     with pytest.warns(UserWarning, match="scans last 60-72 time points; each keeps its first 60"):
-        x, labels, _ = read_roi_folder(tmp_path)
-    assert x.shape == (6, 7, 60) and sorted(labels.tolist()) == [0, 0, 0, 1, 1, 1]
+        x, listing = read_roi_folder(tmp_path)
+    assert x.shape == (6, 7, 60) and sorted(listing.labels.tolist()) == [0, 0, 0, 1, 1, 1]
     np.save(tmp_path / "ctl" / "s9.npy", rng.standard_normal((60, 5)))
     with pytest.raises(DataError, match="differ in shape"):
         read_roi_folder(tmp_path)

@@ -196,3 +196,58 @@ def test_embed_names_the_source_of_every_eeg_trial(tmp_path: Path, tiny_override
     trials = read_eeg_path(tmp_path / "trials.npz", ReadOptions())
     assert trials.sources == [f"{tmp_path / 'trials.npz'}#{i}" for i in range(12)]
     assert trials.subset([3, 1]).sources == [trials.sources[3], trials.sources[1]]
+
+
+def test_embed_names_the_file_of_every_fmri_subject(tmp_path: Path, tiny_overrides) -> None:
+    """A folder of subjects' tables names each row by its file (and the labels by their
+    class folders); an .npz of stacked subjects by ``path#index``."""
+    from omnijepa.data.fmri_data import FMRIDataConfig, load_fmri_data
+    from omnijepa.recipes.run import train_run
+
+    rng = np.random.default_rng(0)
+    for c in ("ctl", "pat"):
+        (tmp_path / "fmri" / c).mkdir(parents=True)
+        for k in range(6):
+            np.save(tmp_path / "fmri" / c / f"s{k}.npy", rng.standard_normal((48, 8)))
+    run = tmp_path / "run"
+    extra = [f"data.path={tmp_path / 'fmri'}", "train.batch_size=4"]
+    train_run(RECIPES.get("brainjepa"), tiny_overrides("brainjepa", *extra), run)
+    data = np.load(embed_run(run, [], tmp_path / "f.npz")["out"])
+    rows = [*data["train_files"], *data["test_files"]]
+    labels = [*data["train_y"], *data["test_y"]]
+    assert len(rows) == len(data["train_x"]) + len(data["test_x"]) == len(set(rows)) == 12
+    assert list(data["classes"]) == ["ctl", "pat"]
+    assert all(Path(f).is_file() and Path(f).parent.name == data["classes"][y]
+               for f, y in zip(rows, labels))  # fmt: skip
+
+    np.savez(tmp_path / "subjects.npz", X=rng.standard_normal((8, 8, 48)), y=np.arange(8) % 2)
+    splits = load_fmri_data(FMRIDataConfig(path=str(tmp_path / "subjects.npz")), 0)
+    got = sorted(s for split in splits.values() for s in split.sources)
+    assert got == sorted(f"{tmp_path / 'subjects.npz'}#{i}" for i in range(8))
+
+
+def test_embed_names_the_data_row_of_every_table_row(tmp_path: Path, tiny_overrides) -> None:
+    """A table's rows are named ``file#i`` (0-based data row, header not counted), counted
+    as read: rows dropped for a missing target do not shift the others."""
+    import pandas as pd
+
+    from omnijepa.recipes.run import train_run
+
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame["label"] = np.where(frame["a"] + 0.3 * rng.normal(size=n) > 0, "yes", "no")
+    frame.loc[[5, 17], "label"] = None  # no target: left out
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    run = tmp_path / "run"
+    extra = [f"data.path={tmp_path / 't.csv'}", "data.target=label", "train.batch_size=8"]
+    train_run(RECIPES.get("tjepa"), tiny_overrides("tjepa", *extra), run)
+    data = np.load(embed_run(run, [], tmp_path / "f.npz")["out"])
+    rows = [*data["train_files"], *data["test_files"]]
+    labels = [*data["train_y"], *data["test_y"]]
+    assert len(rows) == len(data["train_x"]) + len(data["test_x"]) == len(set(rows))
+    numbers = {int(r.rpartition("#")[2]) for r in rows}
+    assert numbers <= set(range(n)) - {5, 17}
+    for row, y in zip(rows, labels):
+        path, _, i = row.rpartition("#")
+        assert path == str(tmp_path / "t.csv") and frame["label"][int(i)] == data["classes"][y]

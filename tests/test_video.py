@@ -110,3 +110,16 @@ def test_train_vjepa_on_generated_clips_and_a_folder(tmp_path: Path, tiny_overri
     ov = tiny_overrides("vjepa", f"data.path={root}", "eval.few_shot=[]", "data.clips_per_video=8")
     res = train_run(RECIPES.get("vjepa"), ov, tmp_path / "folder")
     assert "2 classes" in res["data"]
+    # `embed` names each clip by its video and first frame
+    from omnijepa.recipes.saved_runs import embed_run
+
+    data = np.load(embed_run(tmp_path / "folder", [], tmp_path / "f.npz")["out"])
+    rows = [*data["train_files"], *data["test_files"]]
+    labels = [*data["train_y"], *data["test_y"]]
+    assert len(rows) == len(data["train_x"]) + len(data["test_x"])
+    videos = [row.rpartition("@frame")[0] for row in rows]
+    assert {videos.count(v) for v in videos} == {8}  # data.clips_per_video, from each video
+    for row, y in zip(rows, labels):
+        path, _, start = row.rpartition("@frame")
+        assert Path(path).is_file() and Path(path).parent.name == data["classes"][y]
+        assert 0 <= int(start)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from omnijepa.data.class_folders import given_or_drawn_split, list_class_folder
+from omnijepa.data.class_folders import FolderListing, given_or_drawn_split, list_class_folder
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.numeric_csv import read_numeric_table
 from omnijepa.data.numpy_files import check_float32_range, label_vector, read_npy, read_npz
@@ -69,6 +69,8 @@ class ROISplit:
 
     series: np.ndarray
     labels: np.ndarray
+    sources: list[str] | None = None  # each subject's file (``path#index`` in an .npz)
+    classes: list[str] | None = None  # the name of each label, where the data has them
 
 
 def double_gamma_hrf(dt: float, seconds: float = 32.0) -> np.ndarray:
@@ -155,7 +157,8 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
     if not path.exists():
         raise DataError(f"data.path {path} does not exist")
     if path.is_dir():
-        return read_roi_folder(path)[:2]
+        x, listing = read_roi_folder(path)
+        return x, listing.labels
     if path.suffix.lower() != ".npz":
         raise DataError(
             f"{path}: give an .npz of X (subjects, regions, time) and y, or a folder with a "
@@ -180,9 +183,10 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
     return x, y
 
 
-def read_roi_folder(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """``X`` (subjects, R, T), labels and the folder's own test mask (None without one) from
-    class sub-folders of subjects' .csv/.npy tables, or a train/test layout of them."""
+def read_roi_folder(path: Path) -> tuple[np.ndarray, FolderListing]:
+    """``X`` (subjects, R, T) and the folder's listing (files, labels, class names, its own
+    test mask or None) from class sub-folders of subjects' .csv/.npy tables, or a train/test
+    layout of them."""
     listing = list_class_folder(path, (".csv", ".npy"), "subject")
     if len(set(listing.labels.tolist())) < 2:
         raise DataError(f"{path}: need >= 2 class sub-folders of subjects' .csv/.npy")
@@ -206,7 +210,7 @@ def read_roi_folder(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
         )
     x = np.stack(xs)
     check_roi_values(x, str(path))
-    return x, listing.labels, listing.is_test
+    return x, listing
 
 
 def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
@@ -214,12 +218,18 @@ def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
     if cfg.path:
         path = Path(cfg.path)
         if path.is_dir():
-            x, y, is_test = read_roi_folder(path)
+            x, listing = read_roi_folder(path)
+            y, is_test, classes = listing.labels, listing.is_test, listing.classes
+            sources = [str(f) for f in listing.files]
         else:
-            (x, y), is_test = read_roi_path(path, cfg.layout), None
+            (x, y), is_test, classes = read_roi_path(path, cfg.layout), None, None
+            sources = [f"{path}#{i}" for i in range(len(x))]
         rng = derived_rng(seed, "fmri_split")
         tr, te = given_or_drawn_split(y, is_test, cfg.test_fraction, rng)
-        return {"train": ROISplit(zscore(x[tr]), y[tr]), "test": ROISplit(zscore(x[te]), y[te])}
+        return {
+            name: ROISplit(zscore(x[idx]), y[idx], [sources[i] for i in idx], classes)
+            for name, idx in (("train", tr), ("test", te))
+        }
     if cfg.name != "networks":
         raise ConfigError(f"unknown ROI data {cfg.name!r}; use networks or data.path=FILE")
     return {

@@ -64,6 +64,8 @@ class TabularSplit:
 
     x: torch.Tensor
     y: torch.Tensor
+    # each row's place in the source (``origin#i``: its 0-based data row), for embed
+    rows: list[str] | None = None
 
     def __len__(self) -> int:
         return int(self.y.shape[0])
@@ -210,7 +212,9 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
     n_missing = int(missing.sum())
     frame = frame.loc[~missing]
     keep = subsample(len(frame), cfg.max_rows, derived_rng(seed, "tabular-subsample"))
-    frame = frame.iloc[keep].reset_index(drop=True)
+    frame = frame.iloc[keep]
+    places = [f"{origin}#{i}" for i in frame.index]  # data rows as read, before any drop
+    frame = frame.reset_index(drop=True)
     if len(frame) < MIN_ROWS:
         raise DataError(
             f"{origin}: only {len(frame)} rows with a target (need at least {MIN_ROWS})"
@@ -271,8 +275,9 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
 
     def split(idx: np.ndarray) -> TabularSplit:
         return TabularSplit(
-            torch.from_numpy(x[idx].astype(np.float32)), torch.from_numpy(y[idx].copy())
-        )
+            torch.from_numpy(x[idx].astype(np.float32)), torch.from_numpy(y[idx].copy()),
+            [places[i] for i in idx],
+        )  # fmt: skip
 
     source = (
         f"{origin}: {len(frame)} rows x {len(features)} features ({len(cat_names)} categorical), "

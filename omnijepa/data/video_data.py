@@ -84,6 +84,7 @@ class Clips:
     x: np.ndarray
     y: np.ndarray
     classes: list[str]
+    sources: list[str] | None = None  # each clip's video and first frame, for embed
 
 
 def moving_items(cfg: VideoDataConfig, n: int, seed: int, split: str) -> Clips:
@@ -157,11 +158,16 @@ def read_video(path: Path, cfg: VideoDataConfig) -> np.ndarray:
     return np.stack(frames)
 
 
-def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
-    """``clips_per_video`` clips (N, C, T, H, W) at evenly spaced starts."""
+def clip_starts(frames: int, cfg: VideoDataConfig) -> np.ndarray:
+    """The first frames of the ``clips_per_video`` clips of a ``frames``-long video: evenly
+    spaced."""
     span = (cfg.frames - 1) * cfg.stride + 1
-    last = max(len(video) - span, 0)
-    starts = np.linspace(0, last, cfg.clips_per_video).round().astype(int)
+    return np.linspace(0, max(frames - span, 0), cfg.clips_per_video).round().astype(int)
+
+
+def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
+    """``clips_per_video`` clips (N, C, T, H, W) at ``clip_starts``."""
+    starts = clip_starts(len(video), cfg)
     idx = np.minimum(starts[:, None] + cfg.stride * np.arange(cfg.frames), len(video) - 1)
     return video[idx].transpose(0, 2, 1, 3, 4)
 
@@ -178,12 +184,14 @@ def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str,
         )
     out = {}
     for split, idx in (("train", train), ("test", test)):
-        clips, labels = [], []
+        clips, labels, sources = [], [], []
         for i in idx:
-            cut = cut_clips(read_video(listing.files[i], cfg), cfg)
+            video = read_video(listing.files[i], cfg)
+            cut = cut_clips(video, cfg)
             clips.append(cut)
             labels += [int(listing.labels[i])] * len(cut)
-        out[split] = Clips(np.concatenate(clips), np.asarray(labels), names)
+            sources += [f"{listing.files[i]}@frame{t}" for t in clip_starts(len(video), cfg)]
+        out[split] = Clips(np.concatenate(clips), np.asarray(labels), names, sources)
     return out
 
 

@@ -34,6 +34,7 @@ from omnijepa.data.fmri_data import (
     load_fmri_data,
 )
 from omnijepa.errors import ConfigError
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.grid_mask_figure import draw_region_time_masks
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -185,6 +186,8 @@ class BrainJEPARecipe(Recipe):
         )  # fmt: skip
         positions = region_positions(cfg, splits["train"].series)
         data = {k: ROIDataset(v) for k, v in splits.items()}
+        name_rows(data["train"], splits["train"].sources, splits["train"].classes)  # for embed
+        name_rows(data["test"], splits["test"].sources)
         collate = MaskCollator(build_sampler(cfg, grid), cfg.seed, steps=cfg.train.steps)
 
         def evaluate(trained: nn.Module) -> dict:

@@ -39,6 +39,7 @@ from omnijepa.data.tabular_data import (
 )
 from omnijepa.errors import DataError
 from omnijepa.eval.collapse import collapse_report
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.features import pooled_features
 from omnijepa.eval.frozen_probes import ProbeConfig, Split
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -229,6 +230,8 @@ def evaluate_classification(
     if e.mlp:
         extra["mlp"] = lambda tr, te: mlp_score("classification", tr, te, 1.0, seed)
     train_ds, test_ds = TabularTensorDataset(data.train), TabularTensorDataset(data.test)
+    name_rows(train_ds, data.train.rows, data.classes)  # for `embed`
+    name_rows(test_ds, data.test.rows)
     result = evaluate_against_twin(
         trained, twin, train_ds, test_ds, e, device, seed, raw, extra,
         wrap=lambda enc: _Representation(enc, e.representation),

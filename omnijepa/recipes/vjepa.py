@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from omnijepa.data.video_data import ClipDataset, VideoDataConfig, load_video_data
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.features import raw_features
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -110,6 +111,8 @@ class VJEPARecipe(Recipe):
     def build(self, cfg: VJEPAConfig, device: torch.device) -> Built:
         clips = load_video_data(cfg.data, cfg.seed)
         train, test = ClipDataset(clips["train"]), ClipDataset(clips["test"])
+        name_rows(train, clips["train"].sources, clips["train"].classes)  # for `embed`
+        name_rows(test, clips["test"].sources)
         tok = build_tokenizer(cfg)
         collate = MaskCollator(TubesMaskSampler(tok.grid, cfg.mask), cfg.seed,
                                steps=cfg.train.steps)  # fmt: skip
