@@ -145,6 +145,32 @@ def test_a_bad_recording_is_one_error_naming_it(tmp_path: Path, kind: str) -> No
         read_audio(bad, 16000, min_seconds=0.05)
 
 
+def test_a_wav_cut_off_mid_data_is_read_with_a_warning(tmp_path: Path) -> None:
+    """libsndfile reads the part that is there without a word; the header says more."""
+    import warnings
+
+    from omnijepa.data.wav_header import missing_share
+
+    whole = tmp_path / "whole.wav"
+    sf.write(str(whole), 0.1 * np.sin(np.arange(16000) / 5.0), 16000, subtype="PCM_16")
+    cut = tmp_path / "cut.wav"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: 44 + 8000])  # the 44-byte header, then a quarter of the samples
+    with pytest.warns(UserWarning, match=r"cut.wav: its header declares more .*75% of it"):
+        wave = read_audio(cut, 16000, min_seconds=0.05)
+    assert len(wave) == 4000
+    assert missing_share(cut) == pytest.approx(0.75)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_audio(whole, 16000, min_seconds=0.05)  # whole: no warning
+    streamed = tmp_path / "streamed.wav"  # a writer that never knew the length
+    streamed.write_bytes(data[:40] + (0xFFFFFFFF).to_bytes(4, "little") + data[44:])
+    assert missing_share(whole) is None and missing_share(streamed) is None
+    flac = tmp_path / "x.flac"
+    sf.write(str(flac), np.zeros(1600), 16000)
+    assert missing_share(flac) is None
+
+
 def test_train_on_a_folder_of_recordings(tmp_path: Path, tiny_overrides) -> None:  # noqa: ANN001
     from omnijepa.recipes import RECIPES
     from omnijepa.recipes.run import train_run

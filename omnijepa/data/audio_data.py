@@ -35,6 +35,7 @@ from tqdm import tqdm
 from omnijepa.data.class_folders import list_class_folder
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.npz_cache import cached_arrays
+from omnijepa.data.wav_header import missing_share
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.audio import FrontEndConfig, log_mel, pad_frames
 
@@ -115,6 +116,14 @@ def read_audio(path: Path, target_rate: int, min_seconds: float) -> np.ndarray:
         raise DataError(f"cannot read audio file {path}: {str(exc).splitlines()[0]}") from None
     if wave.size == 0:
         raise DataError(f"audio file {path} is empty")
+    missing = missing_share(path) if path.suffix.lower() == ".wav" else None
+    if missing:
+        warnings.warn(
+            f"{path}: its header declares more audio than the file holds ({missing:.0%} of it "
+            f"missing: cut off while copying or writing?); reading the {len(wave) / rate:.3g} s "
+            "that are there",
+            stacklevel=2,
+        )
     wave = wave.mean(axis=1)
     if not np.isfinite(wave).all():
         raise DataError(f"audio file {path} holds NaN or infinite samples")
