@@ -38,11 +38,15 @@ setup: system-deps $(STAMP)
 demo: setup
 	$(VENV)/bin/omnijepa train lejepa --out runs/demo --overwrite
 
+# one test process per core, each on one thread: most tests are small models, which use one
+# core better than they split an operation over two (pytest alone runs the same tests serially)
+TEST := OMP_NUM_THREADS=1 $(PY) -m pytest -q -n auto --dist load
+
 test: setup
-	$(PY) -m pytest -q
+	$(TEST)
 
 test-all: setup
-	$(PY) -m pytest -q -m ""
+	$(TEST) -m ""
 
 repro: setup
 	$(VENV)/bin/omnijepa repro ijepa --out runs/repro_ijepa
