@@ -160,6 +160,14 @@ def test_a_wav_cut_off_mid_data_is_read_with_a_warning(tmp_path: Path) -> None:
         wave = read_audio(cut, 16000, min_seconds=0.05)
     assert len(wave) == 4000
     assert missing_share(cut) == pytest.approx(0.75)
+    cut.write_bytes(data[:-2])  # one sample short: a share that rounds to 0 % is not "0 %"
+    with pytest.warns(UserWarning, match="under 1% of it missing"):
+        read_audio(cut, 16000, min_seconds=0.05)
+    cut.write_bytes(data[:46])  # one sample left: the too-short error alone, no warning first
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match="shorter than data.min_seconds"):
+            read_audio(cut, 16000, min_seconds=0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_audio(whole, 16000, min_seconds=0.05)  # whole: no warning

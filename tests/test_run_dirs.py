@@ -22,6 +22,7 @@ def test_finished_run_is_not_overwritten_without_flag(
     assert code == 2
     assert_one_line_error(err, str(finished_run), "--overwrite")
     assert results.read_bytes() == before
+    (finished_run / "notes.txt").write_text("mine")  # not the run's: --overwrite leaves it
 
     code, out, err = run_cli(
         capsys,
@@ -41,6 +42,9 @@ def test_finished_run_is_not_overwritten_without_flag(
     assert results.read_bytes() != before
     assert after["recipe"] == "ijepa" and "linear_probe" in after["metrics"]
     assert "seed: 1" in (finished_run / "config.yaml").read_text()
+    assert (finished_run / "notes.txt").read_text() == "mine"
+    assert not (finished_run / ".replaced-run").exists()
+    (finished_run / "notes.txt").unlink()
 
 
 def test_out_that_would_lose_or_pollute_files_is_refused(
@@ -95,46 +99,71 @@ def test_overwrite_whose_new_run_cannot_start_keeps_the_old_one(
 def test_overwrite_whose_new_run_fails_in_the_trainer_brings_the_old_one_back(
     capsys, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tiny_overrides
 ) -> None:
-    """The trainer can still refuse the new run (a setting only it checks, a loss that
-    diverges at step 1, Ctrl-C) after the old run's files were set aside: before the new run's
-    first checkpoint they come back as they were; after it, the new run stands."""
+    """The trainer can still refuse the new run (a setting only it checks, Ctrl-C, a loss
+    that diverges) after the old run's files were set aside: before the new run's first
+    checkpoint, or when it diverged, they come back as they were; after a checkpoint the new
+    run stands, and files that are not the old run's records (the user's notes) stay."""
     import shutil
 
     import omnijepa.recipes.run as run_module
     from omnijepa.errors import OmniJepaError
+    from omnijepa.recipes.replaced_run import set_aside
     from omnijepa.train.checkpoint import STATE_FILE
+    from omnijepa.train.trainer import TrainingDiverged
 
     old = tmp_path / "old"
     code, _, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa"), "--out", old)
     assert code == 0, err
+    (old / "notes.txt").write_text("the user's own notes")
     kept = {p.name: p.read_bytes() for p in old.rglob("*") if p.is_file()}
     run = tmp_path / "run"
+    files = lambda: {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()}  # noqa: E731
 
-    def fails(checkpointed: bool):
+    def fails(checkpointed: bool, error: Exception):
         def train(parts, cfg, seed, device, out, **kwargs):
             (out / "metrics.jsonl").write_text('{"step": 1, "loss": 0.5}\n')
             if checkpointed:
                 (out / STATE_FILE).write_text('{"step": 1}')
-            raise OmniJepaError("the loss diverged at step 2")
+            raise error
 
         return train
 
-    shutil.copytree(old, run)
-    monkeypatch.setattr(run_module, "train", fails(checkpointed=False))
-    code, out, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa", "seed=3"),
-                             "--out", run, "--overwrite")  # fmt: skip
-    assert code == 2
-    assert_one_line_error(err, "diverged at step 2")
-    assert "the run it was to replace is back as it was" in out
-    assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == kept
-    assert not (run / ".replaced-run").exists()
+    def overwrite() -> tuple[int, str, str]:
+        return run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa", "seed=3"),
+                       "--out", run, "--overwrite")  # fmt: skip
 
-    monkeypatch.setattr(run_module, "train", fails(checkpointed=True))
-    code, out, err = run_cli(capsys, "train", "ijepa", *tiny_overrides("ijepa", "seed=3"),
-                             "--out", run, "--overwrite")  # fmt: skip
-    assert code == 2 and "back as it was" not in out
-    assert sorted(p.name for p in run.iterdir()) == ["config.yaml", "metrics.jsonl", STATE_FILE]
+    shutil.copytree(old, run)
+    failures = [(False, OmniJepaError("stopped at step 2")),
+                (True, TrainingDiverged("the loss diverged at step 2"))]  # fmt: skip
+    for checkpointed, error in failures:
+        monkeypatch.setattr(run_module, "train", fails(checkpointed, error))
+        code, out, err = overwrite()
+        assert code == 2
+        assert_one_line_error(err, str(error))
+        assert "the run it was to replace is back as it was" in out
+        assert files() == kept and not (run / ".replaced-run").exists()
+
+    # killed outright before the new run's first checkpoint: the old run waits aside, and
+    # the folder is refused until the user chooses; another --overwrite that fails keeps it
+    set_aside(run)
+    (run / "config.yaml").write_text("recipe: ijepa\n")
+    for command in (["train", "ijepa", *tiny_overrides("ijepa"), "--out", run],
+                    ["train", "--resume", run]):  # fmt: skip
+        code, _, err = run_cli(capsys, *command)
+        assert code == 2
+        assert_one_line_error(err, "an --overwrite was stopped", ".replaced-run")
+    monkeypatch.setattr(run_module, "train", fails(False, OmniJepaError("stopped again")))
+    code, out, err = overwrite()
+    assert code == 2 and files() == kept
+
+    monkeypatch.setattr(run_module, "train", fails(True, OmniJepaError("stopped at step 2")))
+    code, out, err = overwrite()
+    assert code == 2 and "replaces the old one; --resume" in out
+    names = {p.name for p in run.iterdir()}
+    assert {"config.yaml", "metrics.jsonl", STATE_FILE, "notes.txt"} <= names
     assert "seed: 3" in (run / "config.yaml").read_text()  # the new run, to --resume
+    assert (run / "notes.txt").read_text() == "the user's own notes"
+    assert not (run / "results.json").exists() and not (run / ".replaced-run").exists()
 
 
 def test_resume_of_a_finished_run_exit_2(capsys, finished_run: Path) -> None:

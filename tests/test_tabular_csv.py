@@ -96,3 +96,19 @@ def test_money_percent_and_float_class_targets(tmp_path: Path) -> None:
         data = _load(path, target="y")
     assert data.task == "classification" and data.classes == ["0", "1"]
     assert {"price", "share", "price.1"} <= set(data.feature_names)
+
+
+def test_a_header_one_name_short_or_a_comment_line_is_said(tmp_path: Path) -> None:
+    """A header one name short made pandas take the first column as row names: the rows were
+    then named by it in `embed`, and repeated names crashed the money-column screen with a
+    traceback; a comment line above the header became the only column name, unexplained."""
+    from omnijepa.data.tabular_csv import read_csv_table
+
+    rows = "".join(f"s{k // 2},{k * 1.5},{k % 3},{'ab'[k % 2]}\n" for k in range(20))
+    (tmp_path / "short.csv").write_text("x,z,label\n" + rows)
+    with pytest.warns(UserWarning, match="one column fewer than the rows hold"):
+        frame = read_csv_table(tmp_path / "short.csv").frame
+    assert list(frame.columns) == ["x", "z", "label"] and list(frame.index) == list(range(20))
+    (tmp_path / "c.csv").write_text("# exported by tool v1\nx,label\n1,a\n2,b\n")
+    with pytest.warns(UserWarning, match="looks like a comment"):
+        read_csv_table(tmp_path / "c.csv")

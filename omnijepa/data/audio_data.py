@@ -116,14 +116,6 @@ def read_audio(path: Path, target_rate: int, min_seconds: float) -> np.ndarray:
         raise DataError(f"cannot read audio file {path}: {str(exc).splitlines()[0]}") from None
     if wave.size == 0:
         raise DataError(f"audio file {path} is empty")
-    missing = missing_share(path) if path.suffix.lower() == ".wav" else None
-    if missing:
-        warnings.warn(
-            f"{path}: its header declares more audio than the file holds ({missing:.0%} of it "
-            f"missing: cut off while copying or writing?); reading the {len(wave) / rate:.3g} s "
-            "that are there",
-            stacklevel=2,
-        )
     wave = wave.mean(axis=1)
     if not np.isfinite(wave).all():
         raise DataError(f"audio file {path} holds NaN or infinite samples")
@@ -131,6 +123,15 @@ def read_audio(path: Path, target_rate: int, min_seconds: float) -> np.ndarray:
         raise DataError(
             f"audio file {path} is {len(wave) / rate:.3f} s long, shorter than data.min_seconds"
             f"={min_seconds}"
+        )
+    missing = missing_share(path) if path.suffix.lower() == ".wav" else None
+    if missing:
+        share = "under 1%" if missing < 0.01 else "over 99%" if missing > 0.99 else f"{missing:.0%}"
+        warnings.warn(
+            f"{path}: its header declares more audio than the file holds ({share} of it "
+            f"missing: cut off while copying or writing?); reading the {len(wave) / rate:.3g} s "
+            "that are there",
+            stacklevel=2,
         )
     return resample(wave, int(rate), target_rate)
 

@@ -114,6 +114,19 @@ def read_csv_table(path: str | Path) -> RawTable:
         raise DataError(f"cannot parse {path} as CSV: {first}") from None
     if frame.shape[0] == 0:
         raise DataError(f"CSV file {path} has a header but no data rows")
+    if str(frame.columns[0]).lstrip().startswith("#"):
+        warnings.warn(
+            f"{path}: its first line ({str(frame.columns[0])[:40]!r} …) looks like a comment; "
+            "the header is read from the first line: remove comment lines above it",
+            stacklevel=2,
+        )
+    elif not isinstance(frame.index, pd.RangeIndex):  # the header is one name short
+        warnings.warn(
+            f"{path}: the header names one column fewer than the rows hold; the first column "
+            "is taken as row names (pandas' reading) and left out",
+            stacklevel=2,
+        )
+    frame = frame.reset_index(drop=True)
     frame.columns = [str(c).strip() for c in frame.columns]
     _warn_repeated_names(path, sep)
     frame = _comma_numbers(_unit_numbers(frame), sep)

@@ -212,9 +212,9 @@ def build_tabular_data(raw: RawTable, cfg: TabularDataConfig, seed: int) -> Tabu
     n_missing = int(missing.sum())
     frame = frame.loc[~missing]
     keep = subsample(len(frame), cfg.max_rows, derived_rng(seed, "tabular-subsample"))
-    frame = frame.iloc[keep]
-    places = [f"{origin}#{i}" for i in frame.index]  # data rows as read, before any drop
-    frame = frame.reset_index(drop=True)
+    frame = frame.iloc[keep].reset_index(drop=True)
+    # each row's position among the data rows as read (not pandas' index: row names there)
+    places = [f"{origin}#{i}" for i in np.flatnonzero(~missing)[keep]]
     if len(frame) < MIN_ROWS:
         raise DataError(
             f"{origin}: only {len(frame)} rows with a target (need at least {MIN_ROWS})"

@@ -33,7 +33,7 @@ from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.eval.reading import read_run
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.replaced_run import discard, restore, set_aside
+from omnijepa.recipes.replaced_run import ASIDE, restore, set_aside, settle
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import (
     STATE_FILE,
@@ -45,9 +45,10 @@ from omnijepa.train.data_fingerprint import data_fingerprint
 from omnijepa.train.data_order import check_batch_fits
 from omnijepa.train.metrics_log import read_metrics
 from omnijepa.train.sharding import is_sharded
-from omnijepa.train.trainer import resolve_device, train
+from omnijepa.train.trainer import TrainingDiverged, resolve_device, train
 
 RESULTS_FILE = "results.json"
+RUN_RECORDS = (RESULTS_FILE, STATE_FILE, "eval.json")  # an old run's, never kept by a new one
 CONFIG_FILE = "config.yaml"
 
 
@@ -103,6 +104,14 @@ def refuse_inside_data(out: Path, cfg: Any, what: str) -> None:
         )
 
 
+def _interrupted(out: Path) -> str:
+    return (
+        f"{out}: an --overwrite was stopped before its new run's first checkpoint; the run it "
+        f"was replacing waits in {out / ASIDE}: move its files back into {out} to keep it, or "
+        "start again with --overwrite"
+    )
+
+
 def _check_run_dir(out: Path, overwrite: bool, cfg: Any) -> None:
     """Refuse an --out that would lose or pollute something: a file, a folder inside the
     training data (its pictures would be read as data next time), another run, or a folder of
@@ -118,6 +127,8 @@ def _check_run_dir(out: Path, overwrite: bool, cfg: Any) -> None:
         )
     if overwrite:
         return
+    if (out / ASIDE).is_dir() and not (out / STATE_FILE).exists():
+        raise RunDirError(_interrupted(out))
     if (out / RESULTS_FILE).exists():
         raise RunDirError(f"{out} already holds a finished run; pass --overwrite to replace it")
     if (out / STATE_FILE).exists():
@@ -223,6 +234,8 @@ def train_run(
         cfg = absolute_paths(apply_dict(cfg, parse_overrides(_how_it_runs(overrides))))
         before, after = data_path_of(saved), data_path_of(cfg)
         moved = (before, after) if before and after and before != after else None
+        if (out / ASIDE).is_dir() and not (out / STATE_FILE).exists():
+            raise RunDirError(_interrupted(out))
         state = read_state(out)
         if state["step"] > cfg.train.steps:
             raise RunDirError(f"{out}: its state.json says step {state['step']}, beyond the "
@@ -289,19 +302,24 @@ def train_run(
                 "data_fingerprint": fingerprint,
             },
         )
-    except BaseException:
-        if not (out / STATE_FILE).exists():  # failed before its first checkpoint
-            if aside is not None:
-                restore(out, aside)
-                print(f"{out}: the new run failed before its first checkpoint; the run it "
-                      "was to replace is back as it was", flush=True)  # fmt: skip
-            elif made:
-                _remove_unstarted(out)
+    except BaseException as exc:
+        unstarted = not (out / STATE_FILE).exists()  # failed before its first checkpoint
+        if aside is not None and (unstarted or isinstance(exc, TrainingDiverged)):
+            restore(out, aside)  # a diverged run's checkpoint cannot be resumed usefully
+            how = "before its first checkpoint" if unstarted else "(diverged)"
+            print(f"{out}: the new run failed {how}; the run it was to replace is back as it "
+                  "was", flush=True)  # fmt: skip
+        elif unstarted and made:
+            _remove_unstarted(out)
         elif aside is not None:  # the new run can be resumed: it replaces the old one
-            discard(aside)
+            settle(out, aside, RUN_RECORDS)
+            print(f"{out}: the new run stopped after a checkpoint and replaces the old one; "
+                  f"--resume {out} continues it", flush=True)  # fmt: skip
         raise
+    if aside is None and (out / ASIDE).is_dir() and _is_main():
+        aside = out / ASIDE  # a resumed run that had replaced an old one: it stands now
     if aside is not None:
-        discard(aside)
+        settle(out, aside, RUN_RECORDS)
     train_seconds = time.perf_counter() - t0
     if not _is_main():
         del built  # the sharded model holds the process group: free it while Python is whole
