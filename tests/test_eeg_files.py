@@ -112,7 +112,7 @@ def test_every_trial_cut_at_annotations_has_one_length(tmp_path: Path) -> None:
     runs past the recording's end, and every trial of that label became that short, so the
     trial length gave the label away."""
     mne = pytest.importorskip("mne")
-    from omnijepa.data.eeg_files import read_mne
+    from omnijepa.data.eeg_mne_files import read_mne
 
     info = mne.create_info(["C3", "Cz", "C4"], 128.0, "eeg")
     raw = mne.io.RawArray(np.random.default_rng(0).standard_normal((3, 128 * 30)) * 1e-5, info,
@@ -393,3 +393,29 @@ def test_a_file_with_many_event_kinds_says_how_to_keep_fewer(tmp_path: Path) -> 
     data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "b_raw.fif")), 0)
     assert len(data.classes) == 6
     assert any("6 classes, one per event kind" in n and "data.events" in n for n in data.notes)
+
+
+def test_class_folder_recordings_are_read_whole_and_named_to_the_sample(tmp_path: Path) -> None:
+    """In a class folder the folder is the class: a continuous .fif without annotations was
+    refused (with advice to use the class folder it was in), and one with annotations was cut
+    at them first (sources like ``r.fif@1s@0s``). Times keep microseconds (``:.6g`` merged
+    trials 0.03 s apart beyond 10,000 s)."""
+    mne = pytest.importorskip("mne")
+    from omnijepa.data.eeg_files import read_eeg_path
+    from omnijepa.data.eeg_mne_files import at_seconds
+
+    info = mne.create_info(["C3", "Cz", "C4"], 128.0, "eeg")
+    rng = np.random.default_rng(0)
+    for c in ("rest", "move"):
+        (tmp_path / c).mkdir()
+        raw = mne.io.RawArray(rng.standard_normal((3, 128 * 6)) * 1e-5, info, verbose="error")
+        if c == "move":
+            raw.set_annotations(mne.Annotations([1.0], 0.5, ["cue"]))
+        raw.save(tmp_path / c / "r_raw.fif", verbose="error")
+    trials = read_eeg_path(tmp_path, ReadOptions())
+    assert sorted(trials.labels) == ["move"] * 3 + ["rest"] * 3
+    assert {s.shape[1] for s in trials.signals} == {256}
+    want = {f"{tmp_path / c / 'r_raw.fif'}@{t}s" for c in ("rest", "move") for t in (0, 2, 4)}
+    assert set(trials.sources) == want
+    assert at_seconds(12345.66) != at_seconds(12345.69) and at_seconds(14000.0) == "@14000s"
+    assert at_seconds(100.00390625) == "@100.003906s"

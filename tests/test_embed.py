@@ -220,10 +220,15 @@ def test_embed_names_the_file_of_every_fmri_subject(tmp_path: Path, tiny_overrid
     assert all(Path(f).is_file() and Path(f).parent.name == data["classes"][y]
                for f, y in zip(rows, labels))  # fmt: skip
 
-    np.savez(tmp_path / "subjects.npz", X=rng.standard_normal((8, 8, 48)), y=np.arange(8) % 2)
+    y = np.array(["hc", "mdd"] * 4)
+    np.savez(tmp_path / "subjects.npz", X=rng.standard_normal((8, 8, 48)), y=y)
     splits = load_fmri_data(FMRIDataConfig(path=str(tmp_path / "subjects.npz")), 0)
     got = sorted(s for split in splits.values() for s in split.sources)
     assert got == sorted(f"{tmp_path / 'subjects.npz'}#{i}" for i in range(8))
+    for split in splits.values():  # the labels' names, as class folders give them
+        assert split.classes == ["hc", "mdd"]
+        for source, label in zip(split.sources, split.labels):
+            assert y[int(source.rpartition("#")[2])] == split.classes[label]
 
 
 def test_embed_names_the_data_row_of_every_table_row(tmp_path: Path, tiny_overrides) -> None:

@@ -117,8 +117,7 @@ def test_train_vjepa_on_generated_clips_and_a_folder(tmp_path: Path, tiny_overri
     rows = [*data["train_files"], *data["test_files"]]
     labels = [*data["train_y"], *data["test_y"]]
     assert len(rows) == len(data["train_x"]) + len(data["test_x"])
-    videos = [row.rpartition("@frame")[0] for row in rows]
-    assert {videos.count(v) for v in videos} == {8}  # data.clips_per_video, from each video
+    assert len(set(rows)) == len(rows)  # each clip once, even from a short video
     for row, y in zip(rows, labels):
         path, _, start = row.rpartition("@frame")
         assert Path(path).is_file() and Path(path).parent.name == data["classes"][y]

@@ -23,60 +23,17 @@ Where the channels sit on the head is ``eeg_channels.place_channels``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
-import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from omnijepa.data import numpy_files
 from omnijepa.data.class_folders import class_dirs, data_files, split_layout
+from omnijepa.data.eeg_mne_files import at_seconds
+from omnijepa.data.eeg_trials import EEG_READERS, EEGTrials, ReadOptions, finite_samples
 from omnijepa.errors import DataError
-from omnijepa.registry import Registry
-
-
-@dataclass
-class EEGTrials:
-    """Trials as read: (C, T) arrays, their channel names, class names and sampling rate."""
-
-    signals: list[np.ndarray]
-    channels: list[tuple[str, ...]]
-    labels: list[str]
-    sfreq: float | None
-    # the recording each trial was cut from (class folders), so a hold-out keeps a
-    # recording's pieces on one side; None: every trial stands alone
-    recordings: list[int] | None = None
-    # where each trial came from (``path#index`` or ``path@onset``), for ``omnijepa embed``
-    sources: list[str] | None = None
-
-    def subset(self, keep: Sequence[int]) -> EEGTrials:
-        """The trials at ``keep``, in that order, with everything known about them."""
-        pick = lambda values: None if values is None else [values[i] for i in keep]  # noqa: E731
-        return EEGTrials(pick(self.signals), pick(self.channels), pick(self.labels), self.sfreq,
-                         pick(self.recordings), pick(self.sources))  # fmt: skip
-
-
-@dataclass
-class ReadOptions:
-    """What readers may need from the data config."""
-
-    ch_names: tuple[str, ...] = ()
-    sfreq: float | None = None
-    seconds: float = 0.0  # trial length to cut recordings into; 0 = annotation's, or 2 s
-
-
-Reader = Callable[[Path, ReadOptions], EEGTrials]
-EEG_READERS: Registry[Reader] = Registry("EEG file format")
-
-
-def _finite(x: np.ndarray, where: str) -> np.ndarray:
-    if not np.isfinite(x).all():
-        raise DataError(f"{where}: holds NaN or infinite samples")
-    return x.astype(np.float32)
 
 
 @EEG_READERS.register(".npz")
@@ -123,7 +80,7 @@ def trials_from_arrays(
             f"{path}: X {x.shape} has more channels than samples; X is (trials, channels, "
             "time): transpose it (X.transpose(0, 2, 1))"
         )
-    x = _finite(x, str(path))
+    x = finite_samples(x, str(path))
     return EEGTrials(list(x), [names] * len(x), [numpy_files.text(v) for v in y], sfreq)
 
 
@@ -170,7 +127,7 @@ def read_ts(path: Path, opts: ReadOptions) -> EEGTrials:
             raise DataError(f"{path}:{n}: not a row of numbers ({exc})") from None
         if not rows or len({len(r) for r in rows}) != 1:
             raise DataError(f"{path}:{n}: channels of unequal length or no channels")
-        signals.append(_finite(np.stack(rows), f"{path}:{n}"))
+        signals.append(finite_samples(np.stack(rows), f"{path}:{n}"))
         labels.append(label.strip())
     if not in_data or not signals:
         raise DataError(f"{path}: no @data section with trials (is it a .ts file?)")
@@ -178,118 +135,6 @@ def read_ts(path: Path, opts: ReadOptions) -> EEGTrials:
     names = tuple(opts.ch_names or side.get("channels", ()))
     sfreq = opts.sfreq or side.get("sfreq")
     return EEGTrials(signals, [names] * len(signals), labels, sfreq)
-
-
-MNE_SUFFIXES = (".fif", ".edf", ".bdf", ".gdf", ".set", ".vhdr", ".cnt")
-SKIP_EVENTS = re.compile(r"^(bad|edge|boundary)", re.IGNORECASE)
-
-
-def _mne_epochs(path: Path):  # noqa: ANN202 - mne types
-    import mne
-
-    if path.suffix.lower() == ".fif" and re.search(r"[-_]epo$", path.stem):
-        return mne.read_epochs(path, preload=True, verbose="error")
-    if path.suffix.lower() == ".set":
-        try:
-            return mne.read_epochs_eeglab(path, verbose="error")
-        except (ValueError, TypeError, KeyError, RuntimeError, IndexError):
-            return None  # continuous EEGLAB data
-    return None
-
-
-def _stim_events(raw, path: Path) -> tuple[np.ndarray, dict[str, int]]:  # noqa: ANN001
-    """Events on the recording's stimulus channel (MNE's sample data, BioSemi ``Status``),
-    for recordings that carry no annotations; each event code becomes a class name."""
-    import mne
-
-    events = mne.find_events(raw, shortest_event=1, verbose="error")
-    codes = sorted({int(c) for c in events[:, 2]})
-    if codes:
-        warnings.warn(
-            f"{path}: no annotations; trials start at the {len(events)} events of its "
-            f"stimulus channel, labelled by event code ({', '.join(map(str, codes))})",
-            stacklevel=2,
-        )
-    return events, {str(c): c for c in codes}
-
-
-def _pick_eeg(inst, path: Path) -> None:  # noqa: ANN001 - an mne Raw or Epochs
-    """Keep the channels MNE types as EEG, saying which others (EOG, ECG, stim …) go."""
-    types = inst.get_channel_types()
-    other = [f"{n} ({t})" for n, t in zip(inst.ch_names, types) if t != "eeg"]
-    inst.pick("eeg")
-    if other:
-        shown = ", ".join(other[:8]) + (" …" if len(other) > 8 else "")
-        warnings.warn(f"{path.name}: dropped channels typed as non-EEG: {shown}", stacklevel=3)
-
-
-def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
-    """Epochs (labels from their event names) or a continuous recording cut at annotations
-    (or, without any, at the events of its stimulus channel)."""
-    import mne
-
-    try:
-        epochs = _mne_epochs(path)
-        if epochs is not None:
-            if "eeg" in epochs:
-                _pick_eeg(epochs, path)
-            names = {code: name for name, code in epochs.event_id.items()}
-            x = _finite(epochs.get_data(), str(path))
-            labels = [names.get(int(c), str(c)) for c in epochs.events[:, 2]]
-            ch = tuple(epochs.ch_names)
-            return EEGTrials(list(x), [ch] * len(x), labels, float(epochs.info["sfreq"]))
-        raw = mne.io.read_raw(path, preload=True, verbose="error")
-        events, event_id = mne.events_from_annotations(raw, verbose="error")
-        if not len(events) and "stim" in raw:
-            events, event_id = _stim_events(raw, path)
-        if "eeg" in raw:
-            _pick_eeg(raw, path)
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise DataError(f"cannot read {path} with MNE: {exc}") from None
-    names = {code: name for name, code in event_id.items() if not SKIP_EVENTS.match(name)}
-    events = events[np.isin(events[:, 2], list(names))]
-    if not len(events):
-        raise DataError(
-            f"{path} is a continuous recording with no annotations or stimulus-channel events "
-            "to cut trials at; give epochs (-epo.fif), annotations, or a folder with one "
-            "sub-folder per class"
-        )
-    sfreq = float(raw.info["sfreq"])
-    data = _finite(raw.get_data(), str(path))
-    seconds = opts.seconds or _trial_seconds(raw.annotations, set(names.values()), path)
-    signals, labels, onsets = [], [], []
-    for sample, _, code in events:
-        start = int(sample - raw.first_samp)
-        piece = data[:, start : start + int(round(seconds * sfreq))]
-        if piece.shape[1] * 2 >= seconds * sfreq:  # a trial cut short by the end: keep if half
-            signals.append(piece)
-            labels.append(names[code])
-            onsets.append(f"{path}@{start / sfreq:.6g}s")
-    if not signals:
-        raise DataError(f"{path}: its annotations leave no trial to use")
-    return EEGTrials(signals, [tuple(raw.ch_names)] * len(signals), labels, sfreq, None, onsets)
-
-
-def _trial_seconds(annotations: Any, kept: set[str], path: Path) -> float:
-    """One length for every trial cut at annotations: the median duration of the kept ones
-    (2 s when they are instants or absent). Per-label lengths let a trial's length give away
-    its label, and MNE crops the last annotation at the end of a recording."""
-    durations = np.array([d for name, d in zip(annotations.description, annotations.duration)
-                          if name in kept and d > 0], dtype=float)  # fmt: skip
-    if not len(durations):
-        return 2.0
-    seconds = float(np.median(durations))
-    if durations.max() - durations.min() > 0.01 * seconds:
-        warnings.warn(
-            f"{path.name}: its annotations last {durations.min():.3g}-{durations.max():.3g} s; "
-            f"every trial is cut to their median, {seconds:.3g} s (data.seconds sets it)",
-            stacklevel=3,
-        )
-    return seconds
-
-
-for _suffix in MNE_SUFFIXES:
-    EEG_READERS.add(_suffix, read_mne)
 
 
 @EEG_READERS.register(".npy")
@@ -303,7 +148,7 @@ def read_npy(path: Path, opts: ReadOptions) -> EEGTrials:
             f"{path}: shape {x.shape} has more channels than samples; a recording is "
             "(channels, time): transpose it (x.T)"
         )
-    return EEGTrials([_finite(x, str(path))], [opts.ch_names], [""], opts.sfreq)
+    return EEGTrials([finite_samples(x, str(path))], [opts.ch_names], [""], opts.sfreq)
 
 
 def _cut(x: np.ndarray, span: int) -> list[np.ndarray]:
@@ -325,8 +170,9 @@ def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -
     """Recordings of known classes, each cut into trials of ``seconds`` (named
     ``path@start``)."""
     out = EEGTrials([], [], [], None, [], [])
+    whole = dataclasses.replace(opts, whole=True)
     for k, (f, label) in enumerate(zip(files, classes)):
-        rec = read_eeg_file(f, opts)
+        rec = read_eeg_file(f, whole)
         sfreq = rec.sfreq or opts.sfreq
         if out.sfreq not in (None, sfreq):
             raise DataError(f"{f}: sampled at {sfreq} Hz, other recordings at {out.sfreq}")
@@ -339,7 +185,7 @@ def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -
             out.labels += [label] * len(pieces)
             out.recordings += [k] * len(pieces)  # type: ignore[operator]
             start = [i * span / (sfreq or 128.0) for i in range(len(pieces))]
-            out.sources += [f"{name}@{t:.6g}s" for t in start]  # type: ignore[operator]
+            out.sources += [f"{name}{at_seconds(t)}" for t in start]  # type: ignore[operator]
     return out
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from omnijepa.data import numpy_files
 from omnijepa.data.class_folders import FolderListing, given_or_drawn_split, list_class_folder
 from omnijepa.data.image_data import derived_rng
 from omnijepa.data.numeric_csv import read_numeric_table
@@ -151,14 +152,16 @@ def _read_subject(path: Path) -> np.ndarray:
     return x.T
 
 
-def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray, np.ndarray]:
-    """``X`` (subjects, R, T) and labels from an ``.npz`` (its X transposed first when
-    ``layout`` is ``time_regions``) or a folder of class sub-folders."""
+def read_roi_path(
+    path: Path, layout: str = "regions_time"
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """``X`` (subjects, R, T), labels and the labels' names from an ``.npz`` (its X transposed
+    first when ``layout`` is ``time_regions``) or a folder of class sub-folders."""
     if not path.exists():
         raise DataError(f"data.path {path} does not exist")
     if path.is_dir():
         x, listing = read_roi_folder(path)
-        return x, listing.labels
+        return x, listing.labels, listing.classes
     if path.suffix.lower() != ".npz":
         raise DataError(
             f"{path}: give an .npz of X (subjects, regions, time) and y, or a folder with a "
@@ -179,8 +182,8 @@ def read_roi_path(path: Path, layout: str = "regions_time") -> tuple[np.ndarray,
             stacklevel=2,
         )
     check_roi_values(x, str(path))
-    _, y = np.unique(y, return_inverse=True)
-    return x, y
+    names, y = np.unique(y, return_inverse=True)
+    return x, y, [numpy_files.text(v) for v in names]
 
 
 def read_roi_folder(path: Path) -> tuple[np.ndarray, FolderListing]:
@@ -222,7 +225,7 @@ def load_fmri_data(cfg: FMRIDataConfig, seed: int) -> dict[str, ROISplit]:
             y, is_test, classes = listing.labels, listing.is_test, listing.classes
             sources = [str(f) for f in listing.files]
         else:
-            (x, y), is_test, classes = read_roi_path(path, cfg.layout), None, None
+            (x, y, classes), is_test = read_roi_path(path, cfg.layout), None
             sources = [f"{path}#{i}" for i in range(len(x))]
         rng = derived_rng(seed, "fmri_split")
         tr, te = given_or_drawn_split(y, is_test, cfg.test_fraction, rng)

@@ -160,9 +160,10 @@ def read_video(path: Path, cfg: VideoDataConfig) -> np.ndarray:
 
 def clip_starts(frames: int, cfg: VideoDataConfig) -> np.ndarray:
     """The first frames of the ``clips_per_video`` clips of a ``frames``-long video: evenly
-    spaced."""
+    spaced, each once (a short video has fewer distinct clips than asked for: repeating one
+    would count the same pixels twice in training and in the probes)."""
     span = (cfg.frames - 1) * cfg.stride + 1
-    return np.linspace(0, max(frames - span, 0), cfg.clips_per_video).round().astype(int)
+    return np.unique(np.linspace(0, max(frames - span, 0), cfg.clips_per_video).round().astype(int))
 
 
 def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
@@ -182,7 +183,7 @@ def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str,
             f"{root}: need >= 2 class sub-folders of videos ({', '.join(VIDEO_SUFFIXES)}) with "
             f">= 2 videos in some class, to hold out test videos; found classes {names}"
         )
-    out = {}
+    out, short = {}, 0
     for split, idx in (("train", train), ("test", test)):
         clips, labels, sources = [], [], []
         for i in idx:
@@ -191,7 +192,15 @@ def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str,
             clips.append(cut)
             labels += [int(listing.labels[i])] * len(cut)
             sources += [f"{listing.files[i]}@frame{t}" for t in clip_starts(len(video), cfg)]
+            short += len(cut) < cfg.clips_per_video
         out[split] = Clips(np.concatenate(clips), np.asarray(labels), names, sources)
+    if short:
+        warnings.warn(
+            f"{root}: {short} of {len(listing.files)} videos are too short for "
+            f"data.clips_per_video={cfg.clips_per_video} distinct clips of {cfg.frames} frames "
+            f"every {cfg.stride}; they give fewer",
+            stacklevel=2,
+        )
     return out
 
 
