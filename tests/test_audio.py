@@ -174,6 +174,10 @@ def test_a_wav_cut_off_mid_data_is_read_with_a_warning(tmp_path: Path) -> None:
     streamed = tmp_path / "streamed.wav"  # a writer that never knew the length
     streamed.write_bytes(data[:40] + (0xFFFFFFFF).to_bytes(4, "little") + data[44:])
     assert missing_share(whole) is None and missing_share(streamed) is None
+    rf64 = tmp_path / "rf64.wav"  # the 64-bit size lives in the ds64 chunk
+    sf.write(str(rf64), np.zeros(16000), 16000, format="RF64", subtype="PCM_16")
+    rf64.write_bytes(rf64.read_bytes()[: rf64.stat().st_size - 16000])
+    assert missing_share(rf64) == pytest.approx(0.5, abs=0.01)
     flac = tmp_path / "x.flac"
     sf.write(str(flac), np.zeros(1600), 16000)
     assert missing_share(flac) is None

@@ -12,20 +12,25 @@ PLACEHOLDERS = (0, 0xFFFFFFFF)  # sizes streaming writers leave when the length 
 
 
 def missing_share(path: Path) -> float | None:
-    """The share of the audio a RIFF WAVE file's ``data`` chunk declares that is not in the
-    file (0 < share <= 1), or None when nothing is missing, the file is not RIFF WAVE, or its
-    size field is a streaming placeholder."""
+    """The share of the audio a WAVE file's ``data`` chunk declares that is not in the file
+    (0 < share <= 1), or None when nothing is missing, the file is not RIFF/RF64/BW64 WAVE, or
+    its size field is a streaming placeholder. RF64 and BW64 keep the 64-bit size in ``ds64``."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64", b"BW64") or head[8:12] != b"WAVE":
             return None
-        pos = 12
+        pos, wide = 12, None
         while pos + 8 <= size:
             f.seek(pos)
             chunk = f.read(8)
             declared = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"ds64":
+                fields = f.read(16)
+                wide = int.from_bytes(fields[8:16], "little") if len(fields) == 16 else None
             if chunk[:4] == b"data":
+                if declared == 0xFFFFFFFF and wide is not None:
+                    declared = wide
                 present = size - (pos + 8)
                 if declared in PLACEHOLDERS or present >= declared:
                     return None
