@@ -166,9 +166,9 @@ def clip_starts(frames: int, cfg: VideoDataConfig) -> np.ndarray:
     return np.unique(np.linspace(0, max(frames - span, 0), cfg.clips_per_video).round().astype(int))
 
 
-def cut_clips(video: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
-    """``clips_per_video`` clips (N, C, T, H, W) at ``clip_starts``."""
-    starts = clip_starts(len(video), cfg)
+def cut_clips(video: np.ndarray, starts: np.ndarray, cfg: VideoDataConfig) -> np.ndarray:
+    """Clips (N, C, T, H, W) of ``cfg.frames`` frames every ``cfg.stride`` from ``starts``
+    (``clip_starts``)."""
     idx = np.minimum(starts[:, None] + cfg.stride * np.arange(cfg.frames), len(video) - 1)
     return video[idx].transpose(0, 2, 1, 3, 4)
 
@@ -188,11 +188,11 @@ def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str,
         clips, labels, sources = [], [], []
         for i in idx:
             video = read_video(listing.files[i], cfg)
-            cut = cut_clips(video, cfg)
-            clips.append(cut)
-            labels += [int(listing.labels[i])] * len(cut)
-            sources += [f"{listing.files[i]}@frame{t}" for t in clip_starts(len(video), cfg)]
-            short += len(cut) < cfg.clips_per_video
+            starts = clip_starts(len(video), cfg)
+            clips.append(cut_clips(video, starts, cfg))
+            labels += [int(listing.labels[i])] * len(starts)
+            sources += [f"{listing.files[i]}@frame{t}" for t in starts]
+            short += len(starts) < cfg.clips_per_video
         out[split] = Clips(np.concatenate(clips), np.asarray(labels), names, sources)
     if short:
         warnings.warn(

@@ -104,12 +104,15 @@ def refuse_inside_data(out: Path, cfg: Any, what: str) -> None:
         )
 
 
-def _interrupted(out: Path) -> str:
-    return (
-        f"{out}: an --overwrite was stopped before its new run's first checkpoint; the run it "
-        f"was replacing waits in {out / ASIDE}: move its files back into {out} to keep it, or "
-        "start again with --overwrite"
-    )
+def _refuse_interrupted(out: Path) -> None:
+    """An --overwrite killed before its new run's first checkpoint left the old run aside:
+    the user chooses what happens to it."""
+    if (out / ASIDE).is_dir() and not (out / STATE_FILE).exists():
+        raise RunDirError(
+            f"{out}: an --overwrite was stopped before its new run's first checkpoint; the run "
+            f"it was replacing waits in {out / ASIDE}: move its files back into {out} to keep "
+            "it, or start again with --overwrite"
+        )
 
 
 def _check_run_dir(out: Path, overwrite: bool, cfg: Any) -> None:
@@ -127,8 +130,7 @@ def _check_run_dir(out: Path, overwrite: bool, cfg: Any) -> None:
         )
     if overwrite:
         return
-    if (out / ASIDE).is_dir() and not (out / STATE_FILE).exists():
-        raise RunDirError(_interrupted(out))
+    _refuse_interrupted(out)
     if (out / RESULTS_FILE).exists():
         raise RunDirError(f"{out} already holds a finished run; pass --overwrite to replace it")
     if (out / STATE_FILE).exists():
@@ -234,8 +236,7 @@ def train_run(
         cfg = absolute_paths(apply_dict(cfg, parse_overrides(_how_it_runs(overrides))))
         before, after = data_path_of(saved), data_path_of(cfg)
         moved = (before, after) if before and after and before != after else None
-        if (out / ASIDE).is_dir() and not (out / STATE_FILE).exists():
-            raise RunDirError(_interrupted(out))
+        _refuse_interrupted(out)
         state = read_state(out)
         if state["step"] > cfg.train.steps:
             raise RunDirError(f"{out}: its state.json says step {state['step']}, beyond the "
