@@ -62,7 +62,8 @@ def test_positional_mlp_registered() -> None:
 
 def _collate(order: str, sampler: str = "sequence_runs") -> MaskCollator:
     s = build_mask_sampler(sampler, (8,))
-    return MaskCollator(s, 0, prepare=PointPatchPrepare(8, 8, order, PointAugmentConfig()))
+    prepare = PointPatchPrepare(8, 8, order, PointAugmentConfig(rotate_axis=1))
+    return MaskCollator(s, 0, prepare=prepare)
 
 
 def test_point_collate_is_seeded_by_step_and_augments_per_sample() -> None:

@@ -10,7 +10,7 @@ centre-subtracted neighbours) with the centres as the token coordinates the mask
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -21,23 +21,39 @@ from omnijepa.modalities.point_cloud import (
     group_patches,
     pack_patches,
 )
+from omnijepa.modalities.point_turn_axis import AXIS_NAMES, detect_turn_axis
 
 
 @dataclass
 class PointAugmentConfig:
-    """Per-sample augmentation of training clouds (Point-JEPA: scale 0.8-1.2, y rotation)."""
+    """Per-sample augmentation of training clouds (Point-JEPA: scale 0.8-1.2, a turn about
+    the up axis). ``rotate_axis``: 0/1/2 or x/y/z, null for no turns, or ``auto``: the axis
+    the training clouds are turned about (``point_turn_axis``; y for Point-JEPA's data)."""
 
     enabled: bool = True
     scale: tuple[float, float] = (0.8, 1.2)
-    rotate_axis: int | None = 1
+    rotate_axis: int | str | None = "auto"
     jitter: float = 0.0
 
     def __post_init__(self) -> None:
         lo, hi = self.scale
         if not 0 < lo <= hi:
             raise ValueError(f"augment.scale is a range 0 < min <= max, got {self.scale}")
-        if self.rotate_axis not in (None, 0, 1, 2) or self.jitter < 0:
-            raise ValueError("augment.rotate_axis is 0, 1, 2 or null; augment.jitter >= 0")
+        if isinstance(self.rotate_axis, str) and self.rotate_axis.lower() in AXIS_NAMES:
+            self.rotate_axis = AXIS_NAMES.index(self.rotate_axis.lower())
+        if self.rotate_axis not in (None, 0, 1, 2, "auto") or self.jitter < 0:
+            raise ValueError(
+                f"augment.rotate_axis is 0, 1, 2, x, y, z, auto or null (got "
+                f"{self.rotate_axis!r}); augment.jitter >= 0"
+            )
+
+    def resolved(self, points: torch.Tensor) -> tuple[PointAugmentConfig, str | None]:
+        """This config with ``rotate_axis=auto`` read from the training clouds (N, P, 3), and
+        the reading in words (None when there was nothing to read)."""
+        if self.rotate_axis != "auto":
+            return self, None
+        reading = detect_turn_axis(points)
+        return replace(self, rotate_axis=reading.axis), reading.reason
 
 
 def group_and_order(
@@ -68,6 +84,8 @@ class PointPatchPrepare:
             raise DataError(f"point clouds must batch as (B, P, 3), got {tuple(points.shape)}")
         points = points.float()
         a = self.augment
+        if a.rotate_axis == "auto":
+            raise ValueError("augment.rotate_axis=auto: resolve it on the training clouds first")
         if a.enabled:
             points = augment_points(points, generator, a.scale, a.rotate_axis, a.jitter)
         return group_and_order(points, self.num_groups, self.group_size, self.order, generator)

@@ -255,6 +255,8 @@ def build_point_run(cfg: PointJEPAConfig, device: torch.device) -> Built:
     """Data, objective, collate and evaluation of a point-cloud JEPA run."""
     _check_sizes(cfg)
     data = load_point_data(cfg.data, cfg.seed)
+    augment, reading = cfg.augment.resolved(data.train.points)
+    cfg = dataclasses.replace(cfg, augment=augment)  # augment.rotate_axis=auto, read
     collate = build_point_collate(cfg)
 
     def evaluate(trained: nn.Module) -> dict:
@@ -269,4 +271,5 @@ def build_point_run(cfg: PointJEPAConfig, device: torch.device) -> Built:
         device,
     )
     parts = TrainParts(build_point_objective(cfg), data.train.dataset(), collate, curve)
-    return Built(parts, evaluate, data.source)  # names the split sizes and classes
+    source = f"{data.source}; {reading}" if reading and cfg.augment.enabled else data.source
+    return Built(parts, evaluate, source)  # names the split sizes, classes and turn axis
