@@ -18,6 +18,7 @@ from omnijepa.modalities.point_cloud import (
     order_patches,
     pack_patches,
     permute_patches,
+    random_rotations,
     unpack_patches,
 )
 from omnijepa.nn.encoder import TokenEncoder
@@ -175,6 +176,20 @@ def test_rotation_preserves_norms_about_axis() -> None:
     assert torch.all((ratio >= 0.8 - 1e-5) & (ratio <= 1.2 + 1e-5))
     jit = augment_points(pts, torch.Generator(), scale=None, rotate_axis=None, jitter=0.01)
     assert 0 < float((jit - pts).abs().max()) < 0.1
+
+
+def test_so3_augmentation_draws_proper_rotations_in_every_direction() -> None:
+    rot = random_rotations(2000, torch.Generator().manual_seed(0))
+    eye = torch.eye(3, dtype=torch.float64).expand(2000, 3, 3)
+    assert torch.allclose(rot @ rot.transpose(1, 2), eye, atol=1e-12)
+    assert torch.allclose(torch.linalg.det(rot), torch.ones(2000, dtype=torch.float64))
+    up = rot[:, :, 1]  # where the y axis goes: uniform on the sphere
+    assert float(up.mean(0).abs().max()) < 0.06
+    pts = _cloud(4, 64, seed=2)
+    out = augment_points(pts, torch.Generator().manual_seed(3), scale=None, rotate_axis="so3")
+    assert torch.allclose(out.norm(dim=-1), pts.norm(dim=-1), atol=1e-5)
+    for axis in range(3):  # no coordinate is kept, as a turn about one axis would keep it
+        assert not torch.allclose(out[..., axis], pts[..., axis], atol=1e-3)
 
 
 def test_tokenizer_shapes_and_coords() -> None:

@@ -34,9 +34,9 @@ def test_turn_axis_is_read_from_the_clouds() -> None:
     posed = detect_turn_axis(_clouds("none"))
     assert posed.axis is None and "share one pose" in posed.reason
     tumbled = detect_turn_axis(_clouds("so3"))
-    assert tumbled.axis == 1 and "convention" in tumbled.reason  # any axis is a symmetry
+    assert tumbled.axis == "so3" and "every pose" in tumbled.reason
     few = detect_turn_axis(upright[:3])  # too few clouds to tell: the convention
-    assert few.axis == 1 and "no clear turn axis" in few.reason
+    assert few.axis == 1 and "no clear turn axis in 3 clouds" in few.reason
 
 
 def test_turn_uniformity_is_a_p_value_per_axis() -> None:
@@ -51,7 +51,8 @@ def test_rotate_axis_takes_names_auto_and_null() -> None:
     assert PointAugmentConfig(rotate_axis="z").rotate_axis == 2
     assert PointAugmentConfig(rotate_axis="X").rotate_axis == 0
     assert PointAugmentConfig(rotate_axis=None).rotate_axis is None
-    with pytest.raises(ValueError, match="x, y, z, auto or null"):
+    assert PointAugmentConfig(rotate_axis="so3").rotate_axis == "so3"
+    with pytest.raises(ValueError, match="x, y, z, so3, auto or null"):
         PointAugmentConfig(rotate_axis="w")
     auto = PointAugmentConfig()
     resolved, reason = auto.resolved(torch.from_numpy(_z_up(_clouds("y"))))

@@ -157,11 +157,23 @@ def rotation_matrices(angles: torch.Tensor, axis: int) -> torch.Tensor:
     return rot
 
 
+def random_rotations(b: int, generator: torch.Generator) -> torch.Tensor:
+    """``b`` rotation matrices (b, 3, 3) float64, uniform in SO(3) (normalised Gaussian
+    quaternions)."""
+    q = torch.randn(b, 4, generator=generator, dtype=torch.float64)
+    w, x, y, z = (q / q.norm(dim=1, keepdim=True)).unbind(1)
+    return torch.stack([
+        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+        2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    ], dim=1).reshape(b, 3, 3)  # fmt: skip
+
+
 def augment_points(
     points: torch.Tensor,
     generator: torch.Generator,
     scale: tuple[float, float] | None = (0.8, 1.2),
-    rotate_axis: int | None = 1,
+    rotate_axis: int | str | None = 1,
     jitter: float = 0.0,
 ) -> torch.Tensor:
     """Randomly scale, rotate and jitter each cloud (B, P, 3) independently.
@@ -169,7 +181,8 @@ def augment_points(
     Scale is *anisotropic*: one factor per sample and per axis, uniform in ``scale`` (as the
     Point-MAE/Point-JEPA ``PointcloudScaleAndTranslate`` does), so shapes also stretch.
     Rotation is by a uniform angle in [0, 2π) about ``rotate_axis`` (y = 1, the up axis of
-    ShapeNet/ModelNet), drawn per sample: the official code draws one angle per batch.
+    ShapeNet/ModelNet), drawn per sample: the official code draws one angle per batch;
+    ``"so3"`` draws any rotation, for clouds that come in every pose.
     ``jitter`` > 0 adds Gaussian noise of that std. ``None``/0 disables a step.
     """
     _check_cloud(points)
@@ -181,9 +194,12 @@ def augment_points(
             raise ValueError(f"scale must be a (lo, hi) pair with 0 < lo <= hi, got {scale!r}")
         s = lo + (hi - lo) * torch.rand(b, 1, 3, generator=generator, dtype=torch.float64)
         out = out * s.to(points.device, points.dtype)
-    if rotate_axis is not None:
+    if rotate_axis == "so3":
+        rot = random_rotations(b, generator).to(points.device, points.dtype)
+        out = out @ rot.transpose(1, 2)
+    elif rotate_axis is not None:
         if rotate_axis not in (0, 1, 2):
-            raise ValueError(f"rotate_axis must be 0, 1, 2 or None, got {rotate_axis!r}")
+            raise ValueError(f"rotate_axis must be 0, 1, 2, 'so3' or None, got {rotate_axis!r}")
         angles = 2.0 * math.pi * torch.rand(b, generator=generator, dtype=torch.float64)
         rot = rotation_matrices(angles, rotate_axis).to(points.device, points.dtype)
         out = out @ rot.transpose(1, 2)

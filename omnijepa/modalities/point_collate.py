@@ -27,8 +27,8 @@ from omnijepa.modalities.point_turn_axis import AXIS_NAMES, detect_turn_axis
 @dataclass
 class PointAugmentConfig:
     """Per-sample augmentation of training clouds (Point-JEPA: scale 0.8-1.2, a turn about
-    the up axis). ``rotate_axis``: 0/1/2 or x/y/z, null for no turns, or ``auto``: the axis
-    the training clouds are turned about (``point_turn_axis``; y for Point-JEPA's data)."""
+    the up axis). ``rotate_axis``: 0/1/2 or x/y/z, ``so3`` (any rotation), null for no turns,
+    or ``auto``: read from the training clouds (``point_turn_axis``; y for Point-JEPA's)."""
 
     enabled: bool = True
     scale: tuple[float, float] = (0.8, 1.2)
@@ -41,9 +41,9 @@ class PointAugmentConfig:
             raise ValueError(f"augment.scale is a range 0 < min <= max, got {self.scale}")
         if isinstance(self.rotate_axis, str) and self.rotate_axis.lower() in AXIS_NAMES:
             self.rotate_axis = AXIS_NAMES.index(self.rotate_axis.lower())
-        if self.rotate_axis not in (None, 0, 1, 2, "auto") or self.jitter < 0:
+        if self.rotate_axis not in (None, 0, 1, 2, "so3", "auto") or self.jitter < 0:
             raise ValueError(
-                f"augment.rotate_axis is 0, 1, 2, x, y, z, auto or null (got "
+                f"augment.rotate_axis is 0, 1, 2, x, y, z, so3, auto or null (got "
                 f"{self.rotate_axis!r}); augment.jitter >= 0"
             )
 

@@ -13,8 +13,8 @@ read alike. Clouds turned uniformly about ``a`` have uniform 4θ; in a plane hol
 axis, the shapes' upright stance keeps 4θ near one value. Rayleigh's statistic weighted by
 the elongation, ``S = |Σ w u|² / Σ w²`` with ``w = |m2|``, gives ``p ≈ exp(-S)`` for
 "uniform". One uniform axis and two clearly not: turned about that axis. None uniform: the
-clouds share one pose (no turn augmentation). Anything else (turned every way, or too few
-clouds to tell): the convention, y.
+clouds share one pose (no turn augmentation). All three uniform in at least ``FEW_CLOUDS``
+clouds: they come in every pose (any rotation, ``so3``). Anything else: the convention, y.
 """
 
 from __future__ import annotations
@@ -28,14 +28,15 @@ AXIS_NAMES = ("x", "y", "z")
 UNIFORM_P = 0.01  # above: the 4θ phases look uniform (turned about this axis)
 CONSISTENT_P = 1e-3  # below: clearly not uniform (the shapes keep a stance in this plane)
 CONVENTION = 1  # y, ShapeNet's and Point-JEPA's up axis
-FEW_CLOUDS = 20  # below: uniform phases on every axis may be too few clouds, not free turns
+FEW_CLOUDS = 20  # below, uniform phases on every axis may mean too few clouds, not every pose
 
 
 @dataclass(frozen=True)
 class TurnAxisReading:
-    """The axis to turn about (None: no turns), each axis' uniformity p, and why, in words."""
+    """The axis to turn about (``"so3"``: any rotation; None: no turns), each axis'
+    uniformity p, and why, in words."""
 
-    axis: int | None
+    axis: int | str | None
     p_uniform: tuple[float, float, float]
     reason: str
 
@@ -78,6 +79,9 @@ def detect_turn_axis(points: torch.Tensor | np.ndarray) -> TurnAxisReading:
         return TurnAxisReading(None, ps, f"{reason} (uniformity p {shown}); "
                                          "augment.rotate_axis=x|y|z turns them")  # fmt: skip
     n = len(points)
-    why = "they turn every way" if len(uniform) == 3 and n >= FEW_CLOUDS else "no clear turn axis"
-    reason = f"augment turns clouds about {AXIS_NAMES[CONVENTION]}, the convention: {why}"
-    return TurnAxisReading(CONVENTION, ps, f"{reason} in {n} clouds (uniformity p {shown})")
+    if len(uniform) == 3 and n >= FEW_CLOUDS:
+        reason = "augment turns clouds every way (so3): they come in every pose"
+        return TurnAxisReading("so3", ps, f"{reason} (uniformity p {shown})")
+    reason = f"augment turns clouds about {AXIS_NAMES[CONVENTION]}, the convention"
+    return TurnAxisReading(CONVENTION, ps, f"{reason}: no clear turn axis in {n} clouds "
+                                           f"(uniformity p {shown})")  # fmt: skip

@@ -234,10 +234,12 @@ def evaluate_point_encoders(
     if "svm" in result:
         result["svm"]["chance"] = result["linear_probe"]["chance"]
     encoders = {"jepa": trained.eval_encoder()} | ({"random_init": twin} if e.baselines else {})
-    if cfg.augment.enabled and cfg.augment.rotate_axis is not None:  # a diagnostic, no verdict
+    axis = cfg.augment.rotate_axis
+    if cfg.augment.enabled and axis is not None:  # a diagnostic, no verdict
+        axis = 1 if axis == "so3" else axis  # any axis is one it was taught
         result["turn_variance_share"] = {
-            name: turn_variance_share(enc, data.test.points, m.num_groups, m.group_size,
-                                      cfg.augment.rotate_axis, device)
+            name: turn_variance_share(enc, data.test.points, m.num_groups, m.group_size, axis,
+                                      device)
             for name, enc in encoders.items()
         }  # fmt: skip
     if e.finetune_epochs > 0 and classes >= 2:
