@@ -111,7 +111,8 @@ def test_sampler_takes_progress(name: str) -> None:
 @pytest.mark.parametrize("recipe", ["pointjepa", "3djepa"])
 @pytest.mark.parametrize("name", MASK_SAMPLERS.names())
 def test_every_sampler_serves_the_point_recipes(recipe: str, name: str) -> None:
-    cfg = load_config(RECIPES.get(recipe).default_config(), None, [f"mask.sampler={name}"])
+    overrides = [f"mask.sampler={name}", "augment.rotate_axis=y"]  # auto is read from data
+    cfg = load_config(RECIPES.get(recipe).default_config(), None, overrides)
     collate = build_point_collate(cfg)
     batch = collate([(torch.randn(256, 3), 0)] * 4, 0)
     check_batch_dict = {k: batch[k] for k in ("context", "targets")}

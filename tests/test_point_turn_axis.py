@@ -60,7 +60,7 @@ def test_rotate_axis_takes_names_auto_and_null() -> None:
     assert PointAugmentConfig(rotate_axis=1).resolved(torch.zeros(1, 1, 3)) == (
         PointAugmentConfig(rotate_axis=1), None)  # fmt: skip
     with pytest.raises(ValueError, match="resolve it"):
-        PointPatchPrepare(4, 4, "none", auto)(torch.randn(2, 32, 3), torch.Generator())
+        PointPatchPrepare(4, 4, "none", auto)
     recipe = RECIPES.get("pointjepa")
     with pytest.raises(ConfigError, match="rotate_axis"):
         load_config(recipe.default_config(), None, ["augment.rotate_axis=up"])

@@ -74,6 +74,11 @@ class PointPatchPrepare:
         self, num_groups: int, group_size: int, order: str, augment: PointAugmentConfig
     ) -> None:
         PATCH_ORDERS.get(order)  # fail early on an unknown order
+        if augment.rotate_axis == "auto":
+            raise ValueError(
+                "augment.rotate_axis=auto: resolve it on the training clouds first "
+                "(PointAugmentConfig.resolved)"
+            )
         self.num_groups, self.group_size, self.order = num_groups, group_size, order
         self.augment = augment
 
@@ -84,8 +89,6 @@ class PointPatchPrepare:
             raise DataError(f"point clouds must batch as (B, P, 3), got {tuple(points.shape)}")
         points = points.float()
         a = self.augment
-        if a.rotate_axis == "auto":
-            raise ValueError("augment.rotate_axis=auto: resolve it on the training clouds first")
         if a.enabled:
             points = augment_points(points, generator, a.scale, a.rotate_axis, a.jitter)
         return group_and_order(points, self.num_groups, self.group_size, self.order, generator)

@@ -177,11 +177,13 @@ def build_point_sampler(cfg: PointJEPAConfig) -> Any:
 
 
 def build_point_collate(cfg: PointJEPAConfig) -> MaskCollator:
-    """The shared mask collator with the point-patch step (augment, group, order)."""
+    """The shared mask collator with the point-patch step (augment, group, order);
+    ``augment.rotate_axis=auto`` must be resolved on the data first (``build_point_run``)."""
     m = cfg.model
+    sampler = build_point_sampler(cfg)
     prepare = PointPatchPrepare(m.num_groups, m.group_size, cfg.mask.order, cfg.augment)
     return MaskCollator(
-        build_point_sampler(cfg), cfg.seed, prepare=prepare, steps=cfg.train.steps,
+        sampler, cfg.seed, prepare=prepare, steps=cfg.train.steps,
         where="point-cloud batches", views=cfg.anti_collapse.views,
     )  # fmt: skip
 
