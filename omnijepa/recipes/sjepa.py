@@ -47,6 +47,7 @@ from omnijepa.eval.protocol import evaluate_against_twin
 from omnijepa.masks.collator import MaskCollator, batch_generator
 from omnijepa.masks.spatial_radius import SpatialRadiusConfig, SpatialRadiusMaskSampler
 from omnijepa.modalities.eeg import EEGChannelTokenizer, electrode_positions, pack_recording
+from omnijepa.modalities.eeg_views import EEGViewConfig, augment_trials
 from omnijepa.nn.tokens import TOKENIZERS
 from omnijepa.objectives.collapse_penalty import AntiCollapseConfig
 from omnijepa.objectives.latent_prediction import LatentPrediction
@@ -96,6 +97,7 @@ class SJEPAConfig:
     model: EEGModelConfig = field(default_factory=EEGModelConfig)
     predictor: PredictorConfig = field(default_factory=lambda: PredictorConfig(dim=32))
     mask: SpatialRadiusConfig = field(default_factory=SpatialRadiusConfig)
+    augment: EEGViewConfig = field(default_factory=EEGViewConfig)  # views for invariance
     loss: str = "l1"  # S-JEPA's
     ema: TeacherConfig = field(default_factory=TeacherConfig)
     anti_collapse: AntiCollapseConfig = field(
@@ -175,13 +177,17 @@ def fine_tune_heads(
 
 
 class TokenCoords:
-    """The collator's ``prepare`` step: the batch unchanged, plus its tokens' coordinates
-    (the spatial sampler needs the electrodes' positions)."""
+    """The collator's ``prepare`` step: the batch (a view of it, with ``augment``), plus its
+    tokens' coordinates (the spatial sampler needs the electrodes' positions)."""
 
-    def __init__(self, tokenizer: EEGChannelTokenizer) -> None:
+    def __init__(
+        self, tokenizer: EEGChannelTokenizer, augment: EEGViewConfig | None = None
+    ) -> None:
         self.tokenizer = tokenizer
+        self.augment = augment or EEGViewConfig()
 
     def __call__(self, x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x = augment_trials(x, gen, self.augment)
         return x, self.tokenizer.coords(x)
 
 
@@ -225,7 +231,8 @@ class SJEPARecipe(Recipe):
         name_rows(data["train"], eeg.splits["train"].sources, eeg.classes)  # for `embed`
         name_rows(data["test"], eeg.splits["test"].sources)
         sampler = SpatialRadiusMaskSampler(tok.grid, cfg.mask)
-        collate = MaskCollator(sampler, cfg.seed, prepare=TokenCoords(tok), steps=cfg.train.steps)
+        collate = MaskCollator(sampler, cfg.seed, prepare=TokenCoords(tok, cfg.augment),
+                               steps=cfg.train.steps, views=cfg.anti_collapse.views)  # fmt: skip
 
         def evaluate(trained: nn.Module) -> dict:
             twin = build_objective(cfg, channels, eeg.length).eval_encoder().to(device)
