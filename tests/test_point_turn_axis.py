@@ -78,3 +78,13 @@ def test_pointjepa_turns_a_folder_of_z_up_shapes_about_z(tmp_path: Path) -> None
                          torch.device("cpu"))  # fmt: skip
     assert "augment turns clouds about z" in built.description
     assert built.parts.collate.prepare.augment.rotate_axis == 2
+
+
+def test_a_large_set_is_read_from_a_spread_sample() -> None:
+    clouds = np.repeat(_clouds("y", n=2), 70, axis=0)  # 5,040 clouds, each turned anew
+    a = np.random.default_rng(0).uniform(0, 2 * np.pi, len(clouds))
+    c, s = np.cos(a)[:, None], np.sin(a)[:, None]
+    x, y, z = clouds[..., 0], clouds[..., 1], clouds[..., 2]
+    turned = np.stack([c * x + s * z, y, -s * x + c * z], axis=-1).astype(np.float32)
+    reading = detect_turn_axis(torch.from_numpy(_z_up(turned)))
+    assert reading.axis == 2

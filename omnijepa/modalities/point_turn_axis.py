@@ -12,7 +12,7 @@ and direction there; its doubled phase (4θ) is axial, so "long along b" and "lo
 read alike. Clouds turned uniformly about ``a`` have uniform 4θ; in a plane holding the up
 axis, the shapes' upright stance keeps 4θ near one value. Rayleigh's statistic weighted by
 the elongation, ``S = |Σ w u|² / Σ w²`` with ``w = |m2|``, gives ``p ≈ exp(-S)`` for
-"uniform". One uniform axis and two clearly not: turned about that axis. None uniform: the
+"uniform". Two axes clearly not uniform: turned about the third. None uniform: the
 clouds share one pose (no turn augmentation). All three uniform in at least ``FEW_CLOUDS``
 clouds: they come in every pose (any rotation, ``so3``). Anything else: the convention, y.
 """
@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 AXIS_NAMES = ("x", "y", "z")
-UNIFORM_P = 0.01  # above: the 4θ phases look uniform (turned about this axis)
+UNIFORM_P = 0.01  # above on every axis: the clouds may come in every pose
 CONSISTENT_P = 1e-3  # below: clearly not uniform (the shapes keep a stance in this plane)
 CONVENTION = 1  # y, ShapeNet's and Point-JEPA's up axis
+MAX_CLOUDS = 4096  # read at most this many (spread over the set): plenty for the test
 FEW_CLOUDS = 20  # below, uniform phases on every axis may mean too few clouds, not every pose
 
 
@@ -43,13 +44,13 @@ class TurnAxisReading:
 
 def turn_uniformity(points: torch.Tensor | np.ndarray, chunk: int = 4096) -> np.ndarray:
     """p-value per axis (3,) that the clouds (N, P, 3) are turned uniformly about it."""
-    p = np.asarray(points, dtype=np.float64)
-    if p.ndim != 3 or p.shape[-1] != 3:
-        raise ValueError(f"clouds must be (N, P, 3), got {p.shape}")
+    shape = tuple(points.shape)
+    if len(shape) != 3 or shape[-1] != 3:
+        raise ValueError(f"clouds must be (N, P, 3), got {shape}")
     sums = np.zeros(3, dtype=np.complex128)
     squares = np.zeros(3)
-    for i in range(0, len(p), chunk):
-        part = p[i : i + chunk]
+    for i in range(0, shape[0], chunk):  # float64 a chunk at a time, not the whole set
+        part = np.asarray(points[i : i + chunk], dtype=np.float64)
         part = part - part.mean(axis=1, keepdims=True)
         for a in range(3):
             b, c = (k for k in range(3) if k != a)
@@ -64,16 +65,20 @@ def turn_uniformity(points: torch.Tensor | np.ndarray, chunk: int = 4096) -> np.
 
 
 def detect_turn_axis(points: torch.Tensor | np.ndarray) -> TurnAxisReading:
-    """Read the turn axis of clouds (N, P, 3); see the module docstring for the rule."""
+    """Read the turn axis of clouds (N, P, 3), at most ``MAX_CLOUDS`` of them spread over the
+    set; see the module docstring for the rule."""
+    if len(points) > MAX_CLOUDS:
+        pick = np.linspace(0, len(points) - 1, MAX_CLOUDS).round().astype(np.int64)
+        points = points[torch.from_numpy(pick) if torch.is_tensor(points) else pick]
     p = turn_uniformity(points)
     ps = tuple(float(v) for v in p)
     uniform = [a for a in range(3) if p[a] > UNIFORM_P]
     consistent = [a for a in range(3) if p[a] < CONSISTENT_P]
     shown = ", ".join(f"{AXIS_NAMES[a]} {ps[a]:.2g}" for a in range(3))
-    if len(uniform) == 1 and len(consistent) == 2:
-        name = AXIS_NAMES[uniform[0]]
-        reason = f"augment turns clouds about {name}, the axis they turn about"
-        return TurnAxisReading(uniform[0], ps, f"{reason} (uniformity p {shown})")
+    if len(consistent) == 2:  # the third axis is the one their stance turns about
+        axis = next(a for a in range(3) if a not in consistent)
+        reason = f"augment turns clouds about {AXIS_NAMES[axis]}, the axis they turn about"
+        return TurnAxisReading(axis, ps, f"{reason} (uniformity p {shown})")
     if len(consistent) == 3:
         reason = "augment does not turn clouds: they share one pose"
         return TurnAxisReading(None, ps, f"{reason} (uniformity p {shown}); "
