@@ -26,13 +26,19 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def interrupted(out: Path) -> bool:
+    """An ``--overwrite`` was killed before its new run's first checkpoint: the run it was
+    replacing still waits aside."""
+    return (out / ASIDE).is_dir() and not (out / STATE_FILE).exists()
+
+
 def set_aside(out: Path) -> Path:
     """Move everything in ``out`` into ``out/.replaced-run`` and return that folder. One
     already there was left by an ``--overwrite`` that was killed: if its new run never reached
     a checkpoint, what is aside is still the run to keep (and what is in ``out``, the dead
     run's first files, goes); otherwise the new run had replaced it."""
     aside = out / ASIDE
-    if aside.is_dir() and not (out / STATE_FILE).exists():
+    if interrupted(out):
         for path in out.iterdir():
             if path.name != ASIDE:
                 _remove(path)

@@ -33,7 +33,7 @@ from omnijepa.eval.learning_curve import plot_probe_curve
 from omnijepa.eval.plots import plot_training
 from omnijepa.eval.reading import read_run
 from omnijepa.recipes.base import Built, Recipe
-from omnijepa.recipes.replaced_run import ASIDE, restore, set_aside, settle
+from omnijepa.recipes.replaced_run import ASIDE, interrupted, restore, set_aside, settle
 from omnijepa.recipes.summary import aggregate
 from omnijepa.train.checkpoint import (
     STATE_FILE,
@@ -107,7 +107,7 @@ def refuse_inside_data(out: Path, cfg: Any, what: str) -> None:
 def _refuse_interrupted(out: Path) -> None:
     """An --overwrite killed before its new run's first checkpoint left the old run aside:
     the user chooses what happens to it."""
-    if (out / ASIDE).is_dir() and not (out / STATE_FILE).exists():
+    if interrupted(out):
         raise RunDirError(
             f"{out}: an --overwrite was stopped before its new run's first checkpoint; the run "
             f"it was replacing waits in {out / ASIDE}: move its files back into {out} to keep "
