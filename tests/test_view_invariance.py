@@ -22,6 +22,15 @@ def samples(n: int) -> list[tuple[torch.Tensor, int]]:
     return [(torch.full((1, 8, 8), float(i)), i) for i in range(n)]
 
 
+def _objective_and_batch(recipe: str, tiny_overrides, *extra: str) -> tuple:
+    """The tiny ``recipe``'s objective and its first batch, with ``extra`` overrides."""
+    ov = tiny_overrides(recipe, *extra)
+    cfg = load_config(RECIPES.get(recipe).default_config(), None, ov)
+    built = RECIPES.get(recipe).build(cfg, torch.device("cpu"))
+    ds, obj = built.parts.dataset, built.parts.objective
+    return obj, built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+
+
 def test_second_view_has_its_own_draws_and_leaves_the_first_alone() -> None:
     sampler = MultiBlockMaskSampler((8, 8), MultiBlockConfig())
     one = MaskCollator(sampler, 3, prepare=noisy_prepare)(samples(4), batch_index=5)
@@ -89,12 +98,9 @@ def test_invariance_view_context_encodes_the_second_view_at_the_context(
 def test_invariance_stop_grad_makes_the_second_view_a_fixed_target(tiny_overrides) -> None:
     """``invariance_stop_grad``: no graph through the second view, and the anti-collapse
     term is the context's alone."""
-    ov = tiny_overrides("pointjepa", "anti_collapse.kind=vc", "anti_collapse.invariance=1",
-                        "anti_collapse.invariance_stop_grad=true")  # fmt: skip
-    cfg = load_config(RECIPES.get("pointjepa").default_config(), None, ov)
-    built = RECIPES.get("pointjepa").build(cfg, torch.device("cpu"))
-    ds, obj = built.parts.dataset, built.parts.objective
-    batch = built.parts.collate([ds[i] for i in range(cfg.train.batch_size)], 0)
+    obj, batch = _objective_and_batch("pointjepa", tiny_overrides, "anti_collapse.kind=vc",
+                                      "anti_collapse.invariance=1",
+                                      "anti_collapse.invariance_stop_grad=true")  # fmt: skip
     graphs = []
     hook = obj.encoder.register_forward_hook(lambda m, i, o: graphs.append(o.requires_grad))
     terms, stats = obj.loss_terms(batch, 0)
@@ -103,6 +109,44 @@ def test_invariance_stop_grad_makes_the_second_view_a_fixed_target(tiny_override
     with torch.no_grad():
         z = obj.encoder(batch["x"], keep=batch["context"])
     assert float(stats["anti_collapse"]) == pytest.approx(float(obj.penalty(z, 0, None)), rel=1e-5)
+
+
+def test_invariance_target_teacher_reads_the_second_view_with_the_target_encoder(
+    tiny_overrides,
+) -> None:
+    """``invariance_target=teacher``: the second view goes through the EMA target encoder
+    without a graph, so the term is the distance to the teacher's mean embedding, and the
+    anti-collapse term is the context's alone."""
+    obj, batch = _objective_and_batch("pointjepa", tiny_overrides, "anti_collapse.kind=vc",
+                                      "anti_collapse.invariance=1",
+                                      "anti_collapse.invariance_target=teacher")  # fmt: skip
+    with torch.no_grad():  # a target unlike the online encoder, so the two readings differ
+        for p in obj.target_encoder.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    online, teacher = [], []
+    hooks = [
+        obj.encoder.register_forward_hook(lambda m, i, o: online.append(o.requires_grad)),
+        obj.target_encoder.register_forward_hook(lambda m, i, o: teacher.append(o)),
+    ]
+    terms, stats = obj.loss_terms(batch, 0)
+    for h in hooks:
+        h.remove()
+    assert online == [True]  # the context alone goes through the online encoder
+    assert len(teacher) == 2 and not teacher[1].requires_grad  # the targets, then the view
+    with torch.no_grad():
+        z = obj.encoder(batch["x"], keep=batch["context"])
+        expected = torch.nn.functional.mse_loss(z.mean(1), teacher[1].mean(1))
+        assert float(stats["anti_collapse"]) == pytest.approx(float(obj.penalty(z, 0, None)),
+                                                              rel=1e-5)  # fmt: skip
+    assert float(stats["invariance"]) == pytest.approx(float(expected), rel=1e-5)
+    obj.zero_grad()
+    terms["invariance"].backward()
+    assert all(p.grad is None for p in obj.target_encoder.parameters())
+    assert any(p.grad is not None and float(p.grad.abs().sum()) > 0
+               for p in obj.encoder.parameters())  # fmt: skip
+    with pytest.raises(ConfigError, match="invariance_target"):
+        load_config(RECIPES.get("pointjepa").default_config(), None,
+                    ["anti_collapse.invariance_target=student"])  # fmt: skip
 
 
 def test_invariance_needs_a_variance_covariance_term() -> None:

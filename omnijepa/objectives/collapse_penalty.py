@@ -50,6 +50,11 @@ class AntiCollapseConfig:
     # the second view as a fixed target (no gradient through it, as BYOL / SimSiam; the
     # anti-collapse term then acts on the context only): one backward pass fewer per step
     invariance_stop_grad: bool = False
+    # which encoder reads the second view: ``online`` (C-JEPA: the context encoder, with a
+    # gradient unless ``invariance_stop_grad``), or ``teacher``: the EMA target encoder, no
+    # gradient (BYOL's and DINO's asymmetry), so the term pulls the context towards what the
+    # teacher makes of another view and a frozen random teacher gives it a random target
+    invariance_target: Literal["online", "teacher"] = "online"
     # width of a projector (Linear-BN-GELU x2, then Linear) between the pooled rows and the
     # term, as VICReg's expander; 0 = the term on the rows themselves. With it the std floor
     # is met by the projector's scale, not by rescaling the encoder

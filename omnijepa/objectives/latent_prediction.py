@@ -165,19 +165,22 @@ class LatentPrediction(nn.Module):
         """C-JEPA's term (Mo & Tong 2024): the squared distance, averaged over channels and
         samples, between each sample's mean context embedding and the mean embedding of its
         second view (``x_view``, else the input itself; all its tokens, or those at the
-        context's indices with ``invariance_view=context``), and the anti-collapse term on
-        that view (None when the view is a fixed target, ``invariance_stop_grad``)."""
+        context's indices with ``invariance_view=context``; read by the target encoder with
+        ``invariance_target=teacher``), and the anti-collapse term on that view (None when
+        the view is a fixed target: ``invariance_stop_grad`` or the teacher's)."""
         view = batch.get("x_view", batch["x"])
         cfg = self.penalty.cfg
         keep = batch["context"] if cfg.invariance_view == "context" else None
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not cfg.invariance_stop_grad):
-            z_view = self.encoder(view, keep=keep)
+        fixed = cfg.invariance_stop_grad or cfg.invariance_target == "teacher"
+        reader = self.target_encoder if cfg.invariance_target == "teacher" else self.encoder
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not fixed):
+            z_view = reader(view, keep=keep)
         view_pad = self.encoder.padding(view)
         if keep is not None:
             view_pad = gather_padding(view_pad, keep)
         a, b = mean_over_tokens(z, ctx_pad), mean_over_tokens(z_view, view_pad)
         inv = F.mse_loss(a.float(), b.float())
-        if cfg.invariance_stop_grad:  # the context's term alone
+        if fixed:  # the context's term alone
             return inv, None
         return inv, self.penalty(z_view, step, view_pad)
 
