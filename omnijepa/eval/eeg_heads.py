@@ -1,7 +1,9 @@
 """S-JEPA's three downstream heads, fine-tuned on a fixed montage (Guetschel et al. 2024, §2.4).
 
 Each head mixes the C real channels into ``virtual`` virtual channels (a learned spatial
-filter) and ends in one linear layer over the flattened (virtual, window, dim) features:
+filter, ``heads.filter``: the paper's free mix or learned scalp spots,
+``eval/eeg_spatial_filters.py``) and ends in one linear layer over the (virtual, window, dim)
+features:
 
 - ``contextual``: the whole pre-trained encoder (local embedding, positions, transformer), then
   the spatial mix of its output tokens;
@@ -26,6 +28,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from omnijepa.errors import ConfigError
+from omnijepa.eval.eeg_spatial_filters import SPATIAL_FILTERS
 from omnijepa.registry import Registry
 
 HEAD_KINDS = ("contextual", "post_local", "pre_local")
@@ -43,6 +46,8 @@ class HeadsConfig:
     virtual: int = 4  # virtual channels of the spatial filter
     pool: str = "time_mean"  # average the windows; flatten (the paper); time_mean_std (+ std)
     norm: str = "none"  # batch: BatchNorm without affine before the linear layer (MAE's probe)
+    # every head's spatial filter: spots, or free (the paper's; at chance on 100 trials)
+    filter: str = "spots"
     epochs: int = 30  # 60 before; halved so that repro sjepa fits 10 minutes
     warmup: int = 5  # full: epochs of new layers alone before everything trains
     lr: float = 1e-2  # the paper's 1e-3 leaves the heads at chance in 60 epochs here
@@ -64,6 +69,7 @@ class HeadsConfig:
             raise ConfigError(f"heads.pool={self.pool!r}; use {', '.join(POOLS)}")
         if self.norm not in NORMS:
             raise ConfigError(f"heads.norm={self.norm!r}; use {', '.join(NORMS)}")
+        SPATIAL_FILTERS.get(self.filter)  # one error naming the choices
         if self.virtual < 1 or self.epochs < 1 or self.warmup < 0:
             raise ConfigError("heads.virtual and heads.epochs >= 1, heads.warmup >= 0")
 
@@ -91,23 +97,27 @@ class Readout(nn.Module):
 
 
 class SpatialLinear(nn.Module):
-    """(B, C, W, d) -> C mixed into V virtual channels -> ``Readout``."""
+    """(B, C, 3 + W * d) features packed as a recording is (each channel's position, then
+    its (W, d) features flattened) -> the spatial filter mixes the C channels into V virtual
+    ones -> ``Readout``."""
 
     def __init__(self, channels: int, windows: int, dim: int, classes: int, virtual: int,
-                 pool: str, norm: str = "none") -> None:  # fmt: skip
+                 pool: str, norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
         super().__init__()
-        self.mix = nn.Linear(channels, virtual, bias=False)
+        self.windows, self.dim = windows, dim
+        self.mix = SPATIAL_FILTERS.get(spatial)(channels, virtual)
         self.out = Readout(virtual, windows, dim, classes, pool, norm)
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        return self.out(torch.einsum("bcwd,vc->bvwd", feats, self.mix.weight))
+        mixed = self.mix(feats)
+        return self.out(mixed.reshape(*mixed.shape[:2], self.windows, self.dim))
 
 
 class HeadModel(nn.Module):
     """A pre-trained encoder (its ``tokenizer`` is the local encoder) with a new head."""
 
     def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
-                 norm: str = "none") -> None:  # fmt: skip
+                 norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
         super().__init__()
         self.encoder = encoder
         tok = encoder.tokenizer
@@ -121,9 +131,11 @@ class HeadModel(nn.Module):
         """The head's own layers."""
         return [p for n, p in self.named_parameters() if not n.startswith("encoder.")]
 
-    def grid(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, C * W, d) channel-major tokens -> (B, C, W, d)."""
-        return tokens.reshape(tokens.shape[0], self.channels, self.windows, -1)
+    def packed(self, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, C * W, d) channel-major tokens of recordings ``x`` -> (B, C, 3 + W * d): each
+        channel's position, then its features (what a spatial filter reads)."""
+        grid = tokens.reshape(tokens.shape[0], self.channels, -1)
+        return torch.cat([x[..., :3].to(grid.dtype), grid], dim=-1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """What the pre-trained part makes of a batch before the new layers (frozen in
@@ -146,16 +158,16 @@ class ContextualHead(HeadModel):
     """Encoder output tokens -> spatial mix -> linear."""
 
     def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
-                 norm: str = "none") -> None:  # fmt: skip
+                 norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
         super().__init__(encoder, classes, virtual, pool)
         self.head = SpatialLinear(self.channels, self.windows, self.dim, classes, virtual, pool,
-                                  norm)  # fmt: skip
+                                  norm, spatial)  # fmt: skip
 
     def pretrained(self) -> nn.Module:
         return self.encoder
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.grid(self.encoder(x))
+        return self.packed(x, self.encoder(x))
 
     def readout(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head(feats)
@@ -169,7 +181,7 @@ class PostLocalHead(ContextualHead):
         return self.encoder.tokenizer
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.grid(self.encoder.tokenizer(x))
+        return self.packed(x, self.encoder.tokenizer(x))
 
 
 @HEAD_MODELS.register("pre_local")
@@ -177,17 +189,16 @@ class PreLocalHead(HeadModel):
     """Spatial filter on the raw signals -> local embedding of each virtual channel -> linear."""
 
     def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
-                 norm: str = "none") -> None:  # fmt: skip
+                 norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
         super().__init__(encoder, classes, virtual, pool)
-        self.spatial = nn.Linear(self.channels, virtual, bias=False)
+        self.spatial = SPATIAL_FILTERS.get(spatial)(self.channels, virtual)
         self.head = Readout(virtual, self.windows, self.dim, classes, pool, norm)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.nan_to_num(x[..., 3:], nan=0.0)  # the filter comes first: nothing to cache
+        return x  # the filter comes first, and may read the positions: nothing to cache
 
     def readout(self, feats: torch.Tensor) -> torch.Tensor:
-        virtual = torch.einsum("bct,vc->bvt", feats, self.spatial.weight)
-        return self.head(self.encoder.tokenizer.embed_signals(virtual))
+        return self.head(self.encoder.tokenizer.embed_signals(self.spatial(feats)))
 
 
 def _fit(step: Callable[[torch.Tensor], torch.Tensor], params: list, data: Dataset,
@@ -233,7 +244,8 @@ def head_accuracy(
         raise ConfigError(f"unknown head mode {mode!r}; use {', '.join(MODES)}")
     torch.manual_seed(seed)
     build = HEAD_MODELS.get(kind)
-    model = build(copy.deepcopy(encoder), classes, cfg.virtual, cfg.pool, cfg.norm).to(device)
+    model = build(copy.deepcopy(encoder), classes, cfg.virtual, cfg.pool, cfg.norm,
+                  cfg.filter).to(device)  # fmt: skip
     model.encoder.requires_grad_(False).eval()
     gen = torch.Generator().manual_seed(seed)
     new = model.new_parameters()
