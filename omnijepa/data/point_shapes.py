@@ -33,6 +33,7 @@ from omnijepa.data.shape_registry import (
 )
 from omnijepa.data.shape_registry import register_shape as _register
 from omnijepa.errors import ConfigError
+from omnijepa.modalities.point_cloud import quaternion_rotation_entries
 
 # The default 10 classes (what an empty ``classes`` list means): mutually distinct shapes.
 DEFAULT_SHAPE_CLASSES = (
@@ -214,14 +215,7 @@ def _y_rotation(rng: np.random.Generator) -> np.ndarray:
 def _so3_rotation(rng: np.random.Generator) -> np.ndarray:
     """A uniform random rotation in SO(3) (from a normalised Gaussian quaternion)."""
     q = rng.standard_normal(4)
-    w, x, y, z = q / np.linalg.norm(q)
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ]
-    )
+    return np.array(quaternion_rotation_entries(*(q / np.linalg.norm(q)))).reshape(3, 3)
 
 
 # ---- sampling -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -157,16 +158,22 @@ def rotation_matrices(angles: torch.Tensor, axis: int) -> torch.Tensor:
     return rot
 
 
+def quaternion_rotation_entries(w: Any, x: Any, y: Any, z: Any) -> list[Any]:
+    """The 9 entries, row by row, of the rotation matrix of the unit quaternion (w, x, y, z);
+    each entry is whatever the arithmetic gives (a float, a numpy array, a tensor)."""
+    return [
+        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+        2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    ]  # fmt: skip
+
+
 def random_rotations(b: int, generator: torch.Generator) -> torch.Tensor:
     """``b`` rotation matrices (b, 3, 3) float64, uniform in SO(3) (normalised Gaussian
     quaternions)."""
     q = torch.randn(b, 4, generator=generator, dtype=torch.float64)
-    w, x, y, z = (q / q.norm(dim=1, keepdim=True)).unbind(1)
-    return torch.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-        2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-        2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
-    ], dim=1).reshape(b, 3, 3)  # fmt: skip
+    entries = quaternion_rotation_entries(*(q / q.norm(dim=1, keepdim=True)).unbind(1))
+    return torch.stack(entries, dim=1).reshape(b, 3, 3)
 
 
 def augment_points(
