@@ -286,6 +286,8 @@ class SJEPARecipe(Recipe):
             "and segment means per channel + logistic regression. unseen_montage: the same task "
             "on 16 10-10 electrodes the model never saw (positions from names). heads: "
             "fine-tuned on 2 x heads.train_per_class trials of an Emotiv-14 headset, pre-trained "
-            "vs from scratch. Real EEG is its own reproduction: omnijepa repro sjepa-real."
+            "vs from scratch, each head's spatial filter = learned scalp spots (heads.filter; "
+            "free = the paper's linear mix, at chance on 100 trials). Real EEG is its own "
+            "reproduction: omnijepa repro sjepa-real."
         )
         return run_latent_repro(self, out, seeds, ov, 0.02, notes, judge=judge_sjepa)
