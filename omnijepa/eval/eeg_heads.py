@@ -102,7 +102,7 @@ class SpatialLinear(nn.Module):
     ones -> ``Readout``."""
 
     def __init__(self, channels: int, windows: int, dim: int, classes: int, virtual: int,
-                 pool: str, norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
+                 pool: str, norm: str = "none", spatial: str = "spots") -> None:  # fmt: skip
         super().__init__()
         self.windows, self.dim = windows, dim
         self.mix = SPATIAL_FILTERS.get(spatial)(channels, virtual)
@@ -117,7 +117,7 @@ class HeadModel(nn.Module):
     """A pre-trained encoder (its ``tokenizer`` is the local encoder) with a new head."""
 
     def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
-                 norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
+                 norm: str = "none", spatial: str = "spots") -> None:  # fmt: skip
         super().__init__()
         self.encoder = encoder
         tok = encoder.tokenizer
@@ -158,7 +158,7 @@ class ContextualHead(HeadModel):
     """Encoder output tokens -> spatial mix -> linear."""
 
     def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
-                 norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
+                 norm: str = "none", spatial: str = "spots") -> None:  # fmt: skip
         super().__init__(encoder, classes, virtual, pool)
         self.head = SpatialLinear(self.channels, self.windows, self.dim, classes, virtual, pool,
                                   norm, spatial)  # fmt: skip
@@ -189,7 +189,7 @@ class PreLocalHead(HeadModel):
     """Spatial filter on the raw signals -> local embedding of each virtual channel -> linear."""
 
     def __init__(self, encoder: nn.Module, classes: int, virtual: int, pool: str,
-                 norm: str = "none", spatial: str = "free") -> None:  # fmt: skip
+                 norm: str = "none", spatial: str = "spots") -> None:  # fmt: skip
         super().__init__(encoder, classes, virtual, pool)
         self.spatial = SPATIAL_FILTERS.get(spatial)(self.channels, virtual)
         self.head = Readout(virtual, self.windows, self.dim, classes, pool, norm)
