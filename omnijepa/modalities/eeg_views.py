@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import torch
 
-from omnijepa.errors import ConfigError
-
 POSITION_COLUMNS = 3  # a packed trial is (channels, 3 + samples): the electrode's x, y, z first
 
 
@@ -25,11 +23,6 @@ class EEGViewConfig:
 
     time_shift: bool = False  # roll each trial by a random number of samples
     sign_flip: bool = False  # negate each trial with probability 1/2
-
-    def __post_init__(self) -> None:
-        for key in ("time_shift", "sign_flip"):
-            if not isinstance(getattr(self, key), bool):
-                raise ConfigError(f"augment.{key} is true or false")
 
     @property
     def active(self) -> bool:
