@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from omnijepa.errors import ConfigError
 from omnijepa.eval.eeg_spatial_filters import SPATIAL_FILTERS
+from omnijepa.modalities.eeg import POSITION_COLUMNS
 from omnijepa.registry import Registry
 
 HEAD_KINDS = ("contextual", "post_local", "pre_local")
@@ -135,7 +136,7 @@ class HeadModel(nn.Module):
         """(B, C * W, d) channel-major tokens of recordings ``x`` -> (B, C, 3 + W * d): each
         channel's position, then its features (what a spatial filter reads)."""
         grid = tokens.reshape(tokens.shape[0], self.channels, -1)
-        return torch.cat([x[..., :3].to(grid.dtype), grid], dim=-1)
+        return torch.cat([x[..., :POSITION_COLUMNS].to(grid.dtype), grid], dim=-1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """What the pre-trained part makes of a batch before the new layers (frozen in

@@ -19,9 +19,15 @@ import math
 import torch
 from torch import nn
 
+from omnijepa.modalities.eeg import POSITION_COLUMNS
 from omnijepa.registry import Registry
 
 SPATIAL_FILTERS: Registry[type[nn.Module]] = Registry("spatial filter (heads.filter)")
+
+
+def _values(x: torch.Tensor) -> torch.Tensor:
+    """The numbers after each channel's position, absent ones (NaN) as zeros."""
+    return torch.nan_to_num(x[..., POSITION_COLUMNS:], nan=0.0)
 
 
 @SPATIAL_FILTERS.register("free")
@@ -33,8 +39,7 @@ class FreeFilter(nn.Module):
         self.mix = nn.Linear(channels, virtual, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        signals = torch.nan_to_num(x[..., 3:], nan=0.0)
-        return torch.einsum("bct,vc->bvt", signals, self.mix.weight)
+        return torch.einsum("bct,vc->bvt", _values(x), self.mix.weight)
 
 
 def spread_centres(virtual: int, elevation: float = 0.5) -> torch.Tensor:
@@ -68,8 +73,8 @@ class SpotFilter(nn.Module):
         return torch.softmax(logits, dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        signals = torch.nan_to_num(x[..., 3:], nan=0.0)
-        return torch.einsum("bct,bvc->bvt", signals, self.weights(x[..., :3]))
+        positions = x[..., :POSITION_COLUMNS]
+        return torch.einsum("bct,bvc->bvt", _values(x), self.weights(positions))
 
 
 __all__ = ["SPATIAL_FILTERS", "FreeFilter", "SpotFilter", "spread_centres"]

@@ -27,6 +27,7 @@ from omnijepa.errors import ConfigError, DataError
 from omnijepa.nn.tokens import TOKENIZERS, Axis, Tokenizer
 
 HEAD_SCALE = 0.1  # metres per coordinate unit: positions come out about one head radius
+POSITION_COLUMNS = 3  # a packed recording is (channels, 3 + samples): the electrode's x, y, z first
 
 
 @lru_cache(maxsize=8)
@@ -89,9 +90,10 @@ def pack_recording(
         )
     if not torch.isfinite(x).all():
         raise DataError("recording holds NaN or infinite samples")
-    out = torch.full((max_channels, 3 + length), float("nan"))
-    out[:c, :3] = torch.as_tensor(positions, dtype=torch.float32)
-    out[:c, 3 : 3 + t] = x
+    p = POSITION_COLUMNS
+    out = torch.full((max_channels, p + length), float("nan"))
+    out[:c, :p] = torch.as_tensor(positions, dtype=torch.float32)
+    out[:c, p : p + t] = x
     return out
 
 
@@ -123,12 +125,14 @@ class EEGChannelTokenizer(Tokenizer):
                 f"(B, {self.channels}, {3 + self.length}) (positions then samples per channel)"
             )
         b = x.shape[0]
-        return x[..., :3], x[..., 3:].reshape(b, self.channels * self.windows, self.window)
+        p = POSITION_COLUMNS
+        return x[..., :p], x[..., p:].reshape(b, self.channels * self.windows, self.window)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._split(x)  # shape check
         b = x.shape[0]
-        return self.embed_signals(x[..., 3:]).reshape(b, self.channels * self.windows, self.dim)
+        signals = x[..., POSITION_COLUMNS:]
+        return self.embed_signals(signals).reshape(b, self.channels * self.windows, self.dim)
 
     def embed_signals(self, signals: torch.Tensor) -> torch.Tensor:
         """(B, C', length) samples of any C' channels (NaN = absent) -> (B, C', W, dim): the

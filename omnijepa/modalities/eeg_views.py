@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-POSITION_COLUMNS = 3  # a packed trial is (channels, 3 + samples): the electrode's x, y, z first
+from omnijepa.modalities.eeg import POSITION_COLUMNS
 
 
 @dataclass
