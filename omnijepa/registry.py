@@ -16,6 +16,7 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._loaders: dict[str, Callable[[], T]] = {}  # lazy entries, built on first get
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator that registers an object under ``name`` (names are unique)."""
@@ -28,27 +29,38 @@ class Registry(Generic[T]):
 
     def add(self, name: str, obj: T) -> None:
         """Register ``obj`` under ``name``; a duplicate name is a programming error."""
-        if name in self._items:
-            raise KeyError(f"{self.kind} {name!r} is already registered")
+        self._check_new(name)
         self._items[name] = obj
+
+    def add_lazy(self, name: str, load: Callable[[], T]) -> None:
+        """Register ``name`` now and build its object with ``load()`` on its first ``get``:
+        an entry whose module imports heavy dependencies costs nothing until it is used."""
+        self._check_new(name)
+        self._loaders[name] = load
+
+    def _check_new(self, name: str) -> None:
+        if name in self:
+            raise KeyError(f"{self.kind} {name!r} is already registered")
 
     def get(self, name: str) -> T:
         """Return the object named ``name`` or raise a ConfigError listing valid names."""
+        if name in self._loaders:
+            self._items[name] = self._loaders.pop(name)()
         try:
             return self._items[name]
         except KeyError:
-            valid = ", ".join(sorted(self._items)) or "(none)"
+            valid = ", ".join(self.names()) or "(none)"
             raise ConfigError(f"unknown {self.kind} {name!r}; valid: {valid}") from None
 
     def names(self) -> list[str]:
         """Registered names, sorted."""
-        return sorted(self._items)
+        return sorted([*self._items, *self._loaders])
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self._items or name in self._loaders
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) + len(self._loaders)

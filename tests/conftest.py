@@ -6,6 +6,7 @@ available), 4x4 patches (16 tokens), a 1-block width-32 ViT and a width-16 predi
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # threads contend so badly that a 4-step run goes from ~0.1 s to several seconds.
     # Results are the same either way (checked for the golden losses in test_training).
     torch.set_num_threads(1)
+    # A repro's runs go one after another in the test's own process: beside the other xdist
+    # worker, a pool of spawned workers only oversubscribed the cores and paid each worker's
+    # imports (a quick repro took 2.5x as long). tests/test_parallel_runs.py sets its own.
+    os.environ.setdefault("OMNIJEPA_REPRO_JOBS", "1")
 
 
 # Trainer and probe settings shared by the image and series smoke runs.

@@ -17,11 +17,10 @@ from omnijepa.recipes.parallel_runs import (
 
 
 def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIJEPA_REPRO_JOBS", "1")  # restored afterwards (conftest sets it)
     set_repro_jobs(3)
-    try:
-        assert repro_jobs(10) == 3 and repro_jobs(2) == 2  # never more than runs
-    finally:
-        set_repro_jobs(None)
+    assert repro_jobs(10) == 3 and repro_jobs(2) == 2  # never more than runs
+    set_repro_jobs(None)
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     assert repro_jobs(10) == 4 and repro_jobs(1) == 1
@@ -29,16 +28,15 @@ def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert repro_jobs(10) == 1  # one GPU: one run at a time
 
 
-def test_parallel_runs_match_serial_runs(tmp_path: Path, tiny_overrides) -> None:
+def test_parallel_runs_match_serial_runs(
+    tmp_path: Path, tiny_overrides, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recipe = RECIPES.get("ijepa")
     ov = tiny_overrides("ijepa", "train.steps=2")
-    set_repro_jobs(1)
-    try:
-        serial = run_jobs(seed_jobs(recipe, ov, 2, tmp_path / "a", "s"))
-        set_repro_jobs(2)
-        parallel = run_jobs(seed_jobs(recipe, ov, 2, tmp_path / "b", "s"))
-    finally:
-        set_repro_jobs(None)
+    monkeypatch.setenv("OMNIJEPA_REPRO_JOBS", "1")
+    serial = run_jobs(seed_jobs(recipe, ov, 2, tmp_path / "a", "s"))
+    monkeypatch.setenv("OMNIJEPA_REPRO_JOBS", "2")
+    parallel = run_jobs(seed_jobs(recipe, ov, 2, tmp_path / "b", "s"))
     assert [sorted(r) for r in serial] == [sorted(r) for r in parallel]
     for a, b in zip(serial, parallel):  # same seeds and data; only float rounding may differ
         assert a["linear_probe"]["jepa"] == pytest.approx(b["linear_probe"]["jepa"], abs=0.05)
@@ -65,7 +63,7 @@ def test_a_seed_override_is_the_first_seed_of_the_repro(tmp_path: Path) -> None:
 
 
 def test_a_rerun_removes_the_earlier_summary_before_replacing_runs(
-    tmp_path: Path, tiny_overrides
+    tmp_path: Path, tiny_overrides, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Interrupted halfway, a rerun must not leave the old results.json beside new runs."""
     from omnijepa.errors import ConfigError
@@ -75,11 +73,8 @@ def test_a_rerun_removes_the_earlier_summary_before_replacing_runs(
     with pytest.raises(ConfigError):  # a bad setting: nothing of the old repro is touched
         run_jobs(seed_jobs(recipe, ["nope=1"], 1, tmp_path, "s"))
     assert (tmp_path / "results.json").is_file()
-    set_repro_jobs(1)
-    try:
-        run_jobs(seed_jobs(recipe, tiny_overrides("ijepa", "train.steps=2"), 1, tmp_path, "s"))
-    finally:
-        set_repro_jobs(None)
+    monkeypatch.setenv("OMNIJEPA_REPRO_JOBS", "1")
+    run_jobs(seed_jobs(recipe, tiny_overrides("ijepa", "train.steps=2"), 1, tmp_path, "s"))
     assert not (tmp_path / "results.json").exists()
 
 
@@ -96,3 +91,17 @@ def test_runs_left_by_a_larger_earlier_repro_are_named(tmp_path: Path, capsys) -
     assert "other_0" not in out and "s_3" not in out and "s_0," not in out
     _note_stale_runs(seed_jobs(RECIPES.get("ijepa"), [], 3, tmp_path, "s"))
     assert capsys.readouterr().out == ""
+
+
+def test_repro_without_jobs_keeps_the_environments_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``omnijepa repro`` without ``--jobs`` used to clear $OMNIJEPA_REPRO_JOBS."""
+    from omnijepa.cli.main import main
+
+    monkeypatch.setenv("OMNIJEPA_REPRO_JOBS", "1")
+    assert main(["repro", "ijepa", "no_such_key=1", "--out", str(tmp_path / "r")]) == 2
+    assert repro_jobs(10) == 1
+    assert main(["repro", "ijepa", "no_such_key=1", "--jobs", "2", "--out",
+                 str(tmp_path / "r")]) == 2  # fmt: skip
+    assert repro_jobs(10) == 2

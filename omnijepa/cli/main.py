@@ -212,7 +212,8 @@ def _cmd_repro(args: argparse.Namespace) -> None:
         raise OmniJepaError("--seeds must be >= 1")
     if args.jobs is not None and args.jobs < 1:
         raise OmniJepaError("--jobs must be >= 1")
-    set_repro_jobs(args.jobs)
+    if args.jobs is not None:  # else $OMNIJEPA_REPRO_JOBS, when set, or one run per core
+        set_repro_jobs(args.jobs)
     out = args.out or Path("runs") / f"repro_{args.name}"
     check_repro_dir(out, args.name)
     existed = out.exists()

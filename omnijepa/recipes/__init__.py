@@ -6,6 +6,8 @@ each recipe's claim, plus analyses that are not pre-training runs.
 """
 
 from collections.abc import Callable
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -18,46 +20,66 @@ RECIPES: Registry[Recipe] = Registry("recipe")
 REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 
 
+# name -> (module, class) of every built-in recipe. Each module is imported on the recipe's
+# first use: importing them all (audio, video, robot rollouts …) took ~5 s of every command
+BUILTIN: dict[str, tuple[str, str]] = {
+    "ijepa": ("ijepa", "IJEPARecipe"),
+    "lejepa": ("lejepa", "LeJEPARecipe"),
+    "tjepa": ("tjepa", "TJEPARecipe"),
+    "pointjepa": ("pointjepa", "PointJEPARecipe"),
+    "3djepa": ("three_d_jepa", "ThreeDJEPARecipe"),
+    "series_jepa": ("series_jepa", "SeriesJEPARecipe"),
+    "ajepa": ("ajepa", "AJEPARecipe"),
+    "sjepa": ("sjepa", "SJEPARecipe"),
+    "brainjepa": ("brainjepa", "BrainJEPARecipe"),
+    "vjepa": ("vjepa", "VJEPARecipe"),
+    "mcjepa": ("mcjepa", "MCJEPARecipe"),
+    "uijepa": ("uijepa", "UIJEPARecipe"),
+    "tijepa": ("tijepa", "TIJEPARecipe"),
+    "actjepa": ("actjepa", "ACTJEPARecipe"),
+}
+
+# analyses and extra reproductions: name -> (module, function)
+ANALYSES: dict[str, tuple[str, str]] = {
+    "linear-jepa": ("linear_jepa", "repro_linear_jepa"),
+    "copying": ("copying", "repro_copying"),
+    "arithmetic": ("arithmetic", "repro_arithmetic"),
+}
+# reproductions of a recipe's other claims: name -> (recipe, module, function)
+RECIPE_REPROS: dict[str, tuple[str, str, str]] = {
+    "sjepa-radius": ("sjepa", "sjepa_repros", "repro_sjepa_radius"),
+    "sjepa-real": ("sjepa", "sjepa_repros", "repro_sjepa_real"),
+}
+
+
+def _attribute(module: str, name: str) -> Any:
+    return getattr(import_module(f"omnijepa.recipes.{module}"), name)
+
+
+def _load_recipe(name: str) -> Recipe:
+    module, cls = BUILTIN[name]
+    recipe = _attribute(module, cls)()
+    if recipe.name != name:
+        raise KeyError(f"recipe class {cls} is named {recipe.name!r}, registered as {name!r}")
+    return recipe
+
+
+def _recipe_repro(name: str) -> ReproFn:
+    return lambda *args: RECIPES.get(name).repro(*args)
+
+
+def _other_repro(recipe: str, module: str, function: str) -> ReproFn:
+    return lambda *args: _attribute(module, function)(RECIPES.get(recipe), *args)
+
+
 def _register_builtin() -> None:
-    from omnijepa.recipes.actjepa import ACTJEPARecipe
-    from omnijepa.recipes.ajepa import AJEPARecipe
-    from omnijepa.recipes.brainjepa import BrainJEPARecipe
-    from omnijepa.recipes.ijepa import IJEPARecipe
-    from omnijepa.recipes.lejepa import LeJEPARecipe
-    from omnijepa.recipes.mcjepa import MCJEPARecipe
-    from omnijepa.recipes.pointjepa import PointJEPARecipe
-    from omnijepa.recipes.series_jepa import SeriesJEPARecipe
-    from omnijepa.recipes.sjepa import SJEPARecipe
-    from omnijepa.recipes.three_d_jepa import ThreeDJEPARecipe
-    from omnijepa.recipes.tijepa import TIJEPARecipe
-    from omnijepa.recipes.tjepa import TJEPARecipe
-    from omnijepa.recipes.uijepa import UIJEPARecipe
-    from omnijepa.recipes.vjepa import VJEPARecipe
-
-    recipes = (
-        IJEPARecipe(), LeJEPARecipe(), TJEPARecipe(), PointJEPARecipe(), ThreeDJEPARecipe(),
-        SeriesJEPARecipe(), AJEPARecipe(), SJEPARecipe(), BrainJEPARecipe(),
-        VJEPARecipe(), MCJEPARecipe(), UIJEPARecipe(), TIJEPARecipe(RECIPES), ACTJEPARecipe(),
-    )  # fmt: skip
-    for recipe in recipes:
-        RECIPES.add(recipe.name, recipe)
-        REPRODUCTIONS.add(recipe.name, recipe.repro)
-
-    from omnijepa.recipes.sjepa_repros import repro_sjepa_radius, repro_sjepa_real
-
-    sjepa = RECIPES.get("sjepa")
-    REPRODUCTIONS.add("sjepa-radius", lambda *args: repro_sjepa_radius(sjepa, *args))
-    REPRODUCTIONS.add("sjepa-real", lambda *args: repro_sjepa_real(sjepa, *args))
-
-    from omnijepa.recipes.linear_jepa import repro_linear_jepa
-
-    REPRODUCTIONS.add("linear-jepa", repro_linear_jepa)
-
-    from omnijepa.recipes.arithmetic import repro_arithmetic
-    from omnijepa.recipes.copying import repro_copying
-
-    REPRODUCTIONS.add("copying", repro_copying)
-    REPRODUCTIONS.add("arithmetic", repro_arithmetic)
+    for name in BUILTIN:
+        RECIPES.add_lazy(name, partial(_load_recipe, name))
+        REPRODUCTIONS.add(name, _recipe_repro(name))
+    for name, (recipe, module, function) in RECIPE_REPROS.items():
+        REPRODUCTIONS.add(name, _other_repro(recipe, module, function))
+    for name, (module, function) in ANALYSES.items():
+        REPRODUCTIONS.add_lazy(name, partial(_attribute, module, function))
 
 
 _register_builtin()

@@ -222,8 +222,12 @@ class TIJEPARecipe(Recipe):
         "MVSA-Multi": {"TI-JEPA-Large accuracy": 77.55, "TI-JEPA-Large F1": 75.02},
     }
 
-    def __init__(self, recipes: Registry[Recipe]) -> None:
-        self.recipes = recipes  # where ``model.image_encoder`` runs' recipes are looked up
+    @property
+    def recipes(self) -> Registry[Recipe]:
+        """Where the recipes of ``model.image_encoder`` runs are looked up: the built-ins."""
+        from omnijepa.recipes import RECIPES
+
+        return RECIPES
 
     def default_config(self) -> TIJEPAConfig:
         return TIJEPAConfig()
