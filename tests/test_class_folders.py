@@ -127,6 +127,31 @@ def test_a_folder_with_its_own_split_keeps_it(tmp_path: Path, nesting: str) -> N
     assert all(("test" in f.parts) == bool(t) for f, t in zip(got.files, got.is_test))
 
 
+@pytest.mark.parametrize("nesting", ["split/class", "class/split"])
+def test_a_train_and_val_layout_holds_out_val(tmp_path: Path, nesting: str) -> None:
+    """Kaggle's ``train`` + ``val`` used to train as two classes named after the splits."""
+    for split, n in (("train", 3), ("val", 1)):
+        for cls in ("cat", "dog"):
+            for k in range(n):
+                parts = (split, cls) if nesting == "split/class" else (cls, split)
+                _touch(tmp_path.joinpath(*parts, f"{k}.npy"))
+    with pytest.warns(UserWarning, match="no test folder: its val folders are the held-out"):
+        got = list_class_folder(tmp_path, (".npy",), "series")
+    assert got.classes == ["cat", "dog"]
+    assert sorted(f.parent.parts[-2:] for f, t in zip(got.files, got.is_test) if t) == sorted(
+        [("val", "cat"), ("val", "dog")] if nesting == "split/class" else
+        [("cat", "val"), ("dog", "val")])  # fmt: skip
+
+
+def test_a_lone_train_folder_holds_the_classes(tmp_path: Path) -> None:
+    for cls in ("cat", "dog"):
+        for k in range(3):
+            _touch(tmp_path / "train" / cls / f"{k}.npy")
+    with pytest.warns(UserWarning, match="only a train folder: its sub-folders are the classes"):
+        got = list_class_folder(tmp_path, (".npy",), "series")
+    assert got.classes == ["cat", "dog"] and got.is_test is None and len(got.files) == 6
+
+
 def test_a_split_with_an_empty_side_is_one_error(tmp_path: Path) -> None:
     _touch(tmp_path / "train" / "a" / "x.npy")
     (tmp_path / "test" / "a").mkdir(parents=True)

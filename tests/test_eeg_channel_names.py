@@ -30,6 +30,22 @@ def test_channel_names_are_cleaned_bipolar_placed_and_non_eeg_dropped() -> None:
         place_channels(("C3", "C3", "C4"), 3, "auto", "error")
 
 
+def test_channels_referenced_to_an_ear_or_a_common_electrode_sit_at_their_own() -> None:
+    """``C3-M2`` (sleep and clinical EDF) sat midway between C3 and the right mastoid, near
+    the middle of the head; ``Cz-CAR`` lost its ``AR`` and read ``Cz-C``."""
+    c3, c4, fp1, f3 = electrode_positions(["C3", "C4", "Fp1", "F3"])
+    names = ("C3-M2", "C4-A1", "E1-M2", "Chin1-Chin2", "Cz-CAR")
+    pos, keep, notes = place_channels(names, 5, "auto", "error")
+    assert keep.tolist() == [0, 1, 4]  # the AASM eye and chin channels are not EEG
+    np.testing.assert_allclose(pos[:2], np.stack([c3, c4]))
+    assert any("ear or mastoid" in n and "C3-M2, C4-A1" in n for n in notes)
+    pos, _, notes = place_channels(("Fp1-Cz", "F3-Cz"), 2, "auto", "error")
+    np.testing.assert_allclose(pos, np.stack([fp1, f3]))
+    assert any("common reference" in n for n in notes)
+    pos, _, _ = place_channels(("Fp1-F3", "F3-C3"), 2, "auto", "error")  # a bipolar chain
+    np.testing.assert_allclose(pos[0], (fp1 + f3) / 2)
+
+
 def test_egi_net_names_are_placed_by_the_gsn_montage() -> None:
     """``E1 … E128`` (EGI's Geodesic nets) matched no montage read by 10-20 names, and the
     error called them BioSemi bank names."""

@@ -86,6 +86,11 @@ def test_mne_raw_with_annotations_and_epochs_files(tmp_path: Path) -> None:
     epochs.save(tmp_path / "trials-epo.fif", verbose="error")
     data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "trials-epo.fif")), 0)
     assert data.classes == ["left", "right"] and data.length == 129  # 1 s + 1 sample, 128 Hz
+    raw.info["bads"] = ["Cz"]  # a broken electrode, flagged the way MNE users flag it
+    raw.save(tmp_path / "bads_raw.fif", verbose="error")
+    with pytest.warns(UserWarning, match="dropped channels the file marks bad: Cz"):
+        data = load_eeg_data(EEGDataConfig(path=str(tmp_path / "bads_raw.fif")), 0)
+    assert all(p.shape == (4, 3) for p in data.splits["train"].positions)
 
 
 def test_every_trial_cut_at_annotations_has_one_length(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ deep (``walk/2020/a.npy`` is class ``walk``).
 A folder that already holds its split is read with it, in either common layout:
 ``train/CLASS/…`` + ``test/CLASS/…`` (torchvision's ImageFolder pairs) or ``CLASS/train/…`` +
 ``CLASS/test/…`` (ModelNet's). A ``val``/``valid``/``validation`` folder beside them is left
-out with a warning; a class found only under ``test`` is left out with a warning too (no
-training sample could teach it)."""
+out with a warning, or, where there is no ``test`` folder (Kaggle's ``train`` + ``val``), is
+the held-out split, with a note; a lone ``train`` folder's sub-folders are the classes. A class
+found only under the held-out split is left out with a warning too (no training sample could
+teach it)."""
 
 from __future__ import annotations
 
@@ -146,26 +148,58 @@ def _warn_empty(root: Path, empty: list[str]) -> None:
         warnings.warn(f"{root}: no usable files in {', '.join(empty)}: left out", stacklevel=4)
 
 
+def _held_out(found: Iterable[str]) -> str | None:
+    """The split a layout holds out: ``test``, else its validation folder (a Kaggle-style
+    ``train`` + ``val`` pair), else None."""
+    found = set(found)
+    return next((name for name in ("test", *VALIDATION) if name in found), None)
+
+
+def _split_listing(
+    root: Path, per_split: dict[str, dict[str, Path]], held: str, unused: Iterable[Path],
+    suffixes: tuple[str, ...],
+) -> FolderListing:  # fmt: skip
+    _warn_validation(unused)
+    if held != "test":
+        warnings.warn(f"{root}: no test folder: its {held} folders are the held-out split",
+                      stacklevel=4)  # fmt: skip
+    return _split_files(per_split, suffixes, root)
+
+
 def split_layout(root: Path, suffixes: Iterable[str]) -> FolderListing | None:
-    """The listing (files with ``suffixes``) of a folder that holds its own train/test split,
-    else None."""
+    """The listing (files with ``suffixes``) of a folder that holds its own train/test split
+    (or train/val, the validation folders then held out), else None."""
     suffixes = tuple(suffixes)
     top = class_dirs(root)
-    at_top = _named(top, SPLITS)
-    if len(at_top) == 2 and len(top) == 2 + len(_named(top, VALIDATION)):
-        _warn_validation(_named(top, VALIDATION).values())
-        per_split = {s: {d.name: d for d in class_dirs(at_top[s])} for s in SPLITS}
-        return _split_files(per_split, suffixes, root)
+    names = (*SPLITS, *VALIDATION)
+    at_top = _named(top, names)
+    held = _held_out(at_top)
+    if "train" in at_top and held and len(top) == len(at_top):
+        per_split = {s: {d.name: d for d in class_dirs(at_top[k])}
+                     for s, k in (("train", "train"), ("test", held))}  # fmt: skip
+        unused = [d for k, d in at_top.items() if k not in ("train", held)]
+        return _split_listing(root, per_split, held, unused, suffixes)
     inner = {d: class_dirs(d) for d in top}
-    nested = {d: _named(sub, SPLITS) for d, sub in inner.items()}
-    only_splits = all(
-        n and len(inner[d]) == len(n) + len(_named(inner[d], VALIDATION)) for d, n in nested.items()
-    )
-    if top and only_splits and all(any(s in n for n in nested.values()) for s in SPLITS):
-        _warn_validation(v for d in top for v in _named(inner[d], VALIDATION).values())
-        per_split = {s: {d.name: nested[d][s] for d in top if s in nested[d]} for s in SPLITS}
-        return _split_files(per_split, suffixes, root)
+    nested = {d: _named(sub, names) for d, sub in inner.items()}
+    held = _held_out(k for n in nested.values() for k in n)
+    only_splits = all(n and len(inner[d]) == len(n) for d, n in nested.items())
+    if top and held and only_splits and any("train" in n for n in nested.values()):
+        per_split = {s: {d.name: nested[d][k] for d in top if k in nested[d]}
+                     for s, k in (("train", "train"), ("test", held))}  # fmt: skip
+        unused = [v for n in nested.values() for k, v in n.items() if k not in ("train", held)]
+        return _split_listing(root, per_split, held, unused, suffixes)
     return None
+
+
+def lone_train_folder(root: Path, suffixes: Iterable[str]) -> Path:
+    """``root/train`` when it is the only visible folder under ``root`` (a dataset shipped
+    without its test half): its classes are split here, with a note; else ``root``."""
+    top = class_dirs(root) if root.is_dir() else []
+    if len(top) == 1 and top[0].name.lower() == "train" and not data_files(root, suffixes, False):
+        warnings.warn(f"{root}: only a {top[0].name} folder: its sub-folders are the classes, "
+                      "split into train and test here", stacklevel=3)  # fmt: skip
+        return top[0]
+    return root
 
 
 # files that commonly sit beside data without being data: notes, sidecars, OS litter
@@ -218,7 +252,7 @@ def list_class_folder(root: Path, suffixes: Iterable[str], what: str) -> FolderL
         raise DataError(f"{what} folder path is not a directory: {root}")
     listing = split_layout(root, suffixes)
     if listing is None:
-        listing = _class_listing(root, suffixes, what)
+        listing = _class_listing(lone_train_folder(root, suffixes), suffixes, what)
     warn_unread(root, suffixes, what)
     return listing
 

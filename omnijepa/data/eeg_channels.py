@@ -16,11 +16,16 @@ from omnijepa.modalities.eeg import electrode_positions, known_electrode
 
 NOT_EEG = re.compile(
     r"eog|ecg|ekg|emg|resp|temp|event|sti\b|stim|status|trigger|marker|sao2|spo2|pulse|pleth|"
-    r"light|photic|^x\d+$|^exg\d+$|^gsr\d*$|^erg\d*$",
+    r"light|photic|chin|^x\d+$|^exg\d+$|^gsr\d*$|^erg\d*$|^e[12]\s*-",
     re.IGNORECASE,
 )
 _PREFIX = re.compile(r"^(eeg)[\s_:-]*", re.IGNORECASE)
-_SUFFIX = re.compile(r"[-_\s]*(ref|le|ar|avg|m1m2)$|\.+$", re.IGNORECASE)
+_SUFFIX = re.compile(
+    r"([-_\s]+(ref|le|ar|car|avg|m1m2|a1a2)|(?<=[a-z0-9])ref)$|\.+$", re.IGNORECASE
+)
+# second halves of ``X-R`` names that are a reference, not a bipolar partner: the ear lobes and
+# mastoids (sleep and clinical EDF: ``C3-M2``, ``C4-A1``); such a channel sits at X
+EAR_REFERENCES = ("a1", "a2", "m1", "m2")
 
 
 def clean_channel_name(name: str) -> str:
@@ -52,12 +57,22 @@ def _naming_hint(missing: list[str]) -> str:
     return ""
 
 
+def _common_reference(pairs: list[list[str]]) -> str:
+    """The second half every ``A-B`` name shares (``Fp1-Cz``, ``F3-Cz`` …: a recording
+    referenced to Cz, not a bipolar chain), lower-cased; '' when there are fewer than two such
+    names or they differ."""
+    seconds = {p[1].lower() for p in pairs if len(p) == 2}
+    n_pairs = sum(len(p) == 2 for p in pairs)
+    return seconds.pop() if n_pairs >= 2 and len(seconds) == 1 else ""
+
+
 def place_channels(
     names: tuple[str, ...], n_channels: int, montage: str, unknown: str
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Positions of the channels kept, their indices in the recording, and notes.
 
-    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B; a known
+    Plainly non-EEG channels are dropped; ``A-B`` sits midway between A and B, unless B is an
+    ear or mastoid reference (``C3-M2``) or every pair's B (a common reference): then at A; a known
     cap's own names (BioSemi's A1 … B32, BCI IV 2a's EEG-0 …) are placed by its layout; unnamed
     channels go on a ring; other unknown names raise, or are dropped if ``unknown=drop``."""
     if unknown not in ("error", "drop"):
@@ -73,13 +88,18 @@ def place_channels(
 
     cleaned = [clean_channel_name(n) for n in names]
     cap = detect_cap_layout(cleaned) if montage == "auto" else None
-    keep, pos, dropped, missing = [], [], [], []
-    for i, (raw_name, name) in enumerate(zip(names, cleaned)):
+    pairs = [[p for p in re.split(r"\s*-\s*", name) if p] for name in cleaned]
+    common = _common_reference(pairs)
+    keep, pos, dropped, missing, eared = [], [], [], [], []
+    for i, (raw_name, name, split) in enumerate(zip(names, cleaned, pairs)):
         if cap is not None and name.lower() in cap.names:
             keep.append(i)
             pos.append(electrode_positions([cap.names[name.lower()]], cap.montage)[0])
             continue
-        split = [p for p in re.split(r"\s*-\s*", name) if p]
+        if len(split) == 2 and split[1].lower() in (*EAR_REFERENCES, common):
+            if not common:
+                eared.append(i)
+            split = split[:1]  # referenced to an ear, a mastoid or every channel's reference
         parts = [name] if known_electrode(name, montage) else split
         if parts and all(known_electrode(p, montage) for p in parts):
             keep.append(i)
@@ -89,6 +109,13 @@ def place_channels(
         else:
             missing.append(i)
     notes = [f"dropped non-EEG channels: {', '.join(dropped)}"] if dropped else []
+    eared = [names[i] for i in eared if i in keep]
+    if eared:
+        notes.append(f"referenced to an ear or mastoid, placed at their first electrode: "
+                     f"{', '.join(eared[:6])}{' …' if len(eared) > 6 else ''}")  # fmt: skip
+    if common:
+        notes.append(f"every named pair ends in -{common}, a common reference: each channel "
+                     "sits at its first electrode")  # fmt: skip
     if cap is not None:
         notes.append(cap.described)
     unplaced = [names[i] for i in missing]

@@ -48,7 +48,18 @@ def _stim_events(raw, path: Path) -> tuple[np.ndarray, dict[str, int]]:  # noqa:
 
 
 def _pick_eeg(inst, path: Path) -> None:  # noqa: ANN001 - an mne Raw or Epochs
-    """Keep the channels MNE types as EEG, saying which others (EOG, ECG, stim …) go."""
+    """Keep the channels MNE types as EEG, saying which others (EOG, ECG, stim …) go, and
+    drop the ones the file marks bad (``info["bads"]``, where MNE users flag a broken
+    electrode), saying so."""
+    bads = [n for n in inst.info["bads"] if n in inst.ch_names]
+    if bads:
+        if len(bads) == len(inst.ch_names):
+            raise DataError(f"{path}: every channel is marked bad (info['bads'])")
+        inst.drop_channels(bads)
+        warnings.warn(f"{path.name}: dropped channels the file marks bad: {', '.join(bads)}",
+                      stacklevel=3)  # fmt: skip
+    if "eeg" not in inst:
+        return
     types = inst.get_channel_types()
     other = [f"{n} ({t})" for n, t in zip(inst.ch_names, types) if t != "eeg"]
     inst.pick("eeg")
@@ -65,8 +76,7 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
     try:
         epochs = _mne_epochs(path)
         if epochs is not None:
-            if "eeg" in epochs:
-                _pick_eeg(epochs, path)
+            _pick_eeg(epochs, path)
             names = {code: name for name, code in epochs.event_id.items()}
             x = finite_samples(epochs.get_data(), str(path))
             labels = [names.get(int(c), str(c)) for c in epochs.events[:, 2]]
@@ -74,15 +84,13 @@ def read_mne(path: Path, opts: ReadOptions) -> EEGTrials:
             return EEGTrials(list(x), [ch] * len(x), labels, float(epochs.info["sfreq"]))
         raw = mne.io.read_raw(path, preload=True, verbose="error")
         if opts.whole:  # its class is its folder's: annotations do not cut or label it
-            if "eeg" in raw:
-                _pick_eeg(raw, path)
+            _pick_eeg(raw, path)
             data = finite_samples(raw.get_data(), str(path))
             return EEGTrials([data], [tuple(raw.ch_names)], [""], float(raw.info["sfreq"]))
         events, event_id = mne.events_from_annotations(raw, verbose="error")
         if not len(events) and "stim" in raw:
             events, event_id = _stim_events(raw, path)
-        if "eeg" in raw:
-            _pick_eeg(raw, path)
+        _pick_eeg(raw, path)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise DataError(f"cannot read {path} with MNE: {exc}") from None
     names = {code: name for name, code in event_id.items() if not SKIP_EVENTS.match(name)}
