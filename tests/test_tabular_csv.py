@@ -71,6 +71,26 @@ def test_numbers_with_thousands_separators_are_numbers(tmp_path: Path) -> None:
     assert frame["code"].tolist()[:2] == ["a0", "a1"]  # text stays text
 
 
+def test_a_typo_in_a_numeric_column_is_one_missing_cell_not_a_text_column(
+    tmp_path: Path,
+) -> None:
+    """One stray word made the whole column text, which the identifier screen then dropped
+    as an ID, losing a real feature without saying why."""
+    from omnijepa.data.tabular_csv import read_csv_table
+
+    rows = [f"{k * 0.5},{k % 7},{k % 2}" for k in range(40)]
+    rows[5] = "oops,3,1"
+    (tmp_path / "t.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    with pytest.warns(
+        UserWarning, match=r"column 'a' is numeric but for 1 cell.*'oops' \(data row 6\)"
+    ):
+        frame = read_csv_table(tmp_path / "t.csv").frame
+    assert frame["a"].dtype == np.float64 and np.isnan(frame["a"][5]) and frame["a"][6] == 3.0
+    rows = [f"w{k % 5},{k}" for k in range(40)]  # words stay text
+    (tmp_path / "w.csv").write_text("a,label\n" + "\n".join(rows) + "\n")
+    assert read_csv_table(tmp_path / "w.csv").frame["a"].dtype == object
+
+
 def test_a_pandas_index_column_is_left_out_with_a_warning(tmp_path: Path) -> None:
     import pandas as pd
 

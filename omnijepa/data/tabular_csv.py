@@ -29,6 +29,11 @@ from omnijepa.errors import DataError
 
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "#n/a"})
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+# a column whose non-numeric cells are at most this share of its values (and at least
+# MIN_FOR_STRAY values) is numeric with typos, not text: one stray word used to turn a
+# feature into strings, which the identifier screen then dropped
+STRAY_SHARE = 0.02
+MIN_FOR_STRAY = 20
 
 
 NOT_CSV = (".parquet", ".xlsx", ".xls", ".feather", ".npz", ".npy", ".pkl", ".h5", ".json")
@@ -167,6 +172,21 @@ def type_column(text: pd.Series) -> pd.Series:
     if len(present) and present.str.fullmatch(_INTEGER).all():
         return pd.to_numeric(values).astype("Int64")
     numbers = pd.to_numeric(values, errors="coerce")
-    if len(present) and not numbers[~missing].isna().any():
+    stray = numbers.isna() & ~missing
+    if len(present) and not stray.any():
+        return numbers.astype(np.float64)
+    if stray.sum() <= max(1, STRAY_SHARE * len(present)) and len(present) >= MIN_FOR_STRAY:
+        # a numeric column with a typo or two: those cells become missing, said once
+        rows = [
+            f"{v!r} (data row {k + 1})" for k, v in zip(np.flatnonzero(stray), stripped[stray])
+        ][:4]
+        warnings.warn(
+            f"column {text.name!r} is numeric but for {int(stray.sum())} cell(s): "
+            f"{', '.join(rows)}{' …' if stray.sum() > 4 else ''}; read as missing",
+            stacklevel=3,
+        )
+        numbers = numbers.mask(stray)
+        if present[~stray[~missing]].str.fullmatch(_INTEGER).all():
+            return numbers.astype("Int64")
         return numbers.astype(np.float64)
     return values.astype(object).where(~missing, None)
