@@ -8,6 +8,8 @@ the typing rules in ``tabular_data`` see the same thing for every file:
 
 - all values integer literals (``-3``, ``12``)  -> nullable ``Int64`` (NaN allowed);
 - all values numbers, some with a point/exponent -> ``float64`` (always numerical);
+- numbers but for a few stray cells (at most 2 %, of 20 or more values) -> numeric, the
+  stray cells missing, with a warning naming them (a typo is not a category);
 - anything else (words, ``True``/``False``, mixtures) -> strings (categorical).
 
 Reading the text ourselves (rather than trusting pandas' guess) keeps an integer column
