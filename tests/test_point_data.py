@@ -216,6 +216,17 @@ def test_load_point_folder_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(points, again)
 
 
+def test_a_readme_in_a_class_folder_is_a_note_not_an_empty_cloud(tmp_path: Path) -> None:
+    """``.txt`` is a point format and the usual suffix of notes: a README stopped the run
+    with "empty file (no point rows)"."""
+    rng = np.random.default_rng(0)
+    n = len(_write_all_formats(tmp_path / "ball", rng))
+    (tmp_path / "ball" / "README.txt").write_text("Scanned with a Kinect, 2021. Units: metres.\n")
+    with pytest.warns(UserWarning, match=r"1 \.txt file.*without point rows.*README\.txt"):
+        points, listing = load_point_folder(tmp_path, 32, seed=0)
+    assert len(points) == n and not any(f.name == "README.txt" for f in listing.files)
+
+
 def test_flat_folder_is_unlabeled(tmp_path: Path) -> None:
     names = _write_all_formats(tmp_path, np.random.default_rng(0))
     points, listing = load_point_folder(tmp_path, 32, seed=0)

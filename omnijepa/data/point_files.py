@@ -161,11 +161,40 @@ def load_point_file(path: str | Path, num_points: int, rng: np.random.Generator)
     return resample(points, num_points, rng).astype(np.float32)
 
 
+def is_prose(path: Path) -> bool:
+    """A ``.txt`` note (a README, a licence) rather than point rows: none of its first lines
+    holds 3 numbers. ``.txt`` is both a point format and the usual suffix of notes."""
+    if path.suffix.lower() != ".txt":
+        return False
+    with path.open("rb") as f:
+        head = f.read(8192).decode("utf-8", errors="replace")
+    for line in head.splitlines()[:50]:
+        tokens = line.split("#", 1)[0].replace(",", " ").replace(";", " ").split()
+        if sum(map(is_number, tokens)) >= 3:
+            return False
+    return bool(head.strip())
+
+
 def scan_point_folder(root: Path) -> FolderListing:
     """Point files with labels (``class_folders.list_class_folder``): a sub-folder per class
     (searched recursively, sorted by name), a train/test split layout (ModelNet's
-    ``CLASS/train``, ``CLASS/test``), or a flat folder of unlabeled files (label -1)."""
-    return list_class_folder(root, POINT_READERS.names(), "point")
+    ``CLASS/train``, ``CLASS/test``), or a flat folder of unlabeled files (label -1). Notes
+    (``is_prose``) are left out with a warning naming them."""
+    listing = list_class_folder(root, POINT_READERS.names(), "point")
+    notes = [k for k, f in enumerate(listing.files) if is_prose(f)]
+    if not notes:
+        return listing
+    warnings.warn(
+        f"{root}: {len(notes)} .txt file(s) without point rows left out as notes (e.g. "
+        f"{listing.files[notes[0]].relative_to(root)})",
+        stacklevel=3,
+    )
+    keep = np.setdiff1d(np.arange(len(listing.files)), notes)
+    if not len(keep):
+        raise DataError(f"no point files found in {root}: its .txt files hold no x y z rows")
+    is_test = None if listing.is_test is None else listing.is_test[keep]
+    return FolderListing([listing.files[k] for k in keep], listing.labels[keep],
+                         listing.classes, is_test)  # fmt: skip
 
 
 def load_point_folder(
