@@ -24,6 +24,7 @@ DATA = np.arange(12, dtype=np.float64).reshape(4, 3) * 1.5 - 2
         lambda p: np.savetxt(p, DATA, delimiter="\t"),
         lambda p: np.savetxt(p, DATA),  # spaces
         lambda p: p.write_text("\ufeffx,y,z\n" + "\n".join(",".join(map(str, r)) for r in DATA)),
+        lambda p: pd.DataFrame(DATA, columns=["1", "2", "3"]).to_csv(p, index=False),  # ROI labels
     ],
 )
 def test_tables_read_back_as_their_data(tmp_path: Path, write) -> None:  # noqa: ANN001
@@ -58,3 +59,17 @@ def test_series_and_roi_tables_from_pandas(tmp_path: Path) -> None:
     np.testing.assert_allclose(_read_series(tmp_path / "w.csv", 1)[0], wave, rtol=1e-6)
     np.savetxt(tmp_path / "row.csv", wave[None], delimiter=",")  # one channel as a row
     assert _read_series(tmp_path / "row.csv", 1).shape == (1, 100)
+
+
+def test_a_time_column_is_left_out_and_a_channel_named_t_that_falls_is_kept(
+    tmp_path: Path,
+) -> None:
+    """A ``time``/``TR`` column used to become one more ROI."""
+    frame = pd.DataFrame(DATA, columns=["a", "b", "c"])
+    frame.insert(0, "TR", np.arange(4) * 2.0)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    with pytest.warns(UserWarning, match="first column 'TR' counts time"):
+        np.testing.assert_array_equal(read_numeric_table(tmp_path / "t.csv", "ROI series"), DATA)
+    frame["TR"] = [3.0, 1.0, 2.0, 0.0]  # not a time axis: a channel
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    assert read_numeric_table(tmp_path / "c.csv", "ROI series").shape == (4, 4)

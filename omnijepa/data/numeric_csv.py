@@ -3,12 +3,15 @@
 ``read_numeric_table`` takes a comma-, semicolon- (decimal commas allowed), tab- or
 space-separated file (a UTF-8 BOM is dropped), skips a header row — column names, or pandas'
 default names ``0,1,2,…`` — and drops pandas' index column (a header whose first cell is empty,
-``Unnamed: 0`` or ``index``), so ``df.to_csv(path)`` reads back as the data alone. Anything
+``Unnamed: 0`` or ``index``), so ``df.to_csv(path)`` reads back as the data alone; a header of
+atlas label numbers ``1,2,…,n`` is a header too, and a first column named like time
+(``time``, ``TR`` …) whose values only increase is left out with a warning. Anything
 else non-numeric is one DataError naming the file, the row and the cell.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,9 @@ from omnijepa.errors import DataError
 
 DELIMITERS = (",", ";", "\t")
 INDEX_NAMES = ("", "unnamed: 0", "index")
+# a first column by one of these names that only increases is the time axis, not a channel
+TIME_NAMES = ("time", "t", "tr", "timepoint", "time_point", "volume", "frame", "timestamp",
+              "seconds", "sec", "s")  # fmt: skip
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
@@ -66,11 +72,21 @@ def read_numeric_table(path: Path, what: str) -> np.ndarray:
     first = rows[0]
     named = [c for c in first if c]  # pandas' index column has an empty name
     pandas_names = len(first) > 1 and named == [str(k) for k in range(len(named))]
-    drop_index = False
-    if pandas_names or not all(is_number(c) for c in first):
+    # atlas label numbers 1..n over the columns (ROI 1, ROI 2 …), above rows of data
+    label_numbers = len(rows) > 2 and named == [str(k) for k in range(1, len(named) + 1)]
+    drop_index = drop_time = False
+    if pandas_names or label_numbers or not all(is_number(c) for c in first):
         drop_index = first[0].lower() in INDEX_NAMES and len(first) > 1
+        drop_time = first[0].lower() in TIME_NAMES and len(first) > 1
         rows = rows[1:]
-    if drop_index:
+    if drop_time:
+        column = [r[0] for r in rows]
+        values = np.array([float(c) if is_number(c) else np.nan for c in column])
+        drop_time = bool(len(values) > 1 and (np.diff(values) > 0).all())
+        if drop_time:
+            warnings.warn(f"{path.name}: its first column {first[0]!r} counts time, not "
+                          f"{what}: left out", stacklevel=3)  # fmt: skip
+    if drop_index or drop_time:
         rows = [r[1:] for r in rows]
     if not rows:
         raise DataError(f"{path}: a header and no data, expected {what}")
