@@ -199,6 +199,19 @@ def test_an_npz_saved_time_first_reads_with_data_layout(tmp_path: Path) -> None:
         FMRIDataConfig(layout="time_first")
 
 
+def test_a_folder_of_subject_tables_saved_regions_first_is_said(tmp_path: Path) -> None:
+    """The .npz path warned about this shape; the folder path read it without a word."""
+    from omnijepa.data.fmri_data import read_roi_path
+
+    rng = np.random.default_rng(0)
+    for k in range(4):  # (regions 20, time 60): rows are regions, not time points
+        folder = tmp_path / ("a", "b")[k % 2]
+        folder.mkdir(exist_ok=True)
+        np.savetxt(folder / f"s{k}.csv", rng.standard_normal((20, 60)), delimiter=",")
+    with pytest.warns(UserWarning, match=r"20 time points of 60 regions; if the rows are"):
+        assert read_roi_path(tmp_path)[0].shape == (4, 60, 20)
+
+
 def test_a_grid_too_large_for_full_attention_on_cpu_is_one_error(tmp_path, capsys) -> None:  # noqa: ANN001
     from tests.test_cli import assert_one_line_error, run_cli
 

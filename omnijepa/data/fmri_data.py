@@ -212,6 +212,13 @@ def read_roi_folder(path: Path) -> tuple[np.ndarray, FolderListing]:
             f"{', '.join(odd[:3])}{more}; every subject needs the same regions and length"
         )
     x = np.stack(xs)
+    if 2 * x.shape[2] < x.shape[1]:  # few time points, many regions: saved regions-first?
+        warnings.warn(
+            f"{path}: each subject's table is read as rows of time points, columns of regions: "
+            f"{x.shape[2]} time points of {x.shape[1]} regions; if the rows are regions, "
+            "save the tables transposed (time, regions)",
+            stacklevel=2,
+        )
     check_roi_values(x, str(path))
     return x, listing
 
