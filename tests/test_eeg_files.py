@@ -201,6 +201,15 @@ def test_missing_path_and_unknown_suffix_are_one_error(tmp_path: Path) -> None:
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "x.xyz")), 0)
 
 
+def test_flat_trials_are_said(tmp_path: Path) -> None:
+    """All-zero recordings trained to chance without a word; audio already said silence."""
+    x, y = toy_trials(8, 2, 64)
+    x[:3] = 0.0
+    np.savez(tmp_path / "f.npz", X=x, y=y, ch_names=np.array(["C3", "C4"]), sfreq=128.0)
+    with pytest.warns(UserWarning, match=r"3 of 8 trial\(s\) are flat"):
+        load_eeg_data(EEGDataConfig(path=str(tmp_path / "f.npz")), 0)
+
+
 def test_npz_labels_must_be_one_per_trial(tmp_path: Path) -> None:
     from omnijepa.data.eeg_files import read_npz
 

@@ -129,3 +129,15 @@ def test_semicolon_tables_with_decimal_commas_are_read(tmp_path: Path) -> None:
     np.testing.assert_allclose(read_numeric_table(tmp_path / "eu.csv", "x"), frame.to_numpy())
     (tmp_path / "us.csv").write_text("a,b\n1.5,2\n3,4\n")  # plain commas are unchanged
     np.testing.assert_allclose(read_numeric_table(tmp_path / "us.csv", "x"), [[1.5, 2], [3, 4]])
+
+
+def test_constant_series_are_said(tmp_path: Path) -> None:
+    from omnijepa.data.series_data import SeriesDataConfig, load_series_folder
+
+    rng = np.random.default_rng(0)
+    for k in range(6):
+        (tmp_path / "ab"[k % 2]).mkdir(exist_ok=True)
+        x = np.zeros(64) if k == 0 else rng.standard_normal(64)
+        np.save(tmp_path / "ab"[k % 2] / f"s{k}.npy", x)
+    with pytest.warns(UserWarning, match=r"1 of 6 series are constant \(e.g. s0.npy\)"):
+        load_series_folder(SeriesDataConfig(path=str(tmp_path)), 0)

@@ -202,7 +202,12 @@ def to_splits(
             positions.append(pos)
         labels = np.array([index[v] for v in p.labels])
         splits[name] = EEGSplit(signals, positions, labels, p.sources)
-    longest = max(x.shape[1] for s in splits.values() for x in s.signals)
+    signals = [x for s in splits.values() for x in s.signals]
+    flat = sum(float(np.ptp(x)) == 0.0 for x in signals)
+    if flat:  # a recording that stopped, a disconnected amplifier: nothing to learn from
+        warnings.warn(f"{source}: {flat} of {len(signals)} trial(s) are flat (one value in "
+                      "every channel)", stacklevel=3)  # fmt: skip
+    longest = max(x.shape[1] for x in signals)
     if cfg.seconds:
         length = int(round(cfg.seconds * cfg.sfreq))
     else:

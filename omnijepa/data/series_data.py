@@ -16,6 +16,7 @@ so the default collate stacks them and the padding mask falls out of the batch i
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +209,10 @@ def load_series_folder(cfg: SeriesDataConfig, seed: int) -> SeriesData:
                 f"{p}: {a.shape[1]} samples, longer than data.max_length={cfg.max_length} "
                 "(raise it, or set data.crop=true to keep the first max_length samples)"
             )
+    flat = [p for p, a in zip(files, arrays) if float(np.ptp(a)) == 0.0]
+    if flat:  # a sensor that recorded nothing: nothing to learn from
+        warnings.warn(f"{root}: {len(flat)} of {len(files)} series are constant (e.g. "
+                      f"{flat[0].name})", stacklevel=2)  # fmt: skip
     series = [torch.from_numpy(a[:, : cfg.max_length]) for a in arrays]
     train_idx, test_idx = listing.split(cfg.test_fraction, derived_rng(seed, "series"))
     names = [str(p) for p in files]
