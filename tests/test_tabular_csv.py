@@ -132,3 +132,10 @@ def test_a_header_one_name_short_or_a_comment_line_is_said(tmp_path: Path) -> No
     (tmp_path / "c.csv").write_text("# exported by tool v1\nx,label\n1,a\n2,b\n")
     with pytest.warns(UserWarning, match="looks like a comment"):
         read_csv_table(tmp_path / "c.csv")
+
+
+def test_a_target_that_counts_the_rows_is_said(tmp_path: Path) -> None:
+    rows = [[str(k * 0.3 % 1), str((k * 7) % 5), str(k)] for k in range(40)]
+    path = _write(tmp_path / "t.csv", ["a", "b", "label"], rows)
+    with pytest.warns(UserWarning, match="target 'label' counts the rows"):
+        _load(path, target="label")

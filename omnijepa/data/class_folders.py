@@ -97,7 +97,8 @@ class FolderListing:
     @property
     def described(self) -> str:
         """``N files, K classes`` (or unlabelled), with the split when the folder gave it."""
-        kind = f"{len(self.classes)} classes" if self.classes else "unlabeled"
+        k = len(self.classes)
+        kind = f"{k} class{'es' if k > 1 else ''}" if k else "unlabeled"
         if self.is_test is None:
             return f"{len(self.files)} files, {kind}"
         n_test = int(self.is_test.sum())

@@ -265,7 +265,7 @@ def load_image_shards(cfg: ImageDataConfig, seed: int) -> ImageData:
         raise DataError(f"{root}: the shards hold only {len(entries)} image; need at least 2")
     train, test = select_splits(labels, is_test, cfg, seed)
     y = torch.from_numpy(labels)
-    kind = f"{len(classes)} classes" if classes else "unlabeled"
+    kind = f"{len(classes)} class{'es' if len(classes) > 1 else ''}" if classes else "unlabeled"
     if is_test is not None:
         kind += f", their own split {len(train)}/{len(test)}"
     source = (

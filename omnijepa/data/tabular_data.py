@@ -167,6 +167,12 @@ def _infer_task(col: pd.Series, cfg: TabularDataConfig, origin: str) -> str:
         raise DataError(
             f"{origin}: regression needs a numeric target, but column {col.name!r} is not numeric"
         )
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
+    if values is not None and len(values) > 2 and not np.isnan(values).any():
+        steps = np.diff(values)
+        if (steps == steps[0]).all() and abs(steps[0]) == 1:  # 0, 1, 2 … in row order
+            warnings.warn(f"{origin}: target {col.name!r} counts the rows (one step a row): "
+                          "a row number, not a label? (data.target)", stacklevel=3)  # fmt: skip
     return task
 
 
