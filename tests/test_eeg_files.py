@@ -179,6 +179,24 @@ def test_class_folders_of_recordings_are_cut_into_trials(tmp_path: Path) -> None
         load_eeg_data(cfg, 0)
 
 
+def test_class_folder_recordings_at_different_rates_are_resampled(tmp_path: Path) -> None:
+    """They were refused ("sampled at 512 Hz, other recordings at 250"), though every trial
+    is resampled to data.sfreq anyway."""
+    mne = pytest.importorskip("mne")
+    rng = np.random.default_rng(0)
+    for cls, rate in (("rest", 250.0), ("task", 512.0)):
+        (tmp_path / cls).mkdir()
+        info = mne.create_info(["C3", "Cz", "C4"], rate, "eeg")
+        for k in range(2):
+            raw = mne.io.RawArray(rng.standard_normal((3, int(rate * 8))) * 1e-5, info,
+                                  verbose="error")  # fmt: skip
+            raw.save(tmp_path / cls / f"r{k}_raw.fif", verbose="error")
+    data = load_eeg_data(EEGDataConfig(path=str(tmp_path), seconds=2.0), 0)
+    assert data.length == 256 and sum(len(s.labels) for s in data.splits.values()) == 16
+    lengths = {x.shape[1] for s in data.splits.values() for x in s.signals}
+    assert lengths == {256}
+
+
 def test_class_folders_in_a_train_test_layout_keep_that_split(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     for split, n in (("train", 3), ("test", 1)):

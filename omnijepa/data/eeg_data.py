@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ from omnijepa.data.eeg_channels import place_channels
 from omnijepa.data.eeg_events import select_events
 from omnijepa.data.eeg_files import EEGTrials, ReadOptions, official_split, read_eeg_path
 from omnijepa.data.eeg_lead_field import LEAD_FIELDS
+from omnijepa.data.eeg_trials import resample_signal
 from omnijepa.data.image_data import derived_rng, split_indices
 from omnijepa.errors import ConfigError, DataError
 from omnijepa.modalities.eeg import electrode_positions, pack_recording
@@ -156,15 +156,6 @@ def generate_lateralised(
     return EEGSplit(signals, [elec] * n, labels)
 
 
-def _resample(x: np.ndarray, src: float, dst: float) -> np.ndarray:
-    if abs(src - dst) < 1e-6:
-        return x
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(dst / src).limit_denominator(1000)
-    return resample_poly(x, ratio.numerator, ratio.denominator, axis=1).astype(np.float32)
-
-
 def _class_order(labels: list[str]) -> list[str]:
     names = sorted(set(labels))
     try:
@@ -198,7 +189,7 @@ def to_splits(
             pos, keep = placed[ch]
             if not ch and len(keep) != x.shape[0]:
                 raise DataError(f"{source}: recordings without names differ in channel count")
-            signals.append(_resample(x[keep], src, cfg.sfreq))
+            signals.append(resample_signal(x[keep], src, cfg.sfreq))
             positions.append(pos)
         labels = np.array([index[v] for v in p.labels])
         splits[name] = EEGSplit(signals, positions, labels, p.sources)

@@ -32,7 +32,13 @@ import numpy as np
 from omnijepa.data import numpy_files
 from omnijepa.data.class_folders import class_dirs, data_files, split_layout
 from omnijepa.data.eeg_mne_files import at_seconds
-from omnijepa.data.eeg_trials import EEG_READERS, EEGTrials, ReadOptions, finite_samples
+from omnijepa.data.eeg_trials import (
+    EEG_READERS,
+    EEGTrials,
+    ReadOptions,
+    finite_samples,
+    resample_signal,
+)
 from omnijepa.errors import DataError
 
 
@@ -174,8 +180,10 @@ def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -
     for k, (f, label) in enumerate(zip(files, classes)):
         rec = read_eeg_file(f, whole)
         sfreq = rec.sfreq or opts.sfreq
-        if out.sfreq not in (None, sfreq):
-            raise DataError(f"{f}: sampled at {sfreq} Hz, other recordings at {out.sfreq}")
+        if out.sfreq not in (None, sfreq) and sfreq and out.sfreq:
+            # every trial is resampled to data.sfreq later: bring this one to the first's rate
+            rec.signals = [resample_signal(x, sfreq, out.sfreq) for x in rec.signals]
+            sfreq = out.sfreq
         out.sfreq = sfreq
         span = int(round((opts.seconds or 2.0) * (sfreq or 128.0)))
         for x, ch, name in zip(rec.signals, rec.channels, rec.sources):  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +57,13 @@ def finite_samples(x: np.ndarray, where: str) -> np.ndarray:
 
 
 __all__ = ["EEG_READERS", "EEGTrials", "ReadOptions", "Reader", "finite_samples"]
+
+
+def resample_signal(x: np.ndarray, src: float, dst: float) -> np.ndarray:
+    """``x`` (channels, time) sampled at ``src`` Hz, resampled to ``dst`` Hz (polyphase)."""
+    if abs(src - dst) < 1e-6:
+        return x
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(dst / src).limit_denominator(1000)
+    return resample_poly(x, ratio.numerator, ratio.denominator, axis=1).astype(np.float32)
