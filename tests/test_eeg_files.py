@@ -219,6 +219,18 @@ def test_missing_path_and_unknown_suffix_are_one_error(tmp_path: Path) -> None:
         load_eeg_data(EEGDataConfig(path=str(tmp_path / "x.xyz")), 0)
 
 
+def test_names_in_one_string_and_time_first_x_with_names(tmp_path: Path) -> None:
+    """Both read as "1 ch_names do not fit" / "3 ch_names do not fit", with no hint."""
+    from omnijepa.data.eeg_files import read_npz
+
+    x, y = toy_trials(6, 3, 64)
+    np.savez(tmp_path / "s.npz", X=x, y=y, ch_names=np.array("C3, Cz,C4"), sfreq=128.0)
+    assert read_npz(tmp_path / "s.npz", ReadOptions()).channels[0] == ("C3", "Cz", "C4")
+    np.savez(tmp_path / "t.npz", X=x.transpose(0, 2, 1), y=y, ch_names=np.array(["C3", "Cz", "C4"]))
+    with pytest.raises(DataError, match=r"3 ch_names on its last axis.*transpose"):
+        read_npz(tmp_path / "t.npz", ReadOptions())
+
+
 def test_flat_trials_are_said(tmp_path: Path) -> None:
     """All-zero recordings trained to chance without a word; audio already said silence."""
     x, y = toy_trials(8, 2, 64)

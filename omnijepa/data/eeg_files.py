@@ -76,6 +76,13 @@ def trials_from_arrays(
     if x.dtype.kind not in "iuf":
         raise DataError(f"{path}: X must be numeric, got dtype {x.dtype}")
     y = numpy_files.label_vector(y, len(x), path)
+    if len(names) == 1 and x.ndim == 3 and x.shape[1] > 1 and "," in names[0]:
+        names = tuple(n.strip() for n in names[0].split(","))  # one "Fp1,Fp2,…" string
+    if x.ndim == 3 and names and x.shape[1] != len(names) and x.shape[2] == len(names):
+        raise DataError(
+            f"{path}: X {x.shape} has {len(names)} ch_names on its last axis: X is (trials, "
+            "channels, time): transpose it (X.transpose(0, 2, 1))"
+        )
     if x.ndim != 3 or (names and x.shape[1] != len(names)):
         raise DataError(
             f"{path}: X {x.shape}, y {y.shape}, {len(names)} ch_names do not fit "
