@@ -57,3 +57,12 @@ def test_damaged_exif_is_reported_once_with_the_files_names(tmp_path: Path) -> N
         warnings.simplefilter("always")
         read_images(files[2:], 16, 1)  # a sound file warns about nothing
     assert not caught
+
+
+def test_images_far_smaller_than_the_input_are_said(tmp_path: Path) -> None:
+    """A 2 x 3000 strip or a 3 x 2 thumbnail became a near-constant 32 px image silently."""
+    (tmp_path / "a").mkdir()
+    Image.new("L", (3000, 2), 128).save(tmp_path / "a" / "strip.png")
+    Image.new("L", (40, 40), 128).save(tmp_path / "a" / "fine.png")
+    with pytest.warns(UserWarning, match=r"1 image\(s\) have a side under 8 px.*a/strip.png"):
+        read_images([tmp_path / "a" / "strip.png", tmp_path / "a" / "fine.png"], 32, 1)

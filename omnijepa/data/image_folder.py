@@ -138,10 +138,12 @@ def read_image(
     channels: int,
     name: str = "",
     damaged: list[str] | None = None,
+    small: list[str] | None = None,
 ) -> np.ndarray:
     """One image (a file, or a binary stream called ``name``) as uint8 (channels, size, size):
     turned upright, converted, centre-cropped, resized. A damaged EXIF block is noted in
-    ``damaged`` when given (see ``_open``)."""
+    ``damaged`` when given (see ``_open``), and an image whose shorter side is under a quarter
+    of ``size`` (a thumbnail, a 2 x 3000 strip: upscaled to near-constant pixels) in ``small``."""
     mode = "RGB" if channels == 3 else "L"
     try:
         opened, turn = _open(path, name or str(path), damaged)
@@ -151,6 +153,9 @@ def read_image(
             img = _to_8bit(img).convert(mode)
             w, h = img.size
             s = min(w, h)
+            if small is not None and 4 * s < size:
+                where = name or f"{Path(path).parent.name}/{Path(path).name}"  # type: ignore[arg-type]
+                small.append(f"{where} ({w}x{h})")
             box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
             img = img.resize((size, size), Image.Resampling.BILINEAR, box=box)
             arr = np.asarray(img, dtype=np.uint8)
@@ -181,8 +186,9 @@ def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
         disable=None if len(files) >= _PROGRESS_MIN else True,
     )
     damaged: list[str] = []
+    small: list[str] = []
     with bar, ThreadPoolExecutor(workers) as pool:
-        read = lambda p: read_image(p, size, channels, damaged=damaged)  # noqa: E731
+        read = lambda p: read_image(p, size, channels, damaged=damaged, small=small)  # noqa: E731
         for i, arr in enumerate(pool.map(read, files)):
             out[i] = arr
             bar.update()
@@ -191,6 +197,13 @@ def read_images(files: list[Path], size: int, channels: int) -> np.ndarray:
         warnings.warn(
             f"{len(names)} image(s) carry damaged EXIF metadata and were read without the "
             f"damaged tags: {', '.join(names[:5])}{', …' if len(names) > 5 else ''}",
+            stacklevel=2,
+        )
+    if small:
+        names = sorted(small)
+        warnings.warn(
+            f"{len(names)} image(s) have a side under {size / 4:g} px and are upscaled to "
+            f"{size} px, near-constant: {', '.join(names[:5])}{', …' if len(names) > 5 else ''}",
             stacklevel=2,
         )
     return out
