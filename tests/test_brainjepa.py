@@ -193,7 +193,7 @@ def test_an_npz_saved_time_first_reads_with_data_layout(tmp_path: Path) -> None:
     np.savez(tmp_path / "t.npz", X=x, y=y)
     rt, _, _ = read_roi_path(tmp_path / "t.npz", "time_regions")
     assert rt.shape == (6, 5, 40) and np.array_equal(rt[0], x[0].T)
-    with pytest.warns(UserWarning, match=r"40 regions, 5 time points.*data.layout=time_regions"):
+    with pytest.warns(UserWarning, match=r"5 time points of 40 regions.*data.layout=time_regions"):
         assert read_roi_path(tmp_path / "t.npz")[0].shape == (6, 40, 5)  # the default layout
     with pytest.raises(ConfigError, match="data.layout"):
         FMRIDataConfig(layout="time_first")

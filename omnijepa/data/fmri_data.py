@@ -152,6 +152,14 @@ def _read_subject(path: Path) -> np.ndarray:
     return x.T
 
 
+def _say_if_turned(x: np.ndarray, read_as: str, fix: str) -> None:
+    """Warn when ``x`` (subjects, R, T) has under half as many time points as regions: the
+    orientation cannot be told from the shape, but such scans are rarely that short."""
+    if 2 * x.shape[2] < x.shape[1]:
+        warnings.warn(f"{read_as}: {x.shape[2]} time points of {x.shape[1]} regions; {fix}",
+                      stacklevel=3)  # fmt: skip
+
+
 def read_roi_path(
     path: Path, layout: str = "regions_time"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -174,12 +182,11 @@ def read_roi_path(
         raise DataError(f"{path}: X {x.shape}, y {y.shape} are not (subjects, R, T), (subjects,)")
     if layout == "time_regions":
         x = x.transpose(0, 2, 1)
-    elif 2 * x.shape[2] < x.shape[1]:  # few time points, many regions: saved time-first?
-        warnings.warn(
-            f"{path.name}: X {x.shape} is read as (subjects, {x.shape[1]} regions, "
-            f"{x.shape[2]} time points); if it is (subjects, time, regions), pass "
-            "data.layout=time_regions",
-            stacklevel=2,
+    else:
+        _say_if_turned(
+            x,
+            f"{path.name}: X {x.shape} is read as (subjects, regions, time)",
+            "if it is (subjects, time, regions), pass data.layout=time_regions",
         )
     check_roi_values(x, str(path))
     names, y = np.unique(y, return_inverse=True)
@@ -212,13 +219,11 @@ def read_roi_folder(path: Path) -> tuple[np.ndarray, FolderListing]:
             f"{', '.join(odd[:3])}{more}; every subject needs the same regions and length"
         )
     x = np.stack(xs)
-    if 2 * x.shape[2] < x.shape[1]:  # few time points, many regions: saved regions-first?
-        warnings.warn(
-            f"{path}: each subject's table is read as rows of time points, columns of regions: "
-            f"{x.shape[2]} time points of {x.shape[1]} regions; if the rows are regions, "
-            "save the tables transposed (time, regions)",
-            stacklevel=2,
-        )
+    _say_if_turned(
+        x,
+        f"{path}: each subject's table is read as rows of time points",
+        "if the rows are regions, save the tables transposed (time, regions)",
+    )
     check_roi_values(x, str(path))
     return x, listing
 
