@@ -21,7 +21,8 @@ REPRODUCTIONS: Registry[ReproFn] = Registry("reproduction")
 
 
 # name -> (module, class) of every built-in recipe. Each module is imported on the recipe's
-# first use: importing them all (audio, video, robot rollouts …) took ~5 s of every command
+# first use: importing all of them (audio, video, robot rollouts …) cost every command ~0.5 s,
+# and one recipe's broken optional import broke every command
 BUILTIN: dict[str, tuple[str, str]] = {
     "ijepa": ("ijepa", "IJEPARecipe"),
     "lejepa": ("lejepa", "LeJEPARecipe"),
