@@ -208,3 +208,13 @@ def test_series_saved_by_np_savetxt_are_read(tmp_path: Path) -> None:
     data = load_series_folder(SeriesDataConfig(path=str(tmp_path), channels=2), 0)
     series = data.train.series + data.test.series
     assert len(series) == 6 and all(s.shape == (2, 40) for s in series)
+
+
+def test_links_to_missing_files_are_said(tmp_path: Path) -> None:
+    """They were skipped without a word: the file count was the only hint."""
+    for cls in ("a", "b"):
+        _touch(tmp_path / cls / "x.npy")
+    (tmp_path / "a" / "gone.npy").symlink_to(tmp_path / "elsewhere" / "gone.npy")
+    with pytest.warns(UserWarning, match=r"1 link\(s\) to missing files, e.g. a/gone.npy"):
+        got = list_class_folder(tmp_path, (".npy",), "series")
+    assert len(got.files) == 2

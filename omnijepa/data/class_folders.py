@@ -223,14 +223,23 @@ def warn_unread(root: Path, suffixes: Iterable[str], what: str) -> None:
     counts: dict[str, int] = {}
     tables: dict[str, int] = {}
     n_read = 0
-    for p in _walk(root):  # files only, hidden folders already pruned: no stat per file
+    broken: list[Path] = []
+    for p in _walk(root):  # files only, hidden folders pruned; one lstat per data file
         suffix = p.suffix.lower()
         if suffix in read:
             n_read += 1
+            if p.is_symlink() and not p.exists():  # a link whose file moved or was deleted
+                broken.append(p)
         elif suffix in TEXT_TABLES and not p.name.startswith("."):
             tables[suffix] = tables.get(suffix, 0) + 1
         elif not (suffix in COMPANIONS or p.name.startswith(".")):
             counts[suffix or "(no suffix)"] = counts.get(suffix or "(no suffix)", 0) + 1
+    if broken:
+        warnings.warn(
+            f"{root}: left out {len(broken)} link(s) to missing files, e.g. "
+            f"{broken[0].relative_to(root)} -> {os.readlink(broken[0])}",
+            stacklevel=3,
+        )
     counts |= {k: n for k, n in tables.items() if n >= 3 and 2 * n >= n_read}
     if counts:
         kinds = ", ".join(f"{k} x{n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[1]))
