@@ -159,7 +159,12 @@ def read_image(
             box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
             img = img.resize((size, size), Image.Resampling.BILINEAR, box=box)
             arr = np.asarray(img, dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's guard against decompression bombs
+        raise DataError(
+            f"cannot read image {name or path}: {str(exc).rstrip('.')}; a genuine scan that "
+            "large needs shrinking first (every image is resized to data.image_size anyway)"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise DataError(f"cannot read image {name or path}: {exc}") from None
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
 
