@@ -66,3 +66,14 @@ def test_images_far_smaller_than_the_input_are_said(tmp_path: Path) -> None:
     Image.new("L", (40, 40), 128).save(tmp_path / "a" / "fine.png")
     with pytest.warns(UserWarning, match=r"1 image\(s\) have a side under 8 px.*a/strip.png"):
         read_images([tmp_path / "a" / "strip.png", tmp_path / "a" / "fine.png"], 32, 1)
+
+
+def test_an_image_past_pillows_bomb_limit_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omnijepa.errors import DataError
+
+    Image.new("L", (100, 100)).save(tmp_path / "scan.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 10,000 px is then "a bomb"
+    with pytest.raises(DataError, match=r"scan.png: .*exceeds limit.*needs shrinking first"):
+        read_image(tmp_path / "scan.png", 32, 1)
