@@ -44,6 +44,8 @@ def test_channels_referenced_to_an_ear_or_a_common_electrode_sit_at_their_own() 
     assert any("common reference" in n for n in notes)
     pos, _, _ = place_channels(("Fp1-F3", "F3-C3"), 2, "auto", "error")  # a bipolar chain
     np.testing.assert_allclose(pos[0], (fp1 + f3) / 2)
+    _, _, notes = place_channels(("T3", "T7", "C3"), 3, "auto", "error")  # old and new names
+    assert any("channels at one position: T3 and T7" in n for n in notes)
 
 
 def test_egi_net_names_are_placed_by_the_gsn_montage() -> None:

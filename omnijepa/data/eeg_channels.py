@@ -133,4 +133,12 @@ def place_channels(
     twice = sorted({names[i] for i, c in zip(keep, kept) if kept.count(c) > 1})
     if twice:
         raise DataError(f"EEG channel name(s) {', '.join(twice[:6])} appear more than once")
-    return np.stack(pos), np.asarray(keep), notes
+    at = np.stack(pos)
+    spots: dict[tuple[float, ...], list[str]] = {}
+    for i, p in zip(keep, at.round(6)):
+        spots.setdefault(tuple(p), []).append(names[i])
+    same = [" and ".join(group) for group in spots.values() if len(group) > 1]
+    if same:  # T3 and T7: the old and new 10-20 names of one electrode
+        notes.append(f"channels at one position: {'; '.join(same[:3])} (one electrode under "
+                     "two names?)")  # fmt: skip
+    return at, np.asarray(keep), notes
