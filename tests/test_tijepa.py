@@ -86,6 +86,24 @@ def test_train_on_a_user_folder_of_captioned_rgb_images(tmp_path: Path, capsys) 
     assert "reads_image_sentiment" not in res["metrics"]  # user data has no per-side labels
 
 
+def test_several_captions_of_one_image_stay_on_one_side(tmp_path: Path) -> None:
+    """COCO and MVSA write one row per caption: the split was drawn per row, so an image
+    could sit in train and in test, and a random-init twin read 1.000."""
+    from omnijepa.data.caption_folder import _splits
+    from omnijepa.errors import DataError
+
+    rows = [{"file": f"im{i % 6}.png", "caption": f"c{i}", "label": "ab"[i % 6 % 2], "split": ""}
+            for i in range(18)]  # fmt: skip
+    sides = _splits(rows, 0.25, 0, tmp_path / "captions.csv")
+    by_image: dict[str, set[str]] = {}
+    for r, side in zip(rows, sides):
+        by_image.setdefault(r["file"], set()).add(side)
+    assert all(len(v) == 1 for v in by_image.values()) and "test" in sides and "train" in sides
+    rows[0]["split"], rows[6]["split"] = "train", "test"  # im0.png on both sides
+    with pytest.raises(DataError, match="image im0.png is listed in both train and test"):
+        _splits(rows, 0.25, 0, tmp_path / "captions.csv")
+
+
 def test_a_label_seen_only_in_test_is_said_before_training(tmp_path: Path, capsys) -> None:
     _caption_folder(tmp_path / "pics")
     rows = (tmp_path / "pics" / "captions.csv").read_text().splitlines()

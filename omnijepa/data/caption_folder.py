@@ -22,21 +22,29 @@ CAPTIONS_FILE = "captions.csv"
 
 
 def _splits(rows: list[dict[str, str]], test_fraction: float, seed: int, path: Path) -> list[str]:
+    """Each row's split: the split column's, else drawn per label over the images (several
+    caption rows of one image, as COCO and MVSA write them, stay on one side)."""
+    image = [str((path.parent / r["file"]).resolve()) for r in rows]
     given = [r["split"].lower() for r in rows]
     bad = sorted({s for s in given if s and s not in ("train", "test")})
     if bad:
         raise DataError(f"{path}: split values {bad} are not train or test")
     if any(given):
-        return [s or "train" for s in given]
-    out = ["train"] * len(rows)
+        out = [s or "train" for s in given]
+        side: dict[str, str] = {}
+        for f, s, r in zip(image, out, rows):
+            if side.setdefault(f, s) != s:
+                raise DataError(f"{path}: image {r['file']} is listed in both train and test")
+        return out
+    first = {f: r["label"] for f, r in reversed(list(zip(image, rows)))}  # an image's label
+    held_out: set[str] = set()
     rng = derived_rng(seed, "caption_folder_split")
-    for label in sorted({r["label"] for r in rows}):
-        members = [k for k, r in enumerate(rows) if r["label"] == label]
+    for label in sorted(set(first.values())):
+        members = sorted(f for f, lab in first.items() if lab == label)
         # a label with 2+ images gives at least one to test (round(0.25 * 2) would give none)
         held = max(1, int(round(test_fraction * len(members)))) if len(members) > 1 else 0
-        for k in rng.permutation(members)[:held]:
-            out[k] = "test"
-    return out
+        held_out |= {members[k] for k in rng.permutation(len(members))[:held]}
+    return ["test" if f in held_out else "train" for f in image]
 
 
 def read_caption_folder(root: Path, size: int, channels: int, seed: int,
