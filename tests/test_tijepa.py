@@ -86,6 +86,16 @@ def test_train_on_a_user_folder_of_captioned_rgb_images(tmp_path: Path, capsys) 
     assert "reads_image_sentiment" not in res["metrics"]  # user data has no per-side labels
 
 
+def test_too_few_images_for_the_image_sides_batch_names_its_key(tmp_path: Path) -> None:
+    """It said "lower train.batch_size" for the image side's own image.train.batch_size."""
+    from omnijepa.errors import ConfigError
+    from omnijepa.recipes.tijepa_image import ImageSideConfig, frozen_image_side
+
+    images = np.zeros((9, 1, 16, 16), dtype=np.uint8)
+    with pytest.raises(ConfigError, match="fewer than image.train.batch_size=64; lower image"):
+        frozen_image_side("", ImageSideConfig(), images, 0, torch.device("cpu"), False, None)  # type: ignore[arg-type]
+
+
 def test_several_captions_of_one_image_stay_on_one_side(tmp_path: Path) -> None:
     """COCO and MVSA write one row per caption: the split was drawn per row, so an image
     could sit in train and in test, and a random-init twin read 1.000."""

@@ -27,6 +27,7 @@ from omnijepa.recipes.model_configs import PredictorConfig
 from omnijepa.recipes.saved_encoder import run_encoder
 from omnijepa.registry import Registry
 from omnijepa.train.config import TrainConfig
+from omnijepa.train.data_order import check_batch_fits
 from omnijepa.train.trainer import TrainParts, train
 
 
@@ -94,6 +95,7 @@ def frozen_image_side(run_dir: str, cfg: ImageSideConfig, images: np.ndarray, se
     else:
         if h % cfg.vit.patch:
             raise ConfigError(f"data.size={h} is not divisible by image.vit.patch={cfg.vit.patch}")
+        check_batch_fits(n, cfg.train.batch_size, "image.train.batch_size")
         data = ImageDataConfig(image_size=h, channels=c)
         torch.manual_seed(seed)
         encoder = _pretrain_ijepa(cfg, data, ds, seed, device, progress).to(device)

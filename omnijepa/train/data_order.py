@@ -18,9 +18,9 @@ from omnijepa.errors import ConfigError
 from omnijepa.seeding import step_generator
 
 
-def check_batch_fits(n: int, batch_size: int) -> None:
+def check_batch_fits(n: int, batch_size: int, key: str = "train.batch_size") -> None:
     """One error when a training set of ``n`` samples cannot fill one batch (checked before
-    a run touches its folder, and again by the sampler)."""
+    a run touches its folder, and again by the sampler); ``key`` is the setting to lower."""
     if n < 2:  # train.batch_size is at least 2: lowering it cannot help
         raise ConfigError(
             f"the training set has {n} sample(s): too few to train on (at least 2, and "
@@ -28,8 +28,7 @@ def check_batch_fits(n: int, batch_size: int) -> None:
         )
     if n < batch_size:
         raise ConfigError(
-            f"the training set has {n} samples, fewer than train.batch_size={batch_size}; "
-            "lower train.batch_size"
+            f"the training set has {n} samples, fewer than {key}={batch_size}; lower {key}"
         )
 
 
