@@ -201,6 +201,10 @@ def test_a_users_folder_without_zero_shot_videos_trains_and_is_scored(
     (tmp_path / "annotations.csv").write_text("\n".join([rows[0], *kept, dup]) + "\n")
     with pytest.raises(DataError, match="listed in two splits"):
         read_ui_folder(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
+    alias = "./" + dup  # the same file spelled another way slipped past the check
+    (tmp_path / "annotations.csv").write_text("\n".join([rows[0], *kept, alias]) + "\n")
+    with pytest.raises(DataError, match="listed in two splits"):
+        read_ui_folder(UIDataConfig(path=str(tmp_path), frames=8, size=32), 0)
     (tmp_path / "annotations.csv").write_text("\n".join([rows[0], *kept]) + "\n")
     out = tmp_path.with_name(tmp_path.name + "_run")  # outside data.path
     code, _, err = run_cli(capsys, "train", "uijepa", f"data.path={tmp_path}", *UIJEPA_TINY,

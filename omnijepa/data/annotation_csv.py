@@ -6,6 +6,7 @@ Windows separators too (``clips\\a.mp4`` reads as ``clips/a.mp4``)."""
 from __future__ import annotations
 
 import csv
+import posixpath
 from pathlib import Path
 
 from omnijepa.errors import DataError
@@ -20,7 +21,8 @@ def read_annotation_rows(
 ) -> list[dict[str, str]]:
     """Rows as ``{column: stripped text}`` for the required and optional columns (optional
     ones "" when absent). ``hint`` ends the not-found error (how to make such a file);
-    backslashes in ``path_columns`` become ``/`` (a file written on Windows)."""
+    backslashes in ``path_columns`` become ``/`` (a file written on Windows) and each path is
+    normalised (``./v/a.avi`` and ``v//a.avi`` are ``v/a.avi``), so one file has one name."""
     layout = ",".join(required) + "".join(f"[,{c}]" for c in optional)
     if not path.is_file():
         raise DataError(f"{path} not found: need a CSV file with columns {layout}{hint}")
@@ -39,8 +41,8 @@ def read_annotation_rows(
                 empty = [c for c in required if not rec[c]]
                 if empty:
                     raise DataError(f"{path} line {n}: empty {' and '.join(empty)}")
-                for c in path_columns:
-                    rec[c] = rec[c].replace("\\", "/")
+                for c in path_columns:  # one spelling per file: ./v/a.avi is v/a.avi
+                    rec[c] = posixpath.normpath(rec[c].replace("\\", "/"))
                 rows.append(rec)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path} is not a readable UTF-8 CSV file: {exc}") from exc
