@@ -96,6 +96,16 @@ def test_too_few_images_for_the_image_sides_batch_names_its_key(tmp_path: Path) 
         frozen_image_side("", ImageSideConfig(), images, 0, torch.device("cpu"), False, None)  # type: ignore[arg-type]
 
 
+def test_a_semicolon_or_tab_annotation_file_reads_like_commas(tmp_path: Path) -> None:
+    """It was "missing column(s) … found ['file;caption;label']"."""
+    from omnijepa.data.annotation_csv import read_annotation_rows
+
+    for sep in (";", "\t"):
+        (tmp_path / "c.csv").write_text(f"file{sep}caption{sep}label\nim0.png{sep}a, b{sep}pos\n")
+        rows = read_annotation_rows(tmp_path / "c.csv", ("file", "caption", "label"))
+        assert rows == [{"file": "im0.png", "caption": "a, b", "label": "pos"}]
+
+
 def test_several_captions_of_one_image_stay_on_one_side(tmp_path: Path) -> None:
     """COCO and MVSA write one row per caption: the split was drawn per row, so an image
     could sit in train and in test, and a random-init twin read 1.000."""

@@ -28,7 +28,11 @@ def read_annotation_rows(
         raise DataError(f"{path} not found: need a CSV file with columns {layout}{hint}")
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:  # Excel's "CSV UTF-8" has a BOM
-            reader = csv.DictReader(f)
+            header = f.readline()
+            f.seek(0)
+            # Excel writes ';' in many locales, and .tsv files use tabs
+            other = [d for d in (";", "\t") if d in header and "," not in header]
+            reader = csv.DictReader(f, delimiter=other[0] if other else ",")
             fields = {(k or "").strip().lower(): k for k in reader.fieldnames or []}
             missing = [c for c in required if c not in fields]
             if missing:
