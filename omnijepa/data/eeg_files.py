@@ -187,7 +187,7 @@ def _read_recordings(files: list[Path], classes: list[str], opts: ReadOptions) -
     for k, (f, label) in enumerate(zip(files, classes)):
         rec = read_eeg_file(f, whole)
         sfreq = rec.sfreq or opts.sfreq
-        if out.sfreq not in (None, sfreq) and sfreq and out.sfreq:
+        if sfreq and out.sfreq and sfreq != out.sfreq:
             # every trial is resampled to data.sfreq later: bring this one to the first's rate
             rec.signals = [resample_signal(x, sfreq, out.sfreq) for x in rec.signals]
             sfreq = out.sfreq

@@ -179,9 +179,8 @@ def type_column(text: pd.Series) -> pd.Series:
         return numbers.astype(np.float64)
     if stray.sum() <= max(1, STRAY_SHARE * len(present)) and len(present) >= MIN_FOR_STRAY:
         # a numeric column with a typo or two: those cells become missing, said once
-        rows = [
-            f"{v!r} (data row {k + 1})" for k, v in zip(np.flatnonzero(stray), stripped[stray])
-        ][:4]
+        shown = np.flatnonzero(stray)[:4]
+        rows = [f"{stripped.iloc[k]!r} (data row {k + 1})" for k in shown]
         warnings.warn(
             f"column {text.name!r} is numeric but for {int(stray.sum())} cell(s): "
             f"{', '.join(rows)}{' …' if stray.sum() > 4 else ''}; read as missing",
