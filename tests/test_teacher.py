@@ -122,6 +122,18 @@ def test_drift_diagnostics(tiny_overrides) -> None:
     assert d1["target_drift"] == pytest.approx((1 - m) * d1["online_drift"], rel=1e-4)
 
 
+def test_tokenizer_drift_is_reported_for_an_encoder_with_a_tokenizer(tiny_overrides) -> None:
+    overrides = [*tiny_overrides("ijepa"), "model.backbone=vit"]
+    objective = build_objective(load_config(RECIPES.get("ijepa").default_config(), None, overrides))
+    assert objective.diagnostics(0, 10)["tokenizer_drift"] == 0.0
+    with torch.no_grad():
+        for p in objective.encoder.tokenizer.parameters():
+            p.mul_(1.5)  # the tokenizer alone moves: +50 % of its init
+    d1 = objective.diagnostics(1, 10)
+    assert d1["tokenizer_drift"] == pytest.approx(0.5, rel=1e-4)
+    assert 0.0 < d1["online_drift"] < d1["tokenizer_drift"]
+
+
 def test_variance_covariance_penalty() -> None:
     torch.manual_seed(0)
     constant = torch.ones(256, 8)

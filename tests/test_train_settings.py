@@ -110,6 +110,32 @@ def test_adamw_is_fused_where_torch_allows_and_steps_like_the_default() -> None:
     assert not fusable([]) and not fusable([torch.zeros(2, dtype=torch.int64)])
 
 
+def test_tokenizer_lr_scale_puts_the_tokenizer_in_groups_whose_lr_is_scaled() -> None:
+    from torch import nn
+
+    from omnijepa.train.config import TrainConfig
+    from omnijepa.train.optim import build_adamw
+    from omnijepa.train.trainer import _set_schedules
+
+    model = nn.Module()
+    model.encoder = nn.Module()
+    model.encoder.tokenizer = nn.Linear(4, 8)
+    model.encoder.head = nn.Linear(8, 2)
+    same = build_adamw(model, 1e-3, 0.04)
+    assert len(same.param_groups) == 2  # scale 1: the grouping of before
+    opt = build_adamw(model, 1e-3, 0.04, tokenizer_lr_scale=10.0)
+    ids = [{id(p) for p in g["params"]} for g in opt.param_groups]
+    tok = {id(model.encoder.tokenizer.weight), id(model.encoder.tokenizer.bias)}
+    assert ids[0] == {id(model.encoder.head.weight)} and ids[1] == {id(model.encoder.head.bias)}
+    assert set().union(*ids[2:]) == tok
+    cfg = TrainConfig(steps=10, warmup=0.0, lr_schedule="cosine")
+    lr, _ = _set_schedules(opt, cfg, 0)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([lr, lr, 10 * lr, 10 * lr])
+    assert [g["weight_decay"] > 0 for g in opt.param_groups] == [True, False, True, False]
+    with pytest.raises(ValueError, match="tokenizer_lr_scale"):
+        TrainConfig(tokenizer_lr_scale=0.0)
+
+
 @pytest.mark.parametrize(
     ("extra", "match"),
     [("views.num_global=1 views.num_local=0", "nothing to compare"),

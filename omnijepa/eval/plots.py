@@ -22,6 +22,7 @@ DIAGNOSTIC_KEYS = (
     "teacher_init_weight",
     "target_drift",
     "online_drift",
+    "tokenizer_drift",
 )
 
 

@@ -101,7 +101,7 @@ def run_monitors(run_dir: Path) -> dict[str, float]:
     the prediction's, mean over the logged steps (> 1: the encoder learns mostly from it)."""
     records = read_metrics(run_dir / "metrics.jsonl")
     out: dict[str, float] = {}
-    for key in ("teacher_init_weight", "target_drift", "online_drift"):
+    for key in ("teacher_init_weight", "target_drift", "online_drift", "tokenizer_drift"):
         vals = [r[key] for r in records if key in r]
         if vals:
             out[f"{key}_final"] = vals[-1]

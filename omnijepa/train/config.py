@@ -18,6 +18,9 @@ class TrainConfig:
     warmup: float = 0.1  # fraction of steps with linear LR warmup
     lr_schedule: Literal["cosine", "linear"] = "cosine"  # decay after the warmup
     weight_decay: tuple[float, float] = (0.04, 0.4)  # cosine ramp start -> end
+    # LR multiplier for the tokenizer (local encoder / patch embedding): its weights start at
+    # the signal's scale, 10-30x the transformer's, so the same Adam steps barely move them
+    tokenizer_lr_scale: float = 1.0
     clip_grad: float = 0.0  # max grad norm; 0 disables clipping
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     # under torchrun: replicate the objective (ddp) or shard it with FSDP2 (fsdp)
@@ -44,6 +47,8 @@ class TrainConfig:
             raise ValueError(f"train.warmup is a fraction in [0, 1), got {self.warmup}")
         if self.lr <= 0:
             raise ValueError(f"train.lr must be > 0, got {self.lr}")
+        if self.tokenizer_lr_scale <= 0:
+            raise ValueError(f"train.tokenizer_lr_scale must be > 0, got {self.tokenizer_lr_scale}")
         if self.accum_steps < 1:
             raise ValueError(f"train.accum_steps must be >= 1, got {self.accum_steps}")
         if self.batch_size // self.accum_steps < 2:

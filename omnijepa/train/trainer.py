@@ -133,7 +133,7 @@ def _set_schedules(opt: torch.optim.Optimizer, cfg: TrainConfig, step: int) -> t
     lr = warmup_decay(cfg.lr_schedule, step, cfg.steps, warm, cfg.start_lr, cfg.lr, cfg.final_lr)
     wd = cosine_ramp(step, cfg.steps, *cfg.weight_decay)
     for group in opt.param_groups:
-        group["lr"] = lr
+        group["lr"] = lr * group.get("lr_scale", 1.0)
         if group.get("decays"):
             group["weight_decay"] = wd
     return lr, wd
@@ -201,7 +201,8 @@ def train(
         set_rng_state(state.get("rng"), str(run_dir / STATE_FILE))
         start = int(state["step"])
     model = wrap(objective, cfg.strategy, device, world)  # FSDP shards ``objective`` in place
-    optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0])  # on the final parameters
+    # on the final parameters
+    optimizer = build_adamw(objective, cfg.lr, cfg.weight_decay[0], cfg.tokenizer_lr_scale)
     if resume:
         load_optimizer(run_dir, optimizer, state)
     if world > 1 and hasattr(parts.collate, "shard"):
