@@ -85,8 +85,12 @@ def test_messy_csv_trains_and_evaluates(tmp_path: Path) -> None:
     assert m["linear_probe"]["chance"]["mean"] > 0.4  # two classes
     assert m["collapse"]["feature_std"]["mean"] > 0
     assert (out / "representation.png").read_bytes()[:4] == b"\x89PNG"
+    trained_png = (out / "representation.png").read_bytes()
     again = eval_run(out, [])
     assert again["metrics"]["linear_probe"]["jepa"] == m["linear_probe"]["jepa"]
+    # the re-evaluation draws under eval/, leaving the training run's picture as it was
+    assert (out / "eval" / "representation.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "representation.png").read_bytes() == trained_png
     assert again["metrics"]["pct_1"] == m["pct_1"]
 
 

@@ -13,9 +13,11 @@ import torch
 from safetensors.torch import load_file
 
 from omnijepa.config import flat_keys, load_config
+from omnijepa.errors import RunDirError
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.ijepa import build_objective as build_ijepa
 from omnijepa.recipes.run import train_run
+from omnijepa.train.checkpoint import read_state
 from omnijepa.train.metrics_log import read_metrics
 from omnijepa.train.optim import build_adamw
 from omnijepa.train.trainer import train
@@ -189,6 +191,9 @@ def test_train_run_stop_and_resume_matches_straight_run(
         "stopped_at": N
     }
     assert not (tmp_path / "b" / "results.json").exists()
+    with pytest.raises(RunDirError, match=f"train.stop_at={N - 1} is not after"):
+        train_run(recipe, [f"train.stop_at={N - 1}"], tmp_path / "b", resume=True)  # backwards
+    assert read_state(tmp_path / "b")["step"] == N  # untouched
     train_run(recipe, [], tmp_path / "b", resume=True)
     assert_same_tensors(tmp_path / "a" / "model.safetensors", tmp_path / "b" / "model.safetensors")
     assert_metrics_cover(tmp_path / "b" / "metrics.jsonl", 2 * N)

@@ -241,6 +241,10 @@ def train_run(
         if state["step"] > cfg.train.steps:
             raise RunDirError(f"{out}: its state.json says step {state['step']}, beyond the "
                               f"run's train.steps={cfg.train.steps}")  # fmt: skip
+        stop = cfg.train.stop_at
+        if stop and stop <= state["step"] and not state.get("finished"):
+            raise RunDirError(f"{out} is saved at step {state['step']}: train.stop_at={stop} "
+                              "is not after it; give a later step, or none to finish")  # fmt: skip
         if state.get("finished") and (out / RESULTS_FILE).exists():
             raise RunDirError(
                 f"{out} is already finished (step {state['step']}); nothing to resume"

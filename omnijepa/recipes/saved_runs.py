@@ -84,8 +84,12 @@ def _rebuilt(
     return built, objective, state
 
 
+EVAL_FIGURES = "eval"  # the folder of a re-evaluation's pictures (intents.json, examples.png)
+
+
 def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
-    """Re-evaluate a trained run directory; writes eval.json (with the overrides used).
+    """Re-evaluate a trained run directory; writes eval.json (with the overrides used) and
+    the recipe's pictures under ``eval/``, leaving the training run's own as they were.
     Overrides may change only what evaluation reads (``EVAL_SECTIONS``): a key of the model,
     its training or its seed would evaluate another network with these weights."""
     recipe, cfg = _saved_for_evaluation(run_dir, overrides)
@@ -94,8 +98,9 @@ def eval_run(run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     built, objective, state = _rebuilt(run_dir, recipe, cfg, overrides)
     t0 = time.perf_counter()
     metrics = built.timed_evaluate(recipe.name, objective)
-    if built.figures is not None:
-        built.figures(objective, run_dir)
+    if built.figures is not None:  # beside eval.json, never over the training run's own
+        (run_dir / EVAL_FIGURES).mkdir(exist_ok=True)
+        built.figures(objective, run_dir / EVAL_FIGURES)
     summary = aggregate([metrics])
     log = run_dir / "metrics.jsonl"
     steps = [r for r in read_metrics(log) if "loss" in r] if log.is_file() else []
