@@ -256,3 +256,17 @@ def test_embed_names_the_data_row_of_every_table_row(tmp_path: Path, tiny_overri
     for row, y in zip(rows, labels):
         path, _, i = row.rpartition("#")
         assert path == str(tmp_path / "t.csv") and frame["label"][int(i)] == data["classes"][y]
+
+
+def test_embed_refuses_a_data_path_that_would_change_nothing(
+    tmp_path: Path, tiny_overrides
+) -> None:
+    """MC-JEPA's exported features are of its generated content scenes; data.path only sets
+    the images its flow pairs are warped from, so embed must not pretend to read it."""
+    from omnijepa.recipes.run import train_run
+
+    run = tmp_path / "mc"
+    train_run(RECIPES.get("mcjepa"), tiny_overrides("mcjepa"), run)
+    with pytest.raises(ConfigError, match="mcjepa: embed exports .* leave it out"):
+        embed_run(run, [f"data.path={tmp_path}"], tmp_path / "mc.npz")
+    assert not (tmp_path / "mc.npz").exists()

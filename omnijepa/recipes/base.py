@@ -45,6 +45,8 @@ class Recipe(ABC):
     main_probe: str = "linear_probe"  # the metric section a run's verdict reads first
     raw_name: str = "the raw input"  # what the ``raw`` feature set is, in words
     embeds: bool = True  # judged on pooled frozen features, so ``omnijepa embed`` can export them
+    # where the features ``omnijepa embed`` exports do not come from data.path: why (an error)
+    embed_ignores_path: str = ""
     # set before the user's overrides by `omnijepa bench` without --config: the step the
     # side-by-side benchmark against the paper's code times, where the default differs from it
     bench_overrides: tuple[str, ...] = ()

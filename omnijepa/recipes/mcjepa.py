@@ -158,6 +158,11 @@ class MCJEPARecipe(Recipe):
     }
 
     variants = VARIANTS
+    embed_ignores_path = (
+        "embed exports the content encoder's features of the generated item scenes "
+        "(scenes.*); data.path only sets the images the flow pairs are warped from, so it "
+        "would change nothing here: leave it out"
+    )
 
     def default_config(self) -> MCJEPAConfig:
         return MCJEPAConfig()

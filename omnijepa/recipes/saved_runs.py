@@ -140,6 +140,8 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
     recipe, cfg = _saved_for_evaluation(run_dir, overrides)
     if not recipe.embeds:
         raise RunDirError(_NO_FEATURES.format(recipe.name))
+    if recipe.embed_ignores_path and any(o.startswith("data.path=") for o in overrides):
+        raise ConfigError(f"{recipe.name}: {recipe.embed_ignores_path}")
     if getattr(getattr(cfg, "eval", None), "pool", None) == "attentive":
         warnings.warn(
             "eval.pool=attentive is a probe that learns its pooling per task, not a pooling: "
