@@ -162,6 +162,8 @@ def test_an_exported_folder_reads_back_losslessly(tmp_path: Path) -> None:
     assert len(back.pretrain) == len(data.pretrain) + len(data.splits["few_train"])
     with pytest.raises(DataError, match="already holds"):
         export_ui_folder(data, tmp_path / "ui")
+    with pytest.warns(UserWarning, match=r"recording\(s\) hold fewer than data.frames=12 .*: 8\)"):
+        read_ui_folder(UIDataConfig(path=str(tmp_path / "ui"), frames=12, size=32), 0)
 
 
 def test_a_folder_without_a_split_column_holds_out_videos_per_intent(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ tube masks, and the vjepa recipe end to end."""
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +79,17 @@ def test_video_folders_split_by_video_and_refuse_unreadable_files(tmp_path: Path
     (root / "left" / "broken.avi").write_bytes(b"not a video")
     with pytest.raises(DataError, match="broken.avi"):
         load_video_data(cfg, 0)
+
+
+def test_videos_shorter_than_one_clip_are_named(tmp_path: Path) -> None:
+    root = video_folder(tmp_path / "videos")  # 12 frames each
+    cfg = VideoDataConfig(path=str(root), frames=8, size=16, stride=2, test_fraction=0.34)
+    with pytest.warns(UserWarning, match=r"6 video\(s\) are shorter than one clip .*15 frames"):
+        data = load_video_data(cfg, 0)
+    assert len(data["train"].y) == 4  # one clip each, padded with the last frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # stride 1: 8 of 12 frames, no warning
+        load_video_data(dataclasses.replace(cfg, stride=1, clips_per_video=1), 0)
 
 
 def test_a_truncated_video_is_read_with_a_warning_and_no_ffmpeg_noise(tmp_path: Path,

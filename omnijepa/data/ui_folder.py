@@ -19,6 +19,7 @@ an empty intent is one error that names it.
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -46,11 +47,14 @@ def read_annotations(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def clip_of(path: Path, cfg: UIDataConfig) -> np.ndarray:
-    """(C, T, size, size) uint8: ``cfg.frames`` frames evenly spaced over the video."""
+def clip_of(path: Path, cfg: UIDataConfig, short: list | None = None) -> np.ndarray:
+    """(C, T, size, size) uint8: ``cfg.frames`` frames evenly spaced over the video; a video
+    with fewer frames repeats some, and is added to ``short`` as (frames, name)."""
     if not path.is_file():
         raise DataError(f"video {path} named in the annotations does not exist")
     video = read_video(path, VideoDataConfig(size=cfg.size, channels=cfg.channels))
+    if short is not None and len(video) < cfg.frames:
+        short.append((len(video), path.name))
     idx = np.linspace(0, len(video) - 1, cfg.frames).round().astype(int)
     return video[idx].transpose(1, 0, 2, 3)
 
@@ -86,7 +90,8 @@ def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:
         if seen.setdefault(r["video"], s) != s:
             raise DataError(f"{root / cfg.annotations}: {r['video']} is listed in two splits "
                             f"({seen[r['video']]} and {s})")  # fmt: skip
-    clips = {r["video"]: clip_of(root / r["video"], cfg) for r in rows}
+    short: list[tuple[int, str]] = []
+    clips = {r["video"]: clip_of(root / r["video"], cfg, short) for r in rows}
     parts: dict[str, tuple[list, list]] = {k: ([], []) for k in SPLITS}
     for r, s in zip(rows, splits):
         parts[s][0].append(clips[r["video"]])
@@ -105,7 +110,15 @@ def read_ui_folder(cfg: UIDataConfig, seed: int) -> UIData:
     named = {(root / v).resolve() for v in clips}
     extra = [p for p in data_files(root, VIDEO_SUFFIXES) if p.resolve() not in named]
     train = [clips[r["video"]] for r, s in zip(rows, splits) if s == "few_train"]
-    pretrain = np.stack([*train, *(clip_of(p, cfg) for p in extra)])
+    pretrain = np.stack([*train, *(clip_of(p, cfg, short) for p in extra)])
+    if short:
+        fewest, name = min(short)
+        warnings.warn(
+            f"{root}: {len(short)} recording(s) hold fewer than data.frames={cfg.frames} frames "
+            f"({name}: {fewest}): their frames are repeated to fill a clip, so the model sees "
+            "less motion there than the clip's length says; lower data.frames",
+            stacklevel=2,
+        )
     empty = np.zeros((0, cfg.channels, cfg.frames, cfg.size, cfg.size), np.uint8)
     out = {k: IntentClips(np.stack(x) if x else empty, t) for k, (x, t) in parts.items()}
     source = f"{root}: {len(rows)} annotated and {len(extra)} unannotated recordings"

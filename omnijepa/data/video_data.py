@@ -183,7 +183,8 @@ def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str,
             f"{root}: need >= 2 class sub-folders of videos ({', '.join(VIDEO_SUFFIXES)}) with "
             f">= 2 videos in some class, to hold out test videos; found classes {names}"
         )
-    out, short = {}, 0
+    out, short, padded = {}, 0, []
+    span = (cfg.frames - 1) * cfg.stride + 1
     for split, idx in (("train", train), ("test", test)):
         clips, labels, sources = [], [], []
         for i in idx:
@@ -193,7 +194,18 @@ def read_video_folders(root: Path, cfg: VideoDataConfig, seed: int) -> dict[str,
             labels += [int(listing.labels[i])] * len(starts)
             sources += [f"{listing.files[i]}@frame{t}" for t in starts]
             short += len(starts) < cfg.clips_per_video
+            if len(video) < span:
+                padded.append((len(video), listing.files[i].name))
         out[split] = Clips(np.concatenate(clips), np.asarray(labels), names, sources)
+    if padded:
+        fewest, name = min(padded)
+        warnings.warn(
+            f"{root}: {len(padded)} video(s) are shorter than one clip of {cfg.frames} frames "
+            f"every {cfg.stride} ({span} frames; {name}: {fewest}): their clips repeat the last "
+            "frame to fill it, so they barely move; lower data.stride or data.frames",
+            stacklevel=2,
+        )
+        short -= len(padded)  # said above
     if short:
         warnings.warn(
             f"{root}: {short} of {len(listing.files)} videos are too short for "
