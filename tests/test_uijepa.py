@@ -3,6 +3,7 @@ intent metrics, user folders of recordings, and the recipe end to end."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import sys
@@ -122,6 +123,9 @@ def test_the_decoder_learns_texts_its_memory_determines_and_not_others() -> None
     noise = DecodeSet(torch.randn(64, 6, 16, generator=g), train.texts)  # memory says nothing
     scores, _ = decode_and_score(noise, {"t": test}, cfg, "tfidf", 0, torch.device("cpu"))
     assert scores["t"]["exact_match"] <= 0.5
+    short = dataclasses.replace(cfg, max_len=5, steps=2)  # 3 words at most: one intent cut
+    with pytest.warns(UserWarning, match=r"16 of 64 .* more than decoder.max_len - 2 = 3 .*to 7"):
+        decode_and_score(train, {"t": test}, short, "tfidf", 0, torch.device("cpu"))
 
 
 def test_intent_metrics() -> None:

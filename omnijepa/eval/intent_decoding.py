@@ -10,6 +10,7 @@ encoder compared gets the same decoder, steps and seed.
 from __future__ import annotations
 
 import sys
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -106,6 +107,7 @@ def train_decoders(
     vocabulary and the memory standardisation; ``progress`` names a progress bar (shown on
     a terminal)."""
     vocab = WordVocab(train.texts)
+    _say_if_cut(train.texts, vocab, cfg.max_len)
     mem = train.memory.float()
     mean = mem.mean(dim=(0, 1), keepdim=True)
     std = mem.std(dim=(0, 1), keepdim=True).clamp_min(1e-6)
@@ -116,6 +118,21 @@ def train_decoders(
         decoders = [fit_decoder(memory, words, len(vocab), cfg, seed * 1009 + k, bar)
                     for k in range(cfg.ensemble)]  # fmt: skip
     return decoders, vocab, (mean, std)
+
+
+def _say_if_cut(texts: list[str], vocab: WordVocab, max_len: int) -> None:
+    """Warn when intents hold more words than the decoder writes (``max_len`` - BOS - EOS):
+    it learns their first words only and can never match them exactly."""
+    lengths = [len(vocab.word_ids(t)) for t in texts]
+    longer = [n for n in lengths if n > max_len - 2]
+    if longer:
+        warnings.warn(
+            f"{len(longer)} of {len(texts)} training intents hold more than "
+            f"decoder.max_len - 2 = {max_len - 2} words (the longest {max(longer)}): the "
+            f"decoder writes at most {max_len - 2} and cannot match them exactly; raise "
+            f"decoder.max_len to {max(longer) + 2}",
+            stacklevel=3,
+        )
 
 
 def generate(
