@@ -27,7 +27,9 @@ def test_gaps_are_listed_for_accuracy_like_sections_only() -> None:
 def test_each_trap_is_named_with_its_numbers() -> None:
     solved = {"svm": _sec(jepa=0.93, random_init=0.97, chance=0.25)}
     lines = read_run(solved, "svm")
-    assert any("twin already reads 0.970 on svm" in line for line in lines)
+    assert any("twin already reads 0.970 on svm (chance 0.250)" in line for line in lines)
+    unsaid = read_run({"svm": _sec(jepa=0.93, random_init=0.97)}, "svm")  # no chance entry
+    assert any("twin already reads 0.970 on svm: random" in line for line in unsaid)
     assert any("below its random-init twin on svm (0.930 against 0.970)" in x for x in lines)
     raw = {"linear_probe": _sec(jepa=0.83, random_init=0.82, raw=0.87, chance=0.1)}
     assert any("raw input reads 0.870" in line for line in read_run(raw, "linear_probe"))

@@ -95,7 +95,7 @@ def test_generation_is_seeded() -> None:
 def _folder(root: Path, rows: str, images: int = 4) -> None:
     root.mkdir(parents=True, exist_ok=True)
     for i in range(images):
-        Image.fromarray(np.full((20, 30), 40 * i, np.uint8)).save(root / f"im{i}.png")
+        Image.fromarray(np.full((20, 30), 40 * i % 256, np.uint8)).save(root / f"im{i}.png")
     (root / "captions.csv").write_text(rows)
 
 
@@ -121,7 +121,10 @@ def test_a_caption_folder_reads_with_and_without_a_split(tmp_path: Path) -> None
         ("file,caption\nim0.png,nice\n", "missing column"),
         ("file,caption,label\nim0.png,,pos\n", "empty caption"),
         ("file,caption,label,split\nim0.png,a,pos,dev\nim1.png,b,neg,test\n", "dev"),
-        ("file,caption,label,split\nnope.png,a,pos,train\nim1.png,b,neg,test\n", "nope.png"),
+        (
+            "file,caption,label,split\nnope.png,a,pos,train\nim1.png,b,neg,train\nim2.png,c,neg,test\n",
+            "nope.png",
+        ),
         ("file,caption,label\nim0.png,a,pos\nim1.png,b,pos\n", "2 labels"),
     ],
 )
@@ -131,8 +134,20 @@ def test_a_bad_caption_folder_is_one_clear_error(tmp_path: Path, rows: str, matc
         read_caption_folder(tmp_path, 16, 1, 0)
 
 
+def test_labels_written_two_ways_are_said(tmp_path: Path) -> None:
+    rows = "".join(
+        f"im{i}.png,c{i},{lab},{'test' if i >= 6 else 'train'}\n"
+        for i, lab in enumerate(["pos", "Pos", "neg", "1", "1.0", "neg"] * 2)
+    )
+    _folder(tmp_path, "file,caption,label,split\n" + rows, images=12)
+    with pytest.warns(UserWarning, match=r"labels '1'/'1.0', 'Pos'/'pos' differ only in case"):
+        data = read_caption_folder(tmp_path, 16, 1, 0)
+    assert len(data["train"].classes) == 5  # each still its own class
+
+
 def test_an_unreadable_image_is_named(tmp_path: Path) -> None:
-    _folder(tmp_path, "file,caption,label,split\nbroken.png,a,pos,train\nim1.png,b,neg,test\n")
+    _folder(tmp_path, "file,caption,label,split\nbroken.png,a,pos,train\nim1.png,b,neg,train\n"
+            "im2.png,c,pos,test\n")  # fmt: skip
     (tmp_path / "broken.png").write_bytes(b"not an image")
     with pytest.raises(DataError, match="broken.png"):
         read_caption_folder(tmp_path, 16, 1, 0)

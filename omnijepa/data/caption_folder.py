@@ -8,6 +8,7 @@ that names it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,24 @@ def _splits(rows: list[dict[str, str]], test_fraction: float, seed: int, path: P
     return ["test" if f in held_out else "train" for f in image]
 
 
+def _say_near_duplicates(labels: set[str], path: Path) -> None:
+    """Warn about labels that differ only in case, spaces or number format (``pos``/``Pos``,
+    ``1``/``1.0``): each is its own class, which is rarely what the file meant."""
+    groups: dict[str, list[str]] = {}
+    for label in sorted(labels):
+        key = " ".join(label.lower().split())
+        try:
+            key = repr(float(key))
+        except ValueError:
+            pass
+        groups.setdefault(key, []).append(label)
+    alike = ["/".join(map(repr, g)) for g in groups.values() if len(g) > 1]
+    if alike:
+        warnings.warn(f"{path}: labels {', '.join(alike[:4])} differ only in case, spaces or "
+                      "number format; each is its own class: write them one way if they are "
+                      "one", stacklevel=3)  # fmt: skip
+
+
 def read_caption_folder(root: Path, size: int, channels: int, seed: int,
                         test_fraction: float = 0.25) -> dict[str, CaptionedImages]:  # fmt: skip
     """``train`` and ``test`` captioned images of a folder with ``captions.csv``."""
@@ -56,10 +75,20 @@ def read_caption_folder(root: Path, size: int, channels: int, seed: int,
     rows = read_annotation_rows(
         path, ("file", "caption", "label"), ("split",), path_columns=("file",)
     )
-    classes = tuple(sorted({r["label"] for r in rows}))
-    if len(classes) < 2:
-        raise DataError(f"{path}: need >= 2 labels, found {list(classes)}")
+    if len({r["label"] for r in rows}) < 2:
+        raise DataError(f"{path}: need >= 2 labels, found {sorted({r['label'] for r in rows})}")
+    _say_near_duplicates({r["label"] for r in rows}, path)
     splits = _splits(rows, test_fraction, seed, path)
+    trained = {r["label"] for r, s in zip(rows, splits) if s == "train"}
+    unseen = sorted({r["label"] for r, s in zip(rows, splits) if s == "test"} - trained)
+    if unseen:  # no probe could ever name them
+        warnings.warn(f"{path}: label(s) {', '.join(map(repr, unseen))} appear only in the test "
+                      "split: their rows are left out (a class never trained on)",
+                      stacklevel=2)  # fmt: skip
+        splits = ["" if s == "test" and r["label"] in unseen else s for r, s in zip(rows, splits)]
+    classes = tuple(sorted(trained))
+    if len(classes) < 2:
+        raise DataError(f"{path}: need >= 2 labels in the train split, found {list(classes)}")
     out = {}
     for split in ("train", "test"):
         keep = [r for r, s in zip(rows, splits) if s == split]

@@ -83,13 +83,15 @@ def read_run(
 
 def _main_probe_notes(name: str, sec: dict[str, Any], raw_name: str) -> list[str]:
     trained, twin = _mean(sec, "jepa"), _mean(sec, "random_init")
-    raw, chance = _mean(sec, "raw"), _mean(sec, "chance") or 0.0
+    raw, known = _mean(sec, "raw"), _mean(sec, "chance")
+    chance = known or 0.0
     assert trained is not None and twin is not None
     notes = []
     if twin >= chance + CEILING_SHARE * (1.0 - chance):
+        said = f" (chance {chance:.3f})" if known is not None else ""  # a recipe may not say
         notes.append(
-            f"note: the random-init twin already reads {twin:.3f} on {name} (chance "
-            f"{chance:.3f}): random features nearly solve this task, so pre-training has "
+            f"note: the random-init twin already reads {twin:.3f} on {name}{said}: random "
+            "features nearly solve this task, so pre-training has "
             "little room to show on it; a harder task or the few-label probes say more"
         )
     if raw is not None and raw >= trained + RAW_MARGIN:
