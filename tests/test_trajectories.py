@@ -68,6 +68,7 @@ def test_a_user_file_reads_back_with_its_episodes(tmp_path: Path) -> None:
         ({"episode_starts": np.zeros(6, bool)}, "episode_starts\\[0\\]"),
         ({"obs": np.ones(6)}, "2-D"),
         ({"drop": "actions"}, "missing array"),
+        ({"obs": np.full((6, 3), 1e39)}, "beyond float32's range \\(first at step 0\\)"),
     ],
 )
 def test_a_bad_trajectory_file_is_one_clear_error(tmp_path: Path, change: dict, match: str) -> None:
@@ -87,6 +88,9 @@ def test_a_missing_or_garbled_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "g.npz").write_bytes(b"garbage")
     with pytest.raises(DataError, match="g.npz"):
         read_trajectories(tmp_path / "g.npz")
+    (tmp_path / "t.csv").write_text("obs,actions\n1,2\n")  # numpy's pickle hint before
+    with pytest.raises(DataError, match="t.csv: trajectory files are .npz .* got a .csv file"):
+        read_trajectories(tmp_path / "t.csv")
 
 
 def test_inverse_kinematics_inverts_forward_kinematics() -> None:

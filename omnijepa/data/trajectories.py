@@ -85,11 +85,20 @@ def read_trajectories(path: Path) -> Trajectories:
         raise DataError(f"data.path {path} is a folder; give the trajectory .npz file itself")
     if not path.is_file():
         raise DataError(f"trajectory file not found: {path}")
+    if path.suffix.lower() != ".npz":
+        kind = path.suffix or "suffix-less"
+        raise DataError(f"{path}: trajectory files are .npz (numpy.savez) holding "
+                        f"{', '.join(KEYS)}; got a {kind} file")  # fmt: skip
     z = read_npz(path, "a trajectory file", KEYS)
     obs, actions, starts = (z[k] for k in KEYS)
     if obs.dtype.kind not in "fiu" or actions.dtype.kind not in "fiu":
         raise DataError(f"{path}: obs and actions must be numeric")
     check_trajectories(obs, actions, starts, str(path))
+    top = float(np.finfo(np.float32).max)
+    for name, arr in (("obs", obs), ("actions", actions)):
+        if arr.dtype.kind == "f" and arr.dtype.itemsize > 4 and (big := np.abs(arr) > top).any():
+            raise DataError(f"{path}: {name} holds values beyond float32's range (first at "
+                            f"step {int(np.argwhere(big)[0][0])}): rescale them")  # fmt: skip
     return Trajectories(obs.astype(np.float32), actions.astype(np.float32), starts.astype(bool))
 
 
