@@ -84,6 +84,11 @@ def test_train_on_a_user_folder_of_captioned_rgb_images(tmp_path: Path, capsys) 
     res = _results(out)
     assert "captioned folder" in res["data"] and "test labels happy" in res["data"]
     assert "reads_image_sentiment" not in res["metrics"]  # user data has no per-side labels
+    # its image side was pre-trained here and not saved: other data would make another
+    code, _, err = run_cli(capsys, "eval", out, f"data.path={tmp_path / 'pics'}")
+    assert code != 0
+    assert_one_line_error(err, "image side was pre-trained on its own training images")
+    assert not (out / "eval.json").exists()
 
 
 def test_too_few_images_for_the_image_sides_batch_names_its_key(tmp_path: Path) -> None:
@@ -208,6 +213,10 @@ def test_an_image_run_is_reused_as_the_frozen_image_side(finished_run: Path, tmp
         .splitlines()[-1]
         .endswith("encodes 1-channel images and these are read with 3: set data.channels=1")
     )
+    code, _, err = run_cli(capsys, "train", "tijepa", *TIJEPA_TINY,
+                           f"model.image_encoder={tmp_path / 'none'}", "--out", bad)  # fmt: skip
+    assert code != 0
+    assert_one_line_error(err, f"model.image_encoder={tmp_path / 'none'}: no run directory")
 
 
 def test_the_vicreg_loss_replaces_the_collapse_term_and_trains(tmp_path: Path, capsys) -> None:

@@ -55,6 +55,11 @@ class Recipe(ABC):
     def default_config(self) -> Any:
         """The recipe's config dataclass with its defaults."""
 
+    def data_fixed(self, cfg: Any) -> str:
+        """Why a run of ``cfg`` cannot be evaluated on other data (``data.*`` overrides of
+        ``omnijepa eval``/``embed``), or "" where it can."""
+        return ""
+
     @abstractmethod
     def build(self, cfg: Any, device: torch.device) -> Built:
         """Load data and build the objective, collate and evaluation for ``cfg``."""

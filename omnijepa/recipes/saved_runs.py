@@ -51,7 +51,11 @@ def _saved_for_evaluation(run_dir: Path, overrides: list[str]) -> tuple[Recipe, 
             f"eval and embed may change only {', '.join(s + '.*' for s in EVAL_SECTIONS[:-1])} and "
             f"device; {', '.join(bad)} would change the trained network"
         )
-    return recipe, apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
+    cfg = apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
+    data = [o for o in overrides if o.strip().startswith("data.")]
+    if data and (why := recipe.data_fixed(cfg)):
+        raise ConfigError(f"{', '.join(data)}: {why}")
+    return recipe, cfg
 
 
 def _rebuilt(

@@ -241,8 +241,18 @@ class TIJEPARecipe(Recipe):
                 "model.dim=32", "model.depth=1", "model.heads=2", "predictor.dim=16",
                 "predictor.heads=2", "predictor.depth=1"]  # fmt: skip
 
+    def data_fixed(self, cfg: TIJEPAConfig) -> str:
+        if cfg.model.image_encoder:
+            return ""
+        return ("this run's image side was pre-trained on its own training images and is "
+                "not saved with it, so other data would pre-train another image encoder; "
+                "train with model.image_encoder=RUN to evaluate on other data")  # fmt: skip
+
     def build(self, cfg: TIJEPAConfig, device: torch.device) -> Built:
         LATENT_LOSSES.get(loss_and_penalty(cfg)[0])  # an unknown loss fails before any work
+        if cfg.model.image_encoder and not Path(cfg.model.image_encoder).is_dir():
+            raise ConfigError(f"model.image_encoder={cfg.model.image_encoder}: no run "
+                              "directory there (a finished omnijepa image run)")  # fmt: skip
         data = load_caption_data(cfg.data, cfg.seed)
         classes = np.unique(data.train.labels)  # a thin or one-sided split is said up front
         warn_thin_test(classes, data.test.labels)

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from omnijepa.data.image_data import ImageDataConfig, ImageSplit, ImageTensorDataset
-from omnijepa.errors import ConfigError, DataError
+from omnijepa.errors import ConfigError, DataError, OmniJepaError
 from omnijepa.masks.collator import MaskCollator
 from omnijepa.masks.multiblock import MultiBlockMaskSampler
 from omnijepa.nn.conv_backbone import ConvBackbone
@@ -90,8 +90,12 @@ def frozen_image_side(run_dir: str, cfg: ImageSideConfig, images: np.ndarray, se
     n, c, h, w = images.shape
     ds = ImageTensorDataset(ImageSplit(torch.from_numpy(images), torch.zeros(n, dtype=torch.long)))
     if run_dir:
-        encoder = run_encoder(Path(run_dir), device, recipes)
-        source = f"frozen encoder of {run_dir}"
+        try:  # every problem of the run named by its key
+            encoder = run_encoder(Path(run_dir), device, recipes)
+            grid = _token_grid(encoder, run_dir, c, h, w)
+        except OmniJepaError as err:
+            raise ConfigError(f"model.image_encoder={run_dir}: {err}") from None
+        return FrozenImageSide(encoder, grid, ds, f"frozen encoder of {run_dir}")
     else:
         if h % cfg.vit.patch:
             raise ConfigError(f"data.size={h} is not divisible by image.vit.patch={cfg.vit.patch}")
