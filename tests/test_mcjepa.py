@@ -180,6 +180,8 @@ def test_config_errors_name_the_problem(tmp_path: Path) -> None:
         build_objective(cfg)
     with pytest.raises(ConfigError, match="source_side"):
         load_config(base, None, ["data.source_side=50"])
+    with pytest.raises(ConfigError, match="lower data.max_flow or data.size"):
+        load_config(base, None, ["data.max_flow=100"])
     with pytest.raises(DataError, match="holds no images"):
         load_flow_pairs(FlowDataConfig(path=str(tmp_path)), 0)
 

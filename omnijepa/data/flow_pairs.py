@@ -57,8 +57,9 @@ class FlowDataConfig:
         margin = int(np.ceil(self.max_flow)) + 1
         if self.source_side < self.size + 2 * margin:
             raise ConfigError(
-                f"data.source_side ({self.source_side}) must be >= data.size + 2 x margin "
-                f"({self.size + 2 * margin})"
+                f"data.source_side={self.source_side} must be >= data.size + 2 x (data.max_flow "
+                f"+ 1) = {self.size + 2 * margin}: lower data.max_flow or data.size, or raise "
+                "data.source_side"
             )
         if self.train_pairs < 1 or self.test_pairs < 1:
             raise ConfigError("data.train_pairs and data.test_pairs must be >= 1")
