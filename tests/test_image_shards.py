@@ -65,6 +65,9 @@ def test_pack_refuses_to_overwrite_and_bad_shards_are_one_error(
     code, _, err = run_cli(capsys, "data", "pack", folder, "--out", tmp_path / "s")
     assert code == 2
     assert_one_line_error(err, "already holds shards")
+    code, _, err = run_cli(capsys, "data", "pack", folder, "--out", folder / "packed")
+    assert code == 2 and not (folder / "packed").exists()
+    assert_one_line_error(err, "lies inside the image folder")
     broken = make_folder(tmp_path / "broken", 4)
     next(broken.rglob("*.png")).write_bytes(b"not a png")
     code, _, err = run_cli(capsys, "data", "pack", broken, "--out", tmp_path / "new" / "s")

@@ -54,6 +54,10 @@ def pack_image_folder(root: Path, out: Path, shard_size: int = 1000) -> list[Pat
         warnings.warn(f"{root}: {len(broken)} broken link(s) left out, e.g. {broken[0]}",
                       stacklevel=2)  # fmt: skip
     out = Path(out)
+    if out.resolve().is_relative_to(Path(root).resolve()):  # the shards would be read as data
+        raise DataError(f"--out {out} lies inside the image folder {root}: a run on the folder "
+                        "would read the shards' folder as one more class; choose a place "
+                        "outside it")  # fmt: skip
     if out.exists() and (any(out.glob("*.tar")) or (out / CLASSES_FILE).exists()):
         raise DataError(f"{out} already holds shards or {CLASSES_FILE}; choose an empty folder")
     if out.exists() and not out.is_dir():
