@@ -203,6 +203,12 @@ def test_a_user_folder_of_images_becomes_exact_flow_pairs(tmp_path: Path) -> Non
         FlowDataConfig(path=str(tmp_path), size=32, source_side=48, train_pairs=4, test_pairs=2), 0
     )
     assert "5 train / 1 held-out" in where
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "thumb.png")  # as image folders
+    with pytest.warns(UserWarning, match=r"1 image\(s\) have a side under 12 px .*thumb.png"):
+        load_flow_pairs(
+            FlowDataConfig(path=str(tmp_path), size=32, source_side=48, train_pairs=4,
+                           test_pairs=2), 0
+        )  # fmt: skip
 
 
 def test_one_photo_cannot_give_held_out_pairs(tmp_path) -> None:  # noqa: ANN001

@@ -145,6 +145,13 @@ def test_labels_written_two_ways_are_said(tmp_path: Path) -> None:
     assert len(data["train"].classes) == 5  # each still its own class
 
 
+def test_tiny_images_are_said_as_in_image_folders(tmp_path: Path) -> None:
+    _folder(tmp_path, "file,caption,label\nim0.png,a,pos\nim1.png,b,neg\nim2.png,c,pos\n"
+            "im3.png,d,neg\n")  # 30 x 20 images read at 128 px  # fmt: skip
+    with pytest.warns(UserWarning, match=r"image\(s\) have a side under 32 px"):
+        read_caption_folder(tmp_path, 128, 1, 0, test_fraction=0.5)
+
+
 def test_an_unreadable_image_is_named(tmp_path: Path) -> None:
     _folder(tmp_path, "file,caption,label,split\nbroken.png,a,pos,train\nim1.png,b,neg,train\n"
             "im2.png,c,pos,test\n")  # fmt: skip

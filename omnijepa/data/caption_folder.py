@@ -15,7 +15,7 @@ import numpy as np
 
 from omnijepa.data.annotation_csv import read_annotation_rows
 from omnijepa.data.image_data import derived_rng
-from omnijepa.data.image_folder import read_image
+from omnijepa.data.image_folder import read_images
 from omnijepa.data.sentiment_scenes import CaptionedImages
 from omnijepa.errors import DataError
 
@@ -98,7 +98,7 @@ def read_caption_folder(root: Path, size: int, channels: int, seed: int,
         missing = [r["file"] for r in keep if not (root / r["file"]).is_file()]
         if missing:
             raise DataError(f"{path}: image {missing[0]} does not exist under {root}")
-        images = np.stack([read_image(root / r["file"], size, channels) for r in keep])
+        images = read_images([root / r["file"] for r in keep], size, channels)
         labels = np.array([classes.index(r["label"]) for r in keep], dtype=np.int64)
         out[split] = CaptionedImages(images, [r["caption"] for r in keep], labels, classes)
     return out

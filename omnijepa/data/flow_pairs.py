@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from omnijepa.data.class_folders import data_files
 from omnijepa.data.image_data import derived_rng
-from omnijepa.data.image_folder import IMAGE_EXTENSIONS, read_image
+from omnijepa.data.image_folder import IMAGE_EXTENSIONS, read_images
 from omnijepa.errors import ConfigError, DataError
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -114,8 +114,7 @@ def folder_sources(root: Path) -> tuple[list[Path], list[Path], str]:
 
 def load_sources(files: list[Path], cfg: FlowDataConfig) -> torch.Tensor:
     """Photos as float32 (N, C, side, side) in [0, 1]."""
-    arrays = [read_image(f, cfg.source_side, cfg.channels) for f in files]
-    return torch.from_numpy(np.stack(arrays)).float() / 255.0
+    return torch.from_numpy(read_images(files, cfg.source_side, cfg.channels)).float() / 255.0
 
 
 def smooth_flows(n: int, size: int, cfg: FlowDataConfig, rng: np.random.Generator) -> torch.Tensor:
