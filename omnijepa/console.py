@@ -8,6 +8,7 @@ import contextlib
 import contextvars
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -82,6 +83,9 @@ def say(text: str) -> None:
         print(text, flush=True)
 
 
+_GLYPH = re.compile(r"^Glyph \d+ \(.*?\) missing from")
+
+
 @contextlib.contextmanager
 def one_line_warnings() -> Iterator[None]:
     """Warnings as one line each on stderr (``omnijepa: warning: ...``; another library's
@@ -93,9 +97,12 @@ def one_line_warnings() -> Iterator[None]:
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
         text = str(message).strip()
-        if text in seen:
+        key = _GLYPH.sub("Glyph missing from", text)  # matplotlib says each glyph apart
+        if key in seen:
             return
-        seen.add(text)
+        seen.add(key)
+        if key != text:
+            text += "; text in scripts the font lacks is drawn as boxes (other glyphs not listed)"
         if not first_to_say(f"warning: {text}"):
             return
         ours = f"{os.sep}omnijepa{os.sep}" in str(filename) and category is UserWarning

@@ -44,3 +44,17 @@ def test_torchrun_ranks_print_one_error(
         codes.append(main(["train", "ijepa", "no_such_key=1", "--out", str(tmp_path / "r")]))
     assert codes == [2, 2, 2]  # every rank fails ...
     assert capsys.readouterr().err.count("omnijepa: error:") == 1  # ... and one says why
+
+
+def test_missing_glyphs_are_one_warning_not_one_per_character(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A caption in a script the font lacks printed one matplotlib line per character."""
+    monkeypatch.delenv(SAID_DIR_ENV, raising=False)
+    with one_line_warnings():
+        for code, char in ((20320, "你"), (22909, "好"), (19990, "世")):
+            warnings.warn(f"Glyph {code} ({char}) missing from font(s) DejaVu Sans.", UserWarning,
+                          stacklevel=1)  # fmt: skip
+        warnings.warn("another warning", UserWarning, stacklevel=1)
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "Glyph 20320" in err[0] and "drawn as boxes" in err[0]
