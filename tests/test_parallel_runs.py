@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from omnijepa.errors import ConfigError
 from omnijepa.recipes import RECIPES
 from omnijepa.recipes.parallel_runs import (
     job_threads,
@@ -26,6 +27,10 @@ def test_jobs_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert repro_jobs(10) == 4 and repro_jobs(1) == 1
     monkeypatch.setattr("torch.cuda.is_available", lambda: True)
     assert repro_jobs(10) == 1  # one GPU: one run at a time
+    for bad in ("abc", "0", "-2", "1.5"):  # a traceback from int() before
+        monkeypatch.setenv("OMNIJEPA_REPRO_JOBS", bad)
+        with pytest.raises(ConfigError, match="OMNIJEPA_REPRO_JOBS=.*whole number of runs >= 1"):
+            repro_jobs(4)
 
 
 def test_parallel_runs_match_serial_runs(

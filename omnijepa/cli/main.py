@@ -202,7 +202,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
 
 def _cmd_repro(args: argparse.Namespace) -> None:
     from omnijepa.recipes import REPRODUCTIONS
-    from omnijepa.recipes.parallel_runs import set_repro_jobs
+    from omnijepa.recipes.parallel_runs import repro_jobs, set_repro_jobs
     from omnijepa.recipes.repro_report import format_table
     from omnijepa.recipes.run import check_repro_dir
 
@@ -214,6 +214,7 @@ def _cmd_repro(args: argparse.Namespace) -> None:
         raise OmniJepaError("--jobs must be >= 1")
     if args.jobs is not None:  # else $OMNIJEPA_REPRO_JOBS, when set, or one run per core
         set_repro_jobs(args.jobs)
+    repro_jobs(1)  # a bad $OMNIJEPA_REPRO_JOBS is one error before anything is written
     out = args.out or Path("runs") / f"repro_{args.name}"
     check_repro_dir(out, args.name)
     existed = out.exists()

@@ -39,7 +39,10 @@ def repro_jobs(n_runs: int) -> int:
     1 on a GPU and up to the number of CPU cores otherwise."""
     env = os.environ.get(_JOBS_ENV, "")
     if env:
-        return max(1, min(int(env), n_runs))
+        if not env.strip().isdigit() or int(env) < 1:
+            raise ConfigError(f"${_JOBS_ENV}={env!r}: give a whole number of runs >= 1 "
+                              "(or unset it: one run per CPU core)")  # fmt: skip
+        return min(int(env), n_runs)
     if torch.cuda.is_available():
         return 1
     return max(1, min(os.cpu_count() or 1, n_runs))
