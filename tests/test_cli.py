@@ -388,3 +388,13 @@ def test_overrides_typed_after_out_still_count(capsys, tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["masks", "ijepa", "--out", str(png), "--bogus"])
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_a_place_the_file_system_refuses_is_one_error(tmp_path: Path, capsys) -> None:
+    """An --out under a file (or in a read-only place) was a traceback from deep inside."""
+    (tmp_path / "afile.txt").write_text("not a folder")
+    out = tmp_path / "afile.txt" / "masks.png"
+    code, _, err = run_cli(capsys, "masks", "ijepa", "--out", out)
+    assert code == 2
+    assert_one_line_error(err, "afile.txt")
+    assert (tmp_path / "afile.txt").read_text() == "not a folder"

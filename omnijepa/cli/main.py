@@ -335,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
         if first_to_say(f"error: {exc}"):  # under torchrun: once, not once per rank
             print(f"omnijepa: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system said no (an unwritable --out, a file as folder)
+        if exc.filename is None:
+            raise  # not about a path: a bug worth its traceback
+        if first_to_say(f"error: {exc.filename}"):
+            print(f"omnijepa: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("omnijepa: interrupted", file=sys.stderr)
         return 130
