@@ -116,6 +116,24 @@ def _coerce(value: Any, tp: Any, key: str) -> Any:
     return value
 
 
+class TypedText(str):
+    """A ``key=value`` override's text as typed: read by the key's type, so a text setting
+    keeps it exactly (YAML would read ``data.path=0042`` as 34, ``#raw`` as a comment and
+    ``~`` as nothing) and ``010`` stays ten for an integer."""
+
+    def read(self, tp: Any) -> Any:
+        """The value for a field annotated ``tp``."""
+        args = typing.get_args(tp)
+        if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
+            if self.strip() in ("null", "None", "none"):
+                return None
+            if str in args:
+                return self.strip()
+        if tp in (str, int, float, bool) or typing.get_origin(tp) in (tuple, list):
+            return self.strip()
+        return _parse_scalar(str(self))  # sections, Literal, Any: as YAML
+
+
 def _parse_scalar(text: str) -> Any:
     try:
         return yaml.safe_load(text)
@@ -134,6 +152,8 @@ def apply_dict(cfg: C, values: dict[str, Any], prefix: str = "") -> C:
             raise ConfigError(f"unknown config key {key!r}; valid keys: {valid}")
         tp = types_[name]
         current = getattr(cfg, name)
+        if isinstance(value, TypedText):
+            value = value.read(tp)
         if dataclasses.is_dataclass(tp):
             if not isinstance(value, dict):
                 raise ConfigError(f"{key}: expected a mapping of sub-keys, got {value!r}")
@@ -172,7 +192,17 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         node = _parent(nested, parts, f"override {pair!r} conflicts with an earlier one")
         if parts[-1] == "path" and not text.strip():  # e.g. data.path=$UNSET
             raise ConfigError(f"override {pair!r} gives an empty path (an unset variable?)")
-        node[parts[-1]] = _parse_scalar(text)
+        value: Any = TypedText(text)
+        if text.strip().startswith("{"):  # a whole section: merged with its dotted keys
+            value = _parse_scalar(text)
+        before = node.get(parts[-1])
+        if isinstance(before, dict) and isinstance(value, dict):
+            node[parts[-1]] = {**before, **value}
+        elif isinstance(before, dict):
+            raise ConfigError(f"override {pair!r} would replace the earlier overrides under "
+                              f"{key.strip()!r}")  # fmt: skip
+        else:
+            node[parts[-1]] = value
     return nested
 
 
@@ -228,12 +258,28 @@ def nest_dotted(data: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a key given twice in one mapping is an error (YAML keeps the
+    last silently, so a repeated ``train:`` section dropped the first one's settings)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_config_file(yaml_path: str | Path, recipe: str | None = None) -> dict[str, Any]:
     """The nested settings of a YAML file or shipped preset. A run's own ``config.yaml``
     works too: its ``recipe:`` line must name ``recipe`` (when given) and is dropped."""
     path = resolve_config_file(yaml_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML{yaml_problem(exc)}") from None
     except (UnicodeDecodeError, OSError) as exc:

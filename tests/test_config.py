@@ -234,3 +234,42 @@ def test_local_paths_are_made_absolute_with_the_home_folder_expanded(monkeypatch
     tij = RECIPES.get("tijepa").default_config()
     cfg = load_config(tij, None, ["model.image_encoder=~/run"])
     assert cfg.model.image_encoder == str(tmp_path / "run")
+
+
+@pytest.mark.parametrize(
+    ("override", "path"),
+    [("data.path=0042", "0042"),  # YAML: octal 34
+     ("data.path=1.10", "1.10"),  # YAML: the number 1.1
+     ("data.path=#raw", "#raw"),  # YAML: a comment, so no path and the built-in data
+     ("data.path=12:30", "12:30")],  # YAML 1.1: sexagesimal 750
+)  # fmt: skip
+def test_a_text_setting_keeps_the_text_as_typed(tmp_path: Path, monkeypatch, override: str,
+                                                path: str) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(RECIPES.get("ijepa").default_config(), None, [override])
+    assert cfg.data.path == str(tmp_path / path)
+
+
+def test_typed_numbers_tilde_and_null_mean_what_a_user_means(monkeypatch) -> None:
+    base = RECIPES.get("ijepa").default_config()
+    monkeypatch.setenv("HOME", "/home/someone")
+    assert load_config(base, None, ["data.path=~"]).data.path == "/home/someone"  # YAML: null
+    assert load_config(base, None, ["data.path=null"]).data.path is None
+    assert load_config(base, None, ["train.steps=010"]).train.steps == 10  # YAML: octal 8
+    assert load_config(base, None, ["device=on"]).device == "on"  # YAML: True
+
+
+def test_a_whole_section_merges_with_its_dotted_keys_either_way() -> None:
+    base = RECIPES.get("ijepa").default_config()
+    for overrides in (["train.steps=2", "train={batch_size: 4}"],
+                      ["train={batch_size: 4}", "train.steps=2"]):  # fmt: skip
+        cfg = load_config(base, None, overrides)
+        assert (cfg.train.steps, cfg.train.batch_size) == (2, 4)  # the first was dropped
+
+
+def test_a_key_given_twice_in_a_yaml_file_is_refused(tmp_path: Path) -> None:
+    base = RECIPES.get("ijepa").default_config()
+    for text in ("train:\n  steps: 2\ntrain:\n  batch_size: 4\n", "seed: 1\nseed: 2\n"):
+        (tmp_path / "c.yaml").write_text(text)
+        with pytest.raises(ConfigError, match="is given twice"):
+            load_config(base, tmp_path / "c.yaml")
