@@ -398,3 +398,13 @@ def test_a_place_the_file_system_refuses_is_one_error(tmp_path: Path, capsys) ->
     assert code == 2
     assert_one_line_error(err, "afile.txt")
     assert (tmp_path / "afile.txt").read_text() == "not a folder"
+
+
+def test_a_tilde_in_out_is_the_home_folder(tmp_path: Path, capsys, monkeypatch) -> None:
+    """``--out=~/x`` reaches the program unexpanded: it made a folder named ``~`` here."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "masks", "ijepa", "--out=~/m.png")
+    assert code == 0, err
+    assert (tmp_path / "home" / "m.png").is_file() and not (tmp_path / "~").exists()

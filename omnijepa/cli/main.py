@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="pre-train a recipe, evaluate it, write a run directory")
     t.add_argument("recipe", nargs="?", help="recipe name (see `omnijepa list`)")
     t.add_argument("overrides", nargs="*", help="config overrides key=value")
-    t.add_argument("--out", type=Path, help="run directory to create")
+    t.add_argument("--out", type=_user_path, help="run directory to create")
     t.add_argument("--config", help="YAML config applied before the overrides")
     t.add_argument("--resume", type=Path, metavar="DIR", help="continue an unfinished run")
     t.add_argument("--overwrite", action="store_true", help="replace a finished run in --out")
@@ -67,13 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("run_dir", type=Path)
     m.add_argument("overrides", nargs="*")
     m.add_argument(
-        "--out", type=Path, required=True, help="the .npz file to write (never replaced)"
+        "--out", type=_user_path, required=True, help="the .npz file to write (never replaced)"
     )
 
     r = sub.add_parser("repro", help="reproduce a paper's small-scale claim")
     r.add_argument("name")
     r.add_argument("overrides", nargs="*")
-    r.add_argument("--out", type=Path)
+    r.add_argument("--out", type=_user_path)
     r.add_argument("--seeds", type=int, default=None)
     r.add_argument("--quick", action="store_true", help="smoke-sized run (for tests)")
     r.add_argument(
@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("masks", help="draw sampled context/target masks as a PNG")
     m.add_argument("recipe")
     m.add_argument("overrides", nargs="*")
-    m.add_argument("--out", type=Path, required=True)
+    m.add_argument("--out", type=_user_path, required=True)
     m.add_argument("--n", type=_positive_int, default=4, help="number of images")
     m.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 
@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     d.add_argument("action", choices=["pack", "export-ui"])
     d.add_argument("folder", type=Path, nargs="?", help="pack: the image folder")
-    d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--out", type=_user_path, required=True)
     d.add_argument("--shard-size", type=_positive_int, default=1000)
     d.add_argument("--pretrain", type=int, default=200, help="export-ui: unlabelled episodes")
     d.add_argument("--frames", type=int, default=16, help="export-ui: frames per recording")
@@ -111,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="throughput, memory, FLOPs and MFU as DIR/bench.json")
     b.add_argument("recipe")
     b.add_argument("overrides", nargs="*")
-    b.add_argument("--out", type=Path, required=True)
+    b.add_argument("--out", type=_user_path, required=True)
     b.add_argument("--steps", type=_positive_int, default=10)
     b.add_argument("--config", help="YAML config or shipped preset applied before the overrides")
     b.add_argument("--overwrite", action="store_true", help="replace an earlier bench.json")
@@ -315,6 +315,12 @@ COMMANDS = {
     "data": _cmd_data,
     "doctor": _cmd_doctor,
 }
+
+
+def _user_path(text: str) -> Path:
+    """An --out as given, with ``~`` expanded (``--out=~/x`` reaches us unexpanded by the
+    shell; a folder literally named ``~`` is one typo from ``rm -rf ~``)."""
+    return Path(text).expanduser()
 
 
 def main(argv: list[str] | None = None) -> int:

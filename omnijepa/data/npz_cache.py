@@ -18,7 +18,7 @@ Arrays = dict[str, np.ndarray]
 def cache_root(override: str = "") -> Path:
     """``override``, else $OMNIJEPA_CACHE, else ``~/.cache/omnijepa``."""
     default = os.path.expanduser("~/.cache/omnijepa")
-    return Path(override or os.environ.get("OMNIJEPA_CACHE") or default)
+    return Path(override or os.environ.get("OMNIJEPA_CACHE") or default).expanduser()
 
 
 def code_digest(paths: Iterable[Path]) -> str:
