@@ -334,6 +334,10 @@ def test_eval_writes_eval_json(capsys, finished_run: Path) -> None:
     code, _, err = run_cli(capsys, "eval", finished_run, "model.heads=1")
     assert code == 2
     assert_one_line_error(err, "model.heads=1", "would change the trained network")
+    assert "heads.*" not in err and "decoder.*" not in err  # not ijepa's sections
+    code, _, err = run_cli(capsys, "eval", finished_run, "bogus=1")
+    assert code == 2
+    assert_one_line_error(err, "unknown config key 'bogus'")  # not "would change the network"
     assert json.loads((finished_run / "eval.json").read_text()) == res  # untouched
     mode = (finished_run / "model.safetensors").stat().st_mode & 0o777
     assert mode == (finished_run / "config.yaml").stat().st_mode & 0o777  # was 0600

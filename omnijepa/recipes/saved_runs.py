@@ -45,13 +45,15 @@ def _saved_for_evaluation(run_dir: Path, overrides: list[str]) -> tuple[Recipe, 
     """The run's recipe and saved config with ``overrides``, which may change only what
     evaluation reads (``EVAL_SECTIONS``)."""
     recipe = saved_recipe(run_dir)
+    saved = saved_config(recipe, run_dir)
+    cfg = apply_dict(saved, parse_overrides(overrides))  # an unknown key: that error first
     bad = [o for o in overrides if o.partition("=")[0].split(".")[0].strip() not in EVAL_SECTIONS]
     if bad:
+        mine = [s for s in EVAL_SECTIONS[:-1] if hasattr(saved, s)]  # this recipe's sections
         raise ConfigError(
-            f"eval and embed may change only {', '.join(s + '.*' for s in EVAL_SECTIONS[:-1])} and "
+            f"eval and embed may change only {', '.join(s + '.*' for s in mine)} and "
             f"device; {', '.join(bad)} would change the trained network"
         )
-    cfg = apply_dict(saved_config(recipe, run_dir), parse_overrides(overrides))
     data = [o for o in overrides if o.strip().startswith("data.")]
     if data and (why := recipe.data_fixed(cfg)):
         raise ConfigError(f"{', '.join(data)}: {why}")
