@@ -85,7 +85,7 @@ __all__ = ["MaskBatch", "MaskSampler", "MultiBlockConfig", "MultiBlockMaskSample
 
 def _check_range(name: str, value: object, upper: float | None) -> tuple[float, float]:
     """Validate a ``(lo, hi)`` pair with ``0 < lo <= hi (<= upper)``; return it as floats."""
-    where = f"MultiBlockConfig.{name}"
+    where = f"mask.{name}"
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         raise ConfigError(f"{where} must be a (lo, hi) pair, got {value!r}")
     lo, hi = value
@@ -105,9 +105,9 @@ def _check_range(name: str, value: object, upper: float | None) -> tuple[float, 
 
 def _check_int(name: str, value: object, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"MultiBlockConfig.{name} must be an int, got {value!r}")
+        raise ConfigError(f"mask.{name} must be an int, got {value!r}")
     if value < minimum:
-        raise ConfigError(f"MultiBlockConfig.{name} must be >= {minimum}, got {value}")
+        raise ConfigError(f"mask.{name} must be >= {minimum}, got {value}")
 
 
 @dataclass
@@ -143,11 +143,11 @@ class MultiBlockConfig:
         self.context_aspect = _check_range("context_aspect", self.context_aspect, None)
         o = self.edge_overhang
         if isinstance(o, bool) or not isinstance(o, (int, float)) or not 0.0 <= o <= 1.0:
-            raise ConfigError(f"MultiBlockConfig.edge_overhang must be in [0, 1], got {o!r}")
+            raise ConfigError(f"mask.edge_overhang must be in [0, 1], got {o!r}")
         self.edge_overhang = float(o)
         if not isinstance(self.compat_ijepa2023, bool):
             raise ConfigError(
-                f"MultiBlockConfig.compat_ijepa2023 must be a bool, got {self.compat_ijepa2023!r}"
+                f"mask.compat_ijepa2023 must be a bool, got {self.compat_ijepa2023!r}"
             )
 
 
