@@ -21,7 +21,7 @@ from torch import nn
 
 from omnijepa.data.point_data import PointData, PointDataConfig, load_point_data
 from omnijepa.errors import ConfigError
-from omnijepa.eval.feature_export import feature_sink, name_rows
+from omnijepa.eval.feature_export import name_rows
 from omnijepa.eval.finetune import finetune_accuracy
 from omnijepa.eval.frozen_probes import ProbeConfig
 from omnijepa.eval.learning_curve import make_curve_probe
@@ -214,16 +214,14 @@ def evaluate_point_encoders(
     labels = data.test.labels.numpy()
     classes = len(np.unique(labels[labels >= 0]))
     extra = {"svm": lambda tr, te: svm_accuracy(*tr, *te, e.svm_c)}
-    exporting = feature_sink() is not None  # `omnijepa embed`: no probe or episode runs
     if e.few_shot_episodes > 0 and classes < e.few_shot_way:
-        if not exporting:
-            warnings.warn(f"{e.few_shot_way}-way episodes skipped: the test split has "
-                          f"{classes} classes (eval.few_shot_way)", stacklevel=2)  # fmt: skip
+        warnings.warn(f"{e.few_shot_way}-way episodes skipped: the test split has {classes} "
+                      "classes (eval.few_shot_way)", stacklevel=2)  # fmt: skip
     elif e.few_shot_episodes > 0:
         train_labels = data.train.labels.numpy()
         fewest = int(np.bincount(train_labels[train_labels >= 0]).min())
         shot = min(e.few_shot_shot, fewest)  # what the episodes can really draw
-        if shot < e.few_shot_shot and not exporting:
+        if shot < e.few_shot_shot:
             warnings.warn(
                 f"eval.few_shot_shot={e.few_shot_shot}: a train class has only {fewest} "
                 f"clouds, so the episodes are {shot}-shot",
