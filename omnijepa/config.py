@@ -123,15 +123,12 @@ class TypedText(str):
 
     def read(self, tp: Any) -> Any:
         """The value for a field annotated ``tp``."""
-        args = typing.get_args(tp)
-        if typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in args:
-            if self.strip() in ("null", "None", "none"):
-                return None
-            if str in args:
-                return self.strip()
-        if tp in (str, int, float, bool) or typing.get_origin(tp) in (tuple, list):
-            return self.strip()
-        return _parse_scalar(str(self))  # sections, Literal, Any: as YAML
+        optional = type(None) in typing.get_args(tp)
+        if optional and self.strip() in ("null", "None", "none"):
+            return None
+        if tp is Any or dataclasses.is_dataclass(tp) or typing.get_origin(tp) is typing.Literal:
+            return _parse_scalar(str(self))  # a section, a choice, anything: as YAML
+        return self.strip()  # _coerce reads text for every other type
 
 
 def _parse_scalar(text: str) -> Any:
