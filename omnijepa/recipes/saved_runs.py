@@ -155,7 +155,10 @@ def embed_run(run_dir: Path, overrides: list[str], out: Path) -> dict[str, Any]:
             stacklevel=2,
         )
     built, objective, state = _rebuilt(run_dir, recipe, cfg, overrides)
-    with capturing_features() as sink:
+    # the evaluation stops once its features are captured: what it would say about its
+    # probes (skipped episodes, a thin split) concerns runs embed never makes
+    with capturing_features() as sink, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         try:
             built.evaluate(objective)
         except FeaturesCaptured:
